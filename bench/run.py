@@ -1,0 +1,683 @@
+#!/usr/bin/env python3
+"""activity-hub benchmark harness: starts the server on a temporary SQLite store, loads data through
+the public API, drives each scenario with wrk and prints req/s, p50/p99 and the share of non-2xx
+answers, each as a ratio to the bare-HTTP limit (GET /healthz of the same binary, same wrk settings).
+
+Usage (from the repository root):
+    python3 bench/run.py                                  # scales 5k and 1M, peer, 10 s per scenario
+    python3 bench/run.py --scales 5000,1000000,10000000   # the full run of docs/benchmarks.md
+    python3 bench/run.py --smoke                          # ~10 s, debug build; CI checks the harness works
+
+Only the standard library is used; wrk comes from Debian's packages and json-server (the peer) from
+the npm registry, both installed at run time when missing. Nothing here asserts a speed: a slow
+machine gives small numbers, never a failure. The harness fails only when it cannot do its job
+(server does not start, a setup call is refused, a scenario completes no request).
+"""
+
+import argparse
+import concurrent.futures
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LUA = os.path.join(REPO, "bench", "wrk", "scenario.lua")
+JSON_SERVER_VERSION = "0.17.4"
+
+# The seed-003 custom type: fifteen fields typed to accept the seed's values.
+FIELD_TYPES = {
+    1: "Phone", 2: "Number", 3: "Number", 4: "Number", 5: "DateTime", 6: "String", 7: "String",
+    8: "Boolean", 9: "String", 10: "String", 11: "String", 12: "String", 13: "String",
+    14: "String", 15: "String",
+}
+SEED_003_FIELDS = [
+    {"SchemaName": "mx_Custom_1", "Value": "123123123"}, {"SchemaName": "mx_Custom_2", "Value": "123"},
+    {"SchemaName": "mx_Custom_3", "Value": "3"}, {"SchemaName": "mx_Custom_4", "Value": "4"},
+    {"SchemaName": "mx_Custom_5", "Value": "2016-07-07 10:55:00"},
+    {"SchemaName": "mx_Custom_6", "Value": "Value for Custom field"},
+    {"SchemaName": "mx_Custom_7", "Value": "Value for Custom field"},
+    {"SchemaName": "mx_Custom_8", "Value": "1"},
+    {"SchemaName": "mx_Custom_9", "Value": "Value for Custom field"},
+    {"SchemaName": "mx_Custom_10", "Value": ""}, {"SchemaName": "mx_Custom_11", "Value": ""},
+    {"SchemaName": "mx_Custom_12", "Value": ""},
+    {"SchemaName": "mx_Custom_13", "Value": "Value for Custom field"},
+    {"SchemaName": "mx_Custom_14", "Value": "Value for Custom field"},
+    {"SchemaName": "mx_Custom_15", "Value": "asd"},
+]
+
+# name, kind, what it shows, target ratio to /healthz (None: no target). Bulk targets count activities.
+SCENARIOS = [
+    ("retrieve", "read", "Retrieve: a page of 25 of one lead (seed 001)", 0.20),
+    ("opp_activities", "read", "GetActivitiesOfOpportunity sorted by LeadOwner (seed 000)", None),
+    ("sl_filtered", "read", "activity_histories by type+resource, with counts (seed 004)", 0.15),
+    ("sl_cursor", "read", "activity_histories cursor walk, updated_at[gt] ASC", None),
+    ("create", "write", "Create one activity (seed 003)", 0.30),
+    ("bulk_lead", "bulk", "Bulk 25 by lead (ByLeadId)", 2.0),
+    ("bulk_opp", "bulk", "Bulk 25 by opportunity (seed 002)", 2.0),
+]
+NEEDS_OPPORTUNITIES = {"opp_activities", "bulk_opp"}
+NEEDS_SALESLOFT = {"sl_filtered", "sl_cursor"}
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class HarnessError(Exception):
+    pass
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    log("wrk not found: installing it from Debian's packages")
+    apt = ["apt-get"] if os.geteuid() == 0 else ["sudo", "-n", "apt-get"]
+    subprocess.run(apt + ["update", "-qq"], check=False)
+    subprocess.run(apt + ["install", "-y", "-qq", "wrk"], check=False)
+    if not shutil.which("wrk"):
+        raise HarnessError("wrk is missing and could not be installed (apt-get install wrk)")
+
+
+def build(profile):
+    args = ["cargo", "build", "--bin", "activity-hub"] + (["--release"] if profile == "release" else [])
+    log("building: " + " ".join(args))
+    subprocess.run(args, cwd=REPO, check=True)
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
+    if not os.path.isabs(target):
+        target = os.path.join(REPO, target)
+    return os.path.join(target, profile, "activity-hub")
+
+
+class Http:
+    """A keep-alive JSON client for setup calls (one per thread)."""
+
+    def __init__(self, host, port, headers):
+        self.host, self.port, self.headers = host, port, headers
+        self.conn = None
+
+    def call(self, method, path, body=None, headers=None):
+        for attempt in range(3):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                h = dict(self.headers)
+                h.update(headers or {})
+                data = None
+                if body is not None:
+                    data = json.dumps(body).encode()
+                    h["Content-Type"] = "application/json"
+                self.conn.request(method, path, body=data, headers=h)
+                resp = self.conn.getresponse()
+                raw = resp.read()
+                try:
+                    parsed = json.loads(raw) if raw else None
+                except ValueError:
+                    parsed = raw.decode(errors="replace")
+                return resp.status, parsed
+            except (http.client.HTTPException, OSError):
+                self.conn = None
+                if attempt == 2:
+                    raise
+        raise HarnessError("unreachable")
+
+
+class Server:
+    def __init__(self, binary, db_path, workdir):
+        self.binary, self.db_path, self.workdir = binary, db_path, workdir
+        self.proc = None
+        self.host = self.port = None
+        self.peak_rss_kib = 0
+
+    def start(self):
+        err = open(os.path.join(self.workdir, "server.log"), "ab")
+        env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--db", f"sqlite://{self.db_path}", "--bind", "127.0.0.1:0",
+             "--no-rate-limit"],
+            stdout=subprocess.PIPE, stderr=err, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.proc.stdout.readline().decode(errors="replace")
+            if not line:
+                break
+            m = re.search(r"listening on http://([^:\s]+):(\d+)", line)
+            if m:
+                self.host, self.port = m.group(1), int(m.group(2))
+                return
+        raise HarnessError(f"the server did not start; see {self.workdir}/server.log")
+
+    def sample_rss(self):
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        self.peak_rss_kib = max(self.peak_rss_kib, int(line.split()[1]))
+        except OSError:
+            pass
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.sample_rss()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run_wrk(url, scenario, datadir, duration, connections, threads, seed):
+    args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+            "-s", LUA, url, "--", scenario, datadir, str(seed)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT "):])
+    raise HarnessError(f"wrk gave no result for {scenario}: {out.stdout[-500:]} {out.stderr[-500:]}")
+
+
+def run_load(url, scenario, datadir, connections, seed, target):
+    """A load run: wrk sends `target` requests, the script writes load_done, and we end wrk."""
+    marker = os.path.join(datadir, "load_done")
+    if os.path.exists(marker):
+        os.remove(marker)
+    args = ["wrk", "-t", "1", "-c", str(connections), "-d", "36000s", "--timeout", "60s", "-s", LUA, url,
+            "--", scenario, datadir, str(seed), str(target)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    try:
+        while not os.path.exists(marker):
+            if proc.poll() is not None:
+                raise HarnessError(f"wrk ended before loading finished (exit {proc.returncode})")
+            time.sleep(0.1)
+        time.sleep(0.05)
+        with open(marker) as f:
+            answered, failed = (int(x) for x in f.read().split())
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait()
+    if failed:
+        raise HarnessError(f"{failed} of {answered} {scenario} calls failed; see stderr above")
+    return answered
+
+
+def summarize(r):
+    secs = r["duration_us"] / 1e6
+    errors = r["errors_connect"] + r["errors_read"] + r["errors_write"] + r["errors_timeout"]
+    return {
+        "rps": r["requests"] / secs if secs else 0.0,
+        "requests": r["requests"],
+        "p50_ms": r["p50_us"] / 1000.0,
+        "p99_ms": r["p99_us"] / 1000.0,
+        "non2xx": (r["errors_status"] / r["requests"]) if r["requests"] else 0.0,
+        "socket_errors": errors,
+    }
+
+
+class Bench:
+    def __init__(self, opts):
+        self.o = opts
+        self.work = tempfile.mkdtemp(prefix="activity-hub-bench-")
+        self.datadir = os.path.join(self.work, "data")
+        os.makedirs(self.datadir)
+        self.db_path = os.path.join(self.work, "bench.db")
+        self.server = None
+        self.keys = {}
+        self.config = {}
+        self.leads = []  # (guid, email)
+        self.opps = []
+        self.results = []  # dicts, one per (scale, scenario)
+        self.scale_info = []
+        self.available = {}
+        self.seed = 1
+
+    # ---- setup -----------------------------------------------------------------------------------
+    def create_tenant(self):
+        out = subprocess.run(
+            [self.o.binary, "tenant", "create", "--name", "Bench", "--admin-email", "owner@bench.example",
+             "--db", f"sqlite://{self.db_path}", "--json"], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise HarnessError(f"tenant create failed: {out.stderr.strip()}")
+        self.keys = json.loads(out.stdout.strip().splitlines()[-1])
+
+    def client(self):
+        return Http(self.server.host, self.server.port, {
+            "x-LSQ-AccessKey": self.keys["access_key"], "x-LSQ-SecretKey": self.keys["secret_key"]})
+
+    def setup_types(self):
+        c = self.client()
+        fields = [{"SchemaName": f"mx_Custom_{i}", "DisplayName": f"Custom {i}", "DataType": t}
+                  for i, t in FIELD_TYPES.items()]
+        status, body = c.call("POST", "/v2/ProspectActivity.svc/CreateType", {
+            "ActivityEventName": "Bench Custom Activity", "Score": 2, "Direction": 1,
+            "SalesloftType": "call", "Fields": fields})
+        if status != 200:
+            raise HarnessError(f"CreateType answered {status}: {body}")
+        self.config["event"] = str(body["Message"]["Id"])
+        self.config["system_event"] = "105"
+        self.config["sl_type"] = "call"
+        self.config["owner_email"] = "owner@bench.example"
+
+    def add_leads(self, n):
+        start = len(self.leads)
+        if n <= start:
+            return
+        log(f"creating leads {start}..{n}")
+        local = threading.local()
+
+        def one(i):
+            if not hasattr(local, "c"):
+                local.c = self.client()
+            email = f"lead{i}@bench.example"
+            status, body = local.c.call("POST", "/v2/LeadManagement.svc/Lead.Create", [
+                {"Attribute": "FirstName", "Value": f"Lead{i}"},
+                {"Attribute": "LastName", "Value": "Bench"},
+                {"Attribute": "EmailAddress", "Value": email}])
+            if status != 200:
+                raise HarnessError(f"Lead.Create answered {status}: {body}")
+            return body["Message"]["Id"], email
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            self.leads.extend(pool.map(one, range(start, n), chunksize=64))
+
+    def add_opportunities(self, n):
+        """Opportunities through Capture (by the lead's email); unavailable while Capture is 404."""
+        if self.available.get("opportunities") is False:
+            return
+        start = len(self.opps)
+        if n <= start:
+            return
+        log(f"creating opportunities {start}..{n}")
+        c = self.client()
+        step = max(1, len(self.leads) // max(n, 1))
+        for i in range(start, n):
+            _, email = self.leads[(i * step) % len(self.leads)]
+            status, body = c.call("POST", "/v2/OpportunityManagement.svc/Capture", {
+                "LeadDetails": [{"Attribute": "EmailAddress", "Value": email},
+                                {"Attribute": "SearchBy", "Value": "EmailAddress"}],
+                "Opportunity": {"OpportunityEventCode": 12000, "OpportunityNote": f"Deal {i}",
+                                "Fields": [{"SchemaName": "Status", "Value": "Open"}]}})
+            if status == 404:
+                log("Capture answered 404: opportunity scenarios are not available")
+                self.available["opportunities"] = False
+                return
+            if status != 200:
+                raise HarnessError(f"Capture answered {status}: {body}")
+            self.opps.append(body["Message"]["Id"])
+        self.available["opportunities"] = True
+
+    def write_data(self):
+        cfg = dict(self.config, access_key=self.keys["access_key"], secret_key=self.keys["secret_key"],
+                   api_key=self.keys["api_key"])
+        cfg.update(self.cursor_range())
+        with open(os.path.join(self.datadir, "config"), "w") as f:
+            f.writelines(f"{k}={v}\n" for k, v in cfg.items())
+        with open(os.path.join(self.datadir, "leads"), "w") as f:
+            f.writelines(g + "\n" for g, _ in self.leads)
+        with open(os.path.join(self.datadir, "opportunities"), "w") as f:
+            f.writelines(g + "\n" for g in self.opps)
+        with open(os.path.join(self.datadir, "lead_ids"), "w") as f:
+            f.writelines(f"{i}\n" for i in self.lead_int_ids())
+
+    # The harness reads its own temporary store directly only for what no endpoint lists: counts,
+    # the updated_at range (cursor starting points) and the leads' integer ids (Salesloft person ids).
+    def db(self):
+        return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+
+    def count_activities(self):
+        with self.db() as c:
+            return c.execute("SELECT count(*) FROM activities").fetchone()[0]
+
+    def cursor_range(self):
+        with self.db() as c:
+            lo, hi = c.execute("SELECT min(updated_at), max(updated_at) FROM activities").fetchone()
+        now = int(time.time() * 1e6)
+        return {"ts_min": lo or now, "ts_max": hi or now}
+
+    def lead_int_ids(self):
+        with self.db() as c:
+            return [r[0] for r in c.execute("SELECT id FROM leads ORDER BY id")]
+
+    def db_size(self):
+        return sum(os.path.getsize(self.db_path + s) for s in ("", "-wal", "-shm")
+                   if os.path.exists(self.db_path + s))
+
+    def url(self):
+        return f"http://{self.server.host}:{self.server.port}"
+
+    def load_to(self, target_activities):
+        """Tops the store up to `target_activities` with bulk-by-lead calls (25 rows each)."""
+        have = self.count_activities()
+        missing = target_activities - have
+        if missing <= 0:
+            return None
+        self.write_data()
+        requests = (missing + 24) // 25
+        log(f"loading {requests * 25} activities ({have} stored) through Bulk ByLeadId")
+        t0 = time.time()
+        self.seed += 1
+        run_load(self.url(), "load_bulk", self.datadir, self.o.connections, self.seed, requests)
+        secs = time.time() - t0
+        after = self.count_activities()
+        return {"loaded": after - have, "seconds": secs, "rate": (after - have) / secs}
+
+    def load_opportunity_activities(self, per_opp_calls):
+        if not self.opps:
+            return
+        self.write_data()
+        self.seed += 1
+        run_load(self.url(), "load_opp", self.datadir, min(self.o.connections, len(self.opps)), self.seed,
+                 len(self.opps) * per_opp_calls)
+
+    # ---- scenarios -------------------------------------------------------------------------------
+    def probe(self, name):
+        """One request like the scenario's: 404 means the endpoint has not landed yet."""
+        if name in NEEDS_OPPORTUNITIES and not self.opps:
+            return False
+        c = self.client()
+        lead = self.leads[0][0]
+        bearer = {"Authorization": "Bearer " + self.keys["api_key"]}
+        if name in NEEDS_SALESLOFT:
+            status, _ = c.call("GET", "/v2/activity_histories?per_page=1", headers=bearer)
+        elif name == "opp_activities":
+            status, _ = c.call("POST", "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity"
+                               f"?opportunityId={self.opps[0]}", {})
+        elif name == "bulk_opp":
+            status, _ = c.call("POST", "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId"
+                               f"?opportunityId={self.opps[0]}", [{
+                                   "ActivityEvent": int(self.config["event"]), "ActivityNote": "probe",
+                                   "ActivityOwnerEmail": self.config["owner_email"],
+                                   "Fields": SEED_003_FIELDS}])
+        elif name == "retrieve":
+            status, _ = c.call("POST", f"/v2/ProspectActivity.svc/Retrieve?leadId={lead}", {})
+        else:
+            status = 200
+        if status == 404:
+            return False
+        if status != 200:
+            raise HarnessError(f"probe of {name} answered {status}")
+        return True
+
+    def measure(self, name, scale_label):
+        self.seed += 1
+        if self.o.warmup:
+            run_wrk(self.url(), name, self.datadir, self.o.warmup, self.o.connections, self.o.threads, self.seed)
+        r = summarize(run_wrk(self.url(), name, self.datadir, self.o.duration, self.o.connections,
+                              self.o.threads, self.seed))
+        self.server.sample_rss()
+        log(f"{scale_label} {name}: {r['rps']:.0f} req/s p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
+            f"non-2xx {100 * r['non2xx']:.2f}%")
+        if r["requests"] == 0:
+            raise HarnessError(f"scenario {name} completed no request")
+        return r
+
+    def run_scale(self, target):
+        leads = max(self.o.min_leads, target // self.o.per_lead)
+        self.add_leads(leads)
+        self.add_opportunities(max(4, leads // 20))
+        t0 = time.time()
+        load = self.load_to(target)
+        if self.opps and not self.scale_info:
+            self.load_opportunity_activities(2)
+        self.write_data()
+        stored = self.count_activities()
+        label = f"{stored:,}"
+        log(f"scale {label} activities, {len(self.leads)} leads, {len(self.opps)} opportunities "
+            f"(setup {time.time() - t0:.0f} s)")
+        health = [self.measure("healthz", label)]
+        rows = []
+        for name, kind, title, goal in SCENARIOS:
+            if name not in self.available:
+                self.available[name] = self.probe(name)
+            if not self.available[name]:
+                rows.append({"scenario": name, "kind": kind, "title": title, "target": goal, "available": False})
+                log(f"{label} {name}: not available (endpoint answers 404)")
+                continue
+            if kind != "read":
+                continue
+            rows.append(dict(self.measure(name, label), scenario=name, kind=kind, title=title, target=goal,
+                             available=True))
+        # Writes after reads: they grow the store, and reads are measured at the nominal size.
+        for name, kind, title, goal in SCENARIOS:
+            if kind != "read" and self.available.get(name):
+                rows.append(dict(self.measure(name, label), scenario=name, kind=kind, title=title,
+                                 target=goal, available=True))
+        health.append(self.measure("healthz", label))
+        healthz = sum(h["rps"] for h in health) / len(health)
+        for row in rows:
+            row["scale"] = stored
+            row["healthz_rps"] = healthz
+            if row.get("available"):
+                per = 25 if row["kind"] == "bulk" else 1
+                row["activities_per_s"] = row["rps"] * per if row["kind"] != "read" else None
+                row["ratio"] = row["rps"] * per / healthz
+        self.results.extend(rows)
+        self.server.sample_rss()
+        self.scale_info.append({
+            "activities": stored, "leads": len(self.leads), "opportunities": len(self.opps),
+            "healthz_rps": [h["rps"] for h in health], "load": load, "db_bytes": self.db_size(),
+            "peak_rss_mib": self.server.peak_rss_kib / 1024.0})
+
+    # ---- the peer --------------------------------------------------------------------------------
+    def run_peer(self, n_activities):
+        """json-server serving the same activities as a plain collection (no validation, no fsync)."""
+        if not shutil.which("npm") or not shutil.which("node"):
+            log("npm/node missing: the json-server peer is skipped")
+            return None
+        peer = os.path.join(self.work, "peer")
+        os.makedirs(peer, exist_ok=True)
+        log(f"installing json-server@{JSON_SERVER_VERSION} into {peer}")
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", peer,
+                        f"json-server@{JSON_SERVER_VERSION}"], check=True, stdout=subprocess.DEVNULL)
+        per_lead = max(1, n_activities // max(1, len(self.leads)))
+        docs = []
+        for i, (lead, _) in enumerate(self.leads):
+            for j in range(per_lead):
+                docs.append({"id": len(docs) + 1, "leadId": lead, "ActivityEvent": int(self.config["event"]),
+                             "ActivityNote": "Your Activity Note", "ActivityDateTime": "2025-01-01 10:00:00",
+                             "Fields": SEED_003_FIELDS})
+        dbfile = os.path.join(peer, "db.json")
+        with open(dbfile, "w") as f:
+            json.dump({"activities": docs}, f)
+        port = free_port()
+        cli = os.path.join(peer, "node_modules", "json-server", "lib", "cli", "bin.js")
+        proc = subprocess.Popen(["node", cli, "--port", str(port), "--host", "127.0.0.1", "--quiet", dbfile],
+                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(peer, "log"), "ab"))
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    c.request("GET", "/activities?_limit=1")
+                    if c.getresponse().status == 200:
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            else:
+                raise HarnessError("json-server did not start")
+            url = f"http://127.0.0.1:{port}"
+            out = {"activities": len(docs)}
+            for name in ("peer_read", "peer_create"):
+                self.seed += 1
+                if self.o.warmup:
+                    run_wrk(url, name, self.datadir, self.o.warmup, self.o.connections, self.o.threads, self.seed)
+                r = summarize(run_wrk(url, name, self.datadir, self.o.duration, self.o.connections,
+                                      self.o.threads, self.seed))
+                log(f"peer {name}: {r['rps']:.0f} req/s p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
+                    f"non-2xx {100 * r['non2xx']:.2f}%")
+                out[name] = r
+            return out
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    # ---- the run ---------------------------------------------------------------------------------
+    def run(self):
+        self.create_tenant()
+        self.server = Server(self.o.binary, self.db_path, self.work)
+        self.server.start()
+        log(f"server {self.url()} pid {self.server.proc.pid}, store {self.db_path}")
+        try:
+            self.setup_types()
+            peer = None
+            for i, scale in enumerate(self.o.scales):
+                self.run_scale(scale)
+                if i == 0 and self.o.peer:
+                    first = [r for r in self.results if r["scale"] == self.scale_info[0]["activities"]]
+                    peer = self.run_peer(self.scale_info[0]["activities"])
+                    if peer:
+                        peer["ours"] = {r["scenario"]: r for r in first if r.get("available")}
+            self.server.sample_rss()
+        finally:
+            self.server.stop()
+        return peer
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fmt_ratio(row):
+    if not row.get("available"):
+        return "not available"
+    return f"{row['ratio']:.2f}"
+
+
+def verdict(row):
+    if not row.get("available") or row["target"] is None:
+        return ""
+    return "met" if row["ratio"] >= row["target"] else "MISSED"
+
+
+def report(bench, peer, opts):
+    lines = []
+    w = lines.append
+    w(f"wrk: {opts.connections} connections, {opts.threads} thread, {opts.duration} s per scenario "
+      f"(+{opts.warmup} s warm-up); SQLite on disk, synchronous=FULL (WAL), --no-rate-limit")
+    w("")
+    w("| activities stored | leads | load rate (act/s) | DB on disk | peak RSS | /healthz req/s (before, after) |")
+    w("|---:|---:|---:|---:|---:|---|")
+    for s in bench.scale_info:
+        load = s["load"]
+        rate = f"{load['rate']:,.0f}" if load else "-"
+        hz = ", ".join(f"{x:,.0f}" for x in s["healthz_rps"])
+        w(f"| {s['activities']:,} | {s['leads']:,} | {rate} | {s['db_bytes'] / 2**20:,.0f} MiB "
+          f"| {s['peak_rss_mib']:,.0f} MiB | {hz} |")
+    w("")
+    w("| store | scenario | req/s | activities/s | p50 ms | p99 ms | non-2xx | ratio to /healthz | target | |")
+    w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in bench.results:
+        if not r.get("available"):
+            w(f"| {r['scale']:,} | {r['title']} | | | | | | not available | "
+              f"{'' if r['target'] is None else r['target']} | |")
+            continue
+        aps = f"{r['activities_per_s']:,.0f}" if r.get("activities_per_s") else ""
+        tgt = "" if r["target"] is None else f"≥ {r['target']}"
+        w(f"| {r['scale']:,} | {r['title']} | {r['rps']:,.0f} | {aps} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+          f"| {100 * r['non2xx']:.2f}% | {fmt_ratio(r)} | {tgt} | {verdict(r)} |")
+    # Read scenarios across scales: rate relative to the first scale (raw, and normalised by /healthz).
+    scales = [s["activities"] for s in bench.scale_info]
+    if len(scales) > 1:
+        w("")
+        w("Read scenarios as the store grows (relative to the smallest store; raw req/s, and ratio to /healthz):")
+        w("")
+        w("| scenario | " + " | ".join(f"{s:,}" for s in scales[1:]) + " |")
+        w("|---|" + "---:|" * (len(scales) - 1))
+        for name, kind, title, _ in SCENARIOS:
+            if kind != "read":
+                continue
+            by = {r["scale"]: r for r in bench.results if r["scenario"] == name and r.get("available")}
+            if scales[0] not in by:
+                w(f"| {title} | " + " | ".join("not available" for _ in scales[1:]) + " |")
+                continue
+            base = by[scales[0]]
+            cells = []
+            for s in scales[1:]:
+                if s in by:
+                    cells.append(f"{by[s]['rps'] / base['rps']:.2f} raw, {by[s]['ratio'] / base['ratio']:.2f} norm.")
+                else:
+                    cells.append("-")
+            w(f"| {title} | " + " | ".join(cells) + " |")
+    if peer:
+        ours = peer["ours"]
+        w("")
+        w(f"Peer: json-server {JSON_SERVER_VERSION} on the same machine, {peer['activities']:,} activities "
+          "in one collection (no validation, no fsync):")
+        w("")
+        w("| operation | json-server req/s | p99 ms | activity-hub req/s | p99 ms | activity-hub ÷ json-server |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for peer_name, our_name, label in (("peer_create", "create", "write one activity"),
+                                           ("peer_read", "retrieve", "read a page of 25 of one lead")):
+            p, o = peer[peer_name], ours.get(our_name)
+            if not o:
+                continue
+            ratio = o["rps"] / p["rps"] if p["rps"] else float("inf")
+            w(f"| {label} | {p['rps']:,.0f} | {p['p99_ms']:.2f} | {o['rps']:,.0f} | {o['p99_ms']:.2f} "
+              f"| {ratio:.1f}× |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", default="5000,1000000",
+                    help="comma-separated store sizes in activities (default 5000,1000000)")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per scenario (default 10)")
+    ap.add_argument("--warmup", type=int, default=2, help="discarded warm-up seconds per scenario")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    ap.add_argument("--per-lead", type=int, default=50, help="activities per lead as the store grows")
+    ap.add_argument("--min-leads", type=int, default=100)
+    ap.add_argument("--no-peer", dest="peer", action="store_false", help="skip the json-server peer")
+    ap.add_argument("--binary", help="use this activity-hub binary instead of building one")
+    ap.add_argument("--profile", default="release", choices=["release", "debug"])
+    ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary store and logs")
+    ap.add_argument("--smoke", action="store_true",
+                    help="~10 s check that the harness works (debug build, tiny store, 1 s runs, no peer)")
+    o = ap.parse_args()
+    if o.smoke:
+        o.scales, o.duration, o.warmup, o.peer, o.min_leads = "1000", 1, 0, False, 20
+        if not o.binary:
+            o.profile = "debug"
+    o.scales = [int(s.replace("_", "")) for s in o.scales.split(",") if s.strip()]
+    try:
+        ensure_wrk()
+        if not o.binary:
+            o.binary = build(o.profile)
+        bench = Bench(o)
+        log(f"working in {bench.work}")
+        started = time.time()
+        try:
+            peer = bench.run()
+        finally:
+            if not o.keep:
+                shutil.rmtree(bench.work, ignore_errors=True)
+        text = report(bench, peer, o)
+        print(text)
+        if o.json:
+            with open(o.json, "w") as f:
+                json.dump({"scales": bench.scale_info, "results": bench.results, "peer": peer}, f, indent=1)
+        log(f"done in {time.time() - started:.0f} s")
+    except (HarnessError, subprocess.CalledProcessError) as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+//! LSQ activity endpoints: Create (seed 003), Retrieve (seed 001), details, update, bulk by lead.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
+use super::{json_body, Lsq, LsqError, LsqResult};
+use crate::app::AppState;
+use crate::domain::time::{format_lsq, parse_lsq_datetime};
+use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros};
+use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
+
+/// The most rows one bulk call may carry.
+pub const MAX_BULK_ROWS: usize = 25;
+
+fn lsq_date(name: &str, v: Option<&Text>) -> LsqResult<Option<Micros>> {
+    match v.map(|t| t.0.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse_lsq_datetime(s).map(Some).ok_or_else(|| {
+            LsqError::bad_input(format!(
+                "Invalid {name} '{s}': expected yyyy-MM-dd HH:mm:ss"
+            ))
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    #[serde(rename = "RelatedProspectId")]
+    related_prospect_id: Option<String>,
+    #[serde(rename = "ActivityEvent")]
+    activity_event: Option<Int>,
+    #[serde(rename = "ActivityNote")]
+    activity_note: Option<String>,
+    #[serde(rename = "ActivityDateTime")]
+    activity_date_time: Option<Text>,
+    #[serde(rename = "ActivityOwnerEmail")]
+    owner_email: Option<String>,
+    #[serde(rename = "Fields", default)]
+    fields: Option<Vec<Field>>,
+    #[serde(rename = "IncludeLeadScore", default)]
+    include_lead_score: Option<Bool>,
+    #[serde(rename = "ValidateDropDownOptions", default)]
+    validate_dropdown_options: Option<Bool>,
+}
+
+impl CreateBody {
+    pub fn into_input(self) -> LsqResult<(Option<String>, ActivityInput)> {
+        Ok((
+            self.related_prospect_id,
+            ActivityInput {
+                event_code: self.activity_event.map(|i| i.0),
+                note: self.activity_note,
+                occurred_at: lsq_date("ActivityDateTime", self.activity_date_time.as_ref())?,
+                owner_email: self.owner_email,
+                fields: self
+                    .fields
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Field::into_input)
+                    .collect(),
+                skip_option_check: self.validate_dropdown_options.unwrap_or_default().0,
+            },
+        ))
+    }
+}
+
+/// `POST /v2/ProspectActivity.svc/Create`
+pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let body: CreateBody = json_body(body).await?;
+    let include_score = body.include_lead_score.unwrap_or_default().0;
+    let (lead, input) = body.into_input()?;
+    let lead = lead.filter(|l| !l.trim().is_empty()).ok_or_else(|| {
+        LsqError::from(crate::error::Error::MandatoryMissing(
+            "RelatedProspectId is required".into(),
+        ))
+    })?;
+    let (id, score) = app.service.post_activity(&lsq.user, &lead, input).await?;
+    let mut message = json!({"Id": id});
+    if include_score {
+        message["LeadScore"] = json!(score);
+    }
+    Ok(Json(json!({"Status": "Success", "Message": message})))
+}
+
+#[derive(Deserialize, Default)]
+struct RetrieveParameter {
+    #[serde(rename = "ActivityEvent")]
+    activity_event: Option<Int>,
+    #[serde(rename = "FromDate")]
+    from_date: Option<Text>,
+    #[serde(rename = "ToDate")]
+    to_date: Option<Text>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RetrieveBody {
+    #[serde(rename = "Parameter", default)]
+    parameter: Option<RetrieveParameter>,
+    #[serde(rename = "Paging", default)]
+    paging: Option<Paging>,
+    #[serde(rename = "Sorting", default)]
+    sorting: Option<Sorting>,
+}
+
+/// `POST /v2/ProspectActivity.svc/Retrieve?leadId=…`
+pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let lead = lsq.param("leadId")?.to_string();
+    let body: RetrieveBody = json_body(body).await?;
+    let param = body.parameter.unwrap_or_default();
+    let (offset, limit) = body.paging.unwrap_or_default().window()?;
+    let sorting = body.sorting.unwrap_or_default();
+    let sort = match sorting.column.as_deref().map(str::trim) {
+        None | Some("") => ActivitySort::OccurredAt,
+        Some(c)
+            if c.eq_ignore_ascii_case("CreatedOn")
+                || c.eq_ignore_ascii_case("ActivityDateTime") =>
+        {
+            ActivitySort::OccurredAt
+        }
+        Some(c) if c.eq_ignore_ascii_case("ModifiedOn") => ActivitySort::UpdatedAt,
+        Some(c) => {
+            return Err(LsqError::bad_input(format!(
+                "Sorting.ColumnName '{c}' is not supported here: use CreatedOn or ModifiedOn"
+            )))
+        }
+    };
+    let filter = LeadActivityFilter {
+        event_code: param.activity_event.map(|i| i.0),
+        occurred_from: lsq_date("Parameter.FromDate", param.from_date.as_ref())?,
+        occurred_to: lsq_date("Parameter.ToDate", param.to_date.as_ref())?,
+        sort,
+        descending: sorting.descending()?,
+        offset,
+        limit,
+    };
+    let page = app
+        .service
+        .lead_activities(&lsq.user, &lead, filter)
+        .await?;
+    let rows: Vec<Value> = page.rows.iter().map(retrieve_row).collect();
+    Ok(Json(
+        json!({"RecordCount": page.total, "ProspectActivities": rows}),
+    ))
+}
+
+/// Custom values (non-empty) plus the system fields Status and Owner, as `ActivityFields` shows them.
+fn activity_fields(a: &ActivityView) -> Map<String, Value> {
+    let mut m: Map<String, Value> = a
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    m.insert("Status".into(), json!(a.status));
+    m.insert("Owner".into(), json!(a.owner_guid));
+    m
+}
+
+/// One row of Retrieve, in seed 001's shape.
+fn retrieve_row(a: &ActivityView) -> Value {
+    json!({
+        "Id": a.guid,
+        "EventCode": a.event_code,
+        "EventName": a.type_display_name,
+        "ActivityScore": a.score,
+        "CreatedOn": format_lsq(a.occurred_at),
+        "ActivityType": a.type_kind.lsq_number(),
+        "IsEmailType": a.is_email_type,
+        "Type": if a.direction == 1 { "Outbound" } else { "Inbound" },
+        "SessionId": a.guid,
+        "TrackLocation": 0,
+        "Latitude": 0,
+        "Longitude": 0,
+        "RelatedProspectId": a.lead_guid,
+        "Data": [
+            {"Key": "CreatedByName", "Value": a.created_by_name},
+            {"Key": "EventName", "Value": a.type_display_name},
+            {"Key": "NotableEventDescription", "Value": a.note},
+            {"Key": "HasAttachments", "Value": "False"},
+        ],
+        "ActivityFields": activity_fields(a),
+        "ModifiedOn": format_lsq(a.updated_at),
+    })
+}
+
+/// Field metadata as the type-setting and details endpoints show it.
+pub fn field_metadata(ty: &ActivityType) -> Vec<Value> {
+    let mut fields: Vec<&crate::domain::FieldDef> = ty.fields.iter().collect();
+    fields.sort_by_key(|f| f.sequence);
+    fields
+        .into_iter()
+        .map(|f| {
+            json!({
+                "SchemaName": f.schema_name,
+                "DisplayName": f.display_name,
+                "DataType": f.data_type.as_str(),
+                "IsMandatory": f.is_mandatory,
+                "Sequence": f.sequence,
+                "OptionSet": super::types::option_set_string(&f.options),
+            })
+        })
+        .collect()
+}
+
+/// The type's field metadata with this record's values, plus the system fields Status, Owner and
+/// ActivityEvent_Note (GetActivityDetails and GetOpportunityDetails).
+pub fn fields_with_values(ty: &ActivityType, a: &ActivityView) -> Vec<Value> {
+    let mut fields = field_metadata(ty);
+    for f in fields.iter_mut() {
+        let name = f["SchemaName"].as_str().unwrap_or_default().to_string();
+        f["Value"] = json!(a.fields.get(&name).cloned().unwrap_or_default());
+    }
+    for (name, display, value) in [
+        ("Status", "Status", a.status.clone()),
+        ("Owner", "Owner", a.owner_guid.to_string()),
+        ("ActivityEvent_Note", "Notes", a.note.clone()),
+    ] {
+        fields.push(json!({"SchemaName": name, "DisplayName": display, "DataType": "String", "Value": value}));
+    }
+    fields
+}
+
+/// `GET /v2/ProspectActivity.svc/GetActivityDetails?activityId=…`
+pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let id = lsq.param("activityId")?;
+    let (a, ty) = app.service.activity(&lsq.user, id).await?;
+    Ok(Json(json!({
+        "ID": a.guid,
+        "ProspectActivityId": a.guid,
+        "RelatedProspectId": a.lead_guid,
+        "ActivityEvent": a.event_code,
+        "Name": a.type_name,
+        "DisplayName": a.type_display_name,
+        "ActivityNote": a.note,
+        "CreatedOn": format_lsq(a.occurred_at),
+        "ModifiedOn": format_lsq(a.updated_at),
+        "CreatedByName": a.created_by_name,
+        "ModifiedByName": a.modified_by_name,
+        "Fields": fields_with_values(&ty, &a),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateBody {
+    #[serde(rename = "ProspectActivityId")]
+    prospect_activity_id: Option<String>,
+    #[serde(rename = "ActivityEvent")]
+    activity_event: Option<Int>,
+    #[serde(rename = "ActivityNote")]
+    activity_note: Option<String>,
+    #[serde(rename = "Fields", default)]
+    fields: Option<Vec<Field>>,
+    #[serde(rename = "ValidateDropDownOptions", default)]
+    validate_dropdown_options: Option<Bool>,
+}
+
+/// `POST /v2/ProspectActivity.svc/CustomActivity/Update`
+pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let body: UpdateBody = json_body(body).await?;
+    let id = body
+        .prospect_activity_id
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| lsq.params.get("activityId").map(str::to_string))
+        .ok_or_else(|| {
+            LsqError::from(crate::error::Error::MandatoryMissing(
+                "ProspectActivityId is required".into(),
+            ))
+        })?;
+    let patch = ActivityPatch {
+        event_code: body.activity_event.map(|i| i.0),
+        note: body.activity_note,
+        fields: body
+            .fields
+            .unwrap_or_default()
+            .into_iter()
+            .map(Field::into_input)
+            .collect(),
+        skip_option_check: body.validate_dropdown_options.unwrap_or_default().0,
+    };
+    let guid = app.service.update_activity(&lsq.user, &id, patch).await?;
+    Ok(Json(json!({"Status": "Success", "Message": {"Id": guid}})))
+}
+
+/// The per-row response of the bulk endpoints (seed 002's shape).
+pub fn bulk_response(results: &[BulkRowResult]) -> Value {
+    let rows: Vec<Value> = results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut row = json!({
+                "ProspectActivityId": r.guid,
+                "RowNumber": i + 1,
+                "ActivityCreated": r.guid.is_some(),
+            });
+            if let Some(e) = &r.error {
+                row["ExceptionMessage"] = json!(e);
+            }
+            row
+        })
+        .collect();
+    json!({"Response": rows})
+}
+
+/// Checks the 1..=25 row limit of the bulk endpoints.
+pub fn check_bulk_len(n: usize) -> LsqResult<()> {
+    if n == 0 || n > MAX_BULK_ROWS {
+        return Err(LsqError::bad_input(format!(
+            "A bulk call takes 1 to {MAX_BULK_ROWS} activities, got {n}"
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId`
+pub async fn bulk_by_lead(
+    State(app): State<AppState>,
+    lsq: Lsq,
+    body: Body,
+) -> LsqResult<Json<Value>> {
+    let rows: Vec<CreateBody> = json_body(body).await?;
+    check_bulk_len(rows.len())?;
+    let mut inputs = Vec::with_capacity(rows.len());
+    let mut early: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.into_input() {
+            Ok(pair) => {
+                inputs.push(pair);
+                early.push(None);
+            }
+            Err(e) => {
+                // A bad date is this row's problem only: report it in place, store nothing for it.
+                inputs.push((None, ActivityInput::default()));
+                early.push(Some(e.message));
+            }
+        }
+    }
+    let valid: Vec<_> = inputs
+        .into_iter()
+        .zip(&early)
+        .filter(|(_, e)| e.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    let mut stored = app
+        .service
+        .bulk_post_by_lead(&lsq.user, valid)
+        .await?
+        .into_iter();
+    let results: Vec<BulkRowResult> = early
+        .into_iter()
+        .map(|e| match e {
+            Some(msg) => BulkRowResult {
+                guid: None,
+                error: Some(msg),
+            },
+            None => stored.next().unwrap_or(BulkRowResult {
+                guid: None,
+                error: Some("row was not processed".into()),
+            }),
+        })
+        .collect();
+    Ok(Json(bulk_response(&results)))
+}

@@ -1,0 +1,124 @@
+//! LSQ lead endpoints: Lead.Create and Leads.GetById.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::wire::Text;
+use super::{json_body, Lsq, LsqError, LsqResult};
+use crate::app::AppState;
+use crate::domain::time::format_lsq;
+use crate::domain::{Lead, NewLead};
+
+/// `{"Attribute":"EmailAddress","Value":"…"}`
+#[derive(Deserialize)]
+pub struct Attribute {
+    #[serde(rename = "Attribute")]
+    pub attribute: String,
+    #[serde(rename = "Value", default)]
+    pub value: Text,
+}
+
+/// Attributes kept besides the core columns (plus any `mx_…` custom attribute).
+const EXTRA_ATTRIBUTES: [&str; 3] = ["Source", "Company", "JobTitle"];
+
+fn flag(name: &str, v: &str) -> LsqResult<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" | "" => Ok(false),
+        _ => Err(LsqError::bad_input(format!(
+            "Invalid value '{v}' for {name}: expected 0 or 1"
+        ))),
+    }
+}
+
+/// Turns `[{"Attribute","Value"}]` into a new lead and the requested owner GUID, if any.
+pub fn parse_lead(attrs: Vec<(String, String)>) -> LsqResult<(NewLead, Option<String>)> {
+    let mut lead = NewLead::default();
+    let mut owner = None;
+    for (name, value) in attrs {
+        let text = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        match name.trim() {
+            "FirstName" => lead.first_name = text,
+            "LastName" => lead.last_name = text,
+            "EmailAddress" => lead.email = text,
+            "Phone" => lead.phone = text,
+            "Mobile" => lead.mobile = text,
+            "DoNotCall" => lead.do_not_call = flag("DoNotCall", &value)?,
+            "DoNotEmail" => lead.do_not_email = flag("DoNotEmail", &value)?,
+            "OwnerId" => owner = text,
+            "SearchBy" => {}
+            n if n.starts_with("mx_") || EXTRA_ATTRIBUTES.contains(&n) => {
+                if let Some(t) = text {
+                    lead.attributes.insert(n.to_string(), t);
+                }
+            }
+            other => {
+                return Err(LsqError::bad_input(format!(
+                    "Unknown lead attribute '{other}': use FirstName, LastName, EmailAddress, Phone, Mobile, DoNotCall, DoNotEmail, OwnerId, {} or mx_ custom fields",
+                    EXTRA_ATTRIBUTES.join(", ")
+                )))
+            }
+        }
+    }
+    Ok((lead, owner))
+}
+
+/// `POST /v2/LeadManagement.svc/Lead.Create`
+pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let attrs: Vec<Attribute> = json_body(body).await?;
+    let (lead, owner) = parse_lead(
+        attrs
+            .into_iter()
+            .map(|a| (a.attribute, a.value.0))
+            .collect(),
+    )?;
+    let lead = app
+        .service
+        .create_lead(&lsq.user, lead, owner.as_deref())
+        .await?;
+    Ok(Json(
+        json!({"Status": "Success", "Message": {"Id": lead.guid}}),
+    ))
+}
+
+/// A lead as LeadSquared's lead objects show it: every value a string (or null).
+pub fn lead_json(l: &Lead) -> Value {
+    let mut m = Map::new();
+    m.insert("ProspectID".into(), json!(l.guid));
+    m.insert("FirstName".into(), json!(l.first_name));
+    m.insert("LastName".into(), json!(l.last_name));
+    m.insert("EmailAddress".into(), json!(l.email));
+    m.insert("Phone".into(), json!(l.phone));
+    m.insert("Mobile".into(), json!(l.mobile));
+    m.insert(
+        "DoNotCall".into(),
+        json!(if l.do_not_call { "1" } else { "0" }),
+    );
+    m.insert(
+        "DoNotEmail".into(),
+        json!(if l.do_not_email { "1" } else { "0" }),
+    );
+    m.insert("OwnerId".into(), json!(l.owner_guid));
+    m.insert("OwnerIdName".into(), json!(l.owner_name));
+    m.insert("Score".into(), json!(l.score.to_string()));
+    m.insert(
+        "EngagementScore".into(),
+        json!(l.engagement_score.to_string()),
+    );
+    m.insert("CreatedOn".into(), json!(format_lsq(l.created_at)));
+    m.insert("ModifiedOn".into(), json!(format_lsq(l.updated_at)));
+    for (k, v) in &l.attributes {
+        m.insert(k.clone(), json!(v));
+    }
+    Value::Object(m)
+}
+
+/// `GET /v2/LeadManagement.svc/Leads.GetById?id=…` — an array with the lead, `[]` when not visible.
+pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let id = lsq.param("id")?;
+    let lead = app.service.find_lead(&lsq.user, id).await?;
+    Ok(Json(Value::Array(lead.iter().map(lead_json).collect())))
+}

@@ -1,0 +1,314 @@
+//! The LeadSquared dialect: `/v2/*.svc/…` endpoints, their auth, error envelope and limits.
+
+mod activities;
+mod leads;
+mod opportunities;
+mod types;
+mod users;
+pub mod wire;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::{body::Body, Json, Router};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::api::params::Params;
+use crate::app::AppState;
+use crate::domain::User;
+use crate::error::Error;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// An error rendered as LeadSquared's envelope:
+/// `{"Status":"Error","ExceptionType":"…","ExceptionMessage":"…"}`.
+#[derive(Debug)]
+pub struct LsqError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl LsqError {
+    pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> LsqError {
+        LsqError {
+            status,
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> LsqError {
+        LsqError::new(StatusCode::BAD_REQUEST, "MXInvalidInputException", message)
+    }
+}
+
+impl From<Error> for LsqError {
+    fn from(e: Error) -> LsqError {
+        let (status, kind) = match &e {
+            Error::InvalidInput(_) => (StatusCode::BAD_REQUEST, "MXInvalidInputException"),
+            Error::NotFound(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "MXInvalidEntityException",
+            ),
+            Error::MandatoryMissing(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "MXMandatoryAttributeMissingException",
+            ),
+            Error::InvalidFields(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "MXInvalidActivityFieldsException",
+            ),
+            Error::Duplicate(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "MXDuplicateEntryException",
+            ),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "MXUnAuthorizedException"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "MXAccessDeniedException"),
+            Error::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "MXServiceUnavailableException",
+            ),
+            Error::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "MXInternalServerException",
+            ),
+        };
+        let message = match &e {
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "An internal error occurred; it has been logged".to_string()
+            }
+            Error::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "store unavailable");
+                "The service is temporarily unavailable; retry shortly".to_string()
+            }
+            other => other.to_string(),
+        };
+        LsqError::new(status, kind, message)
+    }
+}
+
+impl IntoResponse for LsqError {
+    fn into_response(self) -> Response {
+        let body = json!({"Status": "Error", "ExceptionType": self.kind, "ExceptionMessage": self.message});
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+pub type LsqResult<T> = Result<T, LsqError>;
+
+/// The authenticated caller of an LSQ endpoint, with the request's query parameters.
+pub struct Lsq {
+    pub user: User,
+    pub params: Params,
+}
+
+impl Lsq {
+    /// A required query parameter (name matched case-insensitively).
+    pub fn param(&self, name: &str) -> LsqResult<&str> {
+        self.params
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| LsqError::bad_input(format!("The query parameter '{name}' is required")))
+    }
+}
+
+fn credential<'a>(
+    params: &'a Params,
+    headers: &'a HeaderMap,
+    name: &str,
+    header: &str,
+) -> Option<&'a str> {
+    params
+        .get(name)
+        .or_else(|| headers.get(header).and_then(|v| v.to_str().ok()))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+impl FromRequestParts<AppState> for Lsq {
+    type Rejection = LsqError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Lsq, LsqError> {
+        let params = Params::parse(parts.uri.query());
+        let access = credential(&params, &parts.headers, "accessKey", "x-lsq-accesskey");
+        let secret = credential(&params, &parts.headers, "secretKey", "x-lsq-secretkey");
+        let (Some(access), Some(secret)) = (access, secret) else {
+            return Err(LsqError::new(
+                StatusCode::UNAUTHORIZED,
+                "MXUnAuthorizedException",
+                "accessKey and secretKey are required (query string or x-LSQ-AccessKey / x-LSQ-SecretKey headers)",
+            ));
+        };
+        let user = state.service.authenticate_lsq(access, secret).await?;
+        if let Some(limiter) = &state.lsq_limiter {
+            let d = limiter.acquire(&user.guid.to_string(), 1).await;
+            if !d.allowed {
+                let mut e = LsqError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "MXAPIRateLimitExceededException",
+                    format!(
+                        "API calls exceeded the limit of {} in {} second(s)",
+                        limiter.limit(),
+                        limiter.window().as_secs()
+                    ),
+                );
+                e.retry_after = Some(d.retry_after.as_secs_f64().ceil().max(1.0) as u64);
+                return Err(e);
+            }
+        }
+        Ok(Lsq { user, params })
+    }
+}
+
+/// Reads and parses a JSON body; an empty body counts as `{}` when `T` allows it.
+pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        LsqError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "MXInvalidInputException",
+            format!("The request body is larger than the limit of {MAX_BODY} bytes"),
+        )
+    })?;
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
+    let de = &mut serde_json::Deserializer::from_slice(text);
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            LsqError::bad_input(format!("The request body is not valid JSON: {inner}"))
+        } else if path == "." {
+            LsqError::bad_input(format!("The request body has the wrong shape: {inner}"))
+        } else {
+            LsqError::bad_input(format!("Invalid value for '{path}': {inner}"))
+        }
+    })?;
+    // Anything but white space after the JSON value makes the body invalid JSON.
+    de.end()
+        .map_err(|e| LsqError::bad_input(format!("The request body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+async fn not_found() -> LsqError {
+    LsqError::new(
+        StatusCode::NOT_FOUND,
+        "MXNotFoundException",
+        "The API could not be found. Please check the API signature.",
+    )
+}
+
+async fn method_not_allowed() -> LsqError {
+    LsqError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MXMethodNotAllowedException",
+        "This API does not accept this HTTP method",
+    )
+}
+
+fn on_get(h: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    h.fallback(method_not_allowed)
+}
+
+/// The LeadSquared routes, plus a `/v2/` fallback answering unknown paths with the envelope.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/ProspectActivity.svc/Create",
+            on_get(post(activities::create)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/Retrieve",
+            on_get(post(activities::retrieve)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/GetActivityDetails",
+            on_get(get(activities::details)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/CustomActivity/Update",
+            on_get(post(activities::update)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId",
+            on_get(post(activities::bulk_by_lead)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/ActivityTypes.Get",
+            on_get(get(types::list)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/CreateType",
+            on_get(post(types::create)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting",
+            on_get(get(types::setting)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/CustomActivityType/Update",
+            on_get(post(types::update)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Lead.Create",
+            on_get(post(leads::create)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Leads.GetById",
+            on_get(get(leads::by_id)),
+        )
+        .route("/v2/UserManagement.svc/Users.Get", on_get(get(users::list)))
+        .route(
+            "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress",
+            on_get(get(users::by_email)),
+        )
+        .route(
+            "/v2/UserManagement.svc/User/Retrieve/ByUserId",
+            on_get(get(users::by_id)),
+        )
+        .route(
+            "/v2/Authentication.svc/UserByAccessKey.Get",
+            on_get(get(users::by_access_key)),
+        )
+        .route(
+            "/v2/OpportunityManagement.svc/Capture",
+            on_get(post(opportunities::capture)),
+        )
+        .route(
+            "/v2/OpportunityManagement.svc/GetOpportunityDetails",
+            on_get(get(opportunities::details)),
+        )
+        .route(
+            "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead",
+            on_get(post(opportunities::of_lead)),
+        )
+        .route(
+            "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity",
+            on_get(post(opportunities::activities)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId",
+            on_get(post(opportunities::bulk_by_opportunity)),
+        )
+        .route("/v2", axum::routing::any(not_found))
+        .route("/v2/", axum::routing::any(not_found))
+        .route("/v2/{*rest}", axum::routing::any(not_found))
+}
+
+/// `State` re-exported for the handler modules.
+pub type AppStateExt = State<AppState>;

@@ -1,0 +1,481 @@
+//! LSQ opportunity endpoints: Capture, GetOpportunityDetails, GetOpportunitiesOfLead, bulk activities
+//! by opportunity (seed 002) and GetActivitiesOfOpportunity (seed 000) with its flat string rows.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::activities::{bulk_response, check_bulk_len, fields_with_values, CreateBody};
+use super::leads::{parse_lead, Attribute};
+use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
+use super::{json_body, Lsq, LsqError, LsqResult};
+use crate::app::AppState;
+use crate::domain::time::{format_lsq, parse_lsq_datetime};
+use crate::domain::{ActivitySort, ActivityType, ActivityView, DataType, Lead, LeadKey};
+use crate::error::Error;
+use crate::service::{ActivityInput, CaptureInput, OpportunityActivityFilter, OpportunityContext};
+
+#[derive(Deserialize)]
+struct OpportunityBody {
+    #[serde(rename = "OpportunityEventCode")]
+    event_code: Option<Int>,
+    #[serde(rename = "OpportunityNote")]
+    note: Option<String>,
+    #[serde(rename = "OpportunityDateTime")]
+    date_time: Option<Text>,
+    #[serde(rename = "Fields", default)]
+    fields: Option<Vec<Field>>,
+    #[serde(rename = "ValidateDropDownOptions", default)]
+    validate_dropdown_options: Option<Bool>,
+}
+
+#[derive(Deserialize)]
+struct CaptureBody {
+    #[serde(rename = "LeadDetails", default)]
+    lead_details: Option<Vec<Attribute>>,
+    #[serde(rename = "Opportunity")]
+    opportunity: Option<OpportunityBody>,
+}
+
+/// `POST /v2/OpportunityManagement.svc/Capture`
+pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let b: CaptureBody = json_body(body).await?;
+    let attrs: Vec<(String, String)> = b
+        .lead_details
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.attribute, a.value.0))
+        .collect();
+    let search_by = match attrs
+        .iter()
+        .find(|(k, _)| k.trim() == "SearchBy")
+        .map(|(_, v)| v.trim())
+    {
+        None | Some("") | Some("EmailAddress") => LeadKey::Email,
+        Some("Phone") => LeadKey::Phone,
+        Some("Mobile") => LeadKey::Mobile,
+        Some(other) => {
+            return Err(LsqError::bad_input(format!(
+                "Invalid SearchBy '{other}': expected EmailAddress, Phone or Mobile"
+            )))
+        }
+    };
+    let (lead, owner) = parse_lead(attrs)?;
+    let opp = b
+        .opportunity
+        .ok_or_else(|| LsqError::from(Error::MandatoryMissing("Opportunity is required".into())))?;
+    let occurred_at = match opp
+        .date_time
+        .as_ref()
+        .map(|t| t.0.trim())
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(parse_lsq_datetime(s).ok_or_else(|| {
+            LsqError::bad_input(format!(
+                "Invalid OpportunityDateTime '{s}': expected yyyy-MM-dd HH:mm:ss"
+            ))
+        })?),
+    };
+    let input = CaptureInput {
+        lead,
+        lead_owner_guid: owner,
+        search_by,
+        opportunity: ActivityInput {
+            event_code: opp.event_code.map(|c| c.0),
+            note: opp.note,
+            occurred_at,
+            owner_email: None,
+            fields: opp
+                .fields
+                .unwrap_or_default()
+                .into_iter()
+                .map(Field::into_input)
+                .collect(),
+            skip_option_check: opp.validate_dropdown_options.unwrap_or_default().0,
+        },
+    };
+    let (opportunity, lead) = app.service.capture(&lsq.user, input).await?;
+    Ok(Json(json!({
+        "Status": "Success",
+        "Message": {"Id": opportunity, "RelatedId": lead, "CreatedOpportunityId": opportunity},
+    })))
+}
+
+/// `GET /v2/OpportunityManagement.svc/GetOpportunityDetails?OpportunityId=…`
+pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let id = lsq.param("OpportunityId")?;
+    let ctx = app.service.opportunity(&lsq.user, id).await?;
+    let o = &ctx.opportunity;
+    Ok(Json(json!({
+        "ID": o.guid,
+        "OpportunityId": o.guid,
+        "Name": ctx.opportunity_type.name,
+        "DisplayName": ctx.opportunity_type.display_name,
+        "OpportunityEventCode": o.event_code,
+        "ProspectId": ctx.lead.guid,
+        "CreatedOn": format_lsq(o.occurred_at),
+        "ModifiedOn": format_lsq(o.updated_at),
+        "Fields": fields_with_values(&ctx.opportunity_type, o),
+    })))
+}
+
+/// The lead columns of a flat row, in seed 000's order.
+const LEAD_COLUMNS: [&str; 9] = [
+    "ProspectId",
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "Phone",
+    "DoNotCall",
+    "DoNotEmail",
+    "LeadName",
+    "LeadOwner",
+];
+/// The activity columns of a flat row (custom fields follow them), in seed 000's order.
+const ACTIVITY_COLUMNS: [&str; 10] = [
+    "ActivityType",
+    "ActivityEvent",
+    "Score",
+    "PACreatedOn",
+    "PAModifiedOn",
+    "ActivityEvent_Note",
+    "IP_Latitude",
+    "IP_Longitude",
+    "PACreatedByName",
+    "Status",
+];
+const OPPORTUNITY_COLUMNS: [&str; 5] = [
+    "O_ProspectActivityId",
+    "O_ActivityEventName",
+    "O_ActivityEvent",
+    "O_Status",
+    "O_Owner",
+];
+
+/// Maps a column name a client may send (including LeadSquared's unprefixed aliases) to ours.
+fn canonical_column(name: &str) -> &str {
+    match name {
+        "CreatedOn" | "ActivityDateTime" => "PACreatedOn",
+        "ModifiedOn" => "PAModifiedOn",
+        "CreatedByName" => "PACreatedByName",
+        "ActivityNote" | "Notes" | "Note" => "ActivityEvent_Note",
+        other => other,
+    }
+}
+
+fn is_custom_field(types: &[ActivityType], name: &str) -> bool {
+    types
+        .iter()
+        .any(|t| t.fields.iter().any(|f| f.schema_name == name))
+}
+
+/// The activity columns `Include_CSV` keeps (`None` = all); unknown names are refused.
+fn included_columns(csv: Option<&str>, types: &[ActivityType]) -> LsqResult<Option<Vec<String>>> {
+    let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut cols = Vec::new();
+    for raw in csv.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let c = canonical_column(raw);
+        if c == "ProspectActivityId" || c == "ProspectId" {
+            continue; // identity columns are always returned
+        }
+        if !ACTIVITY_COLUMNS.contains(&c) && !is_custom_field(types, c) {
+            return Err(LsqError::bad_input(format!(
+                "Columns.Include_CSV: unknown column '{raw}'; use activity columns ({}) or custom field schema names",
+                ACTIVITY_COLUMNS.join(", ")
+            )));
+        }
+        cols.push(c.to_string());
+    }
+    Ok(Some(cols))
+}
+
+/// Maps `Sorting.ColumnName` to a store order. Lead, opportunity and `Total` columns hold the same
+/// value on every row of one opportunity, so sorting by them keeps the default order (PACreatedOn,
+/// then id) in the requested direction: a total order that the opportunity index serves.
+fn sort_for(column: Option<&str>, types: &[ActivityType]) -> LsqResult<ActivitySort> {
+    let Some(raw) = column.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(ActivitySort::OccurredAt);
+    };
+    let c = canonical_column(raw);
+    let sort = match c {
+        _ if LEAD_COLUMNS.contains(&c) || OPPORTUNITY_COLUMNS.contains(&c) || c == "Total" => {
+            ActivitySort::OccurredAt
+        }
+        _ if c.starts_with("O_mx_") => ActivitySort::OccurredAt,
+        "ProspectActivityId" => ActivitySort::Guid,
+        // ActivityType (1 system, 2 custom) follows the event-code ranges, so the code orders it.
+        "ActivityType" | "ActivityEvent" => ActivitySort::EventCode,
+        "Score" => ActivitySort::Score,
+        "PACreatedOn" => ActivitySort::OccurredAt,
+        "PAModifiedOn" => ActivitySort::UpdatedAt,
+        "ActivityEvent_Note" => ActivitySort::Note,
+        "IP_Latitude" | "IP_Longitude" => ActivitySort::OccurredAt,
+        "PACreatedByName" => ActivitySort::CreatedByName,
+        "Status" => ActivitySort::Status,
+        _ if is_custom_field(types, c) => {
+            let mut defs = types
+                .iter()
+                .flat_map(|t| t.fields.iter())
+                .filter(|f| f.schema_name == c);
+            let numeric = defs.all(|f| f.data_type == DataType::Number);
+            ActivitySort::Field {
+                schema_name: c.to_string(),
+                numeric,
+            }
+        }
+        _ => {
+            return Err(LsqError::bad_input(format!(
+                "Sorting.ColumnName '{raw}' is not a column of this list"
+            )))
+        }
+    };
+    Ok(sort)
+}
+
+fn opt(s: &Option<String>) -> Value {
+    json!(s)
+}
+
+/// One flat row: lead columns, the activity's columns (restricted by `include`), `Total`, and the
+/// opportunity's `O_` columns. Every value is a string or null.
+fn flat_row(
+    lead: &Lead,
+    a: &ActivityView,
+    a_type: Option<&ActivityType>,
+    opp: &ActivityView,
+    opp_type: Option<&ActivityType>,
+    include: Option<&[String]>,
+    total: u64,
+) -> Value {
+    let mut m = Map::new();
+    let name = crate::domain::join_name(
+        lead.first_name.as_deref().unwrap_or_default(),
+        lead.last_name.as_deref().unwrap_or_default(),
+    );
+    m.insert("ProspectId".into(), json!(lead.guid));
+    m.insert("FirstName".into(), opt(&lead.first_name));
+    m.insert("LastName".into(), opt(&lead.last_name));
+    m.insert("EmailAddress".into(), opt(&lead.email));
+    m.insert("Phone".into(), opt(&lead.phone));
+    m.insert(
+        "DoNotCall".into(),
+        json!(if lead.do_not_call { "1" } else { "0" }),
+    );
+    m.insert(
+        "DoNotEmail".into(),
+        json!(if lead.do_not_email { "1" } else { "0" }),
+    );
+    m.insert("LeadName".into(), json!(name));
+    m.insert("LeadOwner".into(), json!(lead.owner_name));
+    m.insert("ProspectActivityId".into(), json!(a.guid));
+    let keep = |c: &str| include.is_none_or(|cols| cols.iter().any(|x| x == c));
+    let non_empty = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
+    let activity_values: [(&str, Value); 10] = [
+        ("ActivityType", json!(a.type_kind.lsq_number().to_string())),
+        ("ActivityEvent", json!(a.event_code.to_string())),
+        ("Score", json!(a.score.to_string())),
+        ("PACreatedOn", json!(format_lsq(a.occurred_at))),
+        ("PAModifiedOn", json!(format_lsq(a.updated_at))),
+        ("ActivityEvent_Note", non_empty(&a.note)),
+        ("IP_Latitude", Value::Null),
+        ("IP_Longitude", Value::Null),
+        ("PACreatedByName", non_empty(&a.created_by_name)),
+        ("Status", non_empty(&a.status)),
+    ];
+    for (k, v) in activity_values {
+        if keep(k) {
+            m.insert(k.into(), v);
+        }
+    }
+    let custom_names: Vec<&str> = match a_type {
+        Some(t) => t.fields.iter().map(|f| f.schema_name.as_str()).collect(),
+        None => a.fields.keys().map(String::as_str).collect(),
+    };
+    for c in custom_names {
+        if keep(c) {
+            m.insert(c.into(), json!(a.fields.get(c)));
+        }
+    }
+    if let Some(cols) = include {
+        // Custom columns asked for that this activity's type does not have: present, null.
+        for c in cols.iter().filter(|c| c.starts_with("mx_")) {
+            m.entry(c.clone()).or_insert(Value::Null);
+        }
+    }
+    m.insert("O_ProspectActivityId".into(), json!(opp.guid));
+    m.insert("Total".into(), json!(total.to_string()));
+    m.insert("O_ActivityEventName".into(), json!(opp.type_display_name));
+    m.insert("O_ActivityEvent".into(), json!(opp.event_code.to_string()));
+    if let Some(t) = opp_type {
+        for f in &t.fields {
+            m.insert(
+                format!("O_{}", f.schema_name),
+                json!(opp.fields.get(&f.schema_name).cloned().unwrap_or_default()),
+            );
+        }
+    }
+    m.insert("O_Status".into(), json!(opp.status));
+    m.insert("O_Owner".into(), json!(opp.owner_guid));
+    Value::Object(m)
+}
+
+#[derive(Deserialize, Default)]
+struct Columns {
+    #[serde(rename = "Include_CSV")]
+    include_csv: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ListBody {
+    #[serde(rename = "Columns", default)]
+    columns: Option<Columns>,
+    #[serde(rename = "Paging", default)]
+    paging: Option<Paging>,
+    #[serde(rename = "Sorting", default)]
+    sorting: Option<Sorting>,
+}
+
+fn int_param(lsq: &Lsq, name: &str) -> LsqResult<Option<i64>> {
+    match lsq
+        .params
+        .get(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            LsqError::bad_input(format!(
+                "The query parameter '{name}' must be an integer, got '{v}'"
+            ))
+        }),
+    }
+}
+
+fn types_by_code(types: &[ActivityType]) -> HashMap<i64, &ActivityType> {
+    types.iter().map(|t| (t.event_code, t)).collect()
+}
+
+/// `POST /v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId=…[&activityEventCode=…]`
+pub async fn activities(
+    State(app): State<AppState>,
+    lsq: Lsq,
+    body: Body,
+) -> LsqResult<Json<Value>> {
+    let id = lsq.param("opportunityId")?.to_string();
+    let event_code = int_param(&lsq, "activityEventCode")?;
+    let b: ListBody = json_body(body).await?;
+    let types = app.service.list_activity_types(&lsq.user).await?;
+    let include = included_columns(
+        b.columns.as_ref().and_then(|c| c.include_csv.as_deref()),
+        &types,
+    )?;
+    let sorting = b.sorting.unwrap_or_default();
+    let (offset, limit) = b.paging.unwrap_or_default().window()?;
+    let filter = OpportunityActivityFilter {
+        event_code,
+        sort: sort_for(sorting.column.as_deref(), &types)?,
+        descending: sorting.descending()?,
+        offset,
+        limit,
+    };
+    let (ctx, page) = app
+        .service
+        .opportunity_activities(&lsq.user, &id, filter)
+        .await?;
+    let by_code = types_by_code(&types);
+    let OpportunityContext {
+        opportunity,
+        opportunity_type,
+        lead,
+    } = &ctx;
+    let rows: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|a| {
+            flat_row(
+                lead,
+                a,
+                by_code.get(&a.event_code).copied(),
+                opportunity,
+                Some(opportunity_type),
+                include.as_deref(),
+                page.total,
+            )
+        })
+        .collect();
+    Ok(Json(json!({"RecordCount": page.total, "List": rows})))
+}
+
+/// `POST /v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId=…[&opportunityType=…]` — each
+/// row is the lead plus the opportunity (as the activity columns and as the `O_` columns).
+pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let lead = lsq.param("leadId")?.to_string();
+    let opportunity_type = int_param(&lsq, "opportunityType")?;
+    let b: ListBody = json_body(body).await?;
+    let (offset, limit) = b.paging.unwrap_or_default().window()?;
+    let types = app.service.list_activity_types(&lsq.user).await?;
+    let (lead, page) = app
+        .service
+        .lead_opportunities(&lsq.user, &lead, opportunity_type, offset, limit)
+        .await?;
+    let by_code = types_by_code(&types);
+    let rows: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|o| {
+            let t = by_code.get(&o.event_code).copied();
+            flat_row(&lead, o, t, o, t, None, page.total)
+        })
+        .collect();
+    Ok(Json(json!({"RecordCount": page.total, "List": rows})))
+}
+
+/// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId?opportunityId=…` (seed 002)
+pub async fn bulk_by_opportunity(
+    State(app): State<AppState>,
+    lsq: Lsq,
+    body: Body,
+) -> LsqResult<Json<Value>> {
+    let id = lsq.param("opportunityId")?.to_string();
+    let rows: Vec<CreateBody> = json_body(body).await?;
+    check_bulk_len(rows.len())?;
+    // A row whose own shape is bad (e.g. an invalid date) is reported in place, like a row that
+    // fails validation; it never reaches the store.
+    let mut early: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    let mut inputs = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.into_input() {
+            Ok((_, input)) => {
+                inputs.push(input);
+                early.push(None);
+            }
+            Err(e) => early.push(Some(e.message)),
+        }
+    }
+    let mut stored = app
+        .service
+        .bulk_post_by_opportunity(&lsq.user, &id, inputs)
+        .await?
+        .into_iter();
+    let results: Vec<_> = early
+        .into_iter()
+        .map(|e| match e {
+            Some(msg) => crate::service::BulkRowResult {
+                guid: None,
+                error: Some(msg),
+            },
+            None => stored.next().unwrap_or(crate::service::BulkRowResult {
+                guid: None,
+                error: Some("row was not processed".into()),
+            }),
+        })
+        .collect();
+    Ok(Json(bulk_response(&results)))
+}

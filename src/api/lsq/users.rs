@@ -1,0 +1,73 @@
+//! LSQ user endpoints: Users.Get, User/Retrieve/ByEmailAddress, ByUserId, UserByAccessKey.Get.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::{Lsq, LsqResult};
+use crate::app::AppState;
+use crate::domain::User;
+
+fn status_code(u: &User) -> i64 {
+    if u.active {
+        0
+    } else {
+        1
+    }
+}
+
+fn user_row(u: &User) -> Value {
+    json!({
+        "ID": u.guid,
+        "UserId": u.guid,
+        "FirstName": u.first_name,
+        "LastName": u.last_name,
+        "EmailAddress": u.email,
+        "Role": u.role.as_str(),
+        "StatusCode": status_code(u),
+    })
+}
+
+/// `GET /v2/UserManagement.svc/Users.Get`
+pub async fn list(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let users = app.service.list_users(&lsq.user).await?;
+    Ok(Json(Value::Array(users.iter().map(user_row).collect())))
+}
+
+/// `GET /v2/UserManagement.svc/User/Retrieve/ByEmailAddress?emailAddress=…` — `[]` when missing or inactive.
+pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    // Clients send the address un-encoded, so a `+` in it arrives decoded as a space; an email
+    // address never contains a space, so put the `+` back.
+    let email = lsq.param("emailAddress")?.trim().replace(' ', "+");
+    let user = app.service.active_user_by_email(&lsq.user, &email).await?;
+    Ok(Json(Value::Array(user.iter().map(user_row).collect())))
+}
+
+/// `GET /v2/UserManagement.svc/User/Retrieve/ByUserId?userId=…` — `[]` when missing or inactive.
+pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let id = lsq.param("userId")?;
+    let user = app.service.active_user_by_guid(&lsq.user, id).await?;
+    Ok(Json(Value::Array(user.iter().map(user_row).collect())))
+}
+
+/// `GET /v2/Authentication.svc/UserByAccessKey.Get` — the caller, with this server as its API host.
+pub async fn by_access_key(lsq: Lsq, headers: HeaderMap) -> LsqResult<Json<Value>> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let u = &lsq.user;
+    Ok(Json(json!({
+        "Id": u.guid,
+        "Name": u.full_name(),
+        "FirstName": u.first_name,
+        "LastName": u.last_name,
+        "EmailAddress": u.email,
+        "Role": u.role.as_str(),
+        "OrgId": u.tenant_guid,
+        "TimeZone": "UTC",
+        "LSQCommonServiceURLs": {"api": host, "app": host},
+    })))
+}

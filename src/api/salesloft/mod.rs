@@ -1,0 +1,323 @@
+//! The Salesloft dialect: `GET /v2/activity_histories[/{id}]` and `GET /v2/me`, with Bearer
+//! auth, the per-tenant cost budget and its headers, and Salesloft's error bodies.
+
+pub mod query;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::{Extension, Json, Router};
+use serde_json::{json, Map, Value};
+
+use crate::app::AppState;
+use crate::domain::time::format_rfc3339_micros;
+use crate::domain::{ActivitySort, ActivityView, ResourceKind, User};
+use crate::error::Error;
+
+/// Salesloft's per-team budget: cost units per minute.
+pub const BUDGET_PER_MINUTE: u64 = 600;
+
+/// An error as Salesloft renders it: `{"error":"…"}` (422s use `query::Errors` instead).
+#[derive(Debug)]
+pub struct SlError {
+    status: StatusCode,
+    message: String,
+}
+
+impl SlError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> SlError {
+        SlError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn not_found() -> SlError {
+        SlError::new(StatusCode::NOT_FOUND, "Not Found")
+    }
+}
+
+impl From<Error> for SlError {
+    fn from(e: Error) -> SlError {
+        let status = match &e {
+            Error::InvalidInput(_) | Error::MandatoryMissing(_) | Error::InvalidFields(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Duplicate(_) => StatusCode::CONFLICT,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let message = match &e {
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "An internal error occurred; it has been logged".to_string()
+            }
+            Error::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "store unavailable");
+                "The service is temporarily unavailable; retry shortly".to_string()
+            }
+            other => other.to_string(),
+        };
+        SlError::new(status, message)
+    }
+}
+
+impl IntoResponse for SlError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+fn set_header(resp: &mut Response, name: &'static str, value: u64) {
+    if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+        resp.headers_mut().insert(name, v);
+    }
+}
+
+/// Authenticates the Bearer key, spends the request's cost from the tenant's budget and stamps
+/// `x-ratelimit-endpoint-cost` / `x-ratelimit-remaining-minute` on whatever the handler answers
+/// (public clients pace themselves by these; without them they sleep a minute per page).
+async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let Some(token) = token else {
+        return SlError::new(
+            StatusCode::UNAUTHORIZED,
+            "No Bearer Token attached to request",
+        )
+        .into_response();
+    };
+    let user = match app.service.authenticate_bearer(&token).await {
+        Ok(u) => u,
+        Err(Error::Unauthorized(_)) => {
+            return SlError::new(StatusCode::UNAUTHORIZED, "Invalid Bearer Token").into_response()
+        }
+        Err(e) => return SlError::from(e).into_response(),
+    };
+    let cost = query::cost_of(&query::parse_raw(req.uri().query()));
+    let remaining = match &app.sl_limiter {
+        Some(limiter) => {
+            let d = limiter
+                .acquire(&format!("sl-team:{}", user.tenant_guid), cost)
+                .await;
+            if !d.allowed {
+                let mut resp = SlError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Rate limit exceeded: {} cost per minute for this team",
+                        limiter.limit()
+                    ),
+                )
+                .into_response();
+                set_header(
+                    &mut resp,
+                    "retry-after",
+                    d.retry_after.as_secs_f64().ceil().max(1.0) as u64,
+                );
+                set_header(&mut resp, "x-ratelimit-endpoint-cost", cost);
+                set_header(&mut resp, "x-ratelimit-remaining-minute", d.remaining);
+                return resp;
+            }
+            d.remaining
+        }
+        // `--no-rate-limit`: still tell clients they have the whole budget, so they never wait.
+        None => BUDGET_PER_MINUTE,
+    };
+    req.extensions_mut().insert(user);
+    let mut resp = next.run(req).await;
+    set_header(&mut resp, "x-ratelimit-endpoint-cost", cost);
+    set_header(&mut resp, "x-ratelimit-remaining-minute", remaining);
+    resp
+}
+
+fn micros_or_null(us: Option<i64>) -> Value {
+    us.map_or(Value::Null, |t| json!(format_rfc3339_micros(t)))
+}
+
+/// One ActivityHistory as Salesloft renders it (mapping table of salesloft.md).
+pub fn history_json(a: &ActivityView) -> Value {
+    let resource_id = match a.resource_kind {
+        ResourceKind::Opportunity => json!(a.resource_guid),
+        _ => json!(a.resource_id),
+    };
+    let mut static_data = a.static_data.clone();
+    // The activity's own attributes win over natively given keys of the same name.
+    static_data.insert("activity_event".into(), json!(a.event_code));
+    static_data.insert("activity_event_name".into(), json!(a.type_display_name));
+    static_data.insert("note".into(), json!(a.note));
+    static_data.insert("fields".into(), json!(a.fields));
+    static_data.insert("status".into(), json!(a.status));
+
+    let mut dynamic = Map::new();
+    let mut failed = Vec::new();
+    if a.lead_id.is_some() {
+        if a.lead_deleted {
+            failed.push("person");
+        } else {
+            let first = a.lead_first_name.clone().unwrap_or_default();
+            let last = a.lead_last_name.clone().unwrap_or_default();
+            dynamic.insert(
+                "person".into(),
+                json!({
+                    "id": a.lead_id,
+                    "guid": a.lead_guid,
+                    "first_name": a.lead_first_name,
+                    "last_name": a.lead_last_name,
+                    "display_name": crate::domain::join_name(&first, &last),
+                    "email_address": a.lead_email,
+                }),
+            );
+        }
+    }
+    if let Some(id) = a.account_id {
+        dynamic.insert("account".into(), json!({"id": id, "name": a.account_name}));
+    }
+    if a.resource_kind == ResourceKind::Opportunity {
+        dynamic.insert(
+            "crm_opportunity".into(),
+            json!({"id": a.resource_guid, "name": a.opportunity_name, "status": a.opportunity_status}),
+        );
+    }
+    dynamic.insert(
+        "user".into(),
+        json!({"guid": a.owner_guid, "name": a.owner_name}),
+    );
+    json!({
+        "id": format!("{}-{}", a.salesloft_type, a.id),
+        "type": a.salesloft_type,
+        "occurred_at": format_rfc3339_micros(a.occurred_at),
+        "created_at": format_rfc3339_micros(a.created_at),
+        "updated_at": format_rfc3339_micros(a.updated_at),
+        "pinned_at": micros_or_null(a.pinned_at),
+        "resource_type": a.resource_kind.as_str(),
+        "resource_id": resource_id,
+        "user_guid": a.owner_guid,
+        "tags": a.tags,
+        "static_data": static_data,
+        "dynamic_data": dynamic,
+        "failed_dynamic_resources": failed,
+    })
+}
+
+/// `GET /v2/activity_histories`
+async fn list(
+    State(app): State<AppState>,
+    Extension(user): Extension<User>,
+    req: Request,
+) -> Response {
+    let params = query::parse_raw(req.uri().query());
+    let r = match query::parse_list(&params) {
+        Ok(r) => r,
+        Err(errors) => {
+            return (StatusCode::UNPROCESSABLE_ENTITY, Json(errors.to_json())).into_response()
+        }
+    };
+    let sort_by = match r.filter.sort {
+        ActivitySort::UpdatedAt => "updated_at",
+        _ => "occurred_at",
+    };
+    let direction = if r.filter.descending { "DESC" } else { "ASC" };
+    let page = match app.service.activity_histories(&user, r.filter).await {
+        Ok(p) => p,
+        Err(e) => return SlError::from(e).into_response(),
+    };
+    let has_next = page.rows.len() > r.per_page as usize;
+    let data: Vec<Value> = page
+        .rows
+        .iter()
+        .take(r.per_page as usize)
+        .map(history_json)
+        .collect();
+    let mut paging = json!({
+        "per_page": r.per_page,
+        "current_page": r.page,
+        "next_page": if has_next { json!(r.page + 1) } else { Value::Null },
+        "prev_page": if r.page > 1 { json!(r.page - 1) } else { Value::Null },
+    });
+    if r.include_counts {
+        paging["total_pages"] = json!(page.total.div_ceil(r.per_page as u64));
+        paging["total_count"] = json!(page.total);
+    }
+    Json(json!({
+        "metadata": {
+            "filtering": r.filtering,
+            "paging": paging,
+            "sorting": {"sort_by": sort_by, "sort_direction": direction},
+        },
+        "data": data,
+    }))
+    .into_response()
+}
+
+/// `GET /v2/activity_histories/{id}` — `call-12` or `12`; 404 when absent or not visible.
+async fn one(
+    State(app): State<AppState>,
+    Extension(user): Extension<User>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(f) = query::parse_activity_id(&id) else {
+        return SlError::not_found().into_response();
+    };
+    match app
+        .service
+        .activity_history(&user, f.id, f.sl_type.as_deref())
+        .await
+    {
+        Ok(Some(a)) => Json(json!({ "data": history_json(&a) })).into_response(),
+        Ok(None) => SlError::not_found().into_response(),
+        Err(e) => SlError::from(e).into_response(),
+    }
+}
+
+/// `GET /v2/me` — the token's user; clients call it to check a token.
+async fn me(Extension(user): Extension<User>) -> Json<Value> {
+    Json(json!({"data": {
+        "id": user.id,
+        "guid": user.guid,
+        "name": user.full_name(),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "role": {"id": user.role.as_str()},
+        "team": {"id": user.tenant_guid},
+        "active": user.active,
+    }}))
+}
+
+async fn method_not_allowed() -> SlError {
+    SlError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This endpoint only accepts GET",
+    )
+}
+
+fn only_get<H, T>(h: H) -> MethodRouter<AppState>
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    get(h).fallback(method_not_allowed)
+}
+
+/// The Salesloft routes, each behind the Bearer/rate-limit guard.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v2/activity_histories", only_get(list))
+        .route("/v2/activity_histories/{id}", only_get(one))
+        .route("/v2/me", only_get(me))
+        .route_layer(middleware::from_fn_with_state(state, guard))
+}

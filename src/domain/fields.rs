@@ -1,0 +1,308 @@
+//! Validation of activity field values against their activity type (LeadSquared's rules).
+
+use std::collections::BTreeMap;
+
+use super::{time, ActivityType, DataType, FieldDef, TypeKind};
+use crate::error::{Error, Result};
+
+/// The longest text value accepted in any field.
+pub const MAX_VALUE_LEN: usize = 4000;
+
+/// One `{"SchemaName","Value"}` pair as a client sent it.
+#[derive(Debug, Clone)]
+pub struct FieldInput {
+    pub schema_name: String,
+    pub value: String,
+}
+
+/// The outcome of validation: custom values to store plus the system fields a client may set.
+#[derive(Debug, Clone, Default)]
+pub struct ValidatedFields {
+    /// Custom values after merging onto the base; empty values are dropped ("no value").
+    pub custom: BTreeMap<String, String>,
+    pub status: Option<String>,
+    /// The raw `Owner` value (a user GUID); the service checks it names an active user.
+    pub owner: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The values of the system field `Status`: opportunities move through Open/Won/Lost, activities
+/// are Active or Inactive. The first one is the default.
+pub fn status_options(kind: TypeKind) -> &'static [&'static str] {
+    match kind {
+        TypeKind::Opportunity => &["Open", "Won", "Lost"],
+        _ => &["Active", "Inactive"],
+    }
+}
+
+/// Validates `inputs` against `ty`, merged onto `base` (the stored values, empty for a new activity).
+/// `skip_option_check` is LeadSquared's `ValidateDropDownOptions: true`.
+pub fn validate(
+    ty: &ActivityType,
+    inputs: &[FieldInput],
+    base: &BTreeMap<String, String>,
+    skip_option_check: bool,
+) -> Result<ValidatedFields> {
+    let mut out = ValidatedFields {
+        custom: base.clone(),
+        ..Default::default()
+    };
+    for input in inputs {
+        let name = input.schema_name.trim();
+        let value = input.value.as_str();
+        if value.chars().count() > MAX_VALUE_LEN {
+            return Err(invalid(format!(
+                "Value of field '{name}' is longer than {MAX_VALUE_LEN} characters"
+            )));
+        }
+        match name {
+            n if n.eq_ignore_ascii_case("Status") => {
+                let v = value.trim();
+                if v.is_empty() {
+                    continue;
+                }
+                let allowed = status_options(ty.kind);
+                match allowed.iter().find(|s| s.eq_ignore_ascii_case(v)) {
+                    Some(s) => out.status = Some(s.to_string()),
+                    None => {
+                        return Err(invalid(format!(
+                            "Invalid value '{v}' for field 'Status': expected one of {}",
+                            allowed.join(", ")
+                        )))
+                    }
+                }
+            }
+            n if n.eq_ignore_ascii_case("Owner") => {
+                if !value.trim().is_empty() {
+                    out.owner = Some(value.trim().to_string());
+                }
+            }
+            n if n.eq_ignore_ascii_case("ActivityEvent_Note") => out.note = Some(value.to_string()),
+            _ => {
+                let Some(def) = ty.field(name) else {
+                    return Err(invalid(format!(
+                        "Invalid field: '{name}' is not a field of activity type {} ({})",
+                        ty.event_code, ty.name
+                    )));
+                };
+                if value.trim().is_empty() {
+                    out.custom.remove(&def.schema_name);
+                } else {
+                    check_value(def, value, skip_option_check)?;
+                    out.custom
+                        .insert(def.schema_name.clone(), value.to_string());
+                }
+            }
+        }
+    }
+    if let Some(missing) = ty
+        .fields
+        .iter()
+        .filter(|f| f.is_mandatory)
+        .find(|f| !out.custom.contains_key(&f.schema_name))
+    {
+        return Err(invalid(format!(
+            "Mandatory field '{}' ({}) is missing or empty",
+            missing.schema_name, missing.display_name
+        )));
+    }
+    Ok(out)
+}
+
+fn invalid(msg: String) -> Error {
+    Error::InvalidFields(msg)
+}
+
+/// Checks one non-empty value against its field definition.
+pub fn check_value(def: &FieldDef, value: &str, skip_option_check: bool) -> Result<()> {
+    let v = value.trim();
+    let bad = |expect: &str| {
+        invalid(format!(
+            "Invalid value '{value}' for field '{}' of type {}: expected {expect}",
+            def.schema_name,
+            def.data_type.as_str()
+        ))
+    };
+    match def.data_type {
+        DataType::Number => {
+            let ok = v.parse::<f64>().map(|n| n.is_finite()).unwrap_or(false)
+                && v.chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
+            if !ok {
+                return Err(bad("a number"));
+            }
+        }
+        DataType::Date => {
+            if time::parse_lsq_date(v).is_none() {
+                return Err(bad("a date as yyyy-MM-dd"));
+            }
+        }
+        DataType::DateTime => {
+            if time::parse_lsq_datetime(v).is_none() {
+                return Err(bad("a date and time as yyyy-MM-dd HH:mm:ss"));
+            }
+        }
+        DataType::Boolean => {
+            let ok = ["true", "false", "1", "0", "yes", "no"]
+                .iter()
+                .any(|b| b.eq_ignore_ascii_case(v));
+            if !ok {
+                return Err(bad("true, false, 1 or 0"));
+            }
+        }
+        DataType::Dropdown | DataType::SearchableDropdown | DataType::LargeOptionSet => {
+            if !skip_option_check && !def.options.iter().any(|o| o == v) {
+                return Err(bad(&format!(
+                    "one of the options [{}]",
+                    def.options.join(", ")
+                )));
+            }
+        }
+        DataType::MultiSelect => {
+            if !skip_option_check {
+                for part in v.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                    if !def.options.iter().any(|o| o == part) {
+                        return Err(bad(&format!(
+                            "options from [{}] separated by ';'",
+                            def.options.join(", ")
+                        )));
+                    }
+                }
+            }
+        }
+        DataType::Email => {
+            if !looks_like_email(v) {
+                return Err(bad("an email address"));
+            }
+        }
+        DataType::Phone => {
+            let digits = v.chars().filter(char::is_ascii_digit).count();
+            let ok = digits >= 5
+                && v.chars()
+                    .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+            if !ok {
+                return Err(bad("a phone number"));
+            }
+        }
+        DataType::String | DataType::Website | DataType::Text => {}
+    }
+    Ok(())
+}
+
+/// A plain syntactic check of an email address (`local@domain.tld`, no spaces).
+pub fn looks_like_email(v: &str) -> bool {
+    match v.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !v.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty() -> ActivityType {
+        let f = |n: &str, t: DataType, m: bool, o: &[&str]| FieldDef {
+            schema_name: n.into(),
+            display_name: n.into(),
+            data_type: t,
+            is_mandatory: m,
+            sequence: 0,
+            options: o.iter().map(|s| s.to_string()).collect(),
+        };
+        ActivityType {
+            id: 1,
+            guid: uuid::Uuid::nil(),
+            event_code: 201,
+            name: "T".into(),
+            display_name: "T".into(),
+            score: 0,
+            description: String::new(),
+            direction: 0,
+            kind: TypeKind::Custom,
+            is_email_type: false,
+            salesloft_type: "note".into(),
+            fields: vec![
+                f("mx_Custom_1", DataType::Number, true, &[]),
+                f("mx_Custom_2", DataType::Dropdown, false, &["Open", "Won"]),
+                f("mx_Custom_3", DataType::MultiSelect, false, &["a", "b"]),
+                f("mx_Custom_4", DataType::Boolean, false, &[]),
+            ],
+        }
+    }
+
+    fn input(pairs: &[(&str, &str)]) -> Vec<FieldInput> {
+        pairs
+            .iter()
+            .map(|(n, v)| FieldInput {
+                schema_name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn accepts_valid_and_drops_empty() {
+        let out = validate(
+            &ty(),
+            &input(&[
+                ("mx_Custom_1", "12.5"),
+                ("mx_Custom_2", "Won"),
+                ("mx_Custom_3", "a;b"),
+                ("mx_Custom_4", ""),
+            ]),
+            &BTreeMap::new(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(out.custom.len(), 3);
+        assert!(!out.custom.contains_key("mx_Custom_4"));
+    }
+
+    #[test]
+    fn rejects_each_kind_of_bad_value_naming_the_field() {
+        let cases = [
+            ("mx_Custom_1", "12a"),
+            ("mx_Custom_2", "Lost"),
+            ("mx_Custom_3", "a;c"),
+            ("mx_Custom_4", "maybe"),
+            ("mx_Nope", "x"),
+        ];
+        for (name, value) in cases {
+            let err = validate(
+                &ty(),
+                &input(&[("mx_Custom_1", "1"), (name, value)]),
+                &BTreeMap::new(),
+                false,
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains(name), "{err} should name {name}");
+        }
+    }
+
+    #[test]
+    fn mandatory_and_option_skip() {
+        let err = validate(
+            &ty(),
+            &input(&[("mx_Custom_2", "Won")]),
+            &BTreeMap::new(),
+            false,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("mx_Custom_1"));
+        assert!(validate(
+            &ty(),
+            &input(&[("mx_Custom_1", "1"), ("mx_Custom_2", "Lost")]),
+            &BTreeMap::new(),
+            true
+        )
+        .is_ok());
+    }
+}

@@ -1,0 +1,232 @@
+//! The `activity-hub` command line: `serve`, `tenant create`, `user create`.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use activity_hub::app::{self, AppState};
+use activity_hub::auth::IssuedKeys;
+use activity_hub::domain::{Role, User};
+use activity_hub::service::Service;
+use activity_hub::{demo, store};
+
+const DEFAULT_DB: &str = "sqlite://activity-hub.db";
+
+#[derive(Parser)]
+#[command(
+    name = "activity-hub",
+    version,
+    about = "A CRM activity service speaking the LeadSquared and Salesloft APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Database URL: sqlite://PATH.
+        #[arg(long, env = "ACTIVITY_HUB_DB", default_value = DEFAULT_DB)]
+        db: String,
+        /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+        #[arg(long, env = "ACTIVITY_HUB_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Fill an empty database with a demo tenant and print its credentials.
+        #[arg(long)]
+        demo: bool,
+        /// Switch both dialects' rate limits off (load tests, emulating a higher plan).
+        #[arg(long)]
+        no_rate_limit: bool,
+        /// Keep rate-limit budgets in this Redis (redis://HOST:PORT), shared by every process
+        /// using it. Default: in the database when it is PostgreSQL, else in memory.
+        #[arg(long, env = "ACTIVITY_HUB_REDIS")]
+        redis: Option<String>,
+    },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and its first user (an Administrator); prints the user's keys once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, env = "ACTIVITY_HUB_DB", default_value = DEFAULT_DB)]
+        db: String,
+        /// Print one JSON object (the only output format; kept for the documented contract).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to a tenant; prints the user's keys once.
+    Create {
+        /// The tenant's id (a GUID, as `tenant create` printed it).
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+        /// Administrator, Sales_Manager or Sales_User.
+        #[arg(long, default_value = "Sales_User")]
+        role: String,
+        #[arg(long, env = "ACTIVITY_HUB_DB", default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn keys_json(user: &User, keys: &IssuedKeys) -> serde_json::Value {
+    json!({
+        "tenant_id": user.tenant_guid,
+        "user_id": user.guid,
+        "access_key": keys.access_key,
+        "secret_key": keys.secret_key,
+        "api_key": keys.api_key,
+    })
+}
+
+async fn open_service(db: &str) -> Result<Arc<Service>, String> {
+    let store = store::open(db).await.map_err(|e| e.to_string())?;
+    Ok(Arc::new(Service::new(store)))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve {
+            db,
+            bind,
+            demo,
+            no_rate_limit,
+            redis,
+        } => {
+            let service = open_service(&db).await?;
+            let rate_backend = match &redis {
+                Some(url) => Some(app::RateBackend::redis(url).await?),
+                None => None,
+            };
+            let demo_data = match demo {
+                true => Some(
+                    demo::ensure(&service)
+                        .await
+                        .map_err(|e| format!("cannot create demo data: {e}"))?,
+                ),
+                false => None,
+            };
+            let listener = tokio::net::TcpListener::bind(&bind)
+                .await
+                .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            match demo_data {
+                Some(Some(mut creds)) => {
+                    creds.base_url = format!("http://{addr}");
+                    println!("{creds}");
+                }
+                Some(None) => println!(
+                    "The database already holds data, so no demo tenant was created (its keys were shown \
+                     when it was made). Delete the database file to start over, or add a user with \
+                     `activity-hub user create`."
+                ),
+                None => {}
+            }
+            println!("activity-hub listening on http://{addr}");
+            let _ = std::io::stdout().flush();
+            tracing::info!(%addr, db = %store::redact_url(&db), "serving");
+            let state = match rate_backend {
+                Some(backend) => AppState::with_rate_backend(service, !no_rate_limit, backend),
+                None => AppState::new(service, !no_rate_limit),
+            };
+            app::serve(listener, app::router(state))
+                .await
+                .map_err(|e| format!("server failed: {e}"))
+        }
+        Command::Tenant {
+            command:
+                TenantCommand::Create {
+                    name,
+                    admin_email,
+                    db,
+                    json: _,
+                },
+        } => {
+            let service = open_service(&db).await?;
+            let (_, user, keys) = service
+                .create_tenant(&name, &admin_email)
+                .await
+                .map_err(|e| format!("cannot create tenant: {e}"))?;
+            println!("{}", keys_json(&user, &keys));
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    tenant,
+                    email,
+                    first_name,
+                    last_name,
+                    role,
+                    db,
+                    json: _,
+                },
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                format!(
+                    "invalid --role '{role}': expected Administrator, Sales_Manager or Sales_User"
+                )
+            })?;
+            let service = open_service(&db).await?;
+            let (user, keys) = service
+                .create_user(&tenant, &email, &first_name, &last_name, role)
+                .await
+                .map_err(|e| format!("cannot create user: {e}"))?;
+            println!("{}", keys_json(&user, &keys));
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("activity-hub: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("activity-hub: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

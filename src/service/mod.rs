@@ -1,0 +1,212 @@
+//! Use cases, dialect-neutral: permissions, validation against activity types, scoring, paging
+//! rules. Dialects call these with already-parsed input and render what comes back.
+
+mod activities;
+mod history;
+mod native;
+mod opportunities;
+mod types;
+
+pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
+pub use history::{HistoryFilter, ResourceRef};
+pub use native::{NativeActivity, NativeEdit, NativeResource};
+pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
+pub use types::TypePatch;
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::auth::{self, IssuedKeys};
+use crate::domain::{starter_types, Lead, NewLead, NewUser, Role, Tenant, User};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// The use cases over one store. Cheap to clone behind an `Arc`.
+pub struct Service {
+    store: Arc<dyn Store>,
+}
+
+/// The message LeadSquared gives for any lead a caller cannot read.
+pub const LEAD_NOT_FOUND: &str = "Lead does not exist in the system";
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>) -> Service {
+        Service { store }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn new_user(email: &str, first: &str, last: &str, role: Role) -> Result<(NewUser, IssuedKeys)> {
+        let email = email.trim();
+        if !crate::domain::fields::looks_like_email(email) {
+            return Err(Error::InvalidInput(format!(
+                "'{email}' is not a valid email address"
+            )));
+        }
+        let keys = IssuedKeys::generate().map_err(Error::internal)?;
+        let user = NewUser {
+            guid: Uuid::now_v7(),
+            email: email.to_string(),
+            first_name: first.trim().to_string(),
+            last_name: last.trim().to_string(),
+            role,
+            access_key_digest: auth::digest(&keys.access_key),
+            secret_key_digest: auth::digest(&keys.secret_key),
+            api_key_digest: auth::digest(&keys.api_key),
+        };
+        Ok((user, keys))
+    }
+
+    /// Creates a tenant, its Administrator and its starter activity types; returns the keys once.
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        admin_email: &str,
+    ) -> Result<(Tenant, User, IssuedKeys)> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::InvalidInput("tenant name must not be empty".into()));
+        }
+        let local = admin_email.split('@').next().unwrap_or_default();
+        let (admin, keys) = Self::new_user(admin_email, local, "", Role::Administrator)?;
+        let (tenant, user) = self
+            .store
+            .create_tenant(name, admin, starter_types())
+            .await?;
+        Ok((tenant, user, keys))
+    }
+
+    /// Adds a user to the tenant with the given GUID; returns the keys once.
+    pub async fn create_user(
+        &self,
+        tenant_guid: &str,
+        email: &str,
+        first: &str,
+        last: &str,
+        role: Role,
+    ) -> Result<(User, IssuedKeys)> {
+        let tenant = Uuid::parse_str(tenant_guid.trim())
+            .ok()
+            .map(|g| self.store.tenant_by_guid(g));
+        let tenant = match tenant {
+            Some(fut) => fut.await?,
+            None => None,
+        }
+        .ok_or_else(|| Error::NotFound(format!("tenant '{tenant_guid}' does not exist")))?;
+        let (new_user, keys) = Self::new_user(email, first, last, role)?;
+        let user = self.store.create_user(tenant.id, new_user).await?;
+        Ok((user, keys))
+    }
+
+    /// The active user holding this LeadSquared key pair.
+    pub async fn authenticate_lsq(&self, access_key: &str, secret_key: &str) -> Result<User> {
+        let creds = self
+            .store
+            .user_by_access_key(&auth::digest(access_key))
+            .await?;
+        match creds {
+            Some(c) if auth::matches(secret_key, &c.secret_key_digest) && c.user.active => {
+                Ok(c.user)
+            }
+            Some(c) if !c.user.active => Err(Error::Unauthorized(
+                "The user of these keys is deactivated".into(),
+            )),
+            _ => Err(Error::Unauthorized("Invalid AccessKey or SecretKey".into())),
+        }
+    }
+
+    /// The active user holding this Bearer key.
+    pub async fn authenticate_bearer(&self, api_key: &str) -> Result<User> {
+        match self.store.user_by_api_key(&auth::digest(api_key)).await? {
+            Some(u) if u.active => Ok(u),
+            _ => Err(Error::Unauthorized("Invalid Bearer Token".into())),
+        }
+    }
+
+    pub async fn list_users(&self, caller: &User) -> Result<Vec<User>> {
+        self.store.list_users(caller.tenant_id).await
+    }
+
+    /// An active user of the caller's tenant by email, if any.
+    pub async fn active_user_by_email(&self, caller: &User, email: &str) -> Result<Option<User>> {
+        Ok(self
+            .store
+            .user_by_email(caller.tenant_id, email)
+            .await?
+            .filter(|u| u.active))
+    }
+
+    /// An active user of the caller's tenant by GUID string, if any (a malformed GUID finds none).
+    pub async fn active_user_by_guid(&self, caller: &User, guid: &str) -> Result<Option<User>> {
+        let Ok(guid) = Uuid::parse_str(guid.trim()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .user_by_guid(caller.tenant_id, guid)
+            .await?
+            .filter(|u| u.active))
+    }
+
+    /// Creates a lead. A Sales_User always owns what it creates; others may name an owner.
+    pub async fn create_lead(
+        &self,
+        caller: &User,
+        mut lead: NewLead,
+        owner_guid: Option<&str>,
+    ) -> Result<Lead> {
+        if lead.first_name.is_none()
+            && lead.last_name.is_none()
+            && lead.email.is_none()
+            && lead.phone.is_none()
+        {
+            return Err(Error::MandatoryMissing(
+                "A lead needs at least one of FirstName, LastName, EmailAddress or Phone".into(),
+            ));
+        }
+        if let Some(email) = &lead.email {
+            if !crate::domain::fields::looks_like_email(email) {
+                return Err(Error::InvalidFields(format!(
+                    "Invalid value '{email}' for EmailAddress"
+                )));
+            }
+        }
+        lead.owner_id = match owner_guid.filter(|_| caller.role != Role::SalesUser) {
+            Some(g) => {
+                self.active_user_by_guid(caller, g)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::InvalidFields(format!(
+                            "Invalid value '{g}' for OwnerId: no such active user"
+                        ))
+                    })?
+                    .id
+            }
+            None => caller.id,
+        };
+        lead.guid = Uuid::now_v7();
+        self.store.create_lead(caller.tenant_id, lead).await
+    }
+
+    /// The lead with this GUID if the caller may see it; `None` otherwise (no existence leak).
+    pub async fn find_lead(&self, caller: &User, guid: &str) -> Result<Option<Lead>> {
+        let Ok(guid) = Uuid::parse_str(guid.trim()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .lead_by_guid(caller.tenant_id, guid)
+            .await?
+            .filter(|l| caller.can_see_lead_of(l.owner_id)))
+    }
+
+    /// Like `find_lead`, but a missing or invisible lead is LeadSquared's "does not exist" error.
+    pub async fn visible_lead(&self, caller: &User, guid: &str) -> Result<Lead> {
+        self.find_lead(caller, guid)
+            .await?
+            .ok_or_else(|| Error::NotFound(LEAD_NOT_FOUND.into()))
+    }
+}

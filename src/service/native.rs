@@ -1,0 +1,456 @@
+//! Use cases only the native API offers: Salesloft-style activity batches (type, resource, tags,
+//! pinned, static_data), pin/tag/edit/delete, accounts, lead deletion and opportunity creation.
+
+use uuid::Uuid;
+
+use super::activities::TypeCache;
+use super::{ActivityInput, Service};
+use crate::domain::fields::{self, FieldInput};
+use crate::domain::{
+    Account, ActivityQuery, ActivityUpdate, ActivityView, Micros, NewAccount, Page, RecordKind,
+    ResourceKind, Role, TypeKind, User, FIRST_OPPORTUNITY_CODE,
+};
+use crate::error::{Error, Result};
+
+/// The most activities one native batch may carry.
+pub const MAX_BATCH: usize = 100;
+/// The most tags an activity may carry, and their longest length.
+pub const MAX_TAGS: usize = 50;
+pub const MAX_TAG_LEN: usize = 100;
+
+/// Where a native activity is logged: a lead, an account or an opportunity, by GUID.
+#[derive(Debug, Clone)]
+pub struct NativeResource {
+    pub kind: ResourceKind,
+    pub guid: String,
+}
+
+/// One activity of a native batch, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct NativeActivity {
+    /// A Salesloft type (`call`): the tenant's system type for it.
+    pub sl_type: Option<String>,
+    /// Or an event code (custom types); when both are given they must agree.
+    pub event_code: Option<i64>,
+    pub resource: Option<NativeResource>,
+    pub owner_guid: Option<String>,
+    pub occurred_at: Option<Micros>,
+    pub note: Option<String>,
+    pub status: Option<String>,
+    pub fields: Vec<FieldInput>,
+    pub tags: Vec<String>,
+    pub pinned: bool,
+    pub static_data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An edit of an activity; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct NativeEdit {
+    pub note: Option<String>,
+    pub occurred_at: Option<Micros>,
+    pub owner_guid: Option<String>,
+    pub status: Option<String>,
+    pub fields: Vec<FieldInput>,
+    pub tags: Option<Vec<String>>,
+    pub pinned: Option<bool>,
+    pub static_data: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn check_tags(tags: &[String]) -> Result<Vec<String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::InvalidFields(format!(
+            "An activity has at most {MAX_TAGS} tags"
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for t in tags {
+        let t = t.trim();
+        if t.is_empty() || t.chars().count() > MAX_TAG_LEN {
+            return Err(Error::InvalidFields(format!(
+                "Tags must be 1 to {MAX_TAG_LEN} characters long"
+            )));
+        }
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The system fields a native body sets directly, appended as LSQ-style field inputs so that
+/// one validator checks them.
+fn with_system_fields(
+    mut fields: Vec<FieldInput>,
+    status: Option<&str>,
+    owner: Option<&str>,
+) -> Vec<FieldInput> {
+    if let Some(s) = status {
+        fields.push(FieldInput {
+            schema_name: "Status".into(),
+            value: s.to_string(),
+        });
+    }
+    if let Some(o) = owner {
+        fields.push(FieldInput {
+            schema_name: "Owner".into(),
+            value: o.to_string(),
+        });
+    }
+    fields
+}
+
+impl Service {
+    /// The activity with this integer id or GUID, if the caller may see it.
+    pub async fn native_activity(&self, caller: &User, id: &str) -> Result<ActivityView> {
+        let not_found = || Error::NotFound(format!("Activity '{id}' does not exist"));
+        let found = match id.trim().parse::<i64>() {
+            Ok(n) => self.store.activity_by_id(caller.tenant_id, n).await?,
+            Err(_) => match Uuid::parse_str(id.trim()) {
+                Ok(g) => self.store.activity_by_guid(caller.tenant_id, g).await?,
+                Err(_) => None,
+            },
+        };
+        found.filter(|a| a.visible_to(caller)).ok_or_else(not_found)
+    }
+
+    /// Validates a whole batch and stores it in one transaction: all rows or none. An error names
+    /// the row (`activities[3]: …`).
+    pub async fn create_native_activities(
+        &self,
+        caller: &User,
+        rows: Vec<NativeActivity>,
+    ) -> Result<Vec<ActivityView>> {
+        if rows.is_empty() || rows.len() > MAX_BATCH {
+            return Err(Error::InvalidInput(format!(
+                "A batch takes 1 to {MAX_BATCH} activities, got {}",
+                rows.len()
+            )));
+        }
+        let types = self.store.list_activity_types(caller.tenant_id).await?;
+        let mut cache = TypeCache::default();
+        let mut new = Vec::with_capacity(rows.len());
+        for (i, row) in rows.into_iter().enumerate() {
+            let at = |e: Error| -> Error {
+                let msg = format!("activities[{i}]: {e}");
+                match e {
+                    Error::InvalidInput(_) => Error::InvalidInput(msg),
+                    Error::NotFound(_) => Error::NotFound(msg),
+                    Error::MandatoryMissing(_) => Error::MandatoryMissing(msg),
+                    Error::InvalidFields(_) => Error::InvalidFields(msg),
+                    Error::Forbidden(_) => Error::Forbidden(msg),
+                    other => other,
+                }
+            };
+            let code = match (&row.sl_type, row.event_code) {
+                (None, None) => {
+                    return Err(at(Error::MandatoryMissing(
+                        "'type' or 'event_code' is required".into(),
+                    )))
+                }
+                (sl, Some(code)) => {
+                    let ty = types.iter().find(|t| t.event_code == code).ok_or_else(|| {
+                        at(Error::InvalidFields(format!(
+                            "event_code {code} does not exist"
+                        )))
+                    })?;
+                    if let Some(sl) = sl.as_deref().filter(|s| *s != ty.salesloft_type) {
+                        return Err(at(Error::InvalidFields(format!(
+                            "event_code {code} has Salesloft type '{}', not '{sl}'",
+                            ty.salesloft_type
+                        ))));
+                    }
+                    code
+                }
+                (Some(sl), None) => types
+                    .iter()
+                    .find(|t| t.kind == TypeKind::System && t.salesloft_type == *sl)
+                    .map(|t| t.event_code)
+                    .ok_or_else(|| {
+                        at(Error::InvalidFields(format!(
+                            "'{sl}' is not one of the 25 Salesloft activity types"
+                        )))
+                    })?,
+            };
+            if code >= FIRST_OPPORTUNITY_CODE {
+                return Err(at(Error::InvalidFields(format!(
+                    "event_code {code} is an opportunity type: create opportunities with POST /api/v1/opportunities"
+                ))));
+            }
+            let resource = row
+                .resource
+                .clone()
+                .ok_or_else(|| at(Error::MandatoryMissing("'resource' is required".into())))?;
+            let (lead_id, account_id, opportunity_id) = match resource.kind {
+                ResourceKind::Person => {
+                    let lead = self
+                        .find_lead(caller, &resource.guid)
+                        .await?
+                        .ok_or_else(|| {
+                            at(Error::NotFound(format!(
+                                "person '{}' does not exist",
+                                resource.guid
+                            )))
+                        })?;
+                    (lead.id, None, None)
+                }
+                ResourceKind::Account => {
+                    if caller.role == Role::SalesUser {
+                        return Err(at(Error::Forbidden(
+                            "A Sales_User may only log activities on its own leads".into(),
+                        )));
+                    }
+                    let account = match Uuid::parse_str(resource.guid.trim()) {
+                        Ok(g) => self.store.account_by_guid(caller.tenant_id, g).await?,
+                        Err(_) => None,
+                    }
+                    .ok_or_else(|| {
+                        at(Error::NotFound(format!(
+                            "account '{}' does not exist",
+                            resource.guid
+                        )))
+                    })?;
+                    (0, Some(account.id), None)
+                }
+                ResourceKind::Opportunity => {
+                    let ctx =
+                        self.opportunity(caller, &resource.guid)
+                            .await
+                            .map_err(|e| match e {
+                                Error::NotFound(_) => at(Error::NotFound(format!(
+                                    "crm_opportunity '{}' does not exist",
+                                    resource.guid
+                                ))),
+                                other => other,
+                            })?;
+                    (ctx.lead.id, None, Some(ctx.opportunity.id))
+                }
+            };
+            let input = ActivityInput {
+                event_code: Some(code),
+                note: row.note.clone(),
+                occurred_at: row.occurred_at,
+                owner_email: None,
+                fields: with_system_fields(
+                    row.fields.clone(),
+                    row.status.as_deref(),
+                    row.owner_guid.as_deref(),
+                ),
+                skip_option_check: false,
+            };
+            let mut a = self
+                .prepare_activity(caller, lead_id, opportunity_id, false, &input, &mut cache)
+                .await
+                .map_err(at)?;
+            if account_id.is_some() {
+                a.lead_id = None;
+                a.account_id = account_id;
+            }
+            a.tags = check_tags(&row.tags).map_err(at)?;
+            a.pinned = row.pinned;
+            a.static_data = row.static_data;
+            new.push(a);
+        }
+        let ids = self.store.insert_activities(caller.tenant_id, new).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let a = self
+                .store
+                .activity_by_id(caller.tenant_id, id)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("activity {id} vanished")))?;
+            out.push(a);
+        }
+        Ok(out)
+    }
+
+    /// Edits an activity (note, time, owner, status, fields, tags, pin, static_data); every edit
+    /// moves its `updated_at` forward.
+    pub async fn edit_activity(
+        &self,
+        caller: &User,
+        id: &str,
+        edit: NativeEdit,
+    ) -> Result<ActivityView> {
+        let a = self.native_activity(caller, id).await?;
+        let ty = self
+            .store
+            .activity_type_by_code(caller.tenant_id, a.event_code)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("activity {} has no type", a.id)))?;
+        let inputs = with_system_fields(edit.fields, edit.status.as_deref(), None);
+        let valid = fields::validate(&ty, &inputs, &a.fields, false)?;
+        let owner_id = match edit.owner_guid.as_deref() {
+            Some(g) => Some(
+                self.active_user_by_guid(caller, g)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::InvalidFields(format!("owner '{g}' is not an active user"))
+                    })?
+                    .id,
+            ),
+            None => None,
+        };
+        let tags = edit.tags.as_deref().map(check_tags).transpose()?;
+        self.store
+            .update_activity(
+                caller.tenant_id,
+                ActivityUpdate {
+                    id: a.id,
+                    modified_by: caller.id,
+                    note: valid.note.or(edit.note),
+                    owner_id,
+                    status: valid.status,
+                    fields: Some(valid.custom),
+                    occurred_at: edit.occurred_at,
+                    pinned: edit.pinned,
+                    tags,
+                    static_data: edit.static_data,
+                },
+            )
+            .await?;
+        self.store
+            .activity_by_id(caller.tenant_id, a.id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("Activity '{id}' does not exist")))
+    }
+
+    /// Deletes an activity: it disappears from both dialects.
+    pub async fn delete_activity(&self, caller: &User, id: &str) -> Result<()> {
+        let a = self.native_activity(caller, id).await?;
+        self.store.delete_activity(caller.tenant_id, a.id).await
+    }
+
+    /// Live leads, by ascending integer id after `after`; a Sales_User lists its own.
+    pub async fn list_leads(
+        &self,
+        caller: &User,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::Lead>> {
+        let owner = (caller.role == Role::SalesUser).then_some(caller.id);
+        self.store
+            .list_leads(caller.tenant_id, owner, after, limit)
+            .await
+    }
+
+    /// Soft-deletes a lead the caller may see. Its activities stay, showing the person as a
+    /// failed dynamic resource in the Salesloft dialect.
+    pub async fn delete_lead(&self, caller: &User, guid: &str) -> Result<()> {
+        let lead = self.visible_lead(caller, guid).await?;
+        self.store.delete_lead(caller.tenant_id, lead.id).await
+    }
+
+    pub async fn create_account(
+        &self,
+        caller: &User,
+        name: &str,
+        domain: Option<String>,
+        owner_guid: Option<&str>,
+    ) -> Result<Account> {
+        if caller.role == Role::SalesUser {
+            return Err(Error::Forbidden(
+                "A Sales_User may not create accounts".into(),
+            ));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 255 {
+            return Err(Error::InvalidFields(
+                "'name' must be 1 to 255 characters long".into(),
+            ));
+        }
+        let owner_id = match owner_guid {
+            Some(g) => {
+                self.active_user_by_guid(caller, g)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::InvalidFields(format!("owner '{g}' is not an active user"))
+                    })?
+                    .id
+            }
+            None => caller.id,
+        };
+        self.store
+            .create_account(
+                caller.tenant_id,
+                NewAccount {
+                    guid: Uuid::now_v7(),
+                    name: name.to_string(),
+                    domain: domain
+                        .map(|d| d.trim().to_string())
+                        .filter(|d| !d.is_empty()),
+                    owner_id,
+                },
+            )
+            .await
+    }
+
+    pub async fn list_accounts(
+        &self,
+        caller: &User,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Account>> {
+        self.store
+            .list_accounts(caller.tenant_id, after, limit)
+            .await
+    }
+
+    /// Creates an opportunity on a lead the caller may see; returns it as stored.
+    pub async fn create_opportunity(
+        &self,
+        caller: &User,
+        lead_guid: &str,
+        input: ActivityInput,
+    ) -> Result<ActivityView> {
+        let lead = self.visible_lead(caller, lead_guid).await?;
+        let input = ActivityInput {
+            event_code: input.event_code.or(Some(FIRST_OPPORTUNITY_CODE)),
+            ..input
+        };
+        let new = self
+            .prepare_activity(
+                caller,
+                lead.id,
+                None,
+                true,
+                &input,
+                &mut TypeCache::default(),
+            )
+            .await?;
+        let ids = self
+            .store
+            .insert_activities(caller.tenant_id, vec![new])
+            .await?;
+        let id = ids
+            .first()
+            .copied()
+            .ok_or_else(|| Error::Internal("no opportunity id returned".into()))?;
+        self.store
+            .activity_by_id(caller.tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::Internal("created opportunity vanished".into()))
+    }
+
+    /// Opportunities the caller may see, optionally of one lead, newest first.
+    pub async fn list_opportunities(
+        &self,
+        caller: &User,
+        lead_guid: Option<&str>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Page<ActivityView>> {
+        let mut q = ActivityQuery {
+            records: RecordKind::Opportunities,
+            offset,
+            limit,
+            ..ActivityQuery::new(caller.tenant_id)
+        };
+        if let Some(g) = lead_guid {
+            q.lead_id = Some(self.visible_lead(caller, g).await?.id);
+        }
+        if caller.role == Role::SalesUser {
+            q.visible_to_owner = Some(caller.id);
+        }
+        self.store.list_activities(&q).await
+    }
+}

@@ -1,0 +1,201 @@
+//! Use cases for activity types: listing, creating (with custom fields) and updating them.
+
+use uuid::Uuid;
+
+use super::Service;
+use crate::domain::{
+    is_salesloft_type, ActivityType, FieldDef, NewActivityType, Role, TypeKind, User,
+    FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE,
+};
+use crate::error::{Error, Result};
+
+/// How many custom fields a type may have (`mx_Custom_1` … `mx_Custom_50`).
+pub const MAX_FIELDS: usize = 50;
+
+/// Changes to an activity type; `None` keeps the current value. `fields` are merged by SchemaName.
+#[derive(Debug, Default, Clone)]
+pub struct TypePatch {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub score: Option<i64>,
+    pub description: Option<String>,
+    pub direction: Option<i64>,
+    pub salesloft_type: Option<String>,
+    pub fields: Vec<FieldDef>,
+}
+
+fn check_fields(fields: &[FieldDef]) -> Result<()> {
+    if fields.len() > MAX_FIELDS {
+        return Err(Error::InvalidInput(format!(
+            "An activity type has at most {MAX_FIELDS} custom fields"
+        )));
+    }
+    for (i, f) in fields.iter().enumerate() {
+        let n = f
+            .schema_name
+            .strip_prefix("mx_Custom_")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=MAX_FIELDS).contains(n));
+        if n.is_none() {
+            return Err(Error::InvalidInput(format!(
+                "Invalid SchemaName '{}': custom fields are named mx_Custom_1 to mx_Custom_{MAX_FIELDS}",
+                f.schema_name
+            )));
+        }
+        if fields[..i].iter().any(|g| g.schema_name == f.schema_name) {
+            return Err(Error::InvalidInput(format!(
+                "SchemaName '{}' is given twice",
+                f.schema_name
+            )));
+        }
+        if f.data_type.has_options() && f.options.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "Field '{}' of type {} needs an OptionSet",
+                f.schema_name,
+                f.data_type.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_direction(d: i64) -> Result<()> {
+    if d == 0 || d == 1 {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "Direction must be 0 (inbound) or 1 (outbound), not {d}"
+        )))
+    }
+}
+
+fn check_salesloft_type(t: &str) -> Result<()> {
+    if is_salesloft_type(t) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "SalesloftType '{t}' is not one of the 25 Salesloft activity types"
+        )))
+    }
+}
+
+fn require_manager(caller: &User) -> Result<()> {
+    if caller.role == Role::SalesUser {
+        return Err(Error::Forbidden(
+            "A Sales_User may not change activity types".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Service {
+    pub async fn list_activity_types(&self, caller: &User) -> Result<Vec<ActivityType>> {
+        self.store.list_activity_types(caller.tenant_id).await
+    }
+
+    pub async fn activity_type(&self, caller: &User, code: i64) -> Result<Option<ActivityType>> {
+        self.store
+            .activity_type_by_code(caller.tenant_id, code)
+            .await
+    }
+
+    /// Creates a custom activity type (or an opportunity type when `kind` says so).
+    pub async fn create_activity_type(
+        &self,
+        caller: &User,
+        mut ty: NewActivityType,
+    ) -> Result<ActivityType> {
+        require_manager(caller)?;
+        ty.name = ty.name.trim().to_string();
+        if ty.name.is_empty() {
+            return Err(Error::MandatoryMissing(
+                "ActivityEventName is required".into(),
+            ));
+        }
+        if ty.display_name.trim().is_empty() {
+            ty.display_name = ty.name.clone();
+        }
+        check_direction(ty.direction)?;
+        check_salesloft_type(&ty.salesloft_type)?;
+        check_fields(&ty.fields)?;
+        if let Some(code) = ty.event_code {
+            let range = match ty.kind {
+                TypeKind::Opportunity => FIRST_OPPORTUNITY_CODE..i64::MAX,
+                _ => FIRST_CUSTOM_CODE..FIRST_OPPORTUNITY_CODE,
+            };
+            if !range.contains(&code) {
+                return Err(Error::InvalidInput(format!(
+                    "ActivityEvent {code} is outside the range for this kind of type ({}..{})",
+                    range.start, range.end
+                )));
+            }
+        }
+        ty.guid = Uuid::now_v7();
+        self.store.create_activity_type(caller.tenant_id, ty).await
+    }
+
+    /// Applies `patch` to the type with this code. System types keep their name and Salesloft type.
+    pub async fn update_activity_type(
+        &self,
+        caller: &User,
+        code: i64,
+        patch: TypePatch,
+    ) -> Result<ActivityType> {
+        require_manager(caller)?;
+        let mut ty = self
+            .store
+            .activity_type_by_code(caller.tenant_id, code)
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!("Activity type with code {code} does not exist"))
+            })?;
+        if let Some(name) = patch
+            .name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+        {
+            if ty.kind == TypeKind::System && name != ty.name {
+                return Err(Error::InvalidInput(
+                    "The name of a system activity type cannot change".into(),
+                ));
+            }
+            // A display name that was only the old name follows the rename.
+            if ty.display_name == ty.name {
+                ty.display_name = name.clone();
+            }
+            ty.name = name;
+        }
+        if let Some(d) = patch.display_name.filter(|d| !d.trim().is_empty()) {
+            ty.display_name = d;
+        }
+        if let Some(s) = patch.score {
+            ty.score = s;
+        }
+        if let Some(d) = patch.description {
+            ty.description = d;
+        }
+        if let Some(d) = patch.direction {
+            check_direction(d)?;
+            ty.direction = d;
+        }
+        if let Some(t) = patch.salesloft_type {
+            check_salesloft_type(&t)?;
+            ty.salesloft_type = t;
+        }
+        for f in patch.fields {
+            match ty
+                .fields
+                .iter_mut()
+                .find(|g| g.schema_name == f.schema_name)
+            {
+                Some(g) => *g = f,
+                None => ty.fields.push(f),
+            }
+        }
+        check_fields(&ty.fields)?;
+        self.store
+            .update_activity_type(caller.tenant_id, ty.clone())
+            .await?;
+        Ok(ty)
+    }
+}

@@ -1,0 +1,1410 @@
+//! The embedded SQLite backend: one writer thread that group-commits, and a pool of readers.
+//!
+//! Every write runs on the writer thread inside a savepoint of a shared transaction. The writer
+//! drains whatever writes are queued, runs them, commits once (one fsync with `synchronous=FULL`
+//! in WAL mode) and only then answers each caller: a write is acknowledged only once durable, and
+//! concurrent requests share the cost of the fsync. A failing write rolls back to its savepoint
+//! without touching the others in the batch.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::{Store, UserCredentials};
+use crate::domain::{
+    time::now_micros, Account, ActivityQuery, ActivitySort, ActivityType, ActivityUpdate,
+    ActivityView, CountMode, FieldDef, Lead, LeadKey, NewAccount, NewActivity, NewActivityType,
+    NewLead, NewUser, Page, RecordKind, ResourceKind, Role, Tenant, TypeFilter, TypeKind, User,
+    FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE,
+};
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_salesloft_native.sql"),
+    include_str!("../../migrations/sqlite/0003_custom_type_names.sql"),
+];
+/// Writes committed together at most; bounds the latency one fsync adds to a batch.
+const MAX_BATCH: usize = 512;
+const READERS: usize = 8;
+
+type Completion = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+/// A write: given the connection (or `None` when no transaction could be opened) it does its work
+/// and returns what to tell its caller once the batch's commit succeeded or failed.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> Completion + Send>;
+
+pub struct SqliteStore {
+    writer: mpsc::UnboundedSender<Job>,
+    readers: Arc<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    fn get(&self) -> Result<Connection> {
+        if let Some(c) = self.idle.lock().map_err(Error::internal)?.pop() {
+            return Ok(c);
+        }
+        open_connection(&self.path, true).map_err(|e| Error::Unavailable(e.to_string()))
+    }
+
+    fn put(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < READERS {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &str) -> std::result::Result<SqliteStore, String> {
+        let path = PathBuf::from(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let conn = open_connection(&path, false).map_err(|e| e.to_string())?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(format!(
+                "cannot switch {} to WAL mode (got {mode})",
+                path.display()
+            ));
+        }
+        migrate(&conn).map_err(|e| format!("migration failed: {e}"))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| e.to_string())?;
+        Ok(SqliteStore {
+            writer: tx,
+            readers: Arc::new(ReaderPool {
+                path,
+                idle: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Runs `f` on the writer thread in the current group-commit batch; resolves once committed.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |conn| {
+            let Some(conn) = conn else {
+                return Box::new(move |_| {
+                    let _ = tx.send(Err(Error::Unavailable(
+                        "cannot open a write transaction".into(),
+                    )));
+                });
+            };
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                let e = map_err(e);
+                return Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                });
+            }
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+                .unwrap_or_else(|_| Err(Error::Internal("write panicked".into())));
+            match outcome {
+                Ok(v) => {
+                    let released = conn.execute_batch("RELEASE job").map_err(map_err);
+                    Box::new(move |commit| {
+                        let r = match (released, commit) {
+                            (Err(e), _) => Err(e),
+                            (Ok(()), Ok(())) => Ok(v),
+                            (Ok(()), Err(e)) => {
+                                Err(Error::Unavailable(format!("commit failed: {e}")))
+                            }
+                        };
+                        let _ = tx.send(r);
+                    })
+                }
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    Box::new(move |_| {
+                        let _ = tx.send(Err(e));
+                    })
+                }
+            }
+        });
+        self.writer
+            .send(job)
+            .map_err(|_| Error::Unavailable("the SQLite writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| Error::Internal("the SQLite writer dropped a write".into()))?
+    }
+
+    /// Runs `f` on a pooled read-only connection on the blocking thread pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            let r = f(&conn);
+            pool.put(conn);
+            r
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+}
+
+fn writer_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            for job in batch {
+                job(None)(Err(e.to_string()));
+            }
+            continue;
+        }
+        let completions: Vec<Completion> = batch.into_iter().map(|job| job(Some(&conn))).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+            tracing::error!(error = %e, "commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        for done in completions {
+            done(commit.clone());
+        }
+    }
+}
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        conn.execute_batch(&format!(
+            "BEGIN; {sql}\n; PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        ))?;
+    }
+    Ok(())
+}
+
+/// Turns a SQLite error into the domain's: unique violations become `Duplicate` naming the field.
+fn map_err(e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
+        match f.code {
+            rusqlite::ErrorCode::ConstraintViolation if msg.contains("UNIQUE") => {
+                let field = if msg.contains("email") {
+                    "EmailAddress"
+                } else if msg.contains("mobile") {
+                    "Mobile"
+                } else if msg.contains("phone") {
+                    "Phone"
+                } else if msg.contains("name_lc") {
+                    "ActivityEventName"
+                } else if msg.contains("event_code") {
+                    "ActivityEvent"
+                } else {
+                    "a unique field"
+                };
+                return Error::Duplicate(format!("A record with the same {field} already exists"));
+            }
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                return Error::Unavailable(msg.clone())
+            }
+            _ => {}
+        }
+    }
+    Error::Internal(e.to_string())
+}
+
+trait SqlResult<T> {
+    fn db(self) -> Result<T>;
+}
+
+impl<T> SqlResult<T> for rusqlite::Result<T> {
+    fn db(self) -> Result<T> {
+        self.map_err(map_err)
+    }
+}
+
+fn uuid_col(row: &Row, idx: usize) -> rusqlite::Result<Uuid> {
+    let s: String = row.get(idx)?;
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    serde_json::from_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(Error::internal)
+}
+
+const USER_COLS: &str =
+    "u.id, u.guid, u.tenant_id, t.guid, u.email, u.first_name, u.last_name, u.role, u.active, u.secret_key_digest";
+
+fn user_row(row: &Row) -> rusqlite::Result<UserCredentials> {
+    let role: String = row.get(7)?;
+    Ok(UserCredentials {
+        user: User {
+            id: row.get(0)?,
+            guid: uuid_col(row, 1)?,
+            tenant_id: row.get(2)?,
+            tenant_guid: uuid_col(row, 3)?,
+            email: row.get(4)?,
+            first_name: row.get(5)?,
+            last_name: row.get(6)?,
+            role: Role::parse(&role).unwrap_or(Role::SalesUser),
+            active: row.get(8)?,
+        },
+        secret_key_digest: row.get(9)?,
+    })
+}
+
+fn query_users(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<UserCredentials>> {
+    let sql = format!("SELECT {USER_COLS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE {filter} ORDER BY u.id");
+    let mut stmt = conn.prepare_cached(&sql).db()?;
+    let rows = stmt.query_map(params, user_row).db()?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().db()
+}
+
+fn insert_user(conn: &Connection, tenant_id: i64, u: &NewUser, now: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO users (tenant_id, guid, email, email_lc, first_name, last_name, role, active,
+            access_key_digest, secret_key_digest, api_key_digest, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11)",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        u.guid.to_string(),
+        u.email,
+        u.email.to_lowercase(),
+        u.first_name,
+        u.last_name,
+        u.role.as_str(),
+        &u.access_key_digest[..],
+        &u.secret_key_digest[..],
+        &u.api_key_digest[..],
+        now
+    ])
+    .map_err(|e| match map_err(e) {
+        Error::Duplicate(_) => Error::Duplicate(format!(
+            "A user with email '{}' already exists in this tenant",
+            u.email
+        )),
+        other => other,
+    })?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn insert_type(conn: &Connection, tenant_id: i64, t: &NewActivityType, now: i64) -> Result<i64> {
+    let code = match t.event_code {
+        Some(c) => c,
+        None => {
+            let (lo, hi) = match t.kind {
+                TypeKind::Opportunity => (FIRST_OPPORTUNITY_CODE, i64::MAX),
+                _ => (FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE),
+            };
+            let max: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT max(event_code) FROM activity_types WHERE tenant_id = ?1 AND event_code >= ?2 AND event_code < ?3",
+                )
+                .db()?
+                .query_row(params![tenant_id, lo, hi], |r| r.get(0))
+                .db()?;
+            max.map_or(lo, |m| m + 1)
+        }
+    };
+    conn.prepare_cached(
+        "INSERT INTO activity_types (tenant_id, guid, event_code, name, name_lc, display_name, score, description,
+            direction, kind, is_email_type, salesloft_type, fields, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        t.guid.to_string(),
+        code,
+        t.name,
+        t.name.to_lowercase(),
+        t.display_name,
+        t.score,
+        t.description,
+        t.direction,
+        t.kind.as_str(),
+        t.is_email_type,
+        t.salesloft_type,
+        to_json(&t.fields)?,
+        now
+    ])
+    .db()?;
+    Ok(conn.last_insert_rowid())
+}
+
+const TYPE_COLS: &str = "id, guid, event_code, name, display_name, score, description, direction, kind, is_email_type, salesloft_type, fields";
+
+fn type_row(row: &Row) -> rusqlite::Result<ActivityType> {
+    let kind: String = row.get(8)?;
+    Ok(ActivityType {
+        id: row.get(0)?,
+        guid: uuid_col(row, 1)?,
+        event_code: row.get(2)?,
+        name: row.get(3)?,
+        display_name: row.get(4)?,
+        score: row.get(5)?,
+        description: row.get(6)?,
+        direction: row.get(7)?,
+        kind: TypeKind::parse(&kind).unwrap_or(TypeKind::Custom),
+        is_email_type: row.get(9)?,
+        salesloft_type: row.get(10)?,
+        fields: json_col::<Vec<FieldDef>>(row, 11)?,
+    })
+}
+
+const LEAD_COLS: &str = "l.id, l.guid, l.tenant_id, l.first_name, l.last_name, l.email, l.phone, l.mobile, l.do_not_call,
+    l.do_not_email, l.owner_id, o.guid, o.first_name, o.last_name, l.score, l.engagement_score, l.attributes,
+    l.created_at, l.updated_at";
+
+fn lead_row(row: &Row) -> rusqlite::Result<Lead> {
+    let first: String = row.get(12)?;
+    let last: String = row.get(13)?;
+    Ok(Lead {
+        id: row.get(0)?,
+        guid: uuid_col(row, 1)?,
+        tenant_id: row.get(2)?,
+        first_name: row.get(3)?,
+        last_name: row.get(4)?,
+        email: row.get(5)?,
+        phone: row.get(6)?,
+        mobile: row.get(7)?,
+        do_not_call: row.get(8)?,
+        do_not_email: row.get(9)?,
+        owner_id: row.get(10)?,
+        owner_guid: uuid_col(row, 11)?,
+        owner_name: crate::domain::join_name(&first, &last),
+        score: row.get(14)?,
+        engagement_score: row.get(15)?,
+        attributes: json_col(row, 16)?,
+        created_at: row.get(17)?,
+        updated_at: row.get(18)?,
+    })
+}
+
+fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead, now: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO leads (tenant_id, guid, first_name, last_name, email, email_lc, phone, mobile, do_not_call,
+            do_not_email, owner_id, attributes, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        l.guid.to_string(),
+        l.first_name,
+        l.last_name,
+        l.email,
+        l.email.as_ref().map(|e| e.to_lowercase()),
+        l.phone,
+        l.mobile,
+        l.do_not_call,
+        l.do_not_email,
+        l.owner_id,
+        to_json(&l.attributes)?,
+        now
+    ])
+    .db()?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Advances the tenant's clock by `n` ticks and returns the first of the `n` fresh timestamps.
+/// Runs inside the write transaction, so timestamps are handed out in commit order.
+fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
+    let last: i64 = conn
+        .prepare_cached(
+            "UPDATE tenants SET clock = max(clock + ?2, ?3) WHERE id = ?1 RETURNING clock",
+        )
+        .db()?
+        .query_row(params![tenant_id, n, now_micros()], |r| r.get(0))
+        .optional()
+        .db()?
+        .ok_or_else(|| Error::NotFound("tenant does not exist".into()))?;
+    Ok(last - n + 1)
+}
+
+/// Keeps `activities.sl_type` in step with a type whose Salesloft type changed. Each changed
+/// activity gets a fresh `updated_at` from the tenant clock, so cursor clients see the new type.
+fn restamp_sl_type(conn: &Connection, tenant_id: i64, type_id: i64, sl_type: &str) -> Result<()> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM activities WHERE tenant_id = ?1 AND type_id = ?2 AND sl_type <> ?3 ORDER BY id",
+        )
+        .db()?
+        .query_map(params![tenant_id, type_id, sl_type], |r| r.get(0))
+        .db()?
+        .collect::<rusqlite::Result<Vec<i64>>>()
+        .db()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let first = tick(conn, tenant_id, ids.len() as i64)?;
+    let mut update = conn
+        .prepare_cached(
+            "UPDATE activities SET sl_type = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND id = ?2",
+        )
+        .db()?;
+    for (i, id) in ids.iter().enumerate() {
+        update
+            .execute(params![tenant_id, id, sl_type, first + i as i64])
+            .db()?;
+    }
+    Ok(())
+}
+
+const ACCOUNT_SELECT: &str =
+    "SELECT ac.id, ac.guid, ac.name, ac.domain, ac.owner_id, o.guid, ac.created_at, ac.updated_at
+  FROM accounts ac JOIN users o ON o.id = ac.owner_id";
+
+fn account_row(row: &Row) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: row.get(0)?,
+        guid: uuid_col(row, 1)?,
+        name: row.get(2)?,
+        domain: row.get(3)?,
+        owner_id: row.get(4)?,
+        owner_guid: uuid_col(row, 5)?,
+        created_at: row.get(6)?,
+        updated_at: row.get(7)?,
+    })
+}
+
+const ACTIVITY_SELECT: &str = "SELECT a.id, a.guid, a.type_id, a.event_code, t.name, t.display_name, t.kind, t.direction,
+    t.is_email_type, t.salesloft_type, a.lead_id, l.guid, l.owner_id, a.opportunity_id, a.owner_id, o.guid,
+    o.first_name, o.last_name, c.first_name, c.last_name, m.first_name, m.last_name, a.note, a.occurred_at,
+    a.created_at, a.updated_at, a.score, a.status, a.fields,
+    l.first_name, l.last_name, l.email, l.deleted_at, a.account_id, ac.name, a.res_kind, a.res_id,
+    r.guid, r.note, rt.display_name, r.status, a.pinned_at, a.tags, a.static_data
+  FROM activities a
+  JOIN activity_types t ON t.id = a.type_id
+  LEFT JOIN leads l ON l.id = a.lead_id
+  LEFT JOIN accounts ac ON ac.id = a.account_id
+  LEFT JOIN activities r ON a.res_kind = 'crm_opportunity' AND r.id = a.res_id
+  LEFT JOIN activity_types rt ON rt.id = r.type_id
+  JOIN users o ON o.id = a.owner_id
+  JOIN users c ON c.id = a.created_by
+  JOIN users m ON m.id = a.modified_by";
+
+fn opt_uuid_col(row: &Row, idx: usize) -> rusqlite::Result<Option<Uuid>> {
+    match row.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(s) => Uuid::parse_str(&s).map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+        }),
+    }
+}
+
+fn activity_row(row: &Row) -> rusqlite::Result<ActivityView> {
+    let name = |a: usize| -> rusqlite::Result<String> {
+        Ok(crate::domain::join_name(
+            &row.get::<_, String>(a)?,
+            &row.get::<_, String>(a + 1)?,
+        ))
+    };
+    let kind: String = row.get(6)?;
+    let res_kind: String = row.get(35)?;
+    let resource_kind = ResourceKind::parse(&res_kind).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            35,
+            rusqlite::types::Type::Text,
+            format!("unknown resource kind '{res_kind}'").into(),
+        )
+    })?;
+    // An opportunity is named by its note, or by its type when the note is empty.
+    let opportunity_name = match (
+        row.get::<_, Option<String>>(38)?,
+        row.get::<_, Option<String>>(39)?,
+    ) {
+        (Some(note), _) if !note.is_empty() => Some(note),
+        (_, type_name) => type_name,
+    };
+    Ok(ActivityView {
+        id: row.get(0)?,
+        guid: uuid_col(row, 1)?,
+        type_id: row.get(2)?,
+        event_code: row.get(3)?,
+        type_name: row.get(4)?,
+        type_display_name: row.get(5)?,
+        type_kind: TypeKind::parse(&kind).unwrap_or(TypeKind::Custom),
+        direction: row.get(7)?,
+        is_email_type: row.get(8)?,
+        salesloft_type: row.get(9)?,
+        lead_id: row.get(10)?,
+        lead_guid: opt_uuid_col(row, 11)?,
+        lead_owner_id: row.get(12)?,
+        opportunity_id: row.get(13)?,
+        owner_id: row.get(14)?,
+        owner_guid: uuid_col(row, 15)?,
+        owner_name: name(16)?,
+        created_by_name: name(18)?,
+        modified_by_name: name(20)?,
+        note: row.get(22)?,
+        occurred_at: row.get(23)?,
+        created_at: row.get(24)?,
+        updated_at: row.get(25)?,
+        score: row.get(26)?,
+        status: row.get(27)?,
+        fields: json_col::<BTreeMap<String, String>>(row, 28)?,
+        lead_first_name: row.get(29)?,
+        lead_last_name: row.get(30)?,
+        lead_email: row.get(31)?,
+        lead_deleted: row.get::<_, Option<i64>>(32)?.is_some(),
+        account_id: row.get(33)?,
+        account_name: row.get(34)?,
+        resource_kind,
+        resource_id: row.get(36)?,
+        resource_guid: opt_uuid_col(row, 37)?,
+        opportunity_name,
+        opportunity_status: row.get(40)?,
+        pinned_at: row.get(41)?,
+        tags: json_col(row, 42)?,
+        static_data: json_col(row, 43)?,
+    })
+}
+
+fn push_in(sql: &mut String, args: &mut Vec<SqlValue>, column: &str, values: Vec<SqlValue>) {
+    sql.push_str(&format!(
+        " AND {column} IN ({})",
+        vec!["?"; values.len()].join(",")
+    ));
+    args.extend(values);
+}
+
+/// The WHERE clause and parameters of an activity list query (shared by the count and the page).
+fn activity_filter(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from("a.tenant_id = ?");
+    let mut args = vec![SqlValue::Integer(q.tenant_id)];
+    if let Some(lead) = q.lead_id {
+        sql.push_str(" AND a.lead_id = ?");
+        args.push(SqlValue::Integer(lead));
+    }
+    if let Some(opp) = q.opportunity_id {
+        sql.push_str(" AND a.opportunity_id = ?");
+        args.push(SqlValue::Integer(opp));
+    }
+    match q.records {
+        RecordKind::Any => {}
+        RecordKind::Activities => {
+            sql.push_str(" AND a.event_code < ?");
+            args.push(SqlValue::Integer(FIRST_OPPORTUNITY_CODE));
+        }
+        RecordKind::Opportunities => {
+            sql.push_str(" AND a.event_code >= ?");
+            args.push(SqlValue::Integer(FIRST_OPPORTUNITY_CODE));
+        }
+    }
+    if !q.event_codes.is_empty() {
+        sql.push_str(" AND a.event_code IN (");
+        sql.push_str(&vec!["?"; q.event_codes.len()].join(","));
+        sql.push(')');
+        args.extend(q.event_codes.iter().map(|c| SqlValue::Integer(*c)));
+    }
+    if q.match_nothing {
+        sql.push_str(" AND 1 = 0");
+    }
+    if let Some(from) = q.updated_from {
+        sql.push_str(" AND a.updated_at >= ?");
+        args.push(SqlValue::Integer(from));
+    }
+    if let Some(to) = q.updated_to {
+        sql.push_str(" AND a.updated_at <= ?");
+        args.push(SqlValue::Integer(to));
+    }
+    // Type: one plain alternative is `sl_type IN (…)` (an index range per type); per-resource
+    // alternatives are OR-ed conjunctions.
+    match q.types.as_slice() {
+        [] => {}
+        [TypeFilter {
+            resource: None,
+            sl_types,
+        }] => push_in(
+            &mut sql,
+            &mut args,
+            "a.sl_type",
+            sl_types.iter().map(|t| SqlValue::Text(t.clone())).collect(),
+        ),
+        alternatives => {
+            let mut parts = Vec::new();
+            for alt in alternatives {
+                let mut part = format!(
+                    "a.sl_type IN ({})",
+                    vec!["?"; alt.sl_types.len().max(1)].join(",")
+                );
+                if alt.sl_types.is_empty() {
+                    args.push(SqlValue::Null);
+                }
+                args.extend(alt.sl_types.iter().map(|t| SqlValue::Text(t.clone())));
+                if let Some(kind) = alt.resource {
+                    part.push_str(" AND a.res_kind = ?");
+                    args.push(SqlValue::Text(kind.as_str().into()));
+                }
+                parts.push(format!("({part})"));
+            }
+            sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+        }
+    }
+    if !q.resource_kinds.is_empty() {
+        push_in(
+            &mut sql,
+            &mut args,
+            "a.res_kind",
+            q.resource_kinds
+                .iter()
+                .map(|k| SqlValue::Text(k.as_str().into()))
+                .collect(),
+        );
+    }
+    if !q.resources.is_empty() {
+        let parts = vec!["(a.res_kind = ? AND a.res_id = ?)"; q.resources.len()].join(" OR ");
+        sql.push_str(&format!(" AND ({parts})"));
+        for (kind, id) in &q.resources {
+            args.push(SqlValue::Text(kind.as_str().into()));
+            args.push(SqlValue::Integer(*id));
+        }
+    }
+    if !q.ids.is_empty() {
+        let mut parts = Vec::new();
+        for f in &q.ids {
+            args.push(SqlValue::Integer(f.id));
+            match &f.sl_type {
+                Some(t) => {
+                    parts.push("(a.id = ? AND a.sl_type = ?)");
+                    args.push(SqlValue::Text(t.clone()));
+                }
+                None => parts.push("a.id = ?"),
+            }
+        }
+        sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+    }
+    if !q.owner_ids.is_empty() {
+        push_in(
+            &mut sql,
+            &mut args,
+            "a.owner_id",
+            q.owner_ids.iter().map(|i| SqlValue::Integer(*i)).collect(),
+        );
+    }
+    match q.pinned {
+        None => {}
+        Some(true) => sql.push_str(" AND a.pinned_at IS NOT NULL"),
+        Some(false) => sql.push_str(" AND a.pinned_at IS NULL"),
+    }
+    if let Some(owner) = q.visible_to_owner {
+        sql.push_str(
+            " AND a.lead_id IN (SELECT vl.id FROM leads vl WHERE vl.tenant_id = ? AND vl.owner_id = ?)",
+        );
+        args.push(SqlValue::Integer(q.tenant_id));
+        args.push(SqlValue::Integer(owner));
+    }
+    if let Some(from) = q.occurred_from {
+        sql.push_str(" AND a.occurred_at >= ?");
+        args.push(SqlValue::Integer(from));
+    }
+    if let Some(to) = q.occurred_to {
+        sql.push_str(" AND a.occurred_at <= ?");
+        args.push(SqlValue::Integer(to));
+    }
+    (sql, args)
+}
+
+/// The ORDER BY clause (and its parameters) for `q`: the sort key with explicit NULL placement
+/// (NULLs first ascending, last descending — PostgreSQL's defaults are the other way round), then
+/// the id in the same direction as a total tie-break.
+fn activity_order(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
+    let dir = if q.descending {
+        "DESC NULLS LAST"
+    } else {
+        "ASC NULLS FIRST"
+    };
+    let id_dir = if q.descending { "DESC" } else { "ASC" };
+    let mut args = Vec::new();
+    let key = match &q.sort {
+        ActivitySort::OccurredAt => "a.occurred_at".to_string(),
+        // Within one opportunity, sort its own rows (found through the opportunity index) rather
+        // than walk the tenant-wide updated_at index and filter: the unary `+` keeps SQLite from
+        // choosing that index for the ORDER BY.
+        ActivitySort::UpdatedAt if q.opportunity_id.is_some() => "+a.updated_at".to_string(),
+        ActivitySort::UpdatedAt => "a.updated_at".to_string(),
+        ActivitySort::EventCode => "a.event_code".to_string(),
+        ActivitySort::Score => "a.score".to_string(),
+        ActivitySort::Note => "a.note".to_string(),
+        ActivitySort::Status => "a.status".to_string(),
+        ActivitySort::CreatedByName => "trim(c.first_name || ' ' || c.last_name)".to_string(),
+        ActivitySort::Guid => "a.guid".to_string(),
+        ActivitySort::Id => return (format!("a.id {id_dir}"), args),
+        ActivitySort::Field {
+            schema_name,
+            numeric,
+        } => {
+            args.push(SqlValue::Text(format!(
+                "$.\"{}\"",
+                schema_name.replace('"', "")
+            )));
+            if *numeric {
+                "CAST(json_extract(a.fields, ?) AS REAL)".to_string()
+            } else {
+                "json_extract(a.fields, ?)".to_string()
+            }
+        }
+    };
+    (format!("{key} {dir}, a.id {id_dir}"), args)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).db())
+            .await
+    }
+
+    async fn create_tenant(
+        &self,
+        name: &str,
+        admin: NewUser,
+        types: Vec<NewActivityType>,
+    ) -> Result<(Tenant, User)> {
+        let name = name.to_string();
+        let (tenant, user_id) = self
+            .write(move |c| {
+                let now = now_micros();
+                let guid = Uuid::now_v7();
+                c.prepare_cached(
+                    "INSERT INTO tenants (guid, name, clock, created_at) VALUES (?1, ?2, 0, ?3)",
+                )
+                .db()?
+                .execute(params![guid.to_string(), name, now])
+                .db()?;
+                let tenant = Tenant {
+                    id: c.last_insert_rowid(),
+                    guid,
+                    name,
+                };
+                let user_id = insert_user(c, tenant.id, &admin, now)?;
+                for t in &types {
+                    insert_type(c, tenant.id, t, now)?;
+                }
+                Ok((tenant, user_id))
+            })
+            .await?;
+        let user = self
+            .read(move |c| query_users(c, "u.id = ?1", params![user_id]))
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Internal("created user vanished".into()))?;
+        Ok((tenant, user.user))
+    }
+
+    async fn tenant_by_guid(&self, guid: Uuid) -> Result<Option<Tenant>> {
+        self.read(move |c| {
+            c.prepare_cached("SELECT id, guid, name FROM tenants WHERE guid = ?1")
+                .db()?
+                .query_row(params![guid.to_string()], |r| {
+                    Ok(Tenant {
+                        id: r.get(0)?,
+                        guid: uuid_col(r, 1)?,
+                        name: r.get(2)?,
+                    })
+                })
+                .optional()
+                .db()
+        })
+        .await
+    }
+
+    async fn count_tenants(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM tenants", [], |r| r.get::<_, i64>(0))
+                .db()
+                .map(|n| n as u64)
+        })
+        .await
+    }
+
+    async fn create_user(&self, tenant_id: i64, user: NewUser) -> Result<User> {
+        let id = self
+            .write(move |c| insert_user(c, tenant_id, &user, now_micros()))
+            .await?;
+        self.read(move |c| query_users(c, "u.id = ?1", params![id]))
+            .await?
+            .pop()
+            .map(|u| u.user)
+            .ok_or_else(|| Error::Internal("created user vanished".into()))
+    }
+
+    async fn user_by_access_key(&self, digest: &[u8; 32]) -> Result<Option<UserCredentials>> {
+        let d = digest.to_vec();
+        self.read(move |c| Ok(query_users(c, "u.access_key_digest = ?1", params![d])?.pop()))
+            .await
+    }
+
+    async fn user_by_api_key(&self, digest: &[u8; 32]) -> Result<Option<User>> {
+        let d = digest.to_vec();
+        self.read(move |c| {
+            Ok(query_users(c, "u.api_key_digest = ?1", params![d])?
+                .pop()
+                .map(|u| u.user))
+        })
+        .await
+    }
+
+    async fn list_users(&self, tenant_id: i64) -> Result<Vec<User>> {
+        self.read(move |c| {
+            Ok(query_users(c, "u.tenant_id = ?1", params![tenant_id])?
+                .into_iter()
+                .map(|u| u.user)
+                .collect())
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, tenant_id: i64, email: &str) -> Result<Option<User>> {
+        let email = email.trim().to_lowercase();
+        self.read(move |c| {
+            Ok(query_users(
+                c,
+                "u.tenant_id = ?1 AND u.email_lc = ?2",
+                params![tenant_id, email],
+            )?
+            .pop()
+            .map(|u| u.user))
+        })
+        .await
+    }
+
+    async fn user_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<User>> {
+        self.read(move |c| {
+            Ok(query_users(
+                c,
+                "u.tenant_id = ?1 AND u.guid = ?2",
+                params![tenant_id, guid.to_string()],
+            )?
+            .pop()
+            .map(|u| u.user))
+        })
+        .await
+    }
+
+    async fn create_lead(&self, tenant_id: i64, lead: NewLead) -> Result<Lead> {
+        let guid = lead.guid;
+        self.write(move |c| insert_lead(c, tenant_id, &lead, now_micros()))
+            .await?;
+        self.lead_by_guid(tenant_id, guid)
+            .await?
+            .ok_or_else(|| Error::Internal("created lead vanished".into()))
+    }
+
+    async fn create_leads(&self, tenant_id: i64, leads: Vec<NewLead>) -> Result<Vec<i64>> {
+        self.write(move |c| {
+            let now = now_micros();
+            leads
+                .iter()
+                .map(|l| insert_lead(c, tenant_id, l, now))
+                .collect()
+        })
+        .await
+    }
+
+    async fn lead_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Lead>> {
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id WHERE l.tenant_id = ?1 AND l.guid = ?2 AND l.deleted_at IS NULL"
+            );
+            c.prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, guid.to_string()], lead_row)
+                .optional()
+                .db()
+        })
+        .await
+    }
+
+    async fn lead_by_key(&self, tenant_id: i64, key: LeadKey, value: &str) -> Result<Option<Lead>> {
+        let (column, value) = match key {
+            LeadKey::Email => ("l.email_lc", value.trim().to_lowercase()),
+            LeadKey::Phone => ("l.phone", value.trim().to_string()),
+            LeadKey::Mobile => ("l.mobile", value.trim().to_string()),
+        };
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id WHERE l.tenant_id = ?1 AND {column} = ?2 AND l.deleted_at IS NULL"
+            );
+            c.prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, value], lead_row)
+                .optional()
+                .db()
+        })
+        .await
+    }
+
+    async fn list_activity_types(&self, tenant_id: i64) -> Result<Vec<ActivityType>> {
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {TYPE_COLS} FROM activity_types WHERE tenant_id = ?1 ORDER BY event_code"
+            );
+            let mut stmt = c.prepare_cached(&sql).db()?;
+            let rows = stmt.query_map(params![tenant_id], type_row).db()?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db()
+        })
+        .await
+    }
+
+    async fn activity_type_by_code(
+        &self,
+        tenant_id: i64,
+        code: i64,
+    ) -> Result<Option<ActivityType>> {
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {TYPE_COLS} FROM activity_types WHERE tenant_id = ?1 AND event_code = ?2"
+            );
+            c.prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, code], type_row)
+                .optional()
+                .db()
+        })
+        .await
+    }
+
+    async fn create_activity_type(
+        &self,
+        tenant_id: i64,
+        ty: NewActivityType,
+    ) -> Result<ActivityType> {
+        let id = self
+            .write(move |c| insert_type(c, tenant_id, &ty, now_micros()))
+            .await?;
+        self.read(move |c| {
+            let sql =
+                format!("SELECT {TYPE_COLS} FROM activity_types WHERE tenant_id = ?1 AND id = ?2");
+            c.prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, id], type_row)
+                .db()
+        })
+        .await
+    }
+
+    async fn update_activity_type(&self, tenant_id: i64, ty: ActivityType) -> Result<()> {
+        self.write(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE activity_types SET name = ?3, name_lc = ?4, display_name = ?5, score = ?6, description = ?7,
+                        direction = ?8, is_email_type = ?9, salesloft_type = ?10, fields = ?11, updated_at = ?12
+                     WHERE tenant_id = ?1 AND id = ?2",
+                )
+                .db()?
+                .execute(params![
+                    tenant_id,
+                    ty.id,
+                    ty.name,
+                    ty.name.to_lowercase(),
+                    ty.display_name,
+                    ty.score,
+                    ty.description,
+                    ty.direction,
+                    ty.is_email_type,
+                    ty.salesloft_type,
+                    to_json(&ty.fields)?,
+                    now_micros()
+                ])
+                .db()?;
+            if n == 0 {
+                return Err(Error::NotFound(format!("Activity type {} does not exist", ty.event_code)));
+            }
+            restamp_sl_type(c, tenant_id, ty.id, &ty.salesloft_type)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_activities(
+        &self,
+        tenant_id: i64,
+        activities: Vec<NewActivity>,
+    ) -> Result<Vec<i64>> {
+        if activities.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(move |c| {
+            let first = tick(c, tenant_id, activities.len() as i64)?;
+            let mut insert = c
+                .prepare_cached(
+                    "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
+                        created_by, modified_by, note, occurred_at, created_at, updated_at, score, status, fields,
+                        account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id)
+                     SELECT ?1, ?2, t.id, t.event_code, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
+                        ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, t.salesloft_type,
+                        CASE WHEN t.kind = 'opportunity' OR ?5 IS NOT NULL THEN 'crm_opportunity'
+                             WHEN ?14 IS NOT NULL THEN 'account' ELSE 'person' END,
+                        CASE WHEN t.kind = 'opportunity' THEN 0 WHEN ?5 IS NOT NULL THEN ?5
+                             WHEN ?14 IS NOT NULL THEN ?14 ELSE ?4 END
+                       FROM activity_types t WHERE t.tenant_id = ?1 AND t.id = ?3
+                     RETURNING id, res_kind, res_id",
+                )
+                .db()?;
+            let mut score = c
+                .prepare_cached("UPDATE leads SET score = score + ?3 WHERE tenant_id = ?1 AND id = ?2")
+                .db()?;
+            let mut self_resource = c
+                .prepare_cached("UPDATE activities SET res_id = id WHERE id = ?1")
+                .db()?;
+            let mut ids = Vec::with_capacity(activities.len());
+            for (i, a) in activities.iter().enumerate() {
+                let ts = first + i as i64;
+                if a.lead_id.is_none() && a.account_id.is_none() {
+                    return Err(Error::InvalidInput(
+                        "An activity needs a lead or an account".into(),
+                    ));
+                }
+                let inserted: Option<(i64, String, i64)> = insert
+                    .query_row(
+                        params![
+                            tenant_id,
+                            a.guid.to_string(),
+                            a.type_id,
+                            a.lead_id,
+                            a.opportunity_id,
+                            a.owner_id,
+                            a.created_by,
+                            a.note,
+                            a.occurred_at,
+                            ts,
+                            a.score,
+                            a.status,
+                            to_json(&a.fields)?,
+                            a.account_id,
+                            a.pinned,
+                            to_json(&a.tags)?,
+                            to_json(&a.static_data)?
+                        ],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()
+                    .db()?;
+                let Some((id, res_kind, res_id)) = inserted else {
+                    return Err(Error::NotFound("Activity type does not exist".into()));
+                };
+                if res_kind == "crm_opportunity" && res_id == 0 {
+                    // An opportunity record is its own Salesloft resource.
+                    self_resource.execute(params![id]).db()?;
+                }
+                ids.push(id);
+                if let (Some(lead), true) = (a.lead_id, a.score != 0) {
+                    score.execute(params![tenant_id, lead, a.score]).db()?;
+                }
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate) -> Result<()> {
+        self.write(move |c| {
+            let ts = tick(c, tenant_id, 1)?;
+            let n = c
+                .prepare_cached(
+                    "UPDATE activities SET note = coalesce(?3, note), owner_id = coalesce(?4, owner_id),
+                        status = coalesce(?5, status), fields = coalesce(?6, fields), modified_by = ?7, updated_at = ?8,
+                        occurred_at = coalesce(?9, occurred_at),
+                        pinned_at = CASE WHEN ?10 IS NULL THEN pinned_at WHEN ?10 THEN coalesce(pinned_at, ?8) END,
+                        tags = coalesce(?11, tags), static_data = coalesce(?12, static_data)
+                     WHERE tenant_id = ?1 AND id = ?2",
+                )
+                .db()?
+                .execute(params![
+                    tenant_id,
+                    u.id,
+                    u.note,
+                    u.owner_id,
+                    u.status,
+                    u.fields.as_ref().map(to_json).transpose()?,
+                    u.modified_by,
+                    ts,
+                    u.occurred_at,
+                    u.pinned,
+                    u.tags.as_ref().map(to_json).transpose()?,
+                    u.static_data.as_ref().map(to_json).transpose()?
+                ])
+                .db()?;
+            if n == 0 {
+                return Err(Error::NotFound("Activity does not exist".into()));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
+        self.read(move |c| {
+            let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.guid = ?2");
+            c.prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, guid.to_string()], activity_row)
+                .optional()
+                .db()
+        })
+        .await
+    }
+
+    async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
+        self.read(move |c| {
+            let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.id = ?2");
+            c.prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, id], activity_row)
+                .optional()
+                .db()
+        })
+        .await
+    }
+
+    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
+        self.write(move |c| {
+            let children: i64 = c
+                .prepare_cached(
+                    "SELECT count(*) FROM activities WHERE tenant_id = ?1 AND opportunity_id = ?2",
+                )
+                .db()?
+                .query_row(params![tenant_id, id], |r| r.get(0))
+                .db()?;
+            if children > 0 {
+                return Err(Error::InvalidInput(format!(
+                    "This opportunity has {children} activities logged on it; delete them first"
+                )));
+            }
+            let deleted: Option<(Option<i64>, i64)> = c
+                .prepare_cached(
+                    "DELETE FROM activities WHERE tenant_id = ?1 AND id = ?2 RETURNING lead_id, score",
+                )
+                .db()?
+                .query_row(params![tenant_id, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .db()?;
+            match deleted {
+                None => Err(Error::NotFound("Activity does not exist".into())),
+                Some((Some(lead), score)) if score != 0 => {
+                    c.prepare_cached(
+                        "UPDATE leads SET score = score - ?3 WHERE tenant_id = ?1 AND id = ?2",
+                    )
+                    .db()?
+                    .execute(params![tenant_id, lead, score])
+                    .db()?;
+                    Ok(())
+                }
+                Some(_) => Ok(()),
+            }
+        })
+        .await
+    }
+
+    async fn list_leads(
+        &self,
+        tenant_id: i64,
+        owner_id: Option<i64>,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Lead>> {
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+                 WHERE l.tenant_id = ?1 AND l.deleted_at IS NULL AND (?2 IS NULL OR l.owner_id = ?2) AND l.id > ?3
+                 ORDER BY l.id LIMIT ?4"
+            );
+            let mut stmt = c.prepare_cached(&sql).db()?;
+            let rows = stmt
+                .query_map(params![tenant_id, owner_id, after_id, limit], lead_row)
+                .db()?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db()
+        })
+        .await
+    }
+
+    async fn delete_lead(&self, tenant_id: i64, lead_id: i64) -> Result<()> {
+        self.write(move |c| {
+            let now = now_micros();
+            let n = c
+                .prepare_cached(
+                    "UPDATE leads SET deleted_at = ?3, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+                )
+                .db()?
+                .execute(params![tenant_id, lead_id, now])
+                .db()?;
+            if n == 0 {
+                return Err(Error::NotFound("Lead does not exist".into()));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_account(&self, tenant_id: i64, account: NewAccount) -> Result<Account> {
+        let guid = account.guid;
+        self.write(move |c| {
+            let now = now_micros();
+            c.prepare_cached(
+                "INSERT INTO accounts (tenant_id, guid, name, name_lc, domain, owner_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )
+            .db()?
+            .execute(params![
+                tenant_id,
+                account.guid.to_string(),
+                account.name,
+                account.name.to_lowercase(),
+                account.domain,
+                account.owner_id,
+                now
+            ])
+            .map_err(|e| match map_err(e) {
+                Error::Duplicate(_) => Error::Duplicate(format!(
+                    "An account named '{}' already exists",
+                    account.name
+                )),
+                other => other,
+            })?;
+            Ok(())
+        })
+        .await?;
+        self.account_by_guid(tenant_id, guid)
+            .await?
+            .ok_or_else(|| Error::Internal("created account vanished".into()))
+    }
+
+    async fn account_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Account>> {
+        self.read(move |c| {
+            let sql = format!("{ACCOUNT_SELECT} WHERE ac.tenant_id = ?1 AND ac.guid = ?2");
+            c.prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, guid.to_string()], account_row)
+                .optional()
+                .db()
+        })
+        .await
+    }
+
+    async fn list_accounts(
+        &self,
+        tenant_id: i64,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Account>> {
+        self.read(move |c| {
+            let sql = format!(
+                "{ACCOUNT_SELECT} WHERE ac.tenant_id = ?1 AND ac.id > ?2 ORDER BY ac.id LIMIT ?3"
+            );
+            let mut stmt = c.prepare_cached(&sql).db()?;
+            let rows = stmt
+                .query_map(params![tenant_id, after_id, limit], account_row)
+                .db()?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db()
+        })
+        .await
+    }
+
+    async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let (filter, args) = activity_filter(&q);
+            // One read transaction so that the count and the page see the same snapshot.
+            let tx = c.unchecked_transaction().db()?;
+            // Counting touches only `activities` (and `leads` for visibility), so the planner can
+            // answer from a covering index; a cap bounds the work on huge tenants.
+            let total: i64 = match q.count {
+                CountMode::None => 0,
+                CountMode::Exact => tx
+                    .prepare_cached(&format!("SELECT count(*) FROM activities a WHERE {filter}"))
+                    .db()?
+                    .query_row(params_from_iter(args.iter()), |r| r.get(0))
+                    .db()?,
+                CountMode::Capped(cap) => {
+                    let mut capped_args = args.clone();
+                    capped_args.push(SqlValue::Integer(cap.min(i64::MAX as u64) as i64));
+                    tx.prepare_cached(&format!(
+                        "SELECT count(*) FROM (SELECT 1 FROM activities a WHERE {filter} LIMIT ?) capped"
+                    ))
+                    .db()?
+                    .query_row(params_from_iter(capped_args.iter()), |r| r.get(0))
+                    .db()?
+                }
+            };
+            let (order, order_args) = activity_order(&q);
+            let sql = format!("{ACTIVITY_SELECT} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?");
+            let mut page_args = args;
+            page_args.extend(order_args);
+            page_args.push(SqlValue::Integer(q.limit as i64));
+            page_args.push(SqlValue::Integer(q.offset.min(i64::MAX as u64) as i64));
+            let mut stmt = tx.prepare_cached(&sql).db()?;
+            let rows = stmt
+                .query_map(params_from_iter(page_args.iter()), activity_row)
+                .db()?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .db()?;
+            drop(stmt);
+            tx.finish().db()?;
+            Ok(Page {
+                total: total as u64,
+                rows,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,17 @@
+//! Black-box integration tests for the LeadSquared activity API of activity-hub.
+//!
+//! Every test starts the real binary on its own SQLite file and talks to it over HTTP.
+//! One test binary (`cargo test --test http`); the files below are its modules.
+
+mod harness;
+
+mod access;
+mod activities;
+mod activity_types;
+mod bulk;
+mod cli;
+mod leads_users;
+mod opportunities;
+mod paging;
+mod robustness;
+mod validation;

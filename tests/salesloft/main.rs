@@ -1,0 +1,6 @@
+//! Integration tests of the Salesloft dialect over real HTTP: `/v2/activity_histories`,
+//! `/v2/activity_histories/{id}`, `/v2/me`. One test binary (`cargo test --test salesloft`).
+
+mod harness;
+
+mod filters;
