@@ -17,6 +17,8 @@ use crate::service::Service;
 
 pub const LEADS: usize = 200;
 pub const ACTIVITIES: usize = 3000;
+/// Opportunities on the first leads; about one activity in five is logged on one of them.
+pub const OPPORTUNITIES: usize = 40;
 /// How far back the demo activities reach.
 const DAYS: i64 = 180;
 
@@ -24,13 +26,19 @@ const DAYS: i64 = 180;
 pub struct DemoCredentials {
     pub users: Vec<(User, IssuedKeys)>,
     pub lead_guid: Uuid,
+    /// An opportunity of that lead, for the GetActivitiesOfOpportunity example.
+    pub opportunity_guid: Uuid,
     /// Where the server listens, for the example command (set once the socket is bound).
     pub base_url: String,
 }
 
 impl fmt::Display for DemoCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Demo tenant created: {LEADS} leads, {ACTIVITIES} activities. Credentials (shown once):")?;
+        writeln!(
+            f,
+            "Demo tenant created: {LEADS} leads, {OPPORTUNITIES} opportunities, {ACTIVITIES} activities. \
+             Credentials (shown once):"
+        )?;
         for (u, k) in &self.users {
             writeln!(
                 f,
@@ -48,6 +56,13 @@ impl fmt::Display for DemoCredentials {
             f,
             "  curl -s -X POST '{}/v2/ProspectActivity.svc/Retrieve?leadId={}&accessKey={}&secretKey={}' -d '{{}}'",
             self.base_url, self.lead_guid, admin.access_key, admin.secret_key
+        )?;
+        writeln!(f)?;
+        write!(
+            f,
+            "  curl -s -X POST '{}/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId={}&accessKey={}&secretKey={}' \
+             -H 'Content-Type: application/json' -d '{{\"Sorting\":{{\"ColumnName\":\"PACreatedOn\",\"Direction\":1}}}}'",
+            self.base_url, self.opportunity_guid, admin.access_key, admin.secret_key
         )
     }
 }
@@ -149,15 +164,35 @@ pub async fn ensure(service: &Service) -> Result<Option<DemoCredentials>> {
             salesloft_type: "note".into(),
             fields: vec![field(2, "Document number", DataType::String, false, &[])],
         },
+        NewActivityType {
+            guid: Uuid::now_v7(),
+            event_code: Some(12001),
+            name: "Renewal".into(),
+            display_name: "Renewal".into(),
+            score: 0,
+            description: "A contract renewal in the pipeline".into(),
+            direction: 0,
+            kind: TypeKind::Opportunity,
+            is_email_type: false,
+            salesloft_type: "opportunity_stage_change".into(),
+            fields: vec![
+                field(1, "Amount", DataType::Number, true, &[]),
+                field(
+                    2,
+                    "Stage",
+                    DataType::Dropdown,
+                    false,
+                    &["Prospecting", "Proposal", "Negotiation"],
+                ),
+            ],
+        },
     ];
     for t in custom {
         store.create_activity_type(tenant, t).await?;
     }
     let types = store.list_activity_types(tenant).await?;
-    let postable: Vec<_> = types
-        .iter()
-        .filter(|t| t.kind != TypeKind::Opportunity)
-        .collect();
+    let (opportunity_types, postable): (Vec<_>, Vec<_>) =
+        types.iter().partition(|t| t.kind == TypeKind::Opportunity);
 
     let mut rng = StdRng::seed_from_u64(20261124);
     let firsts = [
@@ -203,9 +238,51 @@ pub async fn ensure(service: &Service) -> Result<Option<DemoCredentials>> {
         "Asked for a callback",
         "",
     ];
+    let mut opportunities = Vec::with_capacity(OPPORTUNITIES);
+    for (i, lead_id) in lead_ids.iter().take(OPPORTUNITIES).enumerate() {
+        let ty = opportunity_types[i % opportunity_types.len()];
+        let fields = ty
+            .fields
+            .iter()
+            .map(|f| {
+                let v = match f.data_type {
+                    DataType::Number => (rng.random_range(5..200) * 1000).to_string(),
+                    _ => f.options[rng.random_range(0..f.options.len())].clone(),
+                };
+                (f.schema_name.clone(), v)
+            })
+            .collect();
+        let owner = &users[i % users.len()].0;
+        opportunities.push(NewActivity {
+            guid: Uuid::now_v7(),
+            type_id: ty.id,
+            lead_id: Some(*lead_id),
+            account_id: None,
+            opportunity_id: None,
+            owner_id: owner.id,
+            created_by: owner.id,
+            note: format!("{} deal #{}", ty.display_name, i + 1),
+            occurred_at: now - rng.random_range(0..span),
+            score: 0,
+            status: ["Open", "Won", "Lost", "Open"][i % 4].into(),
+            fields,
+            pinned: false,
+            tags: Vec::new(),
+            static_data: Default::default(),
+        });
+    }
+    let opportunity_guid = opportunities[0].guid;
+    let opportunity_ids = store.insert_activities(tenant, opportunities).await?;
+
     let mut batch = Vec::with_capacity(500);
     for i in 0..ACTIVITIES {
-        let lead_idx = rng.random_range(0..lead_ids.len());
+        // Every fifth activity goes to an opportunity (and so to that opportunity's lead).
+        let on_opportunity = i % 5 == 0;
+        let lead_idx = if on_opportunity {
+            rng.random_range(0..opportunity_ids.len())
+        } else {
+            rng.random_range(0..lead_ids.len())
+        };
         let ty = postable[rng.random_range(0..postable.len())];
         let mut fields = BTreeMap::new();
         for f in &ty.fields {
@@ -224,10 +301,10 @@ pub async fn ensure(service: &Service) -> Result<Option<DemoCredentials>> {
             type_id: ty.id,
             lead_id: Some(lead_ids[lead_idx]),
             account_id: None,
-            opportunity_id: None,
+            opportunity_id: on_opportunity.then(|| opportunity_ids[lead_idx]),
             owner_id: owner.id,
             created_by: owner.id,
-            note: notes[i % notes.len()].into(),
+            note: notes[rng.random_range(0..notes.len())].into(),
             occurred_at: now - rng.random_range(0..span),
             score: ty.score,
             status: "Active".into(),
@@ -245,6 +322,7 @@ pub async fn ensure(service: &Service) -> Result<Option<DemoCredentials>> {
     Ok(Some(DemoCredentials {
         users,
         lead_guid,
+        opportunity_guid,
         base_url: String::new(),
     }))
 }

@@ -192,6 +192,8 @@ pub struct Server {
     pub host_port: String,
     client: reqwest::Client,
     stderr: Arc<Mutex<String>>,
+    /// What the server printed on stdout before it was listening (e.g. the demo credentials).
+    pub banner: String,
 }
 
 /// A response, kept whole (status, headers, raw body and the body parsed as JSON).
@@ -252,11 +254,19 @@ impl Server {
     }
 
     fn spawn(db: &Db, no_rate_limit: bool) -> Server {
+        let extra: &[&str] = if no_rate_limit {
+            &["--no-rate-limit"]
+        } else {
+            &[]
+        };
+        Server::start_with(db, extra)
+    }
+
+    /// Starts `serve` with extra arguments (e.g. `--demo`).
+    pub fn start_with(db: &Db, extra: &[&str]) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--db", &db.url, "--bind", "127.0.0.1:0"]);
-        if no_rate_limit {
-            cmd.arg("--no-rate-limit");
-        }
+        cmd.args(extra);
         cmd.env_remove("ACTIVITY_HUB_DB")
             .env_remove("ACTIVITY_HUB_BIND")
             .stdin(Stdio::null())
@@ -337,6 +347,7 @@ impl Server {
             host_port: base,
             client,
             stderr,
+            banner: seen,
         }
     }
 

@@ -10,6 +10,7 @@ mod activities;
 mod activity_types;
 mod bulk;
 mod cli;
+mod demo;
 mod leads_users;
 mod opportunities;
 mod paging;
