@@ -1,5 +1,6 @@
-//! In-process harness: the real router on 127.0.0.1:0 over a real SQLite file in a temp dir,
-//! driven over HTTP with reqwest. The service handle lets a test seed large data sets directly.
+//! In-process harness: the real router on 127.0.0.1:0 over a real SQLite file in a temp dir (or,
+//! with `ACTIVITY_HUB_TEST_BACKEND=postgres`, a PostgreSQL database of the test's own), driven over
+//! HTTP with reqwest. The service handle lets a test seed large data sets directly.
 
 #![allow(dead_code)]
 
@@ -14,12 +15,28 @@ use activity_hub::domain::{Role, User};
 use activity_hub::service::Service;
 use activity_hub::store;
 
+#[path = "../common/pg.rs"]
+mod pg;
+
+/// The variable choosing the backend every test of this suite runs on: `sqlite` (default) or
+/// `postgres` (a fresh database per test on the server `ACTIVITY_HUB_TEST_PG` names).
+pub const BACKEND_ENV: &str = "ACTIVITY_HUB_TEST_BACKEND";
+
+/// Whether this run puts every test on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var(BACKEND_ENV).is_ok_and(|b| b.eq_ignore_ascii_case("postgres"))
+}
+
 pub struct App {
     pub base: String,
     pub client: reqwest::Client,
     pub service: Arc<Service>,
-    _dir: tempfile::TempDir,
+    /// The store's URL (`sqlite://…/hub.db` or the test's own PostgreSQL database).
+    pub db_url: String,
     server: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+    // Last: the database is dropped after the server that uses it.
+    _pg: Option<pg::PgDb>,
 }
 
 impl Drop for App {
@@ -59,7 +76,18 @@ impl Resp {
 impl App {
     pub async fn start(rate_limit: bool) -> App {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/hub.db", dir.path().display());
+        let (url, pg_db) = if on_postgres() {
+            let admin = pg::admin_url("salesloft (every test on PostgreSQL)").unwrap_or_else(|| {
+                panic!(
+                    "{BACKEND_ENV}=postgres needs {} (a PostgreSQL URL)",
+                    pg::ENV
+                )
+            });
+            let db = pg::PgDb::create(&admin, "salesloft");
+            (db.url.clone(), Some(db))
+        } else {
+            (format!("sqlite://{}/hub.db", dir.path().display()), None)
+        };
         let store = store::open(&url).await.expect("open store");
         let service = Arc::new(Service::new(store));
         let state = AppState::new(service.clone(), rate_limit);
@@ -78,8 +106,10 @@ impl App {
                 .build()
                 .expect("client"),
             service,
-            _dir: dir,
+            db_url: url,
             server,
+            _dir: dir,
+            _pg: pg_db,
         }
     }
 
