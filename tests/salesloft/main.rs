@@ -1,6 +1,9 @@
 //! Integration tests of the Salesloft dialect over real HTTP: `/v2/activity_histories`,
-//! `/v2/activity_histories/{id}`, `/v2/me`. One test binary (`cargo test --test salesloft`).
+//! `/v2/activity_histories/{id}`, `/v2/me`. One test binary (`cargo test --test salesloft`;
+//! `ACTIVITY_HUB_TEST_BACKEND=postgres` runs every test on PostgreSQL).
 
 mod harness;
 
 mod filters;
+mod mapping;
+mod paging;

@@ -87,28 +87,37 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        // The scheme is case-insensitive (RFC 9110).
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty())
         .map(str::to_string);
+    let cost = query::cost_of(&query::parse_raw(req.uri().query()));
+    // Before a team is known nothing is spent: the endpoint's cost and a whole budget.
+    let unspent = |mut resp: Response| {
+        set_header(&mut resp, "x-ratelimit-endpoint-cost", cost);
+        set_header(&mut resp, "x-ratelimit-remaining-minute", BUDGET_PER_MINUTE);
+        resp
+    };
     let Some(token) = token else {
-        return SlError::new(
-            StatusCode::UNAUTHORIZED,
-            "No Bearer Token attached to request",
-        )
-        .into_response();
+        return unspent(
+            SlError::new(
+                StatusCode::UNAUTHORIZED,
+                "No Bearer Token attached to request",
+            )
+            .into_response(),
+        );
     };
     let user = match app.service.authenticate_bearer(&token).await {
         Ok(u) => u,
         Err(Error::Unauthorized(_)) => {
-            return SlError::new(StatusCode::UNAUTHORIZED, "Invalid Bearer Token").into_response()
+            return unspent(
+                SlError::new(StatusCode::UNAUTHORIZED, "Invalid Bearer Token").into_response(),
+            )
         }
-        Err(e) => return SlError::from(e).into_response(),
+        Err(e) => return unspent(SlError::from(e).into_response()),
     };
-    let cost = query::cost_of(&query::parse_raw(req.uri().query()));
     let remaining = match &app.sl_limiter {
         Some(limiter) => {
             let d = limiter

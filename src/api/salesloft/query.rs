@@ -177,7 +177,7 @@ fn time_bounds(
             );
             continue;
         }
-        let Some(t) = parse_rfc3339(&p.value) else {
+        let Some(t) = parse_iso8601(&p.value) else {
             errors.add(
                 name,
                 format!("'{}' is not a valid ISO-8601 timestamp", p.value),
@@ -196,6 +196,36 @@ fn time_bounds(
         filtering.insert(name.to_string(), Value::Object(echo));
     }
     (from, to)
+}
+
+/// An ISO-8601 timestamp as clients send it: RFC 3339 (any offset, any fraction); an offset whose
+/// `+` arrived unencoded (form decoding turned it into a space); no offset (UTC); or a bare date
+/// (midnight UTC).
+pub fn parse_iso8601(s: &str) -> Option<Micros> {
+    let s = s.trim();
+    if let Some(t) = parse_rfc3339(s) {
+        return Some(t);
+    }
+    // The slicing below is by byte: anything else is not a timestamp anyway.
+    if !s.is_ascii() {
+        return None;
+    }
+    // `2019-01-01T01:00:00 01:00`: the `+` of the offset, decoded as a space.
+    if let Some((head, offset)) = s.rsplit_once(' ') {
+        if head.contains('T') && offset.len() == 5 && offset.as_bytes()[2] == b':' {
+            if let Some(t) = parse_rfc3339(&format!("{head}+{offset}")) {
+                return Some(t);
+            }
+        }
+    }
+    let date_time = s.len() >= 19 && matches!(s.as_bytes()[10], b'T' | b't' | b' ');
+    if date_time && !s.ends_with(['Z', 'z']) && !s[19..].contains(['+', '-']) {
+        return parse_rfc3339(&format!("{}T{}Z", &s[..10], &s[11..]));
+    }
+    if s.len() == 10 {
+        return parse_rfc3339(&format!("{s}T00:00:00Z"));
+    }
+    None
 }
 
 fn check_types(errors: &mut Errors, types: &[&str]) -> bool {
@@ -502,6 +532,38 @@ mod tests {
         assert!(!r.filter.descending);
         assert_eq!(r.per_page, 100);
         assert_eq!(r.filter.limit, 101);
+    }
+
+    #[test]
+    fn iso8601_forms() {
+        let utc = parse_rfc3339("2019-01-01T00:00:00Z");
+        assert!(utc.is_some());
+        for s in [
+            "2019-01-01T00:00:00Z",
+            "2019-01-01T00:00:00.000000Z",
+            "2019-01-01T01:00:00+01:00",
+            "2019-01-01T01:00:00 01:00",
+            "2019-01-01T00:00:00",
+            "2019-01-01 00:00:00",
+            "2019-01-01",
+        ] {
+            assert_eq!(parse_iso8601(s), utc, "{s}");
+        }
+        assert_eq!(
+            parse_iso8601("2019-01-01T00:00:00.5"),
+            utc.map(|t| t + 500_000)
+        );
+        for s in [
+            "yesterday",
+            "2019-01-01T00:00:00ü",
+            "ü019-01-01T00:00:00",
+            "2019-13-01",
+            "2019-01-01T25:00:00Z",
+            "",
+            "2019-01-01T00:00",
+        ] {
+            assert_eq!(parse_iso8601(s), None, "{s}");
+        }
     }
 
     #[test]
