@@ -7,3 +7,6 @@ mod harness;
 mod filters;
 mod mapping;
 mod paging;
+mod rate_limit;
+mod validation;
+mod visibility;
