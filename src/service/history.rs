@@ -46,6 +46,13 @@ impl Service {
         caller: &User,
         f: HistoryFilter,
     ) -> Result<Page<ActivityView>> {
+        let q = self.history_query(caller, f).await?;
+        self.store.list_activities(&q).await
+    }
+
+    /// The store query a history listing runs (public so that tests and reports can EXPLAIN the
+    /// exact statements a request produces).
+    pub async fn history_query(&self, caller: &User, f: HistoryFilter) -> Result<ActivityQuery> {
         let mut q = ActivityQuery {
             types: f.types,
             occurred_from: f.occurred_from,
@@ -86,7 +93,7 @@ impl Service {
             }
             q.match_nothing |= q.resources.is_empty();
         }
-        self.store.list_activities(&q).await
+        Ok(q)
     }
 
     /// The integer id the store keeps for a resource reference, if it names one of this kind.

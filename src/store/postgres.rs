@@ -912,6 +912,29 @@ pub fn activity_page_sql(q: &ActivityQuery) -> (String, Params) {
     )
 }
 
+/// The count statement `list_activities` runs for `q` (`None` when it counts nothing; exposed
+/// for EXPLAIN in tests and reports).
+pub fn activity_count_sql(q: &ActivityQuery) -> Option<(String, Params)> {
+    let (filter, mut args) = activity_filter(q);
+    match q.count {
+        CountMode::None => None,
+        CountMode::Exact => Some((
+            format!("SELECT count(*) FROM activities a WHERE {filter}"),
+            args,
+        )),
+        CountMode::Capped(cap) => {
+            args.push(Box::new(cap.min(i64::MAX as u64) as i64));
+            Some((
+                format!(
+                    "SELECT count(*) FROM (SELECT 1 FROM activities a WHERE {filter} LIMIT ${}) capped",
+                    args.len()
+                ),
+                args,
+            ))
+        }
+    }
+}
+
 #[async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> Result<()> {
@@ -1504,24 +1527,11 @@ impl Store for PgStore {
             .start()
             .await
             .map_err(map_err)?;
-        let (filter, args) = activity_filter(q);
         // Counting touches only `activities` (and `leads` for visibility), so the planner can
         // answer from an index; a cap bounds the work on huge tenants.
-        let total: i64 = match q.count {
-            CountMode::None => 0,
-            CountMode::Exact => {
-                let sql = format!("SELECT count(*) FROM activities a WHERE {filter}");
-                get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?
-            }
-            CountMode::Capped(cap) => {
-                let mut args = args;
-                args.push(Box::new(cap.min(i64::MAX as u64) as i64));
-                let sql = format!(
-                    "SELECT count(*) FROM (SELECT 1 FROM activities a WHERE {filter} LIMIT ${}) capped",
-                    args.len()
-                );
-                get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?
-            }
+        let total: i64 = match activity_count_sql(q) {
+            None => 0,
+            Some((sql, args)) => get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?,
         };
         let (page_sql, page_args) = activity_page_sql(q);
         let rows = query(&tx, &page_sql, &refs(&page_args))

@@ -807,6 +807,43 @@ fn activity_order(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
     (format!("{key} {dir}, a.id {id_dir}"), args)
 }
 
+/// The page statement `list_activities` runs for `q`, with its parameters (public so that tests
+/// and reports can EXPLAIN QUERY PLAN exactly what a request executes).
+pub fn activity_page_sql(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
+    let (filter, mut args) = activity_filter(q);
+    let (order, order_args) = activity_order(q);
+    args.extend(order_args);
+    args.push(SqlValue::Integer(q.limit as i64));
+    args.push(SqlValue::Integer(q.offset.min(i64::MAX as u64) as i64));
+    (
+        format!("{ACTIVITY_SELECT} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"),
+        args,
+    )
+}
+
+/// The count statement `list_activities` runs for `q` (`None` when it counts nothing). Counting
+/// touches only `activities` (and `leads` for visibility), so the planner can answer from a
+/// covering index; a cap (`limit_paging_counts`) bounds the work on huge tenants.
+pub fn activity_count_sql(q: &ActivityQuery) -> Option<(String, Vec<SqlValue>)> {
+    let (filter, mut args) = activity_filter(q);
+    match q.count {
+        CountMode::None => None,
+        CountMode::Exact => Some((
+            format!("SELECT count(*) FROM activities a WHERE {filter}"),
+            args,
+        )),
+        CountMode::Capped(cap) => {
+            args.push(SqlValue::Integer(cap.min(i64::MAX as u64) as i64));
+            Some((
+                format!(
+                    "SELECT count(*) FROM (SELECT 1 FROM activities a WHERE {filter} LIMIT ?) capped"
+                ),
+                args,
+            ))
+        }
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
@@ -1363,35 +1400,17 @@ impl Store for SqliteStore {
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
         let q = q.clone();
         self.read(move |c| {
-            let (filter, args) = activity_filter(&q);
             // One read transaction so that the count and the page see the same snapshot.
             let tx = c.unchecked_transaction().db()?;
-            // Counting touches only `activities` (and `leads` for visibility), so the planner can
-            // answer from a covering index; a cap bounds the work on huge tenants.
-            let total: i64 = match q.count {
-                CountMode::None => 0,
-                CountMode::Exact => tx
-                    .prepare_cached(&format!("SELECT count(*) FROM activities a WHERE {filter}"))
+            let total: i64 = match activity_count_sql(&q) {
+                None => 0,
+                Some((sql, args)) => tx
+                    .prepare_cached(&sql)
                     .db()?
                     .query_row(params_from_iter(args.iter()), |r| r.get(0))
                     .db()?,
-                CountMode::Capped(cap) => {
-                    let mut capped_args = args.clone();
-                    capped_args.push(SqlValue::Integer(cap.min(i64::MAX as u64) as i64));
-                    tx.prepare_cached(&format!(
-                        "SELECT count(*) FROM (SELECT 1 FROM activities a WHERE {filter} LIMIT ?) capped"
-                    ))
-                    .db()?
-                    .query_row(params_from_iter(capped_args.iter()), |r| r.get(0))
-                    .db()?
-                }
             };
-            let (order, order_args) = activity_order(&q);
-            let sql = format!("{ACTIVITY_SELECT} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?");
-            let mut page_args = args;
-            page_args.extend(order_args);
-            page_args.push(SqlValue::Integer(q.limit as i64));
-            page_args.push(SqlValue::Integer(q.offset.min(i64::MAX as u64) as i64));
+            let (sql, page_args) = activity_page_sql(&q);
             let mut stmt = tx.prepare_cached(&sql).db()?;
             let rows = stmt
                 .query_map(params_from_iter(page_args.iter()), activity_row)
