@@ -9,9 +9,9 @@ mod types;
 
 pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
 pub use history::{HistoryFilter, ResourceRef};
-pub use native::{NativeActivity, NativeEdit, NativeResource};
+pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};
 pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
-pub use types::TypePatch;
+pub use types::{TypePatch, MAX_FIELDS};
 
 use std::sync::Arc;
 

@@ -43,6 +43,19 @@ pub struct NativeActivity {
     pub static_data: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A new opportunity as the native API describes it.
+#[derive(Debug, Clone, Default)]
+pub struct NativeOpportunity {
+    pub lead_guid: String,
+    /// An opportunity type's code; 12000 (the starter opportunity type) when absent.
+    pub event_code: Option<i64>,
+    pub note: Option<String>,
+    pub status: Option<String>,
+    pub occurred_at: Option<Micros>,
+    pub owner_guid: Option<String>,
+    pub fields: Vec<FieldInput>,
+}
+
 /// An edit of an activity; `None` keeps the stored value.
 #[derive(Debug, Clone, Default)]
 pub struct NativeEdit {
@@ -59,7 +72,8 @@ pub struct NativeEdit {
 fn check_tags(tags: &[String]) -> Result<Vec<String>> {
     if tags.len() > MAX_TAGS {
         return Err(Error::InvalidFields(format!(
-            "An activity has at most {MAX_TAGS} tags"
+            "'tags': an activity has at most {MAX_TAGS} tags, got {}",
+            tags.len()
         )));
     }
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
@@ -67,7 +81,7 @@ fn check_tags(tags: &[String]) -> Result<Vec<String>> {
         let t = t.trim();
         if t.is_empty() || t.chars().count() > MAX_TAG_LEN {
             return Err(Error::InvalidFields(format!(
-                "Tags must be 1 to {MAX_TAG_LEN} characters long"
+                "'tags': each tag must be 1 to {MAX_TAG_LEN} characters long, not '{t}'"
             )));
         }
         if !out.iter().any(|o| o == t) {
@@ -78,7 +92,7 @@ fn check_tags(tags: &[String]) -> Result<Vec<String>> {
 }
 
 /// The system fields a native body sets directly, appended as LSQ-style field inputs so that
-/// one validator checks them.
+/// one validator checks them (after `check_status` has checked `status` in native terms).
 fn with_system_fields(
     mut fields: Vec<FieldInput>,
     status: Option<&str>,
@@ -99,6 +113,33 @@ fn with_system_fields(
     fields
 }
 
+/// `status` must be one of the statuses of the type's kind (`Active`/`Inactive`, or
+/// `Open`/`Won`/`Lost` for opportunities), case-insensitively.
+fn check_status(kind: TypeKind, status: Option<&str>) -> Result<()> {
+    let Some(s) = status else { return Ok(()) };
+    let allowed = fields::status_options(kind);
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(s.trim())) {
+        return Ok(());
+    }
+    Err(Error::InvalidFields(format!(
+        "'status' must be one of {}, not '{s}'",
+        allowed.join(", ")
+    )))
+}
+
+/// Prefixes an error's message with where it happened (`activities[3]`), keeping its kind; a
+/// reference to a record that is not there is a validation error of the body, not a 404.
+fn located(place: &str, e: Error) -> Error {
+    match e {
+        Error::InvalidInput(m)
+        | Error::NotFound(m)
+        | Error::MandatoryMissing(m)
+        | Error::InvalidFields(m) => Error::InvalidFields(format!("{place}: {m}")),
+        Error::Forbidden(m) => Error::Forbidden(format!("{place}: {m}")),
+        other => other,
+    }
+}
+
 impl Service {
     /// The activity with this integer id or GUID, if the caller may see it.
     pub async fn native_activity(&self, caller: &User, id: &str) -> Result<ActivityView> {
@@ -113,16 +154,27 @@ impl Service {
         found.filter(|a| a.visible_to(caller)).ok_or_else(not_found)
     }
 
+    /// An active user of the caller's tenant by GUID, or a validation error naming `field`.
+    async fn native_owner(&self, caller: &User, field: &str, guid: &str) -> Result<User> {
+        self.active_user_by_guid(caller, guid)
+            .await?
+            .ok_or_else(|| {
+                Error::InvalidFields(format!(
+                    "'{field}': '{guid}' is not an active user of this tenant"
+                ))
+            })
+    }
+
     /// Validates a whole batch and stores it in one transaction: all rows or none. An error names
-    /// the row (`activities[3]: …`).
+    /// the row and, where it can, the attribute (`activities[3].owner_guid: …`).
     pub async fn create_native_activities(
         &self,
         caller: &User,
         rows: Vec<NativeActivity>,
     ) -> Result<Vec<ActivityView>> {
         if rows.is_empty() || rows.len() > MAX_BATCH {
-            return Err(Error::InvalidInput(format!(
-                "A batch takes 1 to {MAX_BATCH} activities, got {}",
+            return Err(Error::InvalidFields(format!(
+                "'activities' takes 1 to {MAX_BATCH} activities, got {}",
                 rows.len()
             )));
         }
@@ -130,100 +182,84 @@ impl Service {
         let mut cache = TypeCache::default();
         let mut new = Vec::with_capacity(rows.len());
         for (i, row) in rows.into_iter().enumerate() {
-            let at = |e: Error| -> Error {
-                let msg = format!("activities[{i}]: {e}");
-                match e {
-                    Error::InvalidInput(_) => Error::InvalidInput(msg),
-                    Error::NotFound(_) => Error::NotFound(msg),
-                    Error::MandatoryMissing(_) => Error::MandatoryMissing(msg),
-                    Error::InvalidFields(_) => Error::InvalidFields(msg),
-                    Error::Forbidden(_) => Error::Forbidden(msg),
-                    other => other,
-                }
-            };
-            let code = match (&row.sl_type, row.event_code) {
+            let at = |e: Error| located(&format!("activities[{i}]"), e);
+            let ty = match (&row.sl_type, row.event_code) {
                 (None, None) => {
-                    return Err(at(Error::MandatoryMissing(
+                    return Err(at(Error::InvalidFields(
                         "'type' or 'event_code' is required".into(),
                     )))
                 }
                 (sl, Some(code)) => {
                     let ty = types.iter().find(|t| t.event_code == code).ok_or_else(|| {
                         at(Error::InvalidFields(format!(
-                            "event_code {code} does not exist"
+                            "'event_code': activity type {code} does not exist"
                         )))
                     })?;
                     if let Some(sl) = sl.as_deref().filter(|s| *s != ty.salesloft_type) {
                         return Err(at(Error::InvalidFields(format!(
-                            "event_code {code} has Salesloft type '{}', not '{sl}'",
+                            "'event_code': type {code} has Salesloft type '{}', not '{sl}' (the 'type' given)",
                             ty.salesloft_type
                         ))));
                     }
-                    code
+                    ty
                 }
                 (Some(sl), None) => types
                     .iter()
                     .find(|t| t.kind == TypeKind::System && t.salesloft_type == *sl)
-                    .map(|t| t.event_code)
                     .ok_or_else(|| {
                         at(Error::InvalidFields(format!(
-                            "'{sl}' is not one of the 25 Salesloft activity types"
+                            "'type': '{sl}' is not one of the 25 Salesloft activity types"
                         )))
                     })?,
             };
-            if code >= FIRST_OPPORTUNITY_CODE {
+            let code = ty.event_code;
+            if ty.kind == TypeKind::Opportunity || code >= FIRST_OPPORTUNITY_CODE {
                 return Err(at(Error::InvalidFields(format!(
-                    "event_code {code} is an opportunity type: create opportunities with POST /api/v1/opportunities"
+                    "'event_code': {code} is an opportunity type; create opportunities with POST /api/v1/opportunities"
                 ))));
+            }
+            check_status(ty.kind, row.status.as_deref()).map_err(at)?;
+            if let Some(g) = row.owner_guid.as_deref() {
+                self.native_owner(caller, "owner_guid", g)
+                    .await
+                    .map_err(at)?;
             }
             let resource = row
                 .resource
                 .clone()
-                .ok_or_else(|| at(Error::MandatoryMissing("'resource' is required".into())))?;
+                .ok_or_else(|| at(Error::InvalidFields("'resource' is required".into())))?;
+            let gone = |what: &str| {
+                at(Error::InvalidFields(format!(
+                    "'resource': {what} '{}' does not exist",
+                    resource.guid
+                )))
+            };
             let (lead_id, account_id, opportunity_id) = match resource.kind {
                 ResourceKind::Person => {
                     let lead = self
                         .find_lead(caller, &resource.guid)
                         .await?
-                        .ok_or_else(|| {
-                            at(Error::NotFound(format!(
-                                "person '{}' does not exist",
-                                resource.guid
-                            )))
-                        })?;
+                        .ok_or_else(|| gone("person"))?;
                     (lead.id, None, None)
                 }
                 ResourceKind::Account => {
                     if caller.role == Role::SalesUser {
                         return Err(at(Error::Forbidden(
-                            "A Sales_User may only log activities on its own leads".into(),
+                            "'resource': a Sales_User may only log activities on its own leads, not on accounts".into(),
                         )));
                     }
                     let account = match Uuid::parse_str(resource.guid.trim()) {
                         Ok(g) => self.store.account_by_guid(caller.tenant_id, g).await?,
                         Err(_) => None,
                     }
-                    .ok_or_else(|| {
-                        at(Error::NotFound(format!(
-                            "account '{}' does not exist",
-                            resource.guid
-                        )))
-                    })?;
+                    .ok_or_else(|| gone("account"))?;
                     (0, Some(account.id), None)
                 }
-                ResourceKind::Opportunity => {
-                    let ctx =
-                        self.opportunity(caller, &resource.guid)
-                            .await
-                            .map_err(|e| match e {
-                                Error::NotFound(_) => at(Error::NotFound(format!(
-                                    "crm_opportunity '{}' does not exist",
-                                    resource.guid
-                                ))),
-                                other => other,
-                            })?;
-                    (ctx.lead.id, None, Some(ctx.opportunity.id))
-                }
+                ResourceKind::Opportunity => match self.opportunity(caller, &resource.guid).await {
+                    Ok(ctx) => (ctx.lead.id, None, Some(ctx.opportunity.id)),
+                    Err(Error::NotFound(_)) => return Err(gone("crm_opportunity")),
+                    Err(e) => return Err(e),
+                },
             };
             let input = ActivityInput {
                 event_code: Some(code),
@@ -277,17 +313,11 @@ impl Service {
             .activity_type_by_code(caller.tenant_id, a.event_code)
             .await?
             .ok_or_else(|| Error::Internal(format!("activity {} has no type", a.id)))?;
+        check_status(ty.kind, edit.status.as_deref())?;
         let inputs = with_system_fields(edit.fields, edit.status.as_deref(), None);
         let valid = fields::validate(&ty, &inputs, &a.fields, false)?;
         let owner_id = match edit.owner_guid.as_deref() {
-            Some(g) => Some(
-                self.active_user_by_guid(caller, g)
-                    .await?
-                    .ok_or_else(|| {
-                        Error::InvalidFields(format!("owner '{g}' is not an active user"))
-                    })?
-                    .id,
-            ),
+            Some(g) => Some(self.native_owner(caller, "owner_guid", g).await?.id),
             None => None,
         };
         let tags = edit.tags.as_deref().map(check_tags).transpose()?;
@@ -317,7 +347,11 @@ impl Service {
     /// Deletes an activity: it disappears from both dialects.
     pub async fn delete_activity(&self, caller: &User, id: &str) -> Result<()> {
         let a = self.native_activity(caller, id).await?;
-        self.store.delete_activity(caller.tenant_id, a.id).await
+        match self.store.delete_activity(caller.tenant_id, a.id).await {
+            // The store refuses an opportunity that still has activities: a state conflict.
+            Err(Error::InvalidInput(m)) => Err(Error::Duplicate(m)),
+            other => other,
+        }
     }
 
     /// Live leads, by ascending integer id after `after`; a Sales_User lists its own.
@@ -336,6 +370,9 @@ impl Service {
     /// Soft-deletes a lead the caller may see. Its activities stay, showing the person as a
     /// failed dynamic resource in the Salesloft dialect.
     pub async fn delete_lead(&self, caller: &User, guid: &str) -> Result<()> {
+        if caller.role == Role::SalesUser {
+            return Err(Error::Forbidden("A Sales_User may not delete leads".into()));
+        }
         let lead = self.visible_lead(caller, guid).await?;
         self.store.delete_lead(caller.tenant_id, lead.id).await
     }
@@ -359,14 +396,7 @@ impl Service {
             ));
         }
         let owner_id = match owner_guid {
-            Some(g) => {
-                self.active_user_by_guid(caller, g)
-                    .await?
-                    .ok_or_else(|| {
-                        Error::InvalidFields(format!("owner '{g}' is not an active user"))
-                    })?
-                    .id
-            }
+            Some(g) => self.native_owner(caller, "owner_guid", g).await?.id,
             None => caller.id,
         };
         self.store
@@ -395,17 +425,41 @@ impl Service {
             .await
     }
 
-    /// Creates an opportunity on a lead the caller may see; returns it as stored.
+    /// Creates an opportunity on a lead the caller may see; returns it as stored. Errors name the
+    /// native attribute (`lead_guid`, `event_code`, `status`, `owner_guid`, a field).
     pub async fn create_opportunity(
         &self,
         caller: &User,
-        lead_guid: &str,
-        input: ActivityInput,
+        o: NativeOpportunity,
     ) -> Result<ActivityView> {
-        let lead = self.visible_lead(caller, lead_guid).await?;
+        let lead = self.find_lead(caller, &o.lead_guid).await?.ok_or_else(|| {
+            Error::InvalidFields(format!(
+                "'lead_guid': lead '{}' does not exist",
+                o.lead_guid
+            ))
+        })?;
+        let code = o.event_code.unwrap_or(FIRST_OPPORTUNITY_CODE);
+        let ty = self
+            .store
+            .activity_type_by_code(caller.tenant_id, code)
+            .await?
+            .filter(|t| t.kind == TypeKind::Opportunity)
+            .ok_or_else(|| {
+                Error::InvalidFields(format!(
+                    "'event_code': {code} is not an opportunity type of this tenant"
+                ))
+            })?;
+        check_status(ty.kind, o.status.as_deref())?;
+        if let Some(g) = o.owner_guid.as_deref() {
+            self.native_owner(caller, "owner_guid", g).await?;
+        }
         let input = ActivityInput {
-            event_code: input.event_code.or(Some(FIRST_OPPORTUNITY_CODE)),
-            ..input
+            event_code: Some(code),
+            note: o.note,
+            occurred_at: o.occurred_at,
+            owner_email: None,
+            fields: with_system_fields(o.fields, o.status.as_deref(), o.owner_guid.as_deref()),
+            skip_option_check: false,
         };
         let new = self
             .prepare_activity(

@@ -588,6 +588,38 @@ async fn restamp_sl_type<C: GenericClient>(
     Ok(())
 }
 
+/// Gives each activity of a lead a fresh `updated_at` from the tenant clock (in id order): what
+/// the Salesloft dialect shows of them changed (a deleted lead becomes a failed dynamic
+/// resource), and cursor clients only see what moved forward.
+async fn restamp_lead_activities<C: GenericClient>(
+    c: &C,
+    tenant_id: i64,
+    lead_id: i64,
+) -> Result<()> {
+    let ids = query(
+        c,
+        "SELECT id FROM activities WHERE tenant_id = $1 AND lead_id = $2 ORDER BY id",
+        &[&tenant_id, &lead_id],
+    )
+    .await?
+    .iter()
+    .map(|r| get::<i64>(r, 0))
+    .collect::<Result<Vec<i64>>>()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let first = tick(c, tenant_id, ids.len() as i64).await?;
+    execute(
+        c,
+        "UPDATE activities a SET updated_at = $2 + v.ord - 1
+           FROM unnest($3::bigint[]) WITH ORDINALITY AS v(id, ord)
+          WHERE a.tenant_id = $1 AND a.id = v.id",
+        &[&tenant_id, &first, &ids],
+    )
+    .await?;
+    Ok(())
+}
+
 const ACCOUNT_SELECT: &str =
     "SELECT ac.id, ac.guid, ac.name, ac.domain, ac.owner_id, o.guid, ac.created_at, ac.updated_at
   FROM accounts ac JOIN users o ON o.id = ac.owner_id";
@@ -1446,9 +1478,13 @@ impl Store for PgStore {
     }
 
     async fn delete_lead(&self, tenant_id: i64, lead_id: i64) -> Result<()> {
-        let c = self.client().await?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        // Lock the tenant's clock row first, as every other writer does (then the lead's row):
+        // the same lock order everywhere, and no activity of the lead can be added meanwhile.
+        tick(&tx, tenant_id, 0).await?;
         let n = execute(
-            &c,
+            &tx,
             "UPDATE leads SET deleted_at = $3, updated_at = $3
               WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
             &[&tenant_id, &lead_id, &now_micros()],
@@ -1457,7 +1493,8 @@ impl Store for PgStore {
         if n == 0 {
             return Err(Error::NotFound("Lead does not exist".into()));
         }
-        Ok(())
+        restamp_lead_activities(&tx, tenant_id, lead_id).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn create_account(&self, tenant_id: i64, account: NewAccount) -> Result<Account> {

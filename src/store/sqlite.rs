@@ -509,6 +509,34 @@ fn restamp_sl_type(conn: &Connection, tenant_id: i64, type_id: i64, sl_type: &st
     Ok(())
 }
 
+/// Gives each activity of a lead a fresh `updated_at` from the tenant clock (in id order): what
+/// the Salesloft dialect shows of them changed (a deleted lead becomes a failed dynamic
+/// resource), and cursor clients only see what moved forward.
+fn restamp_lead_activities(conn: &Connection, tenant_id: i64, lead_id: i64) -> Result<()> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id = ?2 ORDER BY id",
+        )
+        .db()?
+        .query_map(params![tenant_id, lead_id], |r| r.get(0))
+        .db()?
+        .collect::<rusqlite::Result<Vec<i64>>>()
+        .db()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let first = tick(conn, tenant_id, ids.len() as i64)?;
+    let mut update = conn
+        .prepare_cached("UPDATE activities SET updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2")
+        .db()?;
+    for (i, id) in ids.iter().enumerate() {
+        update
+            .execute(params![tenant_id, id, first + i as i64])
+            .db()?;
+    }
+    Ok(())
+}
+
 const ACCOUNT_SELECT: &str =
     "SELECT ac.id, ac.guid, ac.name, ac.domain, ac.owner_id, o.guid, ac.created_at, ac.updated_at
   FROM accounts ac JOIN users o ON o.id = ac.owner_id";
@@ -1328,7 +1356,7 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(Error::NotFound("Lead does not exist".into()));
             }
-            Ok(())
+            restamp_lead_activities(c, tenant_id, lead_id)
         })
         .await
     }

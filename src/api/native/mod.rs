@@ -14,14 +14,15 @@ use serde_json::{json, Map, Value};
 
 use crate::api::params::Params;
 use crate::app::AppState;
-use crate::domain::fields::FieldInput;
+use crate::domain::fields::{looks_like_email, FieldInput};
 use crate::domain::time::{format_rfc3339_micros, parse_rfc3339};
 use crate::domain::{
     is_salesloft_type, Account, ActivityType, ActivityView, DataType, FieldDef, Lead,
-    NewActivityType, NewLead, ResourceKind, Role, TypeKind, User,
+    NewActivityType, NewLead, ResourceKind, Role, TypeKind, User, FIRST_CUSTOM_CODE,
+    FIRST_OPPORTUNITY_CODE,
 };
 use crate::error::Error;
-use crate::service::{ActivityInput, NativeActivity, NativeEdit, NativeResource};
+use crate::service::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource, MAX_FIELDS};
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
@@ -65,8 +66,10 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         let (status, code) = match &e {
-            Error::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-            Error::MandatoryMissing(_) | Error::InvalidFields(_) => {
+            // Wire-level problems (JSON, shapes, query parameters) are answered with 400 by this
+            // module before the service runs; what the service refuses is a value it cannot
+            // accept: 422.
+            Error::InvalidInput(_) | Error::MandatoryMissing(_) | Error::InvalidFields(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
             }
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -140,13 +143,17 @@ async fn body<T: DeserializeOwned>(body: Body) -> ApiResult<T> {
             format!("The request body is larger than {MAX_BODY} bytes"),
         )
     })?;
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "The request body has the wrong shape: expected a JSON object",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::bad_request(format!("The request body is not valid JSON: {inner}"))
-        } else if path == "." {
+        if path == "." {
             ApiError::bad_request(format!("The request body has the wrong shape: {inner}"))
         } else {
             ApiError::bad_request(format!("Invalid value for '{path}': {inner}"))
@@ -182,10 +189,20 @@ fn window(params: &Params) -> ApiResult<(i64, u32)> {
     Ok((after, limit))
 }
 
-fn fields_input(fields: Map<String, Value>) -> ApiResult<Vec<FieldInput>> {
+/// Custom field values (`{"mx_Custom_1": "3"}`); `prefix` locates them in the body for errors.
+/// System attributes have their own properties (`status`, `owner_guid`, `note`), not fields.
+fn fields_input(prefix: &str, fields: Map<String, Value>) -> ApiResult<Vec<FieldInput>> {
     fields
         .into_iter()
         .map(|(k, v)| {
+            if ["Status", "Owner", "ActivityEvent_Note"]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(k.trim()))
+            {
+                return Err(ApiError::invalid(format!(
+                    "'{prefix}fields.{k}' is not a custom field: use the 'status', 'owner_guid' or 'note' property"
+                )));
+            }
             let value = match v {
                 Value::String(s) => s,
                 Value::Number(n) => n.to_string(),
@@ -193,7 +210,7 @@ fn fields_input(fields: Map<String, Value>) -> ApiResult<Vec<FieldInput>> {
                 Value::Null => String::new(),
                 _ => {
                     return Err(ApiError::bad_request(format!(
-                        "Invalid value for 'fields.{k}': expected a string, number or boolean"
+                        "Invalid value for '{prefix}fields.{k}': expected a string, number, boolean or null"
                     )))
                 }
             };
@@ -203,6 +220,51 @@ fn fields_input(fields: Map<String, Value>) -> ApiResult<Vec<FieldInput>> {
             })
         })
         .collect()
+}
+
+/// Turns the store's "same EmailAddress" style duplicate messages into this API's names.
+fn native_duplicate(e: Error) -> ApiError {
+    match e {
+        Error::Duplicate(m) => {
+            let m = [
+                ("ActivityEventName", "name"),
+                ("ActivityEvent", "event_code"),
+                ("EmailAddress", "email"),
+                ("Mobile", "mobile"),
+                ("Phone", "phone"),
+            ]
+            .iter()
+            .fold(m, |m, (lsq, native)| m.replace(lsq, &format!("'{native}'")));
+            ApiError::new(StatusCode::CONFLICT, "conflict", m)
+        }
+        other => other.into(),
+    }
+}
+
+/// A Sales_User works on its own leads; directory-wide changes are for managers and admins.
+fn forbid_sales_user(me: &User, what: &str) -> ApiResult<()> {
+    if me.role == Role::SalesUser {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("A Sales_User may not {what}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Only an Administrator manages users.
+fn require_admin(me: &User, what: &str) -> ApiResult<()> {
+    if me.role == Role::Administrator {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("Only an Administrator may {what}"),
+        ))
+    }
 }
 
 // ----- rendering -----------------------------------------------------------------------------
@@ -285,9 +347,13 @@ async fn create_user(
     Caller(me): Caller,
     b: Body,
 ) -> ApiResult<Response> {
+    require_admin(&me, "create users")?;
     let b: NewUserBody = body(b).await?;
-    if me.role != Role::Administrator {
-        return Err(Error::Forbidden("Only an Administrator may create users".into()).into());
+    if !looks_like_email(b.email.trim()) {
+        return Err(ApiError::invalid(format!(
+            "'email' must be an email address, not '{}'",
+            b.email
+        )));
     }
     let role = match b.role.as_deref() {
         None => Role::SalesUser,
@@ -306,11 +372,7 @@ async fn create_user(
             &b.last_name,
             role,
         )
-        .await
-        .map_err(|e| match e {
-            Error::InvalidInput(m) => ApiError::invalid(m),
-            other => other.into(),
-        })?;
+        .await?;
     let mut v = user_json(&user);
     v["access_key"] = json!(keys.access_key);
     v["secret_key"] = json!(keys.secret_key);
@@ -355,6 +417,34 @@ async fn create_lead(
 ) -> ApiResult<Response> {
     let b: NewLeadBody = body(b).await?;
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (first, last, email, phone) = (
+        clean(b.first_name.clone()),
+        clean(b.last_name.clone()),
+        clean(b.email.clone()),
+        clean(b.phone.clone()),
+    );
+    if first.is_none() && last.is_none() && email.is_none() && phone.is_none() {
+        return Err(ApiError::invalid(
+            "A lead needs at least one of 'first_name', 'last_name', 'email' or 'phone'",
+        ));
+    }
+    if let Some(e) = email.as_deref().filter(|e| !looks_like_email(e)) {
+        return Err(ApiError::invalid(format!(
+            "'email' must be an email address, not '{e}'"
+        )));
+    }
+    // A Sales_User always owns what it creates (its owner_guid is ignored, as in Lead.Create).
+    if let Some(g) = b
+        .owner_guid
+        .as_deref()
+        .filter(|_| me.role != Role::SalesUser)
+    {
+        if app.service.active_user_by_guid(&me, g).await?.is_none() {
+            return Err(ApiError::invalid(format!(
+                "'owner_guid': '{g}' is not an active user of this tenant"
+            )));
+        }
+    }
     let lead = NewLead {
         first_name: clean(b.first_name),
         last_name: clean(b.last_name),
@@ -367,7 +457,8 @@ async fn create_lead(
     let lead = app
         .service
         .create_lead(&me, lead, b.owner_guid.as_deref())
-        .await?;
+        .await
+        .map_err(native_duplicate)?;
     Ok(created(lead_json(&lead)))
 }
 
@@ -404,11 +495,13 @@ async fn create_account(
     Caller(me): Caller,
     b: Body,
 ) -> ApiResult<Response> {
+    forbid_sales_user(&me, "create accounts")?;
     let b: NewAccountBody = body(b).await?;
     let a = app
         .service
         .create_account(&me, &b.name, b.domain, b.owner_guid.as_deref())
-        .await?;
+        .await
+        .map_err(native_duplicate)?;
     Ok(created(account_json(&a)))
 }
 
@@ -475,7 +568,12 @@ async fn create_type(
     Caller(me): Caller,
     b: Body,
 ) -> ApiResult<Response> {
+    forbid_sales_user(&me, "create activity types")?;
     let b: NewTypeBody = body(b).await?;
+    let name = b.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(ApiError::invalid("'name' must be 1 to 255 characters long"));
+    }
     let kind = match b.kind.as_deref() {
         None | Some("custom") => TypeKind::Custom,
         Some("opportunity") => TypeKind::Opportunity,
@@ -485,6 +583,24 @@ async fn create_type(
             )))
         }
     };
+    if let Some(code) = b.event_code {
+        let (lo, hi) = match kind {
+            TypeKind::Opportunity => (FIRST_OPPORTUNITY_CODE, i64::MAX),
+            _ => (FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE - 1),
+        };
+        if !(lo..=hi).contains(&code) {
+            return Err(ApiError::invalid(format!(
+                "'event_code' of a {} type must be {lo}..={hi}, not {code}",
+                kind.as_str()
+            )));
+        }
+    }
+    if b.direction != 0 && b.direction != 1 {
+        return Err(ApiError::invalid(format!(
+            "'direction' must be 0 (inbound) or 1 (outbound), not {}",
+            b.direction
+        )));
+    }
     let salesloft_type = match (b.salesloft_type, kind) {
         (Some(t), _) if is_salesloft_type(&t) => t,
         (Some(t), _) => {
@@ -495,16 +611,48 @@ async fn create_type(
         (None, TypeKind::Opportunity) => "opportunity_stage_change".into(),
         (None, _) => "note".into(),
     };
-    let mut fields = Vec::with_capacity(b.fields.len());
+    if b.fields.len() > MAX_FIELDS {
+        return Err(ApiError::invalid(format!(
+            "'fields': an activity type has at most {MAX_FIELDS} custom fields"
+        )));
+    }
+    let mut fields: Vec<FieldDef> = Vec::with_capacity(b.fields.len());
     for (i, f) in b.fields.into_iter().enumerate() {
+        let numbered = f
+            .schema_name
+            .strip_prefix("mx_Custom_")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| (1..=MAX_FIELDS).contains(&n));
+        if !numbered {
+            return Err(ApiError::invalid(format!(
+                "'fields[{i}].schema_name' must be mx_Custom_1 to mx_Custom_{MAX_FIELDS}, not '{}'",
+                f.schema_name
+            )));
+        }
+        if fields.iter().any(|g| g.schema_name == f.schema_name) {
+            return Err(ApiError::invalid(format!(
+                "'fields[{i}].schema_name': '{}' is given twice",
+                f.schema_name
+            )));
+        }
         let data_type = DataType::parse(&f.data_type).ok_or_else(|| {
             ApiError::invalid(format!(
-                "fields[{i}].data_type '{}' is not a known data type",
+                "'fields[{i}].data_type' must be one of {}, not '{}'",
+                DataType::ALL.map(DataType::as_str).join(", "),
                 f.data_type
             ))
         })?;
+        if data_type.has_options() && f.options.is_empty() {
+            return Err(ApiError::invalid(format!(
+                "'fields[{i}].options' must list the options of a {} field",
+                data_type.as_str()
+            )));
+        }
         fields.push(FieldDef {
-            display_name: f.display_name.unwrap_or_else(|| f.schema_name.clone()),
+            display_name: f
+                .display_name
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| f.schema_name.clone()),
             schema_name: f.schema_name,
             data_type,
             is_mandatory: f.is_mandatory,
@@ -512,11 +660,12 @@ async fn create_type(
             options: f.options,
         });
     }
+    let (wanted_name, wanted_code) = (name.clone(), b.event_code);
     let ty = NewActivityType {
         guid: uuid::Uuid::nil(),
         event_code: b.event_code,
         display_name: b.display_name.unwrap_or_default(),
-        name: b.name,
+        name,
         score: b.score,
         description: b.description,
         direction: b.direction,
@@ -530,7 +679,17 @@ async fn create_type(
         .create_activity_type(&me, ty)
         .await
         .map_err(|e| match e {
-            Error::InvalidInput(m) => ApiError::invalid(m),
+            Error::Duplicate(m) => {
+                let m = match wanted_code {
+                    Some(code) if !m.contains("ActivityEventName") => {
+                        format!("'event_code': {code} is taken by another activity type")
+                    }
+                    _ => format!(
+                        "'name': an activity type named '{wanted_name}' already exists (names are unique case-insensitively)"
+                    ),
+                };
+                ApiError::new(StatusCode::CONFLICT, "conflict", m)
+            }
             other => other.into(),
         })?;
     Ok(created(type_json(&t)))
@@ -557,27 +716,16 @@ async fn create_opportunity(
     b: Body,
 ) -> ApiResult<Response> {
     let b: NewOpportunityBody = body(b).await?;
-    let mut fields = fields_input(b.fields)?;
-    for (name, v) in [("Status", b.status), ("Owner", b.owner_guid)] {
-        if let Some(value) = v {
-            fields.push(FieldInput {
-                schema_name: name.into(),
-                value,
-            });
-        }
-    }
-    let input = ActivityInput {
+    let o = NativeOpportunity {
+        lead_guid: b.lead_guid,
         event_code: b.event_code,
         note: b.note,
+        status: b.status,
         occurred_at: time("occurred_at", b.occurred_at.as_deref())?,
-        owner_email: None,
-        fields,
-        skip_option_check: false,
+        owner_guid: b.owner_guid,
+        fields: fields_input("", b.fields)?,
     };
-    let o = app
-        .service
-        .create_opportunity(&me, &b.lead_guid, input)
-        .await?;
+    let o = app.service.create_opportunity(&me, o).await?;
     Ok(created(activity_json(&o)))
 }
 
@@ -645,7 +793,7 @@ fn resource(i: usize, r: Option<ResourceBody>) -> ApiResult<Option<NativeResourc
     let Some(r) = r else { return Ok(None) };
     let kind = ResourceKind::parse(&r.kind).ok_or_else(|| {
         ApiError::invalid(format!(
-            "activities[{i}].resource.type must be person, account or crm_opportunity, not '{}'",
+            "activities[{i}]: 'resource.type' must be person, account or crm_opportunity, not '{}'",
             r.kind
         ))
     })?;
@@ -671,7 +819,7 @@ async fn create_activities(
             )?,
             note: a.note,
             status: a.status,
-            fields: fields_input(a.fields)?,
+            fields: fields_input(&format!("activities[{i}]."), a.fields)?,
             tags: a.tags,
             pinned: a.pinned,
             static_data: a.static_data,
@@ -719,7 +867,7 @@ async fn edit_activity(
         occurred_at: time("occurred_at", b.occurred_at.as_deref())?,
         owner_guid: b.owner_guid,
         status: b.status,
-        fields: fields_input(b.fields)?,
+        fields: fields_input("", b.fields)?,
         tags: b.tags,
         pinned: b.pinned,
         static_data: b.static_data,
@@ -807,7 +955,7 @@ fn m(r: MethodRouter<AppState>) -> MethodRouter<AppState> {
 /// The `/api/v1` routes and `/openapi.json`.
 pub fn routes(_state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
+        .route("/openapi.json", m(get(openapi)))
         .route("/api/v1/users", m(get(list_users).post(create_user)))
         .route("/api/v1/leads", m(get(list_leads).post(create_lead)))
         .route("/api/v1/leads/{guid}", m(get(get_lead).delete(delete_lead)))

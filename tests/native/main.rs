@@ -1,0 +1,8 @@
+//! Integration tests of the native API (`/api/v1`, `/openapi.json`) over real HTTP, on SQLite or
+//! (`ACTIVITY_HUB_TEST_BACKEND=postgres`) PostgreSQL. One test binary: `cargo test --test native`.
+
+mod harness;
+
+mod activities;
+mod basics;
+mod directory;
