@@ -113,6 +113,30 @@ fn with_system_fields(
     fields
 }
 
+/// The `static_data` keys the Salesloft dialect fills from the activity itself.
+pub const RESERVED_STATIC_KEYS: [&str; 5] = [
+    "activity_event",
+    "activity_event_name",
+    "note",
+    "fields",
+    "status",
+];
+
+/// Natively given `static_data` may not use a key the Salesloft dialect fills from the activity
+/// (it would be silently overwritten there).
+fn check_static_data(data: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    match data
+        .keys()
+        .find(|k| RESERVED_STATIC_KEYS.contains(&k.as_str()))
+    {
+        Some(k) => Err(Error::InvalidFields(format!(
+            "'static_data.{k}' is reserved: the Salesloft dialect fills {} from the activity",
+            RESERVED_STATIC_KEYS.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `status` must be one of the statuses of the type's kind (`Active`/`Inactive`, or
 /// `Open`/`Won`/`Lost` for opportunities), case-insensitively.
 fn check_status(kind: TypeKind, status: Option<&str>) -> Result<()> {
@@ -282,6 +306,7 @@ impl Service {
                 a.account_id = account_id;
             }
             a.tags = check_tags(&row.tags).map_err(at)?;
+            check_static_data(&row.static_data).map_err(at)?;
             a.pinned = row.pinned;
             a.static_data = row.static_data;
             new.push(a);
@@ -321,6 +346,9 @@ impl Service {
             None => None,
         };
         let tags = edit.tags.as_deref().map(check_tags).transpose()?;
+        if let Some(data) = &edit.static_data {
+            check_static_data(data)?;
+        }
         self.store
             .update_activity(
                 caller.tenant_id,

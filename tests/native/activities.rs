@@ -304,6 +304,19 @@ async fn a_bad_row_refuses_the_whole_batch() {
             "mx_Custom_1",
         ),
         (
+            json!({"type": "call", "resource": {"type": "person", "id": guid},
+                   "static_data": {"note": "spoof"}}),
+            422,
+            "validation_failed",
+            "static_data.note",
+        ),
+        (
+            json!({"type": "call", "resource": {"type": "person", "id": guid}, "fields": {"Status": "Inactive"}}),
+            422,
+            "validation_failed",
+            "fields.Status",
+        ),
+        (
             json!({"type": "call", "resource": {"type": "person", "id": guid}, "colour": "red"}),
             400,
             "invalid_request",
@@ -556,6 +569,20 @@ async fn pin_tag_edit_move_updated_at_and_show_in_salesloft() {
             json!({"resource": {}}),
             400,
             "resource",
+        ),
+        (
+            "PATCH",
+            path.clone(),
+            json!({"static_data": {"fields": {}}}),
+            422,
+            "static_data.fields",
+        ),
+        (
+            "PATCH",
+            path.clone(),
+            json!({"fields": {"Owner": UNKNOWN}}),
+            422,
+            "fields.Owner",
         ),
         (
             "PUT",

@@ -137,13 +137,31 @@ async fn leads_create_get_list_delete() {
             "/api/v1/leads",
             json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
                    "phone": "+44 20 7946 0000", "attributes": {"mx_City": "London"},
-                   "owner_guid": seller.guid()}),
+                   "owner_guid": seller.guid(), "do_not_email": true}),
         )
         .await;
     let ada = App::data(r, StatusCode::CREATED);
     assert_eq!(ada["first_name"], "Ada");
     assert_eq!(ada["owner_guid"], json!(seller.guid()));
     assert_eq!(ada["attributes"]["mx_City"], "London");
+    assert_eq!(ada["do_not_call"], false);
+    assert_eq!(ada["do_not_email"], true);
+    // The same lead through LeadSquared's Leads.GetById.
+    let r = app
+        .lsq(
+            &admin,
+            &format!(
+                "/v2/LeadManagement.svc/Leads.GetById?id={}",
+                s(&ada, "guid")
+            ),
+            None,
+        )
+        .await;
+    let row = &r.json[0];
+    assert_eq!(row["EmailAddress"], "ada@example.com", "{}", r.json);
+    assert_eq!(row["mx_City"], "London");
+    assert_eq!(row["DoNotEmail"], "1");
+    assert_eq!(row["OwnerId"], json!(seller.guid()));
     assert!(ada["id"].is_i64());
     let ada_guid = s(&ada, "guid");
 
@@ -205,6 +223,21 @@ async fn leads_create_get_list_delete() {
             json!({"first_name": "X", "attributes": {"mx_A": 1}}),
             400,
             "attributes.mx_A",
+        ),
+        (
+            json!({"first_name": "X", "attributes": {"OwnerId": "someone"}}),
+            422,
+            "attributes.OwnerId",
+        ),
+        (
+            json!({"first_name": "X", "attributes": {"mx_Long": "y".repeat(4001)}}),
+            422,
+            "attributes.mx_Long",
+        ),
+        (
+            json!({"first_name": "X", "do_not_call": "yes"}),
+            400,
+            "do_not_call",
         ),
         (
             json!({"first_name": "Dup", "email": "ADA@example.com"}),

@@ -280,7 +280,8 @@ fn user_json(u: &User) -> Value {
 
 fn lead_json(l: &Lead) -> Value {
     json!({"id": l.id, "guid": l.guid, "first_name": l.first_name, "last_name": l.last_name,
-           "email": l.email, "phone": l.phone, "mobile": l.mobile, "owner_guid": l.owner_guid,
+           "email": l.email, "phone": l.phone, "mobile": l.mobile, "do_not_call": l.do_not_call,
+           "do_not_email": l.do_not_email, "owner_guid": l.owner_guid,
            "score": l.score, "attributes": l.attributes, "created_at": ts(l.created_at),
            "updated_at": ts(l.updated_at)})
 }
@@ -407,8 +408,17 @@ struct NewLeadBody {
     mobile: Option<String>,
     owner_guid: Option<String>,
     #[serde(default)]
+    do_not_call: bool,
+    #[serde(default)]
+    do_not_email: bool,
+    #[serde(default)]
     attributes: std::collections::BTreeMap<String, String>,
 }
+
+/// Lead attributes besides the named properties: `mx_…` custom attributes and these, the same
+/// set LeadSquared's `Lead.Create` takes (its `Leads.GetById` renders them beside the built-in
+/// columns, so a native attribute may never shadow one of those).
+const LEAD_EXTRA_ATTRIBUTES: [&str; 3] = ["Source", "Company", "JobTitle"];
 
 async fn create_lead(
     State(app): State<AppState>,
@@ -445,13 +455,35 @@ async fn create_lead(
             )));
         }
     }
+    let mut attributes = std::collections::BTreeMap::new();
+    for (k, v) in b.attributes {
+        let name = k.trim();
+        let custom = name.len() > 3 && name.starts_with("mx_");
+        if !custom && !LEAD_EXTRA_ATTRIBUTES.contains(&name) {
+            return Err(ApiError::invalid(format!(
+                "'attributes.{k}' is not a lead attribute: use mx_… custom attributes or {}",
+                LEAD_EXTRA_ATTRIBUTES.join(", ")
+            )));
+        }
+        if v.chars().count() > 4000 {
+            return Err(ApiError::invalid(format!(
+                "'attributes.{k}' is longer than 4000 characters"
+            )));
+        }
+        // "" means no value, as in Lead.Create.
+        if let Some(v) = clean(Some(v)) {
+            attributes.insert(name.to_string(), v);
+        }
+    }
     let lead = NewLead {
-        first_name: clean(b.first_name),
-        last_name: clean(b.last_name),
-        email: clean(b.email),
-        phone: clean(b.phone),
+        first_name: first,
+        last_name: last,
+        email,
+        phone,
         mobile: clean(b.mobile),
-        attributes: b.attributes,
+        do_not_call: b.do_not_call,
+        do_not_email: b.do_not_email,
+        attributes,
         ..Default::default()
     };
     let lead = app
