@@ -64,6 +64,7 @@ SCENARIOS = [
     ("bulk_lead", "bulk", "Bulk 25 by lead (ByLeadId)", 2.0),
     ("bulk_opp", "bulk", "Bulk 25 by opportunity (seed 002)", 2.0),
 ]
+REUSE_FROM = 1_000_000  # --store-dir keeps stores of this many activities or more across runs
 NEEDS_OPPORTUNITIES = {"opp_activities", "bulk_opp"}
 NEEDS_SALESLOFT = {"sl_filtered", "sl_cursor"}
 
@@ -226,19 +227,43 @@ def summarize(r):
 class Bench:
     def __init__(self, opts):
         self.o = opts
-        self.work = tempfile.mkdtemp(prefix="activity-hub-bench-")
-        self.datadir = os.path.join(self.work, "data")
-        os.makedirs(self.datadir)
-        self.db_path = os.path.join(self.work, "bench.db")
+        self.work = opts.store_dir or tempfile.mkdtemp(prefix="activity-hub-bench-")
+        os.makedirs(self.work, exist_ok=True)
         self.server = None
-        self.keys = {}
-        self.config = {}
-        self.leads = []  # (guid, email)
-        self.opps = []
         self.results = []  # dicts, one per (scale, scenario)
         self.scale_info = []
         self.available = {}
         self.seed = 1
+
+    def open_scale(self, target):
+        """Each scale has its own store (work/s<target>/), reused when --store-dir kept it from an
+        earlier run: the tenant's keys, leads and opportunities are read back from state.json."""
+        self.dir = os.path.join(self.work, f"s{target}")
+        self.datadir = os.path.join(self.dir, "data")
+        os.makedirs(self.datadir, exist_ok=True)
+        self.db_path = os.path.join(self.dir, "bench.db")
+        self.state_path = os.path.join(self.dir, "state.json")
+        self.keys, self.config, self.leads, self.opps, self.loads = {}, {}, [], [], []
+        # Small stores are rebuilt every run (cheap, and the write scenarios grew them); big ones are
+        # reused, so that a 10M store is loaded once.
+        if target >= REUSE_FROM and os.path.exists(self.state_path) and os.path.exists(self.db_path):
+            with open(self.state_path) as f:
+                st = json.load(f)
+            self.keys, self.config, self.opps, self.loads = st["keys"], st["config"], st["opps"], st["loads"]
+            self.leads = [tuple(x) for x in st["leads"]]
+            log(f"reusing the store in {self.dir}")
+            return True
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.db_path + suffix):
+                os.remove(self.db_path + suffix)
+        return False
+
+    def save_state(self):
+        tmp = self.state_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"keys": self.keys, "config": self.config, "opps": self.opps, "loads": self.loads,
+                       "leads": self.leads}, f)
+        os.replace(tmp, self.state_path)
 
     # ---- setup -----------------------------------------------------------------------------------
     def create_tenant(self):
@@ -365,10 +390,15 @@ class Bench:
         log(f"loading {requests * 25} activities ({have} stored) through Bulk ByLeadId")
         t0 = time.time()
         self.seed += 1
-        run_load(self.url(), "load_bulk", self.datadir, self.o.connections, self.seed, requests)
+        run_load(self.url(), "load_bulk", self.datadir, self.o.load_connections, self.seed, requests)
         secs = time.time() - t0
         after = self.count_activities()
-        return {"loaded": after - have, "seconds": secs, "rate": (after - have) / secs}
+        self.server.sample_rss()
+        load = {"loaded": after - have, "seconds": secs, "rate": (after - have) / secs,
+                "connections": self.o.load_connections, "peak_rss_mib": self.server.peak_rss_kib / 1024.0}
+        log(f"loaded {after - have:,} activities in {secs:.0f} s ({load['rate']:,.0f}/s), "
+            f"peak RSS {load['peak_rss_mib']:,.0f} MiB")
+        return load
 
     def load_opportunity_activities(self, per_opp_calls):
         if not self.opps:
@@ -421,13 +451,33 @@ class Bench:
         return r
 
     def run_scale(self, target):
+        reused = self.open_scale(target)
+        if not reused:
+            self.create_tenant()
+        self.server = Server(self.o.binary, self.db_path, self.dir)
+        self.server.start()
+        log(f"server {self.url()} pid {self.server.proc.pid}, store {self.db_path}")
+        try:
+            self.measure_scale(target, reused)
+        finally:
+            self.server.stop()
+        self.scale_info[-1]["peak_rss_mib"] = self.server.peak_rss_kib / 1024.0
+
+    def measure_scale(self, target, reused):
+        if not reused:
+            self.setup_types()
         leads = max(self.o.min_leads, target // self.o.per_lead)
         self.add_leads(leads)
         self.add_opportunities(max(4, leads // 20))
+        self.save_state()
         t0 = time.time()
-        load = self.load_to(target)
-        if self.opps and not self.scale_info:
+        if self.opps and not any(x.get("opportunities") for x in self.loads):
             self.load_opportunity_activities(2)
+            self.loads.append({"opportunities": True})
+        load = self.load_to(target)
+        if load:
+            self.loads.append(load)
+        self.save_state()
         self.write_data()
         stored = self.count_activities()
         label = f"{stored:,}"
@@ -462,10 +512,11 @@ class Bench:
                 row["ratio"] = row["rps"] * per / healthz
         self.results.extend(rows)
         self.server.sample_rss()
+        bulk_loads = [x for x in self.loads if "rate" in x]
         self.scale_info.append({
             "activities": stored, "leads": len(self.leads), "opportunities": len(self.opps),
-            "healthz_rps": [h["rps"] for h in health], "load": load, "db_bytes": self.db_size(),
-            "peak_rss_mib": self.server.peak_rss_kib / 1024.0})
+            "healthz_rps": [h["rps"] for h in health], "load": bulk_loads[-1] if bulk_loads else None,
+            "load_this_run": load is not None, "db_bytes": self.db_size()})
 
     # ---- the peer --------------------------------------------------------------------------------
     def run_peer(self, n_activities):
@@ -525,23 +576,14 @@ class Bench:
 
     # ---- the run ---------------------------------------------------------------------------------
     def run(self):
-        self.create_tenant()
-        self.server = Server(self.o.binary, self.db_path, self.work)
-        self.server.start()
-        log(f"server {self.url()} pid {self.server.proc.pid}, store {self.db_path}")
-        try:
-            self.setup_types()
-            peer = None
-            for i, scale in enumerate(self.o.scales):
-                self.run_scale(scale)
-                if i == 0 and self.o.peer:
-                    first = [r for r in self.results if r["scale"] == self.scale_info[0]["activities"]]
-                    peer = self.run_peer(self.scale_info[0]["activities"])
-                    if peer:
-                        peer["ours"] = {r["scenario"]: r for r in first if r.get("available")}
-            self.server.sample_rss()
-        finally:
-            self.server.stop()
+        peer = None
+        for i, scale in enumerate(self.o.scales):
+            self.run_scale(scale)
+            if i == 0 and self.o.peer:
+                first = [r for r in self.results if r["scale"] == self.scale_info[0]["activities"]]
+                peer = self.run_peer(self.scale_info[0]["activities"])
+                if peer:
+                    peer["ours"] = {r["scenario"]: r for r in first if r.get("available")}
         return peer
 
 
@@ -570,13 +612,15 @@ def report(bench, peer, opts):
     w(f"wrk: {opts.connections} connections, {opts.threads} thread, {opts.duration} s per scenario "
       f"(+{opts.warmup} s warm-up); SQLite on disk, synchronous=FULL (WAL), --no-rate-limit")
     w("")
-    w("| activities stored | leads | load rate (act/s) | DB on disk | peak RSS | /healthz req/s (before, after) |")
-    w("|---:|---:|---:|---:|---:|---|")
+    w("| activities stored | leads | load rate (act/s) | peak RSS while loading | DB on disk "
+      "| peak RSS (this run) | /healthz req/s (before, after) |")
+    w("|---:|---:|---:|---:|---:|---:|---|")
     for s in bench.scale_info:
         load = s["load"]
-        rate = f"{load['rate']:,.0f}" if load else "-"
+        rate = f"{load['rate']:,.0f}" + ("" if s["load_this_run"] else " (earlier run)") if load else "-"
+        load_rss = f"{load['peak_rss_mib']:,.0f} MiB" if load and "peak_rss_mib" in load else "-"
         hz = ", ".join(f"{x:,.0f}" for x in s["healthz_rps"])
-        w(f"| {s['activities']:,} | {s['leads']:,} | {rate} | {s['db_bytes'] / 2**20:,.0f} MiB "
+        w(f"| {s['activities']:,} | {s['leads']:,} | {rate} | {load_rss} | {s['db_bytes'] / 2**20:,.0f} MiB "
           f"| {s['peak_rss_mib']:,.0f} MiB | {hz} |")
     w("")
     w("| store | scenario | req/s | activities/s | p50 ms | p99 ms | non-2xx | ratio to /healthz | target | |")
@@ -647,6 +691,10 @@ def main():
     ap.add_argument("--profile", default="release", choices=["release", "debug"])
     ap.add_argument("--json", help="also write the raw results to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary store and logs")
+    ap.add_argument("--store-dir", help="keep each scale's store in DIR/s<scale>/ and reuse it in later runs "
+                    "(loads only what is missing); never deleted by the harness")
+    ap.add_argument("--load-connections", type=int, default=32,
+                    help="wrk connections while loading with bulk calls (default 32)")
     ap.add_argument("--smoke", action="store_true",
                     help="~10 s check that the harness works (debug build, tiny store, 1 s runs, no peer)")
     o = ap.parse_args()
@@ -665,7 +713,7 @@ def main():
         try:
             peer = bench.run()
         finally:
-            if not o.keep:
+            if not o.keep and not o.store_dir:
                 shutil.rmtree(bench.work, ignore_errors=True)
         text = report(bench, peer, o)
         print(text)
