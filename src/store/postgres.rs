@@ -40,6 +40,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_custom_type_names.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_pinned_order.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.
@@ -895,8 +899,13 @@ fn activity_order(q: &ActivityQuery, args: &mut Params) -> String {
     };
     let id_dir = if q.descending { "DESC" } else { "ASC" };
     let key = match &q.sort {
-        ActivitySort::OccurredAt => "a.occurred_at".to_string(),
-        ActivitySort::UpdatedAt => "a.updated_at".to_string(),
+        // NOT NULL keys: a NULLS clause changes nothing, but PostgreSQL only walks an index in
+        // order for the index's own NULLS placement (DESC NULLS FIRST backwards), so naming
+        // none lets a page be read from the index instead of sorting every matching row.
+        ActivitySort::OccurredAt => return format!("a.occurred_at {id_dir}, a.id {id_dir}"),
+        // updated_at is unique within a tenant (a unique index), so it is a total order alone;
+        // an `id` tie-break would stop PostgreSQL from reading pages off (…, updated_at) indexes.
+        ActivitySort::UpdatedAt => return format!("a.updated_at {id_dir}"),
         ActivitySort::EventCode => "a.event_code".to_string(),
         ActivitySort::Score => "a.score".to_string(),
         ActivitySort::Note => "a.note COLLATE \"C\"".to_string(),

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_salesloft_native.sql"),
     include_str!("../../migrations/sqlite/0003_custom_type_names.sql"),
+    include_str!("../../migrations/sqlite/0004_pinned_order.sql"),
 ];
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;

@@ -7,6 +7,7 @@ mod harness;
 mod filters;
 mod mapping;
 mod paging;
+mod plans;
 mod rate_limit;
 mod validation;
 mod visibility;

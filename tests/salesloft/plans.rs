@@ -1,0 +1,262 @@
+//! Index coverage: the query plans of the main `/v2/activity_histories` shapes on a large tenant
+//! (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), for the exact statements the store
+//! runs. Ignored by default (it loads ACTIVITY_HUB_PLAN_ROWS rows, 200,000 unless set):
+//! `cargo test --test salesloft plans -- --ignored --nocapture`; ACTIVITY_HUB_PLAN_OUT=FILE
+//! appends the plans to FILE. It fails when a page is found by scanning the tenant's activities
+//! (a table scan, or a sort of every matching row).
+
+use std::io::Write;
+
+use activity_hub::api::salesloft::query::{parse_list, parse_raw};
+use activity_hub::domain::Role;
+use activity_hub::store;
+
+use crate::harness::*;
+
+/// Pins one activity in 50 (the statistics then look like a tenant that uses pins).
+const PIN_SOME: &str = "UPDATE activities SET pinned_at = occurred_at WHERE id % 50 = 0";
+
+/// SQLite plan lines (indented by depth) for `sql` with `args`.
+fn sqlite_plan(path: &str, sql: &str, args: &[rusqlite::types::Value]) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).expect("open sqlite");
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("prepare explain");
+    let rows: Vec<(i64, i64, String)> = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(3)?))
+        })
+        .expect("explain")
+        .collect::<Result<_, _>>()
+        .expect("plan rows");
+    let mut depth = std::collections::HashMap::new();
+    rows.iter()
+        .map(|(id, parent, detail)| {
+            let d = depth.get(parent).map_or(0, |d| d + 1);
+            depth.insert(*id, d);
+            format!("{}{detail}", "  ".repeat(d))
+        })
+        .collect()
+}
+
+/// PostgreSQL `EXPLAIN` lines for `sql` with `args`.
+async fn pg_plan(
+    url: &str,
+    sql: &str,
+    args: &[Box<dyn tokio_postgres::types::ToSql + Sync + Send>],
+) -> Vec<String> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let task = tokio::spawn(conn);
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = args
+        .iter()
+        .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect();
+    let rows = client
+        .query(&format!("EXPLAIN {sql}"), &refs)
+        .await
+        .expect("explain");
+    drop(client);
+    let _ = task.await;
+    rows.iter().map(|r| r.get::<_, String>(0)).collect()
+}
+
+/// What makes a plan read every matching row of the tenant to return one page.
+fn page_scan_problem(plan: &[String], pg: bool) -> Option<String> {
+    for line in plan {
+        let l = line.trim();
+        let bad = if pg {
+            l.contains("Seq Scan on activities") || l.starts_with("Sort ") || l.contains("-> Sort ")
+        } else {
+            (l.starts_with("SCAN a") && !l.contains("INDEX"))
+                || l.contains("USE TEMP B-TREE FOR ORDER BY")
+        };
+        if bad {
+            return Some(l.to_string());
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "loads a large tenant and prints query plans; run with --ignored --nocapture"]
+async fn plans_of_the_main_shapes() {
+    let rows: usize = std::env::var("ACTIVITY_HUB_PLAN_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let app = App::start(false).await;
+    let admin = app.tenant("Planco").await;
+    let seller = app
+        .user(&admin, "sel@planco.example", Role::SalesUser)
+        .await;
+    let manager = app
+        .user(&admin, "man@planco.example", Role::SalesManager)
+        .await;
+    let mut leads = Vec::new();
+    for i in 0..50 {
+        let owner = if i % 10 == 0 { &seller } else { &admin };
+        let l = app.lead(owner, "L", &format!("l{i}@planco.example")).await;
+        leads.push(l["id"].as_i64().unwrap());
+    }
+    let types = ["call", "note", "sent_email", "meeting"];
+    let chunk = rows / leads.len();
+    for (c, lead) in leads.iter().enumerate() {
+        let who = match c {
+            c if c % 10 == 0 => &seller,
+            c if c % 3 == 0 => &manager,
+            _ => &admin,
+        };
+        let n = rows as i64;
+        app.seed(who, *lead, types[c % 4], chunk, move |k| {
+            1_600_000_000_000_000 + ((k as i64 * 50 + c as i64) * 7919 % n) * 1_000_000
+        })
+        .await;
+    }
+    // A second tenant, so that every plan has to separate tenants.
+    let other = app.tenant("Otherplan").await;
+    let ol = app.lead(&other, "O", "o@other.example").await;
+    app.seed(&other, ol["id"].as_i64().unwrap(), "call", 5_000, |k| {
+        1_600_000_000_000_000 + k as i64
+    })
+    .await;
+
+    let pg = on_postgres();
+    let sqlite_path = app.db_url.strip_prefix("sqlite://").map(str::to_string);
+    if pg {
+        let (client, conn) = tokio_postgres::connect(&app.db_url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let task = tokio::spawn(conn);
+        client.batch_execute(PIN_SOME).await.expect("pin");
+        client.batch_execute("ANALYZE").await.expect("analyze");
+        drop(client);
+        let _ = task.await;
+    } else if let Some(p) = &sqlite_path {
+        let conn = rusqlite::Connection::open(p).expect("open");
+        conn.execute_batch(PIN_SOME).expect("pin");
+        conn.execute_batch("ANALYZE").expect("analyze");
+    }
+
+    let mid = "2021-01-01T00:00:00Z";
+    let shapes: Vec<(&str, String, &Who)> = vec![
+        (
+            "no filter (default: occurred_at DESC)",
+            String::new(),
+            &admin,
+        ),
+        ("type filter", "type=call".into(), &admin),
+        (
+            "type filter, two types",
+            "type[]=call&type[]=note".into(),
+            &admin,
+        ),
+        ("type per resource", "type[person][]=call".into(), &admin),
+        (
+            "resource filter",
+            format!("resource_type=person&resource_id={}", leads[7]),
+            &admin,
+        ),
+        (
+            "resource filter + type, by updated_at",
+            format!(
+                "resource_type=person&resource_id={}&type=meeting&sort_by=updated_at",
+                leads[7]
+            ),
+            &admin,
+        ),
+        (
+            "updated_at[gt] cursor ASC",
+            format!("sort_by=updated_at&sort_direction=asc&updated_at[gt]={mid}&per_page=100"),
+            &admin,
+        ),
+        (
+            "occurred_at DESC with bounds",
+            format!("sort_by=occurred_at&sort_direction=desc&occurred_at[lt]={mid}"),
+            &admin,
+        ),
+        (
+            "user_guid filter",
+            format!("user_guid={}", manager.user.guid),
+            &admin,
+        ),
+        ("pinned=true", "pinned=true".into(), &admin),
+        ("Sales_User (own leads only)", String::new(), &seller),
+        ("deep page (page=200)", "page=200".into(), &admin),
+        ("counts, exact", "include_paging_counts=true".into(), &admin),
+        (
+            "counts, limit_paging_counts",
+            "include_paging_counts=true&limit_paging_counts=true".into(),
+            &admin,
+        ),
+        (
+            "counts with type filter, limit_paging_counts",
+            "type=call&include_paging_counts=true&limit_paging_counts=true".into(),
+            &admin,
+        ),
+    ];
+
+    let mut out = format!(
+        "=== {} — {} activities in the tenant (+5,000 in another) ===\n",
+        if pg {
+            "PostgreSQL EXPLAIN"
+        } else {
+            "SQLite EXPLAIN QUERY PLAN"
+        },
+        chunk * leads.len()
+    );
+    let mut problems = Vec::new();
+    for (name, q, who) in &shapes {
+        let req =
+            parse_list(&parse_raw(Some(q))).unwrap_or_else(|e| panic!("{q}: {:?}", e.to_json()));
+        let query = app
+            .service
+            .history_query(&who.user, req.filter)
+            .await
+            .expect("history query");
+        out.push_str(&format!("\n--- {name}: GET /v2/activity_histories?{q}\n"));
+        let (page, count) = if pg {
+            let (sql, args) = store::postgres::activity_page_sql(&query);
+            let page = pg_plan(&app.db_url, &sql, &args).await;
+            let count = match store::postgres::activity_count_sql(&query) {
+                Some((sql, args)) => Some(pg_plan(&app.db_url, &sql, &args).await),
+                None => None,
+            };
+            (page, count)
+        } else {
+            let path = sqlite_path.as_deref().expect("sqlite path");
+            let (sql, args) = store::sqlite::activity_page_sql(&query);
+            let page = sqlite_plan(path, &sql, &args);
+            let count = store::sqlite::activity_count_sql(&query)
+                .map(|(sql, args)| sqlite_plan(path, &sql, &args));
+            (page, count)
+        };
+        out.push_str("page:\n");
+        for l in &page {
+            out.push_str(&format!("  {l}\n"));
+        }
+        if let Some(c) = &count {
+            out.push_str("count:\n");
+            for l in c {
+                out.push_str(&format!("  {l}\n"));
+            }
+        }
+        if let Some(p) = page_scan_problem(&page, pg) {
+            problems.push(format!("{name}: {p}"));
+        }
+    }
+    println!("{out}");
+    if let Ok(path) = std::env::var("ACTIVITY_HUB_PLAN_OUT") {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .expect("plan output file");
+        f.write_all(out.as_bytes()).expect("write plans");
+    }
+    assert!(
+        problems.is_empty(),
+        "pages found by scanning: {problems:#?}"
+    );
+}
