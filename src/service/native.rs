@@ -7,8 +7,8 @@ use super::activities::TypeCache;
 use super::{ActivityInput, Service};
 use crate::domain::fields::{self, FieldInput};
 use crate::domain::{
-    Account, ActivityQuery, ActivityUpdate, ActivityView, Micros, NewAccount, Page, RecordKind,
-    ResourceKind, Role, TypeKind, User, FIRST_OPPORTUNITY_CODE,
+    Account, ActivityQuery, ActivitySort, ActivityUpdate, ActivityView, CountMode, Micros,
+    NewAccount, Page, RecordKind, ResourceKind, Role, TypeKind, User, FIRST_OPPORTUNITY_CODE,
 };
 use crate::error::{Error, Result};
 
@@ -511,6 +511,30 @@ impl Service {
             .activity_by_id(caller.tenant_id, id)
             .await?
             .ok_or_else(|| Error::Internal("created opportunity vanished".into()))
+    }
+
+    /// One page of the export: the records (activities and opportunities) the caller may see
+    /// whose `updated_at` is after `after`, by ascending `updated_at`. `updated_at` is unique per
+    /// tenant, so walking pages by the last one seen neither repeats nor skips a record; one
+    /// edited during the walk shows up again later with its new state.
+    pub async fn export_page(
+        &self,
+        caller: &User,
+        after: Option<Micros>,
+        limit: u32,
+    ) -> Result<Vec<ActivityView>> {
+        let q = ActivityQuery {
+            records: RecordKind::Any,
+            sort: ActivitySort::UpdatedAt,
+            descending: false,
+            updated_from: after.map(|a| a.saturating_add(1)),
+            visible_to_owner: (caller.role == Role::SalesUser).then_some(caller.id),
+            offset: 0,
+            limit,
+            count: CountMode::None,
+            ..ActivityQuery::new(caller.tenant_id)
+        };
+        Ok(self.store.list_activities(&q).await?.rows)
     }
 
     /// Opportunities the caller may see, optionally of one lead, newest first.

@@ -6,3 +6,4 @@ mod harness;
 mod activities;
 mod basics;
 mod directory;
+mod export;
