@@ -76,6 +76,12 @@ async fn users_create_list_and_roles() {
             "email",
         ),
         (
+            json!({"email": "y@users.example", "last_name": "z".repeat(256)}),
+            422,
+            "validation_failed",
+            "last_name",
+        ),
+        (
             json!({"email": "x@users.example", "role": "King"}),
             422,
             "validation_failed",
@@ -233,6 +239,12 @@ async fn leads_create_get_list_delete() {
             json!({"first_name": "X", "attributes": {"mx_Long": "y".repeat(4001)}}),
             422,
             "attributes.mx_Long",
+        ),
+        (json!({"first_name": "x".repeat(256)}), 422, "first_name"),
+        (
+            json!({"first_name": "X", "phone": "1".repeat(51)}),
+            422,
+            "phone",
         ),
         (
             json!({"first_name": "X", "do_not_call": "yes"}),

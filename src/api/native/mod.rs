@@ -254,6 +254,16 @@ fn forbid_sales_user(me: &User, what: &str) -> ApiResult<()> {
     }
 }
 
+/// Refuses a text property longer than `max` characters (422 naming it).
+fn check_len(field: &str, value: Option<&str>, max: usize) -> ApiResult<()> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::invalid(format!(
+            "'{field}' is longer than {max} characters"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Only an Administrator manages users.
 fn require_admin(me: &User, what: &str) -> ApiResult<()> {
     if me.role == Role::Administrator {
@@ -350,6 +360,9 @@ async fn create_user(
 ) -> ApiResult<Response> {
     require_admin(&me, "create users")?;
     let b: NewUserBody = body(b).await?;
+    check_len("email", Some(&b.email), 254)?;
+    check_len("first_name", Some(&b.first_name), 255)?;
+    check_len("last_name", Some(&b.last_name), 255)?;
     if !looks_like_email(b.email.trim()) {
         return Err(ApiError::invalid(format!(
             "'email' must be an email address, not '{}'",
@@ -426,6 +439,15 @@ async fn create_lead(
     b: Body,
 ) -> ApiResult<Response> {
     let b: NewLeadBody = body(b).await?;
+    for (field, value, max) in [
+        ("first_name", &b.first_name, 255),
+        ("last_name", &b.last_name, 255),
+        ("email", &b.email, 254),
+        ("phone", &b.phone, 50),
+        ("mobile", &b.mobile, 50),
+    ] {
+        check_len(field, value.as_deref(), max)?;
+    }
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let (first, last, email, phone) = (
         clean(b.first_name.clone()),
