@@ -109,7 +109,13 @@ fn keys_json(user: &User, keys: &IssuedKeys) -> serde_json::Value {
 }
 
 async fn open_service(db: &str) -> Result<Arc<Service>, String> {
-    let store = store::open(db).await.map_err(|e| e.to_string())?;
+    // The store's message is the whole story ("cannot connect to postgres://…: reason"); the
+    // error kind's own prefix would only add noise to the one line the user sees.
+    let store = store::open(db).await.map_err(|e| match e {
+        activity_hub::error::Error::Unavailable(msg)
+        | activity_hub::error::Error::InvalidInput(msg) => msg,
+        other => other.to_string(),
+    })?;
     Ok(Arc::new(Service::new(store)))
 }
 

@@ -63,8 +63,10 @@ pub struct PgStore {
 impl PgStore {
     /// Connects (checking the database answers), then applies pending migrations.
     pub async fn open(url: &str) -> std::result::Result<PgStore, String> {
-        let fail = |e: String| format!("cannot connect to {}: {e}", redact_url(url));
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| fail(chain(&e)))?;
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| format!("invalid database URL {}: {}", redact_url(url), chain(&e)))?;
+        let shown = describe(&config);
+        let fail = |e: String| format!("cannot connect to {shown}: {e}");
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(POOL_TIMEOUT);
         }
@@ -76,7 +78,11 @@ impl PgStore {
             NoTls,
             ManagerConfig {
                 // A connection the server closed (restart, pg_terminate_backend) reports itself
-                // closed and is dropped on checkout, so the pool heals without a probe query.
+                // closed and is dropped on checkout, so the pool heals without a probe query per
+                // checkout. A call that meets a backend dying under it (the few ms between the
+                // server's kill and our connection task reading it) fails once with
+                // `Unavailable` (503), never 500; `Verified` would not close that race either,
+                // only move it, at one extra round trip per call. tests/pg_failures.rs.
                 recycling_method: RecyclingMethod::Fast,
             },
         );
@@ -94,7 +100,7 @@ impl PgStore {
         })?;
         migrate(&mut client)
             .await
-            .map_err(|e| format!("migration of {} failed: {e}", redact_url(url)))?;
+            .map_err(|e| format!("migration of {shown} failed: {e}"))?;
         drop(client);
         Ok(PgStore { pool })
     }
@@ -102,6 +108,41 @@ impl PgStore {
     async fn client(&self) -> Result<Object> {
         self.pool.get().await.map_err(pool_err)
     }
+}
+
+/// `postgres://user@host:port/db` from a parsed config: never the password, wherever the URL
+/// carried it (userinfo or `?password=`), and none of the other query parameters.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let ports = config.get_ports();
+    let hosts = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let host = match h {
+                tokio_postgres::config::Host::Tcp(name) if name.contains(':') => {
+                    format!("[{name}]")
+                }
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            };
+            match ports.get(i).or(ports.first()) {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or_default();
+    format!("postgres://{user}{hosts}/{db}")
 }
 
 async fn migrate(client: &mut Object) -> Result<()> {
