@@ -253,3 +253,100 @@ async fn openapi_document_matches_the_router() {
         }
     }
 }
+
+/// The property names of schema `name` in the document.
+fn schema_keys(doc: &Value, name: &str) -> BTreeSet<String> {
+    let schema = &doc["components"]["schemas"][name];
+    let mut keys = BTreeSet::new();
+    let parts = match schema["allOf"].as_array() {
+        Some(parts) => parts.clone(),
+        None => vec![schema.clone()],
+    };
+    for part in parts {
+        let part = match part["$ref"].as_str() {
+            Some(r) => doc["components"]["schemas"][r.rsplit('/').next().unwrap()].clone(),
+            None => part,
+        };
+        keys.extend(part["properties"].as_object().unwrap().keys().cloned());
+    }
+    keys
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("an object: {v}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn documented_response_shapes_match_what_is_served() {
+    let app = App::start().await;
+    let admin = app.tenant("Shapes").await;
+    let doc = app.raw("GET", "/openapi.json", None, None).await.json;
+    let r = app
+        .post(
+            &admin,
+            "/api/v1/users",
+            json!({"email": "u@shapes.example"}),
+        )
+        .await;
+    let user = App::data(r, StatusCode::CREATED);
+    let lead = app.lead(&admin, "Sh", "sh@example.com").await;
+    let account = app.account(&admin, "Shape Co").await;
+    let r = app
+        .post(
+            &admin,
+            "/api/v1/activity_types",
+            json!({"name": "Shaped",
+            "fields": [{"schema_name": "mx_Custom_1", "data_type": "String"}]}),
+        )
+        .await;
+    let ty = App::data(r, StatusCode::CREATED);
+    let activity = app
+        .activity(
+            &admin,
+            on_person(&s(&lead, "guid"), "call", "2026-01-01T00:00:00Z"),
+        )
+        .await;
+    let opp = app.opportunity(&admin, &s(&lead, "guid"), "deal").await;
+
+    assert_eq!(keys(&user), schema_keys(&doc, "CreatedUser"), "CreatedUser");
+    let listed = App::data(app.get(&admin, "/api/v1/users").await, StatusCode::OK);
+    assert_eq!(keys(&listed[0]), schema_keys(&doc, "User"), "User");
+    assert_eq!(keys(&lead), schema_keys(&doc, "Lead"), "Lead");
+    assert_eq!(keys(&account), schema_keys(&doc, "Account"), "Account");
+    assert_eq!(keys(&ty), schema_keys(&doc, "ActivityType"), "ActivityType");
+    let field_doc = &doc["components"]["schemas"]["ActivityType"]["properties"]["fields"]["items"];
+    assert_eq!(
+        keys(&ty["fields"][0]),
+        field_doc["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect(),
+        "ActivityType.fields[]"
+    );
+    assert_eq!(keys(&activity), schema_keys(&doc, "Activity"), "Activity");
+    assert_eq!(keys(&opp), schema_keys(&doc, "Activity"), "opportunity");
+    // Envelopes of the lists.
+    for (path, schema) in [
+        ("/api/v1/leads", "LeadList"),
+        ("/api/v1/accounts", "AccountList"),
+        ("/api/v1/opportunities", "OpportunityList"),
+        ("/api/v1/activity_types", "ActivityTypeList"),
+        ("/api/v1/users", "UserList"),
+    ] {
+        let r = app.get(&admin, path).await;
+        assert_eq!(keys(&r.json), schema_keys(&doc, schema), "{path}");
+    }
+    // The error envelope.
+    let r = app.get(&admin, "/api/v1/leads/nope").await;
+    assert_eq!(keys(&r.json), schema_keys(&doc, "Error"));
+    assert_eq!(
+        keys(&r.json["error"]),
+        keys(&doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"])
+    );
+}
