@@ -335,6 +335,11 @@ async fn accounts_create_and_list() {
             422,
             "owner_guid",
         ),
+        (
+            json!({"name": "Z", "domain": "d".repeat(256)}),
+            422,
+            "domain",
+        ),
         (json!({"domain": "no-name.example"}), 400, "name"),
         (json!({"name": "acme corp"}), 409, "acme corp"),
     ] {

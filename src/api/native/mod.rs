@@ -551,6 +551,7 @@ async fn create_account(
 ) -> ApiResult<Response> {
     forbid_sales_user(&me, "create accounts")?;
     let b: NewAccountBody = body(b).await?;
+    check_len("domain", b.domain.as_deref(), 255)?;
     let a = app
         .service
         .create_account(&me, &b.name, b.domain, b.owner_guid.as_deref())
