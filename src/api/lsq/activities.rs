@@ -3,14 +3,15 @@
 use axum::body::Body;
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{json, Value};
 
 use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
-use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros};
+use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
 
 /// The most rows one bulk call may carry.
@@ -107,7 +108,11 @@ pub struct RetrieveBody {
 }
 
 /// `POST /v2/ProspectActivity.svc/Retrieve?leadId=…`
-pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+pub async fn retrieve(
+    State(app): State<AppState>,
+    lsq: Lsq,
+    body: Body,
+) -> LsqResult<Json<RetrievePage>> {
     let lead = lsq.param("leadId")?.to_string();
     let body: RetrieveBody = json_body(body).await?;
     let param = body.parameter.unwrap_or_default();
@@ -141,49 +146,110 @@ pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqR
         .service
         .lead_activities(&lsq.user, &lead, filter)
         .await?;
-    let rows: Vec<Value> = page.rows.iter().map(retrieve_row).collect();
-    Ok(Json(
-        json!({"RecordCount": page.total, "ProspectActivities": rows}),
-    ))
+    Ok(Json(RetrievePage(page)))
 }
 
-/// Custom values (non-empty) plus the system fields Status and Owner, as `ActivityFields` shows them.
-fn activity_fields(a: &ActivityView) -> Map<String, Value> {
-    let mut m: Map<String, Value> = a
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    m.insert("Status".into(), json!(a.status));
-    m.insert("Owner".into(), json!(a.owner_guid));
-    m
+/// Retrieve's answer (seed 001's shape), serialized straight from the rows: building a
+/// `serde_json::Value` tree per row cost more than reading the rows (profiled; docs/benchmarks.md).
+pub struct RetrievePage(Page<ActivityView>);
+
+impl Serialize for RetrievePage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("RecordCount", &self.0.total)?;
+        m.serialize_entry("ProspectActivities", &RetrieveRows(&self.0.rows))?;
+        m.end()
+    }
+}
+
+struct RetrieveRows<'a>(&'a [ActivityView]);
+
+impl Serialize for RetrieveRows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(RetrieveRow))
+    }
 }
 
 /// One row of Retrieve, in seed 001's shape.
-fn retrieve_row(a: &ActivityView) -> Value {
-    json!({
-        "Id": a.guid,
-        "EventCode": a.event_code,
-        "EventName": a.type_display_name,
-        "ActivityScore": a.score,
-        "CreatedOn": format_lsq(a.occurred_at),
-        "ActivityType": a.type_kind.lsq_number(),
-        "IsEmailType": a.is_email_type,
-        "Type": if a.direction == 1 { "Outbound" } else { "Inbound" },
-        "SessionId": a.guid,
-        "TrackLocation": 0,
-        "Latitude": 0,
-        "Longitude": 0,
-        "RelatedProspectId": a.lead_guid,
-        "Data": [
-            {"Key": "CreatedByName", "Value": a.created_by_name},
-            {"Key": "EventName", "Value": a.type_display_name},
-            {"Key": "NotableEventDescription", "Value": a.note},
-            {"Key": "HasAttachments", "Value": "False"},
-        ],
-        "ActivityFields": activity_fields(a),
-        "ModifiedOn": format_lsq(a.updated_at),
-    })
+struct RetrieveRow<'a>(&'a ActivityView);
+
+impl Serialize for RetrieveRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let mut m = s.serialize_map(Some(16))?;
+        m.serialize_entry("Id", &a.guid)?;
+        m.serialize_entry("EventCode", &a.event_code)?;
+        m.serialize_entry("EventName", &a.type_display_name)?;
+        m.serialize_entry("ActivityScore", &a.score)?;
+        m.serialize_entry("CreatedOn", &format_lsq(a.occurred_at))?;
+        m.serialize_entry("ActivityType", &a.type_kind.lsq_number())?;
+        m.serialize_entry("IsEmailType", &a.is_email_type)?;
+        let direction = if a.direction == 1 {
+            "Outbound"
+        } else {
+            "Inbound"
+        };
+        m.serialize_entry("Type", direction)?;
+        m.serialize_entry("SessionId", &a.guid)?;
+        m.serialize_entry("TrackLocation", &0)?;
+        m.serialize_entry("Latitude", &0)?;
+        m.serialize_entry("Longitude", &0)?;
+        m.serialize_entry("RelatedProspectId", &a.lead_guid)?;
+        let data = [
+            ("CreatedByName", a.created_by_name.as_str()),
+            ("EventName", a.type_display_name.as_str()),
+            ("NotableEventDescription", a.note.as_str()),
+            ("HasAttachments", "False"),
+        ];
+        m.serialize_entry("Data", &DataEntries(&data))?;
+        m.serialize_entry("ActivityFields", &ActivityFields(a))?;
+        m.serialize_entry("ModifiedOn", &format_lsq(a.updated_at))?;
+        m.end()
+    }
+}
+
+/// `[{"Key": …, "Value": …}, …]`
+struct DataEntries<'a>(&'a [(&'a str, &'a str)]);
+
+impl Serialize for DataEntries<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Entry<'a>(&'a str, &'a str);
+        impl Serialize for Entry<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("Key", self.0)?;
+                m.serialize_entry("Value", self.1)?;
+                m.end()
+            }
+        }
+        s.collect_seq(self.0.iter().map(|(k, v)| Entry(k, v)))
+    }
+}
+
+/// The custom values plus the system fields Status and Owner, as `ActivityFields` shows them
+/// (a custom field of either name keeps its place and shows the system value).
+struct ActivityFields<'a>(&'a ActivityView);
+
+impl Serialize for ActivityFields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let owner = a.owner_guid.to_string();
+        let mut m = s.serialize_map(Some(a.fields.len() + 2))?;
+        for (k, v) in &a.fields {
+            match k.as_str() {
+                "Status" => m.serialize_entry(k, &a.status)?,
+                "Owner" => m.serialize_entry(k, &owner)?,
+                _ => m.serialize_entry(k, v)?,
+            }
+        }
+        if !a.fields.contains_key("Status") {
+            m.serialize_entry("Status", &a.status)?;
+        }
+        if !a.fields.contains_key("Owner") {
+            m.serialize_entry("Owner", &owner)?;
+        }
+        m.end()
+    }
 }
 
 /// Field metadata as the type-setting and details endpoints show it.
