@@ -676,6 +676,20 @@ def report(bench, peer, opts):
     return "\n".join(lines)
 
 
+def smoke_check(bench):
+    """The smoke run asserts no speed, only that every scenario ran and was answered 2xx: a 404
+    (a renamed endpoint) or a 4xx (a request shape the API no longer takes) means the harness rots."""
+    problems = []
+    for r in bench.results:
+        if not r.get("available"):
+            problems.append(f"{r['scenario']}: endpoint not available")
+        elif r["requests"] == 0 or r["non2xx"] > 0:
+            problems.append(f"{r['scenario']}: {r['requests']} requests, {100 * r['non2xx']:.1f}% non-2xx")
+    if problems:
+        raise HarnessError("smoke run: " + "; ".join(problems))
+    log(f"smoke run: all {len(bench.results)} scenarios answered 2xx")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", default="5000,1000000",
@@ -717,6 +731,8 @@ def main():
                 shutil.rmtree(bench.work, ignore_errors=True)
         text = report(bench, peer, o)
         print(text)
+        if o.smoke:
+            smoke_check(bench)
         if o.json:
             with open(o.json, "w") as f:
                 json.dump({"scales": bench.scale_info, "results": bench.results, "peer": peer}, f, indent=1)
