@@ -74,14 +74,24 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness for load balancers: 503 while the store does not answer. The endpoint needs no
+/// credentials, so the body names the kind of failure only; the detail (host, database, server
+/// message) goes to the log.
 async fn readyz(State(app): State<AppState>) -> Response {
     match app.service.store().ping().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "error": e.to_string()})),
-        )
-            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            let reason = match e {
+                crate::error::Error::Unavailable(_) => "the database does not answer",
+                _ => "the database check failed",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "error": reason})),
+            )
+                .into_response()
+        }
     }
 }
 
