@@ -86,6 +86,8 @@ impl Client {
 /// Rows per bulk call: the endpoint's maximum, as a real client loading data sends them.
 const BULK: usize = 25;
 const WRITERS: usize = 16;
+/// Kill-and-recover rounds in one test.
+const ROUNDS: usize = 4;
 
 /// Counts shared by the writers: acknowledged ids, and requests sent but not yet answered.
 struct Progress {
@@ -218,83 +220,101 @@ async fn acknowledged_writes_survive_sigkill() {
         leads.push(v["Message"]["Id"].as_str().unwrap().to_string());
     }
 
-    // Writers in flight; kill the server without warning once enough writes are acknowledged,
-    // bulk calls among them.
-    let progress = Arc::new(Progress {
-        acked: Mutex::new(Vec::new()),
-        bulks_acked: AtomicUsize::new(0),
-        in_flight: AtomicUsize::new(0),
-    });
-    let tasks: Vec<_> = (0..WRITERS)
-        .map(|n| tokio::spawn(writer(c.clone(), leads.clone(), progress.clone(), n)))
-        .collect();
-    let started = Instant::now();
-    while (progress.acked.lock().unwrap().len() < 3000
-        || progress.bulks_acked.load(Ordering::SeqCst) < 40)
-        && started.elapsed() < Duration::from_secs(60)
-    {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let in_flight_at_kill = progress.in_flight.load(Ordering::SeqCst);
+    // Several rounds: writers in flight, the server killed without warning once enough writes are
+    // acknowledged (bulk calls among them), restarted on the same file and checked. Each kill lands
+    // at a random point of the writer's batch cycle; several make a narrow window likely to be hit.
+    let mut acked: Vec<String> = Vec::new();
     let mut server = server;
-    server.child.kill().unwrap(); // SIGKILL on Unix
-    server.child.wait().unwrap();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let acked: Vec<String> = progress.acked.lock().unwrap().clone();
-    let bulks_acked = progress.bulks_acked.load(Ordering::SeqCst);
-    assert!(
-        acked.len() >= 3000 && bulks_acked >= 40,
-        "too few writes acknowledged before the kill: {} ids, {bulks_acked} bulk calls",
-        acked.len()
-    );
-    assert!(
-        in_flight_at_kill > 0,
-        "the server was killed with no write in flight"
-    );
-
-    // The file must be intact after recovery, then the server must start on it and show every
-    // acknowledged id.
-    {
-        let conn = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
-        let check: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(check, "ok");
-    }
-    let server = start(&db);
-    let c = client(&server.base);
-    let mut stored = HashSet::new();
-    let mut bulk_rows: HashMap<String, usize> = HashMap::new();
-    for lead in &leads {
-        for (id, note) in stored_ids(&c, lead).await {
-            if let Some(tag) = note.strip_prefix("bulk ") {
-                // "N-I-K": the bulk call is "N-I".
-                let call = tag.rsplit_once('-').map(|(call, _)| call).unwrap_or(tag);
-                *bulk_rows.entry(call.to_string()).or_default() += 1;
-            }
-            stored.insert(id);
+    let mut c = c;
+    for round in 0..ROUNDS {
+        let progress = Arc::new(Progress {
+            acked: Mutex::new(Vec::new()),
+            bulks_acked: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+        });
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|n| {
+                let writer_id = round * WRITERS + n;
+                tokio::spawn(writer(
+                    c.clone(),
+                    leads.clone(),
+                    progress.clone(),
+                    writer_id,
+                ))
+            })
+            .collect();
+        let started = Instant::now();
+        while (progress.acked.lock().unwrap().len() < 1500
+            || progress.bulks_acked.load(Ordering::SeqCst) < 20)
+            && started.elapsed() < Duration::from_secs(60)
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        let in_flight_at_kill = progress.in_flight.load(Ordering::SeqCst);
+        server.child.kill().unwrap(); // SIGKILL on Unix
+        server.child.wait().unwrap();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let this_round = progress.acked.lock().unwrap().clone();
+        let bulks_acked = progress.bulks_acked.load(Ordering::SeqCst);
+        assert!(
+            this_round.len() >= 1500 && bulks_acked >= 20,
+            "round {round}: too few writes acknowledged before the kill: {} ids, {bulks_acked} bulk calls",
+            this_round.len()
+        );
+        assert!(
+            in_flight_at_kill > 0,
+            "round {round}: the server was killed with no write in flight"
+        );
+        acked.extend(this_round);
+
+        // The file must be intact after recovery, then the server must start on it and show every
+        // acknowledged id.
+        {
+            let conn = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
+            let check: String = conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(check, "ok", "round {round}");
+        }
+        server = start(&db);
+        c = Arc::new(client(&server.base));
+        let mut stored = HashSet::new();
+        let mut bulk_rows: HashMap<String, usize> = HashMap::new();
+        for lead in &leads {
+            for (id, note) in stored_ids(&c, lead).await {
+                if let Some(tag) = note.strip_prefix("bulk ") {
+                    // "N-I-K": the bulk call is "N-I".
+                    let call = tag.rsplit_once('-').map(|(call, _)| call).unwrap_or(tag);
+                    *bulk_rows.entry(call.to_string()).or_default() += 1;
+                }
+                stored.insert(id);
+            }
+        }
+        let missing: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+        assert!(
+            missing.is_empty(),
+            "round {round}: {} of {} acknowledged activities are missing after kill -9, e.g. {:?}",
+            missing.len(),
+            acked.len(),
+            &missing[..missing.len().min(5)]
+        );
+        // A bulk call is one transaction: all of its rows or none (an unacknowledged one may have
+        // committed just before the kill, but never in part).
+        let partial: Vec<(&String, &usize)> =
+            bulk_rows.iter().filter(|(_, n)| **n != BULK).collect();
+        assert!(
+            partial.is_empty(),
+            "round {round}: half-applied bulk calls: {partial:?}"
+        );
+        // Unacknowledged in-flight writes may or may not have landed; nothing else may appear.
+        let extra = stored.len().saturating_sub(acked.len());
+        assert!(
+            extra <= (round + 1) * WRITERS * BULK,
+            "round {round}: {extra} more activities stored than acknowledged, beyond what was in flight"
+        );
     }
-    let missing: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged activities are missing after kill -9, e.g. {:?}",
-        missing.len(),
-        acked.len(),
-        &missing[..missing.len().min(5)]
-    );
-    // A bulk call is one transaction: all of its rows or none (an unacknowledged one may have
-    // committed just before the kill, but never in part).
-    let partial: Vec<(&String, &usize)> = bulk_rows.iter().filter(|(_, n)| **n != BULK).collect();
-    assert!(partial.is_empty(), "half-applied bulk calls: {partial:?}");
-    // Unacknowledged in-flight writes may or may not have landed; nothing else may appear.
-    let extra = stored.len().saturating_sub(acked.len());
-    assert!(
-        extra <= WRITERS * BULK,
-        "{extra} more activities stored than acknowledged, beyond what was in flight"
-    );
 
     // The recovered store takes new writes.
     let (status, v) = c
