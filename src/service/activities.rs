@@ -33,6 +33,36 @@ pub struct BulkRowResult {
     pub error: Option<String>,
 }
 
+/// The rows of a bulk call as they are validated: each row's outcome in request order, and the
+/// records of the valid ones, to be stored together.
+#[derive(Default)]
+pub(super) struct BulkRows {
+    results: Vec<BulkRowResult>,
+    valid: Vec<NewActivity>,
+}
+
+impl BulkRows {
+    /// Records one row's outcome. A validation error is that row's answer; a store failure
+    /// (`Internal`, `Unavailable`) is returned to fail the whole call.
+    pub(super) fn push(&mut self, outcome: Result<NewActivity>) -> Result<()> {
+        match outcome {
+            Ok(new) => {
+                self.results.push(BulkRowResult {
+                    guid: Some(new.guid),
+                    error: None,
+                });
+                self.valid.push(new);
+            }
+            Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return Err(e),
+            Err(e) => self.results.push(BulkRowResult {
+                guid: None,
+                error: Some(e.to_string()),
+            }),
+        }
+        Ok(())
+    }
+}
+
 /// Filters, order and window for listing one lead's activities.
 #[derive(Debug, Clone)]
 pub struct LeadActivityFilter {
@@ -208,8 +238,7 @@ impl Service {
     ) -> Result<Vec<BulkRowResult>> {
         let mut cache = TypeCache::default();
         let mut leads: HashMap<String, Option<Lead>> = HashMap::new();
-        let mut results = Vec::with_capacity(rows.len());
-        let mut valid = Vec::new();
+        let mut bulk = BulkRows::default();
         for (lead_guid, input) in &rows {
             let outcome = async {
                 let lead_guid = lead_guid
@@ -229,25 +258,22 @@ impl Service {
                     .await
             }
             .await;
-            match outcome {
-                Ok(new) => {
-                    results.push(BulkRowResult {
-                        guid: Some(new.guid),
-                        error: None,
-                    });
-                    valid.push(new);
-                }
-                Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return Err(e),
-                Err(e) => results.push(BulkRowResult {
-                    guid: None,
-                    error: Some(e.to_string()),
-                }),
-            }
+            bulk.push(outcome)?;
         }
+        self.commit_bulk(caller, bulk).await
+    }
+
+    /// Stores the valid rows of a bulk call in one transaction and answers every row's outcome;
+    /// a store failure fails the whole call, so no row is reported stored that was not.
+    pub(super) async fn commit_bulk(
+        &self,
+        caller: &User,
+        bulk: BulkRows,
+    ) -> Result<Vec<BulkRowResult>> {
         self.store
-            .insert_activities(caller.tenant_id, valid)
+            .insert_activities(caller.tenant_id, bulk.valid)
             .await?;
-        Ok(results)
+        Ok(bulk.results)
     }
 
     /// A page of one lead's activities, as the caller may see them.

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::activities::TypeCache;
+use super::activities::{BulkRows, TypeCache};
 use super::{ActivityInput, BulkRowResult, Service};
 use crate::domain::{
     ActivityQuery, ActivitySort, ActivityType, ActivityView, Lead, LeadKey, NewLead, Page,
@@ -169,8 +169,7 @@ impl Service {
     ) -> Result<Vec<BulkRowResult>> {
         let ctx = self.opportunity(caller, opportunity_guid).await?;
         let mut cache = TypeCache::default();
-        let mut results = Vec::with_capacity(rows.len());
-        let mut valid = Vec::new();
+        let mut bulk = BulkRows::default();
         for input in &rows {
             let outcome = match input
                 .owner_email
@@ -193,25 +192,9 @@ impl Service {
                     .await
                 }
             };
-            match outcome {
-                Ok(new) => {
-                    results.push(BulkRowResult {
-                        guid: Some(new.guid),
-                        error: None,
-                    });
-                    valid.push(new);
-                }
-                Err(e @ (Error::Internal(_) | Error::Unavailable(_))) => return Err(e),
-                Err(e) => results.push(BulkRowResult {
-                    guid: None,
-                    error: Some(e.to_string()),
-                }),
-            }
+            bulk.push(outcome)?;
         }
-        self.store
-            .insert_activities(caller.tenant_id, valid)
-            .await?;
-        Ok(results)
+        self.commit_bulk(caller, bulk).await
     }
 
     /// A page of the activities logged on an opportunity, sorted in the store.
