@@ -8,109 +8,17 @@
 
 #[path = "common/pg.rs"]
 mod pg;
+#[path = "common/process.rs"]
+mod process;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use process::{cli, http, Creds, Server};
+
+use std::io::Write;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_activity-hub");
 const SUITE: &str = "multiprocess";
-
-/// A running `activity-hub serve`; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
-            .args(extra)
-            .env_remove("ACTIVITY_HUB_DB")
-            .env_remove("ACTIVITY_HUB_BIND")
-            .env_remove("ACTIVITY_HUB_REDIS")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn activity-hub serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let marker = "activity-hub listening on ";
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) if line.starts_with(marker) => {
-                    return Server {
-                        child,
-                        base: line[marker.len()..].trim().to_string(),
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let _ = child.kill();
-                    panic!("server did not start: {e:?} ({:?})", child.wait());
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Clone)]
-struct Creds {
-    tenant_id: String,
-    access_key: String,
-    secret_key: String,
-    api_key: String,
-}
-
-fn cli(db: &str, args: &[&str]) -> Creds {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(["--db", db, "--json"])
-        .env_remove("ACTIVITY_HUB_DB")
-        .output()
-        .expect("run activity-hub");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("CLI prints JSON");
-    let s = |k: &str| v[k].as_str().expect("string field").to_string();
-    Creds {
-        tenant_id: s("tenant_id"),
-        access_key: s("access_key"),
-        secret_key: s("secret_key"),
-        api_key: s("api_key"),
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("http client")
-}
 
 async fn lsq(
     http: &reqwest::Client,
@@ -209,7 +117,7 @@ async fn two_servers_on_one_database_are_one_service() {
         Server::start(&db.url, &["--no-rate-limit"]),
         Server::start(&db.url, &["--no-rate-limit"]),
     ];
-    let http = client();
+    let http = http();
     let mut leads: [Vec<String>; 2] = [Vec::new(), Vec::new()];
     for t in 0..2 {
         for i in 0..4 {
@@ -389,7 +297,7 @@ async fn two_servers_on_one_database_are_one_service() {
 
 /// Fires 40 calls at two processes sharing one budget (LSQ: 25 per 5 s per user).
 async fn shared_budget_allows_25(a: &Server, b: &Server, c: &Creds) -> (usize, usize) {
-    let http = client();
+    let http = http();
     let mut calls = Vec::new();
     for i in 0..40 {
         let http = http.clone();

@@ -9,123 +9,31 @@
 
 #[path = "common/pg.rs"]
 mod pg;
+#[path = "common/process.rs"]
+mod process;
 
-use std::io::{BufRead, BufReader};
+use process::{cli, http, run, Creds, Server};
+
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_activity-hub");
 const SUITE: &str = "pg_failures";
 
-/// A running `activity-hub serve`; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
-            .args(extra)
-            .env_remove("ACTIVITY_HUB_DB")
-            .env_remove("ACTIVITY_HUB_BIND")
-            .env_remove("ACTIVITY_HUB_REDIS")
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn activity-hub serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let marker = "activity-hub listening on ";
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) if line.starts_with(marker) => {
-                    return Server {
-                        child,
-                        base: line[marker.len()..].trim().to_string(),
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let _ = child.kill();
-                    panic!("server did not start: {e:?} ({:?})", child.wait());
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Keys printed by `tenant create`.
-#[derive(Clone)]
-struct Creds {
-    access_key: String,
-    secret_key: String,
-    api_key: String,
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("ACTIVITY_HUB_DB")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run activity-hub")
-}
-
 fn tenant(db: &str, name: &str) -> Creds {
-    let out = run(&[
-        "tenant",
-        "create",
-        "--name",
-        name,
-        "--admin-email",
-        &format!("admin@{name}.test"),
-        "--db",
+    cli(
         db,
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("CLI prints JSON");
-    let s = |k: &str| v[k].as_str().expect("string field").to_string();
-    Creds {
-        access_key: s("access_key"),
-        secret_key: s("secret_key"),
-        api_key: s("api_key"),
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("http client")
+        &[
+            "tenant",
+            "create",
+            "--name",
+            name,
+            "--admin-email",
+            &format!("admin@{name}.test"),
+        ],
+    )
 }
 
 /// One response: status, body as JSON (`Null` when it is not JSON).
