@@ -144,6 +144,34 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
+/// The Salesloft types a list with two or more of them is split into, one index-ordered arm each
+/// (then merged), or `None` when one index range already serves it: a single type, a sort other
+/// than occurred_at/updated_at, or a lead/opportunity/resource/id filter (already narrow).
+/// Each arm reads at most offset+limit rows, so the page costs (offset+limit) × types rows
+/// however rare the types are, instead of a walk of the tenant's date index.
+pub(crate) fn per_type_arms(q: &ActivityQuery) -> Option<Vec<String>> {
+    if !matches!(
+        q.sort,
+        crate::domain::ActivitySort::OccurredAt | crate::domain::ActivitySort::UpdatedAt
+    ) || q.lead_id.is_some()
+        || q.opportunity_id.is_some()
+        || !q.resources.is_empty()
+        || !q.ids.is_empty()
+        || q.match_nothing
+        || q.types.iter().any(|t| t.sl_types.is_empty())
+    {
+        return None;
+    }
+    let mut types: Vec<String> = q
+        .types
+        .iter()
+        .flat_map(|t| t.sl_types.iter().cloned())
+        .collect();
+    types.sort();
+    types.dedup();
+    (types.len() >= 2).then_some(types)
+}
+
 fn unsupported(what: &str) -> Error {
     Error::Internal(format!("this store backend does not implement {what} yet"))
 }

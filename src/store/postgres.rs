@@ -44,6 +44,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_pinned_order.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_lead_owner.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.
@@ -911,10 +915,8 @@ fn activity_filter(q: &ActivityQuery) -> (String, Params) {
     }
     if let Some(owner) = q.visible_to_owner {
         args.push(Box::new(owner));
-        sql.push_str(&format!(
-            " AND a.lead_id IN (SELECT vl.id FROM leads vl WHERE vl.tenant_id = $1 AND vl.owner_id = ${})",
-            args.len()
-        ));
+        // Each activity carries its lead's owner (migration 0005), so this is an index range.
+        sql.push_str(&format!(" AND a.lead_owner_id = ${}", args.len()));
     }
     if let Some(from) = q.occurred_from {
         cond(
@@ -980,6 +982,9 @@ fn activity_order(q: &ActivityQuery, args: &mut Params) -> String {
 
 /// The page query `list_activities` runs (exposed for EXPLAIN in tests and reports).
 pub fn activity_page_sql(q: &ActivityQuery) -> (String, Params) {
+    if let Some(types) = super::per_type_arms(q) {
+        return per_type_page_sql(q, &types);
+    }
     let (filter, mut args) = activity_filter(q);
     let order = activity_order(q, &mut args);
     args.push(Box::new(q.limit as i64));
@@ -989,6 +994,39 @@ pub fn activity_page_sql(q: &ActivityQuery) -> (String, Params) {
     (
         format!(
             "{ACTIVITY_SELECT} WHERE {filter} ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
+        ),
+        args,
+    )
+}
+
+/// A page of two or more types: per type, the first offset+limit matching ids read in order off
+/// its (tenant, type, date) index (the arms share the filter's parameters); the page is then cut
+/// from those few rows. `= ANY (ARRAY(…))` makes the ids an InitPlan probed through the primary
+/// key; an `IN (…)` became a hash semi-join over a scan of the tenant's activities.
+fn per_type_page_sql(q: &ActivityQuery, types: &[String]) -> (String, Params) {
+    let (filter, mut args) = activity_filter(q);
+    let order = activity_order(q, &mut args);
+    let arm_limit = (q.offset.saturating_add(u64::from(q.limit))).min(i64::MAX as u64) as i64;
+    args.push(Box::new(arm_limit));
+    let arm_limit = args.len();
+    let mut arms = Vec::new();
+    for t in types {
+        args.push(Box::new(t.clone()));
+        arms.push(format!(
+            "(SELECT a.id FROM activities a WHERE {filter} AND a.sl_type = ${} \
+              ORDER BY {order} LIMIT ${arm_limit})",
+            args.len()
+        ));
+    }
+    args.push(Box::new(q.limit as i64));
+    let limit = args.len();
+    args.push(Box::new(q.offset.min(i64::MAX as u64) as i64));
+    let offset = args.len();
+    (
+        format!(
+            "{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = ANY (ARRAY({})) \
+             ORDER BY {order} LIMIT ${limit} OFFSET ${offset}",
+            arms.join(" UNION ALL ")
         ),
         args,
     )
@@ -1340,7 +1378,8 @@ impl Store for PgStore {
             &tx,
             "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id,
                 owner_id, created_by, modified_by, note, occurred_at, created_at, updated_at, score,
-                status, fields, account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id)
+                status, fields, account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id,
+                lead_owner_id)
              SELECT $1, v.guid, t.id, t.event_code, v.lead_id, v.opportunity_id, v.owner_id,
                     v.created_by, v.created_by, v.note, v.occurred_at, $2 + v.ord - 1,
                     $2 + v.ord - 1, v.score, v.status, v.fields::jsonb, v.account_id,
@@ -1350,7 +1389,8 @@ impl Store for PgStore {
                          WHEN v.account_id IS NOT NULL THEN 'account' ELSE 'person' END,
                     CASE WHEN t.kind = 'opportunity' THEN 0
                          WHEN v.opportunity_id IS NOT NULL THEN v.opportunity_id
-                         WHEN v.account_id IS NOT NULL THEN v.account_id ELSE v.lead_id END
+                         WHEN v.account_id IS NOT NULL THEN v.account_id ELSE v.lead_id END,
+                    (SELECT l.owner_id FROM leads l WHERE l.tenant_id = $1 AND l.id = v.lead_id)
                FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
                            $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::text[],
                            $13::text[], $14::bigint[], $15::boolean[], $16::text[], $17::text[])

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_salesloft_native.sql"),
     include_str!("../../migrations/sqlite/0003_custom_type_names.sql"),
     include_str!("../../migrations/sqlite/0004_pinned_order.sql"),
+    include_str!("../../migrations/sqlite/0005_lead_owner.sql"),
 ];
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
@@ -808,10 +809,8 @@ fn activity_filter(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
         Some(false) => sql.push_str(" AND a.pinned_at IS NULL"),
     }
     if let Some(owner) = q.visible_to_owner {
-        sql.push_str(
-            " AND a.lead_id IN (SELECT vl.id FROM leads vl WHERE vl.tenant_id = ? AND vl.owner_id = ?)",
-        );
-        args.push(SqlValue::Integer(q.tenant_id));
+        // Each activity carries its lead's owner (migration 0005), so this is an index range.
+        sql.push_str(" AND a.lead_owner_id = ?");
         args.push(SqlValue::Integer(owner));
     }
     if let Some(from) = q.occurred_from {
@@ -871,6 +870,9 @@ fn activity_order(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
 /// The page statement `list_activities` runs for `q`, with its parameters (public so that tests
 /// and reports can EXPLAIN QUERY PLAN exactly what a request executes).
 pub fn activity_page_sql(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
+    if let Some(types) = super::per_type_arms(q) {
+        return per_type_page_sql(q, &types);
+    }
     let (filter, mut args) = activity_filter(q);
     let (order, order_args) = activity_order(q);
     args.extend(order_args);
@@ -878,6 +880,36 @@ pub fn activity_page_sql(q: &ActivityQuery) -> (String, Vec<SqlValue>) {
     args.push(SqlValue::Integer(q.offset.min(i64::MAX as u64) as i64));
     (
         format!("{ACTIVITY_SELECT} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"),
+        args,
+    )
+}
+
+/// A page of two or more types: per type, the first offset+limit matching ids read in order off
+/// its (tenant, type, date) index; the page is then cut from those few rows. The unary `+` in
+/// the outer ORDER BY keeps SQLite from walking the tenant's date index to probe the id list.
+fn per_type_page_sql(q: &ActivityQuery, types: &[String]) -> (String, Vec<SqlValue>) {
+    let (order, _) = activity_order(q);
+    let arm_limit = (q.offset.saturating_add(u64::from(q.limit))).min(i64::MAX as u64) as i64;
+    let mut args = Vec::new();
+    let mut arms = Vec::new();
+    for t in types {
+        let (filter, filter_args) = activity_filter(q);
+        args.extend(filter_args);
+        args.push(SqlValue::Text(t.clone()));
+        args.push(SqlValue::Integer(arm_limit));
+        arms.push(format!(
+            "SELECT id FROM (SELECT a.id FROM activities a WHERE {filter} AND a.sl_type = ? \
+             ORDER BY {order} LIMIT ?)"
+        ));
+    }
+    args.push(SqlValue::Integer(q.tenant_id));
+    args.push(SqlValue::Integer(q.limit as i64));
+    args.push(SqlValue::Integer(q.offset.min(i64::MAX as u64) as i64));
+    (
+        format!(
+            "{ACTIVITY_SELECT} WHERE a.id IN ({}) AND a.tenant_id = ? ORDER BY +{order} LIMIT ? OFFSET ?",
+            arms.join(" UNION ALL ")
+        ),
         args,
     )
 }
@@ -1188,13 +1220,14 @@ impl Store for SqliteStore {
                 .prepare_cached(
                     "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
                         created_by, modified_by, note, occurred_at, created_at, updated_at, score, status, fields,
-                        account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id)
+                        account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id, lead_owner_id)
                      SELECT ?1, ?2, t.id, t.event_code, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
                         ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, t.salesloft_type,
                         CASE WHEN t.kind = 'opportunity' OR ?5 IS NOT NULL THEN 'crm_opportunity'
                              WHEN ?14 IS NOT NULL THEN 'account' ELSE 'person' END,
                         CASE WHEN t.kind = 'opportunity' THEN 0 WHEN ?5 IS NOT NULL THEN ?5
-                             WHEN ?14 IS NOT NULL THEN ?14 ELSE ?4 END
+                             WHEN ?14 IS NOT NULL THEN ?14 ELSE ?4 END,
+                        (SELECT l.owner_id FROM leads l WHERE l.tenant_id = ?1 AND l.id = ?4)
                        FROM activity_types t WHERE t.tenant_id = ?1 AND t.id = ?3
                      RETURNING id, res_kind, res_id",
                 )

@@ -62,10 +62,33 @@ async fn pg_plan(
     rows.iter().map(|r| r.get::<_, String>(0)).collect()
 }
 
-/// What makes a plan read every matching row of the tenant to return one page.
+/// What makes a plan read every matching row of the tenant to return one page. A page of several
+/// types merges per-type arms that each read at most offset+limit rows in index order; sorting
+/// that merged handful once, at the top of the plan, is allowed — a sort inside an arm is not.
 fn page_scan_problem(plan: &[String], pg: bool) -> Option<String> {
-    for line in plan {
+    let merged = if pg {
+        plan.iter().any(|l| l.contains("Append"))
+    } else {
+        plan.iter().any(|l| l.contains("UNION ALL"))
+    };
+    for (i, line) in plan.iter().enumerate() {
         let l = line.trim();
+        if merged && pg {
+            // The top sort (child of the root Limit), or an arm's sort of one type's rows found
+            // through the type index — PostgreSQL picks that only when its statistics say the
+            // type has fewer rows than the arm's limit.
+            let sorts_one_type = plan
+                .get(i + 2)
+                .is_some_and(|n| n.contains("Index Scan using activities_sl_"));
+            if l.starts_with("Sort Key:")
+                || (line.starts_with("    ->  Sort ") || sorts_one_type) && l.contains("Sort ")
+            {
+                continue;
+            }
+        }
+        if merged && !pg && line == "USE TEMP B-TREE FOR ORDER BY" {
+            continue;
+        }
         let bad = if pg {
             l.contains("Seq Scan on activities") || l.starts_with("Sort ") || l.contains("-> Sort ")
         } else {
@@ -94,23 +117,43 @@ async fn plans_of_the_main_shapes() {
     let manager = app
         .user(&admin, "man@planco.example", Role::SalesManager)
         .await;
+    // A Sales_User owning 1% of the leads, whose activities are the tenant's oldest: walking the
+    // tenant's date index to find them would read every newer activity first.
+    let rare_seller = app
+        .user(&admin, "rare@planco.example", Role::SalesUser)
+        .await;
     let mut leads = Vec::new();
-    for i in 0..50 {
-        let owner = if i % 10 == 0 { &seller } else { &admin };
+    for i in 0..100 {
+        let owner = match i {
+            99 => &rare_seller,
+            i if i % 10 == 0 => &seller,
+            _ => &admin,
+        };
         let l = app.lead(owner, "L", &format!("l{i}@planco.example")).await;
         leads.push(l["id"].as_i64().unwrap());
     }
     let types = ["call", "note", "sent_email", "meeting"];
     let chunk = rows / leads.len();
-    for (c, lead) in leads.iter().enumerate() {
+    let n = rows as i64;
+    for (c, lead) in leads.iter().enumerate().take(99) {
         let who = match c {
             c if c % 10 == 0 => &seller,
             c if c % 3 == 0 => &manager,
             _ => &admin,
         };
-        let n = rows as i64;
         app.seed(who, *lead, types[c % 4], chunk, move |k| {
-            1_600_000_000_000_000 + ((k as i64 * 50 + c as i64) * 7919 % n) * 1_000_000
+            1_600_000_000_000_000 + ((k as i64 * 100 + c as i64) * 7919 % n) * 1_000_000
+        })
+        .await;
+    }
+    app.seed(&rare_seller, leads[99], "call", chunk, |k| {
+        1_500_000_000_000_000 + k as i64 * 1_000_000
+    })
+    .await;
+    // Two rare types (a few dozen rows each, older than everything else) for the multi-type shape.
+    for (i, ty) in ["voicemail", "task"].iter().enumerate() {
+        app.seed(&admin, leads[1], ty, 40, move |k| {
+            1_400_000_000_000_000 + (k as i64 * 2 + i as i64) * 1_000_000
         })
         .await;
     }
@@ -183,6 +226,32 @@ async fn plans_of_the_main_shapes() {
         ),
         ("pinned=true", "pinned=true".into(), &admin),
         ("Sales_User (own leads only)", String::new(), &seller),
+        (
+            "Sales_User owning 1% of the leads",
+            String::new(),
+            &rare_seller,
+        ),
+        (
+            "Sales_User owning 1% of the leads, by updated_at",
+            "sort_by=updated_at".into(),
+            &rare_seller,
+        ),
+        (
+            "two rare types",
+            "type[]=voicemail&type[]=task".into(),
+            &admin,
+        ),
+        (
+            "two rare types per resource, by updated_at ASC",
+            "type[person][]=voicemail&type[person][]=task&sort_by=updated_at&sort_direction=asc"
+                .into(),
+            &admin,
+        ),
+        (
+            "two rare types, page 2",
+            "type[]=voicemail&type[]=task&page=2".into(),
+            &admin,
+        ),
         ("deep page (page=200)", "page=200".into(), &admin),
         ("counts, exact", "include_paging_counts=true".into(), &admin),
         (
@@ -232,6 +301,27 @@ async fn plans_of_the_main_shapes() {
                 .map(|(sql, args)| sqlite_plan(path, &sql, &args));
             (page, count)
         };
+        // Wall-clock median of five list_activities calls (page + count) through the store; printed
+        // for comparison only (speed is judged in benchmarks, not asserted here).
+        let mut times = Vec::new();
+        let mut first_ids = None;
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let page = app
+                .service
+                .store()
+                .list_activities(&query)
+                .await
+                .expect("list");
+            times.push(t.elapsed());
+            first_ids.get_or_insert(page.rows.len());
+        }
+        times.sort();
+        out.push_str(&format!(
+            "time: {:.2} ms median of 5 ({} rows)\n",
+            times[2].as_secs_f64() * 1000.0,
+            first_ids.unwrap_or(0)
+        ));
         out.push_str("page:\n");
         for l in &page {
             out.push_str(&format!("  {l}\n"));
