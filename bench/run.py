@@ -5,13 +5,16 @@ answers, each as a ratio to the bare-HTTP limit (GET /healthz of the same binary
 
 Usage (from the repository root):
     python3 bench/run.py                                  # scales 5k and 1M, peer, 10 s per scenario
-    python3 bench/run.py --scales 5000,1000000,10000000   # the full run of docs/benchmarks.md
+    python3 bench/run.py --scales 5000,1000000,10000000 --store-dir /tmp/ahb   # docs/benchmarks.md;
+                                                          # stores of >= 1M are kept in /tmp/ahb and reused
     python3 bench/run.py --smoke                          # ~10 s, debug build; CI checks the harness works
 
 Only the standard library is used; wrk comes from Debian's packages and json-server (the peer) from
 the npm registry, both installed at run time when missing. Nothing here asserts a speed: a slow
 machine gives small numbers, never a failure. The harness fails only when it cannot do its job
-(server does not start, a setup call is refused, a scenario completes no request).
+(server does not start, a setup call is refused, a scenario completes no request; with --smoke also
+when a scenario's endpoint is missing or answers non-2xx). Each scale gets its own store and server.
+bench/fsync_check.py checks, under strace, that acknowledged writes were fsynced.
 """
 
 import argparse
