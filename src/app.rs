@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -153,6 +153,18 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .into_response()
 }
 
+/// A 503 means the store is unreachable for now; every dialect (and `/readyz`) then tells the
+/// client to try again in a second, unless the handler set its own `Retry-After`.
+async fn retry_after_on_503(mut resp: Response) -> Response {
+    if resp.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !resp.headers().contains_key(header::RETRY_AFTER)
+    {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    resp
+}
+
 /// The whole HTTP surface over `state`.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -163,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::salesloft::routes(state.clone()))
         .merge(crate::api::native::routes(state.clone()))
         .fallback(not_found)
+        .layer(middleware::map_response(retry_after_on_503))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)

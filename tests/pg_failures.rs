@@ -38,9 +38,24 @@ fn tenant(db: &str, name: &str) -> Creds {
 
 /// One response: status, body as JSON (`Null` when it is not JSON).
 async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let (status, _, body) = send_full(req).await;
+    (status, body)
+}
+
+/// Like `send`, with the `Retry-After` header.
+async fn send_full(req: reqwest::RequestBuilder) -> (u16, Option<String>, Value) {
     let resp = req.send().await.expect("request");
     let status = resp.status().as_u16();
-    (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (
+        status,
+        retry_after,
+        resp.json::<Value>().await.unwrap_or(Value::Null),
+    )
 }
 
 fn lsq_url(base: &str, c: &Creds, path: &str) -> String {
@@ -403,8 +418,13 @@ async fn a_lost_database_gives_each_dialect_its_error_and_the_server_heals() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let (status, b) = send(http.get(format!("{}/readyz", s.base))).await;
+    let (status, retry, b) = send_full(http.get(format!("{}/readyz", s.base))).await;
     assert_eq!(status, 503, "/readyz while the database is gone: {b}");
+    assert_eq!(
+        retry.as_deref(),
+        Some("1"),
+        "/readyz 503 says when to retry"
+    );
     assert_eq!(b["status"], "unavailable", "{b}");
     assert!(
         b["error"].as_str().is_some_and(|e| !e.is_empty()),
@@ -420,8 +440,13 @@ async fn a_lost_database_gives_each_dialect_its_error_and_the_server_heals() {
         "liveness does not depend on the database"
     );
     for (label, req) in calls(&http, &s.base, &c, &lead) {
-        let (status, b) = send(req).await;
+        let (status, retry, b) = send_full(req).await;
         assert_eq!(status, 503, "{label}: {b}");
+        assert_eq!(
+            retry.as_deref(),
+            Some("1"),
+            "{label}: a 503 says when to retry"
+        );
         match label {
             "lsq retrieve" | "lsq create" => {
                 assert_eq!(b["Status"], "Error", "{label}: {b}");
