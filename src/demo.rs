@@ -271,13 +271,13 @@ pub async fn ensure(service: &Service) -> Result<Option<DemoCredentials>> {
             static_data: Default::default(),
         });
     }
-    let opportunity_guid = opportunities[0].guid;
+    let opportunity_guid = opportunities.first().map_or_else(Uuid::nil, |o| o.guid);
     let opportunity_ids = store.insert_activities(tenant, opportunities).await?;
 
     let mut batch = Vec::with_capacity(500);
     for i in 0..ACTIVITIES {
         // Every fifth activity goes to an opportunity (and so to that opportunity's lead).
-        let on_opportunity = i % 5 == 0;
+        let on_opportunity = i % 5 == 0 && !opportunity_ids.is_empty();
         let lead_idx = if on_opportunity {
             rng.random_range(0..opportunity_ids.len())
         } else {
@@ -301,7 +301,11 @@ pub async fn ensure(service: &Service) -> Result<Option<DemoCredentials>> {
             type_id: ty.id,
             lead_id: Some(lead_ids[lead_idx]),
             account_id: None,
-            opportunity_id: on_opportunity.then(|| opportunity_ids[lead_idx]),
+            opportunity_id: if on_opportunity {
+                opportunity_ids.get(lead_idx).copied()
+            } else {
+                None
+            },
             owner_id: owner.id,
             created_by: owner.id,
             note: notes[rng.random_range(0..notes.len())].into(),
