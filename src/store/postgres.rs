@@ -605,30 +605,35 @@ async fn tick<C: GenericClient>(c: &C, tenant_id: i64, n: i64) -> Result<i64> {
     Ok(last - n + 1)
 }
 
-/// Keeps `activities.sl_type` in step with a type whose Salesloft type changed. Each changed
-/// activity gets a fresh `updated_at` from the tenant clock, so cursor clients see the new type.
-async fn restamp_sl_type<C: GenericClient>(
+/// The ids of activities `sql` selects, in id order.
+async fn activity_ids<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<i64>> {
+    query(c, sql, params)
+        .await?
+        .iter()
+        .map(|r| get::<i64>(r, 0))
+        .collect()
+}
+
+/// Gives the activities `ids` (in this order) fresh `updated_at`s from the tenant clock, and the
+/// Salesloft type `sl_type` when given: what the Salesloft dialect shows of them changed, and
+/// cursor clients only see what moved forward.
+async fn restamp<C: GenericClient>(
     c: &C,
     tenant_id: i64,
-    type_id: i64,
-    sl_type: &str,
+    ids: &[i64],
+    sl_type: Option<&str>,
 ) -> Result<()> {
-    let ids = query(
-        c,
-        "SELECT id FROM activities WHERE tenant_id = $1 AND type_id = $2 AND sl_type <> $3 ORDER BY id",
-        &[&tenant_id, &type_id, &sl_type],
-    )
-    .await?
-    .iter()
-    .map(|r| get::<i64>(r, 0))
-    .collect::<Result<Vec<i64>>>()?;
     if ids.is_empty() {
         return Ok(());
     }
     let first = tick(c, tenant_id, ids.len() as i64).await?;
     execute(
         c,
-        "UPDATE activities a SET sl_type = $2, updated_at = $3 + v.ord - 1
+        "UPDATE activities a SET sl_type = coalesce($2, a.sl_type), updated_at = $3 + v.ord - 1
            FROM unnest($4::bigint[]) WITH ORDINALITY AS v(id, ord)
           WHERE a.tenant_id = $1 AND a.id = v.id",
         &[&tenant_id, &sl_type, &first, &ids],
@@ -637,36 +642,36 @@ async fn restamp_sl_type<C: GenericClient>(
     Ok(())
 }
 
-/// Gives each activity of a lead a fresh `updated_at` from the tenant clock (in id order): what
-/// the Salesloft dialect shows of them changed (a deleted lead becomes a failed dynamic
-/// resource), and cursor clients only see what moved forward.
+/// Keeps `activities.sl_type` in step with a type whose Salesloft type changed.
+async fn restamp_sl_type<C: GenericClient>(
+    c: &C,
+    tenant_id: i64,
+    type_id: i64,
+    sl_type: &str,
+) -> Result<()> {
+    let ids = activity_ids(
+        c,
+        "SELECT id FROM activities WHERE tenant_id = $1 AND type_id = $2 AND sl_type <> $3 ORDER BY id",
+        &[&tenant_id, &type_id, &sl_type],
+    )
+    .await?;
+    restamp(c, tenant_id, &ids, Some(sl_type)).await
+}
+
+/// Restamps each activity of a lead whose lead changed (a deleted lead becomes a failed dynamic
+/// resource in the Salesloft dialect).
 async fn restamp_lead_activities<C: GenericClient>(
     c: &C,
     tenant_id: i64,
     lead_id: i64,
 ) -> Result<()> {
-    let ids = query(
+    let ids = activity_ids(
         c,
         "SELECT id FROM activities WHERE tenant_id = $1 AND lead_id = $2 ORDER BY id",
         &[&tenant_id, &lead_id],
     )
-    .await?
-    .iter()
-    .map(|r| get::<i64>(r, 0))
-    .collect::<Result<Vec<i64>>>()?;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let first = tick(c, tenant_id, ids.len() as i64).await?;
-    execute(
-        c,
-        "UPDATE activities a SET updated_at = $2 + v.ord - 1
-           FROM unnest($3::bigint[]) WITH ORDINALITY AS v(id, ord)
-          WHERE a.tenant_id = $1 AND a.id = v.id",
-        &[&tenant_id, &first, &ids],
-    )
     .await?;
-    Ok(())
+    restamp(c, tenant_id, &ids, None).await
 }
 
 const ACCOUNT_SELECT: &str =

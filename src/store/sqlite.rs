@@ -511,25 +511,28 @@ fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
     Ok(last - n + 1)
 }
 
-/// Keeps `activities.sl_type` in step with a type whose Salesloft type changed. Each changed
-/// activity gets a fresh `updated_at` from the tenant clock, so cursor clients see the new type.
-fn restamp_sl_type(conn: &Connection, tenant_id: i64, type_id: i64, sl_type: &str) -> Result<()> {
-    let ids: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM activities WHERE tenant_id = ?1 AND type_id = ?2 AND sl_type <> ?3 ORDER BY id",
-        )
+/// The ids of `tenant_id`'s activities that `sql` (its `?1` the tenant) selects, in id order.
+fn activity_ids(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<i64>> {
+    conn.prepare_cached(sql)
         .db()?
-        .query_map(params![tenant_id, type_id, sl_type], |r| r.get(0))
+        .query_map(params, |r| r.get(0))
         .db()?
         .collect::<rusqlite::Result<Vec<i64>>>()
-        .db()?;
+        .db()
+}
+
+/// Gives the activities `ids` (in this order) fresh `updated_at`s from the tenant clock, and the
+/// Salesloft type `sl_type` when given: what the Salesloft dialect shows of them changed, and
+/// cursor clients only see what moved forward.
+fn restamp(conn: &Connection, tenant_id: i64, ids: &[i64], sl_type: Option<&str>) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
     let first = tick(conn, tenant_id, ids.len() as i64)?;
     let mut update = conn
         .prepare_cached(
-            "UPDATE activities SET sl_type = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND id = ?2",
+            "UPDATE activities SET sl_type = coalesce(?3, sl_type), updated_at = ?4
+              WHERE tenant_id = ?1 AND id = ?2",
         )
         .db()?;
     for (i, id) in ids.iter().enumerate() {
@@ -540,32 +543,25 @@ fn restamp_sl_type(conn: &Connection, tenant_id: i64, type_id: i64, sl_type: &st
     Ok(())
 }
 
-/// Gives each activity of a lead a fresh `updated_at` from the tenant clock (in id order): what
-/// the Salesloft dialect shows of them changed (a deleted lead becomes a failed dynamic
-/// resource), and cursor clients only see what moved forward.
+/// Keeps `activities.sl_type` in step with a type whose Salesloft type changed.
+fn restamp_sl_type(conn: &Connection, tenant_id: i64, type_id: i64, sl_type: &str) -> Result<()> {
+    let ids = activity_ids(
+        conn,
+        "SELECT id FROM activities WHERE tenant_id = ?1 AND type_id = ?2 AND sl_type <> ?3 ORDER BY id",
+        params![tenant_id, type_id, sl_type],
+    )?;
+    restamp(conn, tenant_id, &ids, Some(sl_type))
+}
+
+/// Restamps each activity of a lead whose lead changed (a deleted lead becomes a failed dynamic
+/// resource in the Salesloft dialect).
 fn restamp_lead_activities(conn: &Connection, tenant_id: i64, lead_id: i64) -> Result<()> {
-    let ids: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id = ?2 ORDER BY id",
-        )
-        .db()?
-        .query_map(params![tenant_id, lead_id], |r| r.get(0))
-        .db()?
-        .collect::<rusqlite::Result<Vec<i64>>>()
-        .db()?;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let first = tick(conn, tenant_id, ids.len() as i64)?;
-    let mut update = conn
-        .prepare_cached("UPDATE activities SET updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2")
-        .db()?;
-    for (i, id) in ids.iter().enumerate() {
-        update
-            .execute(params![tenant_id, id, first + i as i64])
-            .db()?;
-    }
-    Ok(())
+    let ids = activity_ids(
+        conn,
+        "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id = ?2 ORDER BY id",
+        params![tenant_id, lead_id],
+    )?;
+    restamp(conn, tenant_id, &ids, None)
 }
 
 const ACCOUNT_SELECT: &str =
