@@ -13,6 +13,11 @@ use activity_hub::domain::{Role, User};
 use activity_hub::service::Service;
 use activity_hub::{demo, store};
 
+/// mimalloc instead of glibc malloc: rows, strings and response buffers are allocated on one thread
+/// and freed on another at a high rate (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEFAULT_DB: &str = "sqlite://activity-hub.db";
 
 #[derive(Parser)]

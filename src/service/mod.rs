@@ -17,14 +17,23 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::auth::{self, IssuedKeys};
+use crate::auth::{self, CredentialCache, IssuedKeys};
 use crate::domain::{starter_types, Lead, NewLead, NewUser, Role, Tenant, User};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Store, UserCredentials};
+
+/// How long an authenticated key is remembered (see `CredentialCache`).
+const CREDENTIAL_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+/// Keys remembered at most before the cache starts over.
+const CREDENTIAL_CAPACITY: usize = 10_000;
 
 /// The use cases over one store. Cheap to clone behind an `Arc`.
 pub struct Service {
     store: Arc<dyn Store>,
+    /// LeadSquared access-key digest → the user and its secret's digest.
+    lsq_keys: CredentialCache<UserCredentials>,
+    /// Bearer-key digest → the user.
+    api_keys: CredentialCache<User>,
 }
 
 /// The message LeadSquared gives for any lead a caller cannot read.
@@ -32,7 +41,11 @@ pub const LEAD_NOT_FOUND: &str = "Lead does not exist in the system";
 
 impl Service {
     pub fn new(store: Arc<dyn Store>) -> Service {
-        Service { store }
+        Service {
+            store,
+            lsq_keys: CredentialCache::new(CREDENTIAL_TTL, CREDENTIAL_CAPACITY),
+            api_keys: CredentialCache::new(CREDENTIAL_TTL, CREDENTIAL_CAPACITY),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -103,10 +116,17 @@ impl Service {
 
     /// The active user holding this LeadSquared key pair.
     pub async fn authenticate_lsq(&self, access_key: &str, secret_key: &str) -> Result<User> {
-        let creds = self
-            .store
-            .user_by_access_key(&auth::digest(access_key))
-            .await?;
+        let digest = auth::digest(access_key);
+        let creds = match self.lsq_keys.get(&digest) {
+            Some(c) => Some(c),
+            None => {
+                let found = self.store.user_by_access_key(&digest).await?;
+                if let Some(c) = &found {
+                    self.lsq_keys.put(digest, c.clone());
+                }
+                found
+            }
+        };
         match creds {
             Some(c) if auth::matches(secret_key, &c.secret_key_digest) && c.user.active => {
                 Ok(c.user)
@@ -120,7 +140,18 @@ impl Service {
 
     /// The active user holding this Bearer key.
     pub async fn authenticate_bearer(&self, api_key: &str) -> Result<User> {
-        match self.store.user_by_api_key(&auth::digest(api_key)).await? {
+        let digest = auth::digest(api_key);
+        let user = match self.api_keys.get(&digest) {
+            Some(u) => Some(u),
+            None => {
+                let found = self.store.user_by_api_key(&digest).await?;
+                if let Some(u) = &found {
+                    self.api_keys.put(digest, u.clone());
+                }
+                found
+            }
+        };
+        match user {
             Some(u) if u.active => Ok(u),
             _ => Err(Error::Unauthorized("Invalid Bearer Token".into())),
         }
