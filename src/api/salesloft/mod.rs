@@ -9,7 +9,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Extension, Json, Router};
-use serde_json::{json, Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::domain::time::format_rfc3339_micros;
@@ -153,73 +154,161 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
     resp
 }
 
-fn micros_or_null(us: Option<i64>) -> Value {
-    us.map_or(Value::Null, |t| json!(format_rfc3339_micros(t)))
+/// One ActivityHistory as Salesloft renders it (mapping table of salesloft.md), serialized straight
+/// from the row: building a `serde_json::Value` tree per row (ordered maps, hashed keys) cost more
+/// than reading the rows (profiled; docs/benchmarks.md).
+pub struct HistoryRow<'a>(pub &'a ActivityView);
+
+/// The keys the activity's own attributes set in `static_data`; they win over natively given keys
+/// of the same name, which keep their place.
+const OWN_STATIC_KEYS: [&str; 5] = [
+    "activity_event",
+    "activity_event_name",
+    "note",
+    "fields",
+    "status",
+];
+
+impl Serialize for HistoryRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let mut m = s.serialize_map(Some(13))?;
+        m.serialize_entry("id", &format_args!("{}-{}", a.salesloft_type, a.id))?;
+        m.serialize_entry("type", &a.salesloft_type)?;
+        m.serialize_entry("occurred_at", &format_rfc3339_micros(a.occurred_at))?;
+        m.serialize_entry("created_at", &format_rfc3339_micros(a.created_at))?;
+        m.serialize_entry("updated_at", &format_rfc3339_micros(a.updated_at))?;
+        m.serialize_entry("pinned_at", &a.pinned_at.map(format_rfc3339_micros))?;
+        m.serialize_entry("resource_type", a.resource_kind.as_str())?;
+        match a.resource_kind {
+            ResourceKind::Opportunity => m.serialize_entry("resource_id", &a.resource_guid)?,
+            _ => m.serialize_entry("resource_id", &a.resource_id)?,
+        }
+        m.serialize_entry("user_guid", &a.owner_guid)?;
+        m.serialize_entry("tags", &a.tags)?;
+        m.serialize_entry("static_data", &StaticData(a))?;
+        m.serialize_entry("dynamic_data", &DynamicData(a))?;
+        let failed: &[&str] = if a.lead_id.is_some() && a.lead_deleted {
+            &["person"]
+        } else {
+            &[]
+        };
+        m.serialize_entry("failed_dynamic_resources", failed)?;
+        m.end()
+    }
 }
 
-/// One ActivityHistory as Salesloft renders it (mapping table of salesloft.md).
-pub fn history_json(a: &ActivityView) -> Value {
-    let resource_id = match a.resource_kind {
-        ResourceKind::Opportunity => json!(a.resource_guid),
-        _ => json!(a.resource_id),
-    };
-    let mut static_data = a.static_data.clone();
-    // The activity's own attributes win over natively given keys of the same name.
-    static_data.insert("activity_event".into(), json!(a.event_code));
-    static_data.insert("activity_event_name".into(), json!(a.type_display_name));
-    static_data.insert("note".into(), json!(a.note));
-    static_data.insert("fields".into(), json!(a.fields));
-    static_data.insert("status".into(), json!(a.status));
+/// `static_data`: the natively given keys in their order, then the activity's own attributes.
+struct StaticData<'a>(&'a ActivityView);
 
-    let mut dynamic = Map::new();
-    let mut failed = Vec::new();
-    if a.lead_id.is_some() {
-        if a.lead_deleted {
-            failed.push("person");
-        } else {
-            let first = a.lead_first_name.clone().unwrap_or_default();
-            let last = a.lead_last_name.clone().unwrap_or_default();
-            dynamic.insert(
-                "person".into(),
-                json!({
-                    "id": a.lead_id,
-                    "guid": a.lead_guid,
-                    "first_name": a.lead_first_name,
-                    "last_name": a.lead_last_name,
-                    "display_name": crate::domain::join_name(&first, &last),
-                    "email_address": a.lead_email,
-                }),
-            );
+impl StaticData<'_> {
+    fn own<M: SerializeMap>(&self, m: &mut M, key: &str) -> Result<(), M::Error> {
+        let a = self.0;
+        match key {
+            "activity_event" => m.serialize_entry(key, &a.event_code),
+            "activity_event_name" => m.serialize_entry(key, &a.type_display_name),
+            "note" => m.serialize_entry(key, &a.note),
+            "fields" => m.serialize_entry(key, &a.fields),
+            _ => m.serialize_entry(key, &a.status),
         }
     }
-    if let Some(id) = a.account_id {
-        dynamic.insert("account".into(), json!({"id": id, "name": a.account_name}));
+}
+
+impl Serialize for StaticData<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let given = &self.0.static_data;
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in given {
+            if OWN_STATIC_KEYS.contains(&k.as_str()) {
+                self.own(&mut m, k)?;
+            } else {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        for key in OWN_STATIC_KEYS {
+            if !given.contains_key(key) {
+                self.own(&mut m, key)?;
+            }
+        }
+        m.end()
     }
-    if a.resource_kind == ResourceKind::Opportunity {
-        dynamic.insert(
-            "crm_opportunity".into(),
-            json!({"id": a.resource_guid, "name": a.opportunity_name, "status": a.opportunity_status}),
-        );
+}
+
+/// `dynamic_data`: the person (unless deleted), account, opportunity and user of the activity.
+struct DynamicData<'a>(&'a ActivityView);
+
+impl Serialize for DynamicData<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let mut m = s.serialize_map(None)?;
+        if a.lead_id.is_some() && !a.lead_deleted {
+            m.serialize_entry("person", &Person(a))?;
+        }
+        if let Some(id) = a.account_id {
+            m.serialize_entry("account", &json!({"id": id, "name": a.account_name}))?;
+        }
+        if a.resource_kind == ResourceKind::Opportunity {
+            m.serialize_entry(
+                "crm_opportunity",
+                &json!({"id": a.resource_guid, "name": a.opportunity_name, "status": a.opportunity_status}),
+            )?;
+        }
+        m.serialize_entry("user", &Owner(a))?;
+        m.end()
     }
-    dynamic.insert(
-        "user".into(),
-        json!({"guid": a.owner_guid, "name": a.owner_name}),
-    );
-    json!({
-        "id": format!("{}-{}", a.salesloft_type, a.id),
-        "type": a.salesloft_type,
-        "occurred_at": format_rfc3339_micros(a.occurred_at),
-        "created_at": format_rfc3339_micros(a.created_at),
-        "updated_at": format_rfc3339_micros(a.updated_at),
-        "pinned_at": micros_or_null(a.pinned_at),
-        "resource_type": a.resource_kind.as_str(),
-        "resource_id": resource_id,
-        "user_guid": a.owner_guid,
-        "tags": a.tags,
-        "static_data": static_data,
-        "dynamic_data": dynamic,
-        "failed_dynamic_resources": failed,
-    })
+}
+
+struct Person<'a>(&'a ActivityView);
+
+impl Serialize for Person<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let first = a.lead_first_name.as_deref().unwrap_or_default();
+        let last = a.lead_last_name.as_deref().unwrap_or_default();
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("id", &a.lead_id)?;
+        m.serialize_entry("guid", &a.lead_guid)?;
+        m.serialize_entry("first_name", &a.lead_first_name)?;
+        m.serialize_entry("last_name", &a.lead_last_name)?;
+        m.serialize_entry("display_name", &crate::domain::join_name(first, last))?;
+        m.serialize_entry("email_address", &a.lead_email)?;
+        m.end()
+    }
+}
+
+/// `dynamic_data.user`: the activity's owner.
+struct Owner<'a>(&'a ActivityView);
+
+impl Serialize for Owner<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("guid", &self.0.owner_guid)?;
+        m.serialize_entry("name", &self.0.owner_name)?;
+        m.end()
+    }
+}
+
+/// A page of histories with its metadata, serialized straight from the rows.
+struct ListBody<'a> {
+    metadata: Value,
+    rows: &'a [ActivityView],
+}
+
+impl Serialize for ListBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("metadata", &self.metadata)?;
+        m.serialize_entry("data", &Rows(self.rows))?;
+        m.end()
+    }
+}
+
+struct Rows<'a>(&'a [ActivityView]);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(HistoryRow))
+    }
 }
 
 /// `GET /v2/activity_histories`
@@ -245,12 +334,7 @@ async fn list(
         Err(e) => return SlError::from(e).into_response(),
     };
     let has_next = page.rows.len() > r.per_page as usize;
-    let data: Vec<Value> = page
-        .rows
-        .iter()
-        .take(r.per_page as usize)
-        .map(history_json)
-        .collect();
+    let shown = page.rows.len().min(r.per_page as usize);
     let mut paging = json!({
         "per_page": r.per_page,
         "current_page": r.page,
@@ -261,14 +345,14 @@ async fn list(
         paging["total_pages"] = json!(page.total.div_ceil(r.per_page as u64));
         paging["total_count"] = json!(page.total);
     }
-    Json(json!({
-        "metadata": {
+    Json(ListBody {
+        metadata: json!({
             "filtering": r.filtering,
             "paging": paging,
             "sorting": {"sort_by": sort_by, "sort_direction": direction},
-        },
-        "data": data,
-    }))
+        }),
+        rows: &page.rows[..shown],
+    })
     .into_response()
 }
 
@@ -286,7 +370,7 @@ async fn one(
         .activity_history(&user, f.id, f.sl_type.as_deref())
         .await
     {
-        Ok(Some(a)) => Json(json!({ "data": history_json(&a) })).into_response(),
+        Ok(Some(a)) => Json(json!({ "data": HistoryRow(&a) })).into_response(),
         Ok(None) => SlError::not_found().into_response(),
         Err(e) => SlError::from(e).into_response(),
     }
