@@ -509,7 +509,7 @@ pub struct ActivityView {
     pub updated_at: Micros,
     pub score: i64,
     pub status: String,
-    pub fields: BTreeMap<String, String>,
+    pub fields: fields::FieldValues,
     pub pinned_at: Option<Micros>,
     pub tags: Vec<String>,
     pub static_data: serde_json::Map<String, serde_json::Value>,

@@ -335,7 +335,12 @@ impl Service {
                 a.event_code
             )));
         }
-        let valid = fields::validate(&ty, &patch.fields, &a.fields, patch.skip_option_check)?;
+        let valid = fields::validate(
+            &ty,
+            &patch.fields,
+            &a.fields.to_map(),
+            patch.skip_option_check,
+        )?;
         let owner_id = match valid.owner.as_deref() {
             Some(g) => Some(self.resolve_owner(caller, Some(g), None).await?),
             None => None,

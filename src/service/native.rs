@@ -340,7 +340,7 @@ impl Service {
             .ok_or_else(|| Error::Internal(format!("activity {} has no type", a.id)))?;
         check_status(ty.kind, edit.status.as_deref())?;
         let inputs = with_system_fields(edit.fields, edit.status.as_deref(), None);
-        let valid = fields::validate(&ty, &inputs, &a.fields, false)?;
+        let valid = fields::validate(&ty, &inputs, &a.fields.to_map(), false)?;
         let owner_id = match edit.owner_guid.as_deref() {
             Some(g) => Some(self.native_owner(caller, "owner_guid", g).await?.id),
             None => None,

@@ -752,7 +752,9 @@ fn activity_row(row: &Row) -> Result<ActivityView> {
         updated_at: get(row, 25)?,
         score: get(row, 26)?,
         status: get(row, 27)?,
-        fields: json::<BTreeMap<String, String>>(row, 28)?,
+        fields: crate::domain::fields::FieldValues::from_map(&json::<BTreeMap<String, String>>(
+            row, 28,
+        )?),
         lead_first_name: get(row, 29)?,
         lead_last_name: get(row, 30)?,
         lead_email: get(row, 31)?,

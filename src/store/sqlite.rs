@@ -6,7 +6,6 @@
 //! concurrent requests share the cost of the fsync. A failing write rolls back to its savepoint
 //! without touching the others in the batch.
 
-use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -656,7 +655,9 @@ fn activity_row(row: &Row) -> rusqlite::Result<ActivityView> {
         updated_at: row.get(25)?,
         score: row.get(26)?,
         status: row.get(27)?,
-        fields: json_col::<BTreeMap<String, String>>(row, 28)?,
+        fields: crate::domain::fields::FieldValues::from_json_text(row.get(28)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(28, rusqlite::types::Type::Text, e.into())
+        })?,
         lead_first_name: row.get(29)?,
         lead_last_name: row.get(30)?,
         lead_email: row.get(31)?,

@@ -234,18 +234,36 @@ impl Serialize for ActivityFields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let a = self.0;
         let owner = a.owner_guid.to_string();
-        let mut m = s.serialize_map(Some(a.fields.len() + 2))?;
-        for (k, v) in &a.fields {
+        if !a.fields.has_key("Status") && !a.fields.has_key("Owner") {
+            // The usual case: the stored object as it is, with the two system fields appended.
+            let stored = a.fields.as_json();
+            let mut text = String::with_capacity(stored.len() + a.status.len() + 64);
+            text.push_str(stored.trim_end().trim_end_matches('}'));
+            if text.trim_end() != "{" {
+                text.push(',');
+            }
+            text.push_str("\"Status\":");
+            text.push_str(&serde_json::to_string(&a.status).map_err(serde::ser::Error::custom)?);
+            text.push_str(",\"Owner\":\"");
+            text.push_str(&owner);
+            text.push_str("\"}");
+            let raw = serde_json::value::RawValue::from_string(text)
+                .map_err(serde::ser::Error::custom)?;
+            return raw.serialize(s);
+        }
+        let fields = a.fields.to_map();
+        let mut m = s.serialize_map(Some(fields.len() + 2))?;
+        for (k, v) in &fields {
             match k.as_str() {
                 "Status" => m.serialize_entry(k, &a.status)?,
                 "Owner" => m.serialize_entry(k, &owner)?,
                 _ => m.serialize_entry(k, v)?,
             }
         }
-        if !a.fields.contains_key("Status") {
+        if !fields.contains_key("Status") {
             m.serialize_entry("Status", &a.status)?;
         }
-        if !a.fields.contains_key("Owner") {
+        if !fields.contains_key("Owner") {
             m.serialize_entry("Owner", &owner)?;
         }
         m.end()
@@ -275,9 +293,10 @@ pub fn field_metadata(ty: &ActivityType) -> Vec<Value> {
 /// ActivityEvent_Note (GetActivityDetails and GetOpportunityDetails).
 pub fn fields_with_values(ty: &ActivityType, a: &ActivityView) -> Vec<Value> {
     let mut fields = field_metadata(ty);
+    let values = a.fields.to_map();
     for f in fields.iter_mut() {
         let name = f["SchemaName"].as_str().unwrap_or_default().to_string();
-        f["Value"] = json!(a.fields.get(&name).cloned().unwrap_or_default());
+        f["Value"] = json!(values.get(&name).cloned().unwrap_or_default());
     }
     for (name, display, value) in [
         ("Status", "Status", a.status.clone()),

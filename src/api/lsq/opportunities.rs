@@ -294,13 +294,14 @@ fn flat_row(
             m.insert(k.into(), v);
         }
     }
+    let values = a.fields.to_map();
     let custom_names: Vec<&str> = match a_type {
         Some(t) => t.fields.iter().map(|f| f.schema_name.as_str()).collect(),
-        None => a.fields.keys().map(String::as_str).collect(),
+        None => values.keys().map(String::as_str).collect(),
     };
     for c in custom_names {
         if keep(c) {
-            m.insert(c.into(), json!(a.fields.get(c)));
+            m.insert(c.into(), json!(values.get(c)));
         }
     }
     if let Some(cols) = include {
@@ -314,10 +315,11 @@ fn flat_row(
     m.insert("O_ActivityEventName".into(), json!(opp.type_display_name));
     m.insert("O_ActivityEvent".into(), json!(opp.event_code.to_string()));
     if let Some(t) = opp_type {
+        let values = opp.fields.to_map();
         for f in &t.fields {
             m.insert(
                 format!("O_{}", f.schema_name),
-                json!(opp.fields.get(&f.schema_name).cloned().unwrap_or_default()),
+                json!(values.get(&f.schema_name).cloned().unwrap_or_default()),
             );
         }
     }
