@@ -217,14 +217,18 @@ impl Service {
             .await?;
         let guid = new.guid;
         let delta = new.score;
-        self.store
-            .insert_activities(caller.tenant_id, vec![new])
+        let (_, stored_score) = self
+            .store
+            .insert_activity_scored(caller.tenant_id, new)
             .await?;
-        // Score moves only through these increments, so the lead's score is its prior value plus ours
-        // unless a concurrent post also landed; re-read to report what is stored.
-        let score = match self.store.lead_by_guid(caller.tenant_id, lead.guid).await? {
-            Some(l) => l.score,
-            None => lead.score + delta,
+        // The score as the insert left it; a backend that does not read it in the write
+        // transaction gets a re-read (a concurrent post may have moved it too).
+        let score = match stored_score {
+            Some(s) => s,
+            None => match self.store.lead_by_guid(caller.tenant_id, lead.guid).await? {
+                Some(l) => l.score,
+                None => lead.score + delta,
+            },
         };
         Ok((guid, score))
     }

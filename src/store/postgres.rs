@@ -48,6 +48,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_lead_owner.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_resource_type_covering.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_custom_type_names.sql"),
     include_str!("../../migrations/sqlite/0004_pinned_order.sql"),
     include_str!("../../migrations/sqlite/0005_lead_owner.sql"),
+    include_str!("../../migrations/sqlite/0006_resource_type_covering.sql"),
 ];
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
@@ -934,6 +935,79 @@ pub fn activity_count_sql(q: &ActivityQuery) -> Option<(String, Vec<SqlValue>)> 
     }
 }
 
+/// Inserts `activities` in the open write transaction (see `Store::insert_activities`).
+fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Result<Vec<i64>> {
+    let first = tick(c, tenant_id, activities.len() as i64)?;
+    let mut insert = c
+        .prepare_cached(
+            "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
+                created_by, modified_by, note, occurred_at, created_at, updated_at, score, status, fields,
+                account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id, lead_owner_id)
+             SELECT ?1, ?2, t.id, t.event_code, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
+                ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, t.salesloft_type,
+                CASE WHEN t.kind = 'opportunity' OR ?5 IS NOT NULL THEN 'crm_opportunity'
+                     WHEN ?14 IS NOT NULL THEN 'account' ELSE 'person' END,
+                CASE WHEN t.kind = 'opportunity' THEN 0 WHEN ?5 IS NOT NULL THEN ?5
+                     WHEN ?14 IS NOT NULL THEN ?14 ELSE ?4 END,
+                (SELECT l.owner_id FROM leads l WHERE l.tenant_id = ?1 AND l.id = ?4)
+               FROM activity_types t WHERE t.tenant_id = ?1 AND t.id = ?3
+             RETURNING id, res_kind, res_id",
+        )
+        .db()?;
+    let mut score = c
+        .prepare_cached("UPDATE leads SET score = score + ?3 WHERE tenant_id = ?1 AND id = ?2")
+        .db()?;
+    let mut self_resource = c
+        .prepare_cached("UPDATE activities SET res_id = id WHERE id = ?1")
+        .db()?;
+    let mut ids = Vec::with_capacity(activities.len());
+    for (i, a) in activities.iter().enumerate() {
+        let ts = first + i as i64;
+        if a.lead_id.is_none() && a.account_id.is_none() {
+            return Err(Error::InvalidInput(
+                "An activity needs a lead or an account".into(),
+            ));
+        }
+        let inserted: Option<(i64, String, i64)> = insert
+            .query_row(
+                params![
+                    tenant_id,
+                    a.guid.to_string(),
+                    a.type_id,
+                    a.lead_id,
+                    a.opportunity_id,
+                    a.owner_id,
+                    a.created_by,
+                    a.note,
+                    a.occurred_at,
+                    ts,
+                    a.score,
+                    a.status,
+                    to_json(&a.fields)?,
+                    a.account_id,
+                    a.pinned,
+                    to_json(&a.tags)?,
+                    to_json(&a.static_data)?
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .db()?;
+        let Some((id, res_kind, res_id)) = inserted else {
+            return Err(Error::NotFound("Activity type does not exist".into()));
+        };
+        if res_kind == "crm_opportunity" && res_id == 0 {
+            // An opportunity record is its own Salesloft resource.
+            self_resource.execute(params![id]).db()?;
+        }
+        ids.push(id);
+        if let (Some(lead), true) = (a.lead_id, a.score != 0) {
+            score.execute(params![tenant_id, lead, a.score]).db()?;
+        }
+    }
+    Ok(ids)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
@@ -1211,76 +1285,33 @@ impl Store for SqliteStore {
         if activities.is_empty() {
             return Ok(Vec::new());
         }
+        self.write(move |c| insert_rows(c, tenant_id, &activities))
+            .await
+    }
+
+    /// The lead's score is read in the write transaction: a Create costs no second read.
+    async fn insert_activity_scored(
+        &self,
+        tenant_id: i64,
+        activity: NewActivity,
+    ) -> Result<(i64, Option<i64>)> {
         self.write(move |c| {
-            let first = tick(c, tenant_id, activities.len() as i64)?;
-            let mut insert = c
-                .prepare_cached(
-                    "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
-                        created_by, modified_by, note, occurred_at, created_at, updated_at, score, status, fields,
-                        account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id, lead_owner_id)
-                     SELECT ?1, ?2, t.id, t.event_code, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
-                        ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, t.salesloft_type,
-                        CASE WHEN t.kind = 'opportunity' OR ?5 IS NOT NULL THEN 'crm_opportunity'
-                             WHEN ?14 IS NOT NULL THEN 'account' ELSE 'person' END,
-                        CASE WHEN t.kind = 'opportunity' THEN 0 WHEN ?5 IS NOT NULL THEN ?5
-                             WHEN ?14 IS NOT NULL THEN ?14 ELSE ?4 END,
-                        (SELECT l.owner_id FROM leads l WHERE l.tenant_id = ?1 AND l.id = ?4)
-                       FROM activity_types t WHERE t.tenant_id = ?1 AND t.id = ?3
-                     RETURNING id, res_kind, res_id",
-                )
-                .db()?;
-            let mut score = c
-                .prepare_cached("UPDATE leads SET score = score + ?3 WHERE tenant_id = ?1 AND id = ?2")
-                .db()?;
-            let mut self_resource = c
-                .prepare_cached("UPDATE activities SET res_id = id WHERE id = ?1")
-                .db()?;
-            let mut ids = Vec::with_capacity(activities.len());
-            for (i, a) in activities.iter().enumerate() {
-                let ts = first + i as i64;
-                if a.lead_id.is_none() && a.account_id.is_none() {
-                    return Err(Error::InvalidInput(
-                        "An activity needs a lead or an account".into(),
-                    ));
-                }
-                let inserted: Option<(i64, String, i64)> = insert
-                    .query_row(
-                        params![
-                            tenant_id,
-                            a.guid.to_string(),
-                            a.type_id,
-                            a.lead_id,
-                            a.opportunity_id,
-                            a.owner_id,
-                            a.created_by,
-                            a.note,
-                            a.occurred_at,
-                            ts,
-                            a.score,
-                            a.status,
-                            to_json(&a.fields)?,
-                            a.account_id,
-                            a.pinned,
-                            to_json(&a.tags)?,
-                            to_json(&a.static_data)?
-                        ],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
+            let lead = activity.lead_id;
+            let ids = insert_rows(c, tenant_id, std::slice::from_ref(&activity))?;
+            let id = ids
+                .first()
+                .copied()
+                .ok_or_else(|| Error::Internal("an insert returned no id".into()))?;
+            let score = match lead {
+                Some(lead) => c
+                    .prepare_cached("SELECT score FROM leads WHERE tenant_id = ?1 AND id = ?2")
+                    .db()?
+                    .query_row(params![tenant_id, lead], |r| r.get(0))
                     .optional()
-                    .db()?;
-                let Some((id, res_kind, res_id)) = inserted else {
-                    return Err(Error::NotFound("Activity type does not exist".into()));
-                };
-                if res_kind == "crm_opportunity" && res_id == 0 {
-                    // An opportunity record is its own Salesloft resource.
-                    self_resource.execute(params![id]).db()?;
-                }
-                ids.push(id);
-                if let (Some(lead), true) = (a.lead_id, a.score != 0) {
-                    score.execute(params![tenant_id, lead, a.score]).db()?;
-                }
-            }
-            Ok(ids)
+                    .db()?,
+                None => None,
+            };
+            Ok((id, score))
         })
         .await
     }
