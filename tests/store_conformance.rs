@@ -423,7 +423,7 @@ async fn activities_get_ids_in_order_unique_timestamps_and_scores() {
             );
             last_updated = v.updated_at;
             assert_eq!(v.note, format!("n{i}"));
-            assert_eq!(v.fields.get("mx_Custom_1"), Some(&format!("{i}")));
+            assert_eq!(v.fields.to_map().get("mx_Custom_1"), Some(&format!("{i}")));
             assert_eq!(v.lead_id, Some(l.id));
             assert_eq!(v.event_code, ty.event_code);
             assert_eq!(v.owner_name, admin.full_name());

@@ -292,6 +292,32 @@ pub fn looks_like_email(v: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn field_values_render_as_the_map_would_and_find_only_keys() {
+        let mut map = BTreeMap::new();
+        map.insert("mx_B".to_string(), "say \"Status\": no".to_string());
+        map.insert("mx_A".to_string(), "Owner".to_string());
+        map.insert("Status".to_string(), "x".to_string());
+        let v = FieldValues::from_map(&map);
+        assert_eq!(v.as_json(), serde_json::to_string(&map).unwrap());
+        assert_eq!(serde_json::to_string(&v).unwrap(), v.as_json());
+        assert_eq!(v.to_map(), map);
+        assert!(v.has_key("Status"));
+        // "Owner" is a value here and "Status" inside a value: neither is a key.
+        assert!(!v.has_key("Owner"));
+        map.remove("Status");
+        let v = FieldValues::from_map(&map);
+        assert!(!v.has_key("Status"));
+        let stored = FieldValues::from_json_text(v.as_json().to_string()).unwrap();
+        assert_eq!(stored, v);
+        assert_eq!(FieldValues::default().as_json(), "{}");
+        assert!(FieldValues::from_json_text("[1]".into()).is_err());
+        assert!(FieldValues::from_json_text("{\"a\":".into()).is_err());
+        // A stored value of another shape reads as no values instead of failing the request.
+        let odd = FieldValues::from_json_text("{\"a\":1}".into()).unwrap();
+        assert!(odd.to_map().is_empty());
+    }
+
     fn ty() -> ActivityType {
         let f = |n: &str, t: DataType, m: bool, o: &[&str]| FieldDef {
             schema_name: n.into(),
