@@ -126,9 +126,6 @@ impl SqliteStore {
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let conn = open_connection(&path, false).map_err(|e| e.to_string())?;
-        if let Ok(ps) = std::env::var("AH_PAGE_SIZE") {
-            conn.execute_batch(&format!("PRAGMA page_size = {ps}")).map_err(|e| e.to_string())?;
-        }
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| e.to_string())?;
