@@ -35,6 +35,9 @@ const MIGRATIONS: &[&str] = &[
 ];
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
+/// The most of the database file each connection maps (1 TiB: all of it, in practice). Needs the
+/// SQLITE_MAX_MMAP_SIZE build flag in .cargo/config.toml; without it SQLite caps this at 2 GiB.
+const MMAP_SIZE: u64 = 1 << 40;
 /// Reader threads (and connections); reads beyond this many wait their turn in a queue.
 const READERS: usize = 6;
 
@@ -106,6 +109,12 @@ fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<Connection>
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
     )?;
+    // Reads through a memory mapping of the database file: a page not in this connection's cache
+    // is read in place from the OS page cache instead of by a pread and a copy (profiled: page
+    // fetches dominated a Retrieve; at 10M activities every page of 25 scattered rows missed).
+    // Writes still go through the WAL with write() and fsync. A disk read error then ends the
+    // process (SIGBUS) instead of failing one request; the store is a local file either way.
+    conn.execute_batch(&format!("PRAGMA mmap_size = {MMAP_SIZE}"))?;
     conn.set_prepared_statement_cache_capacity(64);
     // Query-planner stability: plans never depend on bound values. Without it, a statement that
     // binds a value the planner compared with a partial index's WHERE (activities has several) is
@@ -1547,5 +1556,22 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The build flags in .cargo/config.toml are in effect: SQLite maps the whole file (without
+    /// SQLITE_MAX_MMAP_SIZE it would silently cap the mapping at 2 GiB).
+    #[test]
+    fn connections_map_the_whole_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let conn = open_connection(&dir.path().join("t.db"), false).expect("open");
+        let mapped: i64 = conn
+            .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+            .expect("mmap_size");
+        assert_eq!(mapped as u64, MMAP_SIZE);
     }
 }
