@@ -76,6 +76,25 @@ impl<V: Clone> CredentialCache<V> {
         }
     }
 
+    /// The value for `digest`: remembered, or else loaded (and remembered when found).
+    pub async fn get_or_load<E, F>(
+        &self,
+        digest: [u8; 32],
+        load: impl FnOnce() -> F,
+    ) -> Result<Option<V>, E>
+    where
+        F: std::future::Future<Output = Result<Option<V>, E>>,
+    {
+        if let Some(v) = self.get(&digest) {
+            return Ok(Some(v));
+        }
+        let found = load().await?;
+        if let Some(v) = &found {
+            self.put(digest, v.clone());
+        }
+        Ok(found)
+    }
+
     pub fn put(&self, digest: [u8; 32], value: V) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= self.capacity {

@@ -87,6 +87,11 @@ pub fn format_rfc3339_micros(us: Micros) -> String {
         out.push('Z');
         return out;
     }
+    rfc3339_general(&dt)
+}
+
+/// `format_rfc3339_micros` through the general formatter (any year).
+fn rfc3339_general(dt: &OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
         dt.year(),
@@ -130,16 +135,7 @@ mod tests {
             );
             assert_eq!(
                 format_rfc3339_micros(us),
-                format!(
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-                    dt.year(),
-                    dt.month() as u8,
-                    dt.day(),
-                    dt.hour(),
-                    dt.minute(),
-                    dt.second(),
-                    dt.microsecond()
-                ),
+                rfc3339_general(&dt),
                 "format_rfc3339_micros({us})"
             );
         }

@@ -117,16 +117,10 @@ impl Service {
     /// The active user holding this LeadSquared key pair.
     pub async fn authenticate_lsq(&self, access_key: &str, secret_key: &str) -> Result<User> {
         let digest = auth::digest(access_key);
-        let creds = match self.lsq_keys.get(&digest) {
-            Some(c) => Some(c),
-            None => {
-                let found = self.store.user_by_access_key(&digest).await?;
-                if let Some(c) = &found {
-                    self.lsq_keys.put(digest, c.clone());
-                }
-                found
-            }
-        };
+        let creds = self
+            .lsq_keys
+            .get_or_load(digest, || self.store.user_by_access_key(&digest))
+            .await?;
         match creds {
             Some(c) if auth::matches(secret_key, &c.secret_key_digest) && c.user.active => {
                 Ok(c.user)
@@ -141,16 +135,10 @@ impl Service {
     /// The active user holding this Bearer key.
     pub async fn authenticate_bearer(&self, api_key: &str) -> Result<User> {
         let digest = auth::digest(api_key);
-        let user = match self.api_keys.get(&digest) {
-            Some(u) => Some(u),
-            None => {
-                let found = self.store.user_by_api_key(&digest).await?;
-                if let Some(u) = &found {
-                    self.api_keys.put(digest, u.clone());
-                }
-                found
-            }
-        };
+        let user = self
+            .api_keys
+            .get_or_load(digest, || self.store.user_by_api_key(&digest))
+            .await?;
         match user {
             Some(u) if u.active => Ok(u),
             _ => Err(Error::Unauthorized("Invalid Bearer Token".into())),
