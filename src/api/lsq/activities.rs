@@ -5,11 +5,13 @@ use axum::extract::State;
 use axum::Json;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
+use crate::domain::fields::FieldValues;
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
@@ -202,7 +204,7 @@ impl Serialize for RetrieveRow<'_> {
             ("HasAttachments", "False"),
         ];
         m.serialize_entry("Data", &DataEntries(&data))?;
-        m.serialize_entry("ActivityFields", &ActivityFields(a))?;
+        m.serialize_entry("ActivityFields", &ActivityFields::of(a))?;
         m.serialize_entry("ModifiedOn", &format_lsq(a.updated_at))?;
         m.end()
     }
@@ -228,45 +230,70 @@ impl Serialize for DataEntries<'_> {
 
 /// The custom values plus the system fields Status and Owner, as `ActivityFields` shows them
 /// (a custom field of either name keeps its place and shows the system value).
-struct ActivityFields<'a>(&'a ActivityView);
+struct ActivityFields<'a> {
+    fields: &'a FieldValues,
+    status: &'a str,
+    owner: String,
+}
 
-impl Serialize for ActivityFields<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let a = self.0;
-        let owner = a.owner_guid.to_string();
-        if !a.fields.has_key("Status") && !a.fields.has_key("Owner") {
-            // The usual case: the stored object as it is, with the two system fields appended.
-            let stored = a.fields.as_json();
-            let mut text = String::with_capacity(stored.len() + a.status.len() + 64);
-            text.push_str(stored.trim_end().trim_end_matches('}'));
-            if text.trim_end() != "{" {
-                text.push(',');
-            }
-            text.push_str("\"Status\":");
-            text.push_str(&serde_json::to_string(&a.status).map_err(serde::ser::Error::custom)?);
-            text.push_str(",\"Owner\":\"");
-            text.push_str(&owner);
-            text.push_str("\"}");
-            let raw = serde_json::value::RawValue::from_string(text)
-                .map_err(serde::ser::Error::custom)?;
-            return raw.serialize(s);
+impl<'a> ActivityFields<'a> {
+    fn of(a: &'a ActivityView) -> ActivityFields<'a> {
+        ActivityFields {
+            fields: &a.fields,
+            status: &a.status,
+            owner: a.owner_guid.to_string(),
         }
-        let fields = a.fields.to_map();
+    }
+
+    /// The usual case, without building a map: the stored object as it is with the two system
+    /// fields appended. `None` when a custom field is named Status or Owner.
+    fn appended(&self) -> Option<Result<Box<RawValue>, serde_json::Error>> {
+        if self.fields.has_key("Status") || self.fields.has_key("Owner") {
+            return None;
+        }
+        let stored = self.fields.as_json();
+        let mut text = String::with_capacity(stored.len() + self.status.len() + 64);
+        text.push_str(stored.trim_end().trim_end_matches('}'));
+        if text.trim_end() != "{" {
+            text.push(',');
+        }
+        Some(serde_json::to_string(self.status).and_then(|status| {
+            text.push_str("\"Status\":");
+            text.push_str(&status);
+            text.push_str(",\"Owner\":\"");
+            text.push_str(&self.owner);
+            text.push_str("\"}");
+            RawValue::from_string(text)
+        }))
+    }
+
+    /// Any case, through the parsed values.
+    fn mapped<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let fields = self.fields.to_map();
         let mut m = s.serialize_map(Some(fields.len() + 2))?;
         for (k, v) in &fields {
             match k.as_str() {
-                "Status" => m.serialize_entry(k, &a.status)?,
-                "Owner" => m.serialize_entry(k, &owner)?,
+                "Status" => m.serialize_entry(k, self.status)?,
+                "Owner" => m.serialize_entry(k, &self.owner)?,
                 _ => m.serialize_entry(k, v)?,
             }
         }
         if !fields.contains_key("Status") {
-            m.serialize_entry("Status", &a.status)?;
+            m.serialize_entry("Status", self.status)?;
         }
         if !fields.contains_key("Owner") {
-            m.serialize_entry("Owner", &owner)?;
+            m.serialize_entry("Owner", &self.owner)?;
         }
         m.end()
+    }
+}
+
+impl Serialize for ActivityFields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.appended() {
+            Some(raw) => raw.map_err(serde::ser::Error::custom)?.serialize(s),
+            None => self.mapped(s),
+        }
     }
 }
 
@@ -447,4 +474,51 @@ pub async fn bulk_by_lead(
         })
         .collect();
     Ok(Json(bulk_response(&results)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// The text built without a map is byte for byte what the map would render, and a custom
+    /// field named Status or Owner takes the map's way.
+    #[test]
+    fn activity_fields_without_a_map_render_like_the_map() {
+        let render = |f: &ActivityFields<'_>| -> (Option<String>, String) {
+            let fast = f.appended().map(|r| r.unwrap().get().to_string());
+            let mut out = Vec::new();
+            f.mapped(&mut serde_json::Serializer::new(&mut out))
+                .unwrap();
+            (fast, String::from_utf8(out).unwrap())
+        };
+        let cases: &[&[(&str, &str)]] = &[
+            &[],
+            &[("mx_Custom_1", "3"), ("mx_Custom_2", "say \"hi\"\n")],
+            &[("mx_Custom_1", "}")],
+            &[("Status", "custom"), ("mx_Custom_1", "1")],
+            &[("Owner", "x")],
+        ];
+        for pairs in cases {
+            let map: BTreeMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let values = FieldValues::from_map(&map);
+            let f = ActivityFields {
+                fields: &values,
+                status: "Active \"now\"",
+                owner: "0193a1b2-0000-7000-8000-000000000001".into(),
+            };
+            let (fast, mapped) = render(&f);
+            let named = map.contains_key("Status") || map.contains_key("Owner");
+            assert_eq!(fast.is_none(), named, "{pairs:?}");
+            if let Some(fast) = fast {
+                assert_eq!(fast, mapped, "{pairs:?}");
+            }
+            let v: Value = serde_json::from_str(&mapped).unwrap();
+            assert_eq!(v["Status"], "Active \"now\"", "{pairs:?}");
+        }
+    }
 }
