@@ -54,8 +54,10 @@ impl FieldValues {
         self.0.get()
     }
 
-    /// Whether `key` is one of the schema names. Exact on canonical text: a key is the only place
-    /// where `"key":` can occur (inside a value the quotes would be escaped).
+    /// Whether `key` may be one of the schema names, without parsing: in compact JSON a key is the
+    /// only place where `"key":` occurs unescaped. Never false for a present key; true for a key
+    /// that merely ends in `\"key` (an escaped quote before it), which only sends a caller down its
+    /// exact, parsing path.
     pub fn has_key(&self, key: &str) -> bool {
         let text = self.0.get();
         let mut at = 0;
