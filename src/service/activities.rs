@@ -217,7 +217,7 @@ impl Service {
             .await?;
         let guid = new.guid;
         let delta = new.score;
-        let (_, stored_score) = self
+        let stored_score = self
             .store
             .insert_activity_scored(caller.tenant_id, new)
             .await?;

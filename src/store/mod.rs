@@ -76,20 +76,16 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: i64,
         activities: Vec<NewActivity>,
     ) -> Result<Vec<i64>>;
-    /// Inserts one activity like `insert_activities` and returns its id with the score of its lead
-    /// as the same transaction left it (`None`: this backend does not read it in the write, so
-    /// the caller reads the lead again).
+    /// Inserts one activity like `insert_activities` and returns the score of its lead as the same
+    /// transaction left it (`None`: this backend does not read it in the write, so the caller
+    /// reads the lead again).
     async fn insert_activity_scored(
         &self,
         tenant_id: i64,
         activity: NewActivity,
-    ) -> Result<(i64, Option<i64>)> {
-        let ids = self.insert_activities(tenant_id, vec![activity]).await?;
-        let id = ids
-            .first()
-            .copied()
-            .ok_or_else(|| Error::Internal("an insert returned no id".into()))?;
-        Ok((id, None))
+    ) -> Result<Option<i64>> {
+        self.insert_activities(tenant_id, vec![activity]).await?;
+        Ok(None)
     }
     async fn update_activity(&self, tenant_id: i64, update: ActivityUpdate) -> Result<()>;
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>>;

@@ -1303,24 +1303,18 @@ impl Store for SqliteStore {
         &self,
         tenant_id: i64,
         activity: NewActivity,
-    ) -> Result<(i64, Option<i64>)> {
+    ) -> Result<Option<i64>> {
         self.write(move |c| {
-            let lead = activity.lead_id;
-            let ids = insert_rows(c, tenant_id, std::slice::from_ref(&activity))?;
-            let id = ids
-                .first()
-                .copied()
-                .ok_or_else(|| Error::Internal("an insert returned no id".into()))?;
-            let score = match lead {
+            insert_rows(c, tenant_id, std::slice::from_ref(&activity))?;
+            match activity.lead_id {
                 Some(lead) => c
                     .prepare_cached("SELECT score FROM leads WHERE tenant_id = ?1 AND id = ?2")
                     .db()?
                     .query_row(params![tenant_id, lead], |r| r.get(0))
                     .optional()
-                    .db()?,
-                None => None,
-            };
-            Ok((id, score))
+                    .db(),
+                None => Ok(None),
+            }
         })
         .await
     }

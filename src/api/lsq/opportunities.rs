@@ -1,7 +1,7 @@
 //! LSQ opportunity endpoints: Capture, GetOpportunityDetails, GetOpportunitiesOfLead, bulk activities
 //! by opportunity (seed 002) and GetActivitiesOfOpportunity (seed 000) with its flat string rows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -243,14 +243,33 @@ fn opt(s: &Option<String>) -> Value {
     json!(s)
 }
 
-/// One flat row: lead columns, the activity's columns (restricted by `include`), `Total`, and the
-/// opportunity's `O_` columns. Every value is a string or null.
+/// The opportunity whose `O_` columns every flat row carries, with its field values parsed once
+/// for the whole page.
+struct OppColumns<'a> {
+    opp: &'a ActivityView,
+    ty: Option<&'a ActivityType>,
+    values: BTreeMap<String, String>,
+}
+
+impl<'a> OppColumns<'a> {
+    fn of(opp: &'a ActivityView, ty: Option<&'a ActivityType>) -> OppColumns<'a> {
+        OppColumns {
+            opp,
+            ty,
+            values: opp.fields.to_map(),
+        }
+    }
+}
+
+/// One flat row: lead columns, the activity's columns (restricted by `include`; `values` are its
+/// parsed field values), `Total`, and the opportunity's `O_` columns. Every value is a string or
+/// null.
 fn flat_row(
     lead: &Lead,
     a: &ActivityView,
     a_type: Option<&ActivityType>,
-    opp: &ActivityView,
-    opp_type: Option<&ActivityType>,
+    values: &BTreeMap<String, String>,
+    opp: &OppColumns<'_>,
     include: Option<&[String]>,
     total: u64,
 ) -> Value {
@@ -294,7 +313,6 @@ fn flat_row(
             m.insert(k.into(), v);
         }
     }
-    let values = a.fields.to_map();
     let custom_names: Vec<&str> = match a_type {
         Some(t) => t.fields.iter().map(|f| f.schema_name.as_str()).collect(),
         None => values.keys().map(String::as_str).collect(),
@@ -310,16 +328,20 @@ fn flat_row(
             m.entry(c.clone()).or_insert(Value::Null);
         }
     }
+    let OppColumns {
+        opp,
+        ty: opp_type,
+        values: opp_values,
+    } = opp;
     m.insert("O_ProspectActivityId".into(), json!(opp.guid));
     m.insert("Total".into(), json!(total.to_string()));
     m.insert("O_ActivityEventName".into(), json!(opp.type_display_name));
     m.insert("O_ActivityEvent".into(), json!(opp.event_code.to_string()));
     if let Some(t) = opp_type {
-        let values = opp.fields.to_map();
         for f in &t.fields {
             m.insert(
                 format!("O_{}", f.schema_name),
-                json!(values.get(&f.schema_name).cloned().unwrap_or_default()),
+                json!(opp_values.get(&f.schema_name).cloned().unwrap_or_default()),
             );
         }
     }
@@ -397,6 +419,7 @@ pub async fn activities(
         opportunity_type,
         lead,
     } = &ctx;
+    let opp = OppColumns::of(opportunity, Some(opportunity_type));
     let rows: Vec<Value> = page
         .rows
         .iter()
@@ -405,8 +428,8 @@ pub async fn activities(
                 lead,
                 a,
                 by_code.get(&a.event_code).copied(),
-                opportunity,
-                Some(opportunity_type),
+                &a.fields.to_map(),
+                &opp,
                 include.as_deref(),
                 page.total,
             )
@@ -432,8 +455,9 @@ pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
         .rows
         .iter()
         .map(|o| {
-            let t = by_code.get(&o.event_code).copied();
-            flat_row(&lead, o, t, o, t, None, page.total)
+            // The opportunity is both the row's activity and its `O_` columns: parsed once.
+            let opp = OppColumns::of(o, by_code.get(&o.event_code).copied());
+            flat_row(&lead, o, opp.ty, &opp.values, &opp, None, page.total)
         })
         .collect();
     Ok(Json(json!({"RecordCount": page.total, "List": rows})))
