@@ -148,7 +148,14 @@ impl SqliteStore {
         // The writer checkpoints less often (WAL up to ~64 MiB) and caches more of the indexes it
         // inserts into: a page changed by many commits is copied back once per checkpoint instead
         // of every few commits. Durability is the WAL's fsync at each commit, not the checkpoint.
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 16384; PRAGMA cache_size = -262144;")
+        // Each write runs in its own savepoint inside the batch's transaction, so that one failing
+        // request rolls back alone; SQLite journals the pages a savepoint changes in a statement
+        // journal, by default a temporary file. In memory it costs no write() per page: Create and
+        // bulk calls took 17-20 % less server CPU (bench/cpu_ab.py). It only ever holds one
+        // batch's changed pages, and it plays no part in durability (the WAL does).
+        conn.execute_batch(
+            "PRAGMA wal_autocheckpoint = 16384; PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;",
+        )
             .map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
