@@ -21,7 +21,7 @@ import time
 import urllib.parse
 import urllib.request
 
-BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "activity-hub")
+BIN = os.environ.get("AH_BIN") or os.path.join(os.path.dirname(__file__), "..", "target", "release", "activity-hub")
 
 
 def post(base, keys, path, body, query=""):
