@@ -265,6 +265,27 @@ impl SqliteStore {
             .map_err(|_| Error::Internal("the SQLite writer dropped a write".into()))?
     }
 
+    /// The tenant's activity whose `column` (`guid` or `id`) is `key`, with its users' names.
+    async fn activity_where(
+        &self,
+        tenant_id: i64,
+        column: &'static str,
+        key: SqlValue,
+    ) -> Result<Option<ActivityView>> {
+        let users = self.users.clone();
+        self.read(move |c| {
+            let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.{column} = ?2");
+            let row = c
+                .prepare_cached(&sql)
+                .db()?
+                .query_row(params![tenant_id, key], activity_row)
+                .optional()
+                .db()?;
+            Ok(users.label(c, row.into_iter().collect())?.pop())
+        })
+        .await
+    }
+
     /// Runs `f` on a read-only connection: first on the calling thread, within `INLINE_BUDGET`;
     /// a read that needs longer is stopped (SQLite's progress handler interrupts it) and run again,
     /// from the start, on a reader thread. Reads change nothing, so running one twice is safe.
@@ -380,21 +401,21 @@ fn checkpointer_loop(
     done: std::sync::mpsc::Sender<()>,
 ) {
     while asks.recv().is_ok() {
-        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            Ok(()) => {
-                if done.send(()).is_err() {
-                    return;
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries"),
+        if checkpoint(&conn) && done.send(()).is_err() {
+            return;
         }
     }
 }
 
-/// A PASSIVE checkpoint on the writer's own connection.
-fn checkpoint(conn: &Connection) {
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+/// A PASSIVE checkpoint on `conn`; whether it succeeded (a failure is logged, the next one
+/// retries).
+fn checkpoint(conn: &Connection) -> bool {
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+            false
+        }
     }
 }
 
@@ -438,9 +459,9 @@ fn writer_loop(
             // The checkpointer copied the WAL as it was when asked; copying the few frames
             // committed since lets the next transaction start the WAL over from its beginning
             // (SQLite restarts it only once every frame is in the database file).
-            checkpoint(&conn);
+            let _ = checkpoint(&conn);
         } else if wal_pages >= CHECKPOINT_PAGES_HARD {
-            checkpoint(&conn);
+            let _ = checkpoint(&conn);
         } else if wal_pages >= CHECKPOINT_PAGES && wal_pages >= asked_at + CHECKPOINT_PAGES / 2 {
             // Once per half threshold of growth: each checkpoint ends with an fsync of the
             // database file, which a checkpoint after every commit would add to every commit.
@@ -1660,33 +1681,13 @@ impl Store for SqliteStore {
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
-        let users = self.users.clone();
-        self.read(move |c| {
-            let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.guid = ?2");
-            let row = c
-                .prepare_cached(&sql)
-                .db()?
-                .query_row(params![tenant_id, guid.to_string()], activity_row)
-                .optional()
-                .db()?;
-            Ok(users.label(c, row.into_iter().collect())?.pop())
-        })
-        .await
+        self.activity_where(tenant_id, "guid", SqlValue::Text(guid.to_string()))
+            .await
     }
 
     async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
-        let users = self.users.clone();
-        self.read(move |c| {
-            let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.id = ?2");
-            let row = c
-                .prepare_cached(&sql)
-                .db()?
-                .query_row(params![tenant_id, id], activity_row)
-                .optional()
-                .db()?;
-            Ok(users.label(c, row.into_iter().collect())?.pop())
-        })
-        .await
+        self.activity_where(tenant_id, "id", SqlValue::Integer(id))
+            .await
     }
 
     async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
