@@ -5,13 +5,12 @@ use axum::extract::State;
 use axum::Json;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
-use crate::domain::fields::FieldValues;
+use crate::domain::fields::{serialize_raw, FieldValues};
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
@@ -245,9 +244,10 @@ impl<'a> ActivityFields<'a> {
         }
     }
 
-    /// The usual case, without building a map: the stored object as it is with the two system
-    /// fields appended. `None` when a custom field is named Status or Owner.
-    fn appended(&self) -> Option<Result<Box<RawValue>, serde_json::Error>> {
+    /// The usual case, without building a map: the stored object's text with the two system
+    /// fields appended (checked to be JSON once, when it is rendered). `None` when a custom field
+    /// is named Status or Owner.
+    fn appended(&self) -> Option<Result<String, serde_json::Error>> {
         if self.fields.has_key("Status") || self.fields.has_key("Owner") {
             return None;
         }
@@ -257,13 +257,13 @@ impl<'a> ActivityFields<'a> {
         if text.trim_end() != "{" {
             text.push(',');
         }
-        Some(serde_json::to_string(self.status).and_then(|status| {
+        Some(serde_json::to_string(self.status).map(|status| {
             text.push_str("\"Status\":");
             text.push_str(&status);
             text.push_str(",\"Owner\":\"");
             text.push_str(&self.owner);
             text.push_str("\"}");
-            RawValue::from_string(text)
+            text
         }))
     }
 
@@ -291,7 +291,7 @@ impl<'a> ActivityFields<'a> {
 impl Serialize for ActivityFields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.appended() {
-            Some(raw) => raw.map_err(serde::ser::Error::custom)?.serialize(s),
+            Some(text) => serialize_raw(&text.map_err(serde::ser::Error::custom)?, s),
             None => self.mapped(s),
         }
     }
@@ -487,7 +487,7 @@ mod tests {
     #[test]
     fn activity_fields_without_a_map_render_like_the_map() {
         let render = |f: &ActivityFields<'_>| -> (Option<String>, String) {
-            let fast = f.appended().map(|r| r.unwrap().get().to_string());
+            let fast = f.appended().map(|r| r.unwrap());
             let mut out = Vec::new();
             f.mapped(&mut serde_json::Serializer::new(&mut out))
                 .unwrap();
