@@ -45,6 +45,20 @@ const READERS: usize = 6;
 /// How long a read may run on the async worker that asked for it before it is stopped and handed
 /// to a reader thread (see `SqliteStore::read`).
 const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(3);
+
+/// `INLINE_BUDGET`, unless the environment variable `ACTIVITY_HUB_INLINE_BUDGET_MS` sets another
+/// (read once). It exists for profiling under valgrind, where everything runs some 50× slower and
+/// nearly every read would otherwise be stopped and run twice (bench/instr_ab.sh sets it).
+fn inline_budget() -> std::time::Duration {
+    static BUDGET: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| {
+        std::env::var("ACTIVITY_HUB_INLINE_BUDGET_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis)
+            .unwrap_or(INLINE_BUDGET)
+    })
+}
 /// SQLite virtual-machine steps between two looks at the inline budget (a few microseconds).
 const BUDGET_CHECK_OPS: i32 = 1000;
 
@@ -344,7 +358,7 @@ impl SqliteStore {
             }
             let (_, conn) = slot.as_ref()?;
             INLINE_STOPPED.with(|s| s.set(false));
-            INLINE_DEADLINE.with(|d| d.set(Some(std::time::Instant::now() + INLINE_BUDGET)));
+            INLINE_DEADLINE.with(|d| d.set(Some(std::time::Instant::now() + inline_budget())));
             let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
                 .unwrap_or_else(|_| Err(Error::Internal("read panicked".into())));
             INLINE_DEADLINE.with(|d| d.set(None));
