@@ -742,6 +742,8 @@ def main():
                     "(loads only what is missing); never deleted by the harness")
     ap.add_argument("--load-connections", type=int, default=32,
                     help="wrk connections while loading with bulk calls (default 32)")
+    ap.add_argument("--scenarios", help="comma-separated scenario names to run (default: all); e.g. the read "
+                    "scenarios only, to keep a store at its loaded size for bench/cpu_ab.py or instr_ab.sh")
     ap.add_argument("--smoke", action="store_true",
                     help="~10 s check that the harness works (debug build, tiny store, 1 s runs, no peer)")
     o = ap.parse_args()
@@ -750,6 +752,13 @@ def main():
         if not o.binary:
             o.profile = "debug"
     o.scales = [int(s.replace("_", "")) for s in o.scales.split(",") if s.strip()]
+    if o.scenarios:
+        names = [n.strip() for n in o.scenarios.split(",") if n.strip()]
+        unknown = sorted(set(names) - {sc[0] for sc in SCENARIOS})
+        if unknown:
+            print(f"bench: unknown scenario(s): {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        SCENARIOS[:] = [sc for sc in SCENARIOS if sc[0] in names]
     try:
         ensure_wrk()
         if not o.binary:
