@@ -64,17 +64,8 @@ impl FieldValues {
     /// that merely ends in `\"key` (an escaped quote before it), which only sends a caller down its
     /// exact, parsing path.
     pub fn has_key(&self, key: &str) -> bool {
-        let text = self.0.as_str();
-        let mut at = 0;
-        while let Some(i) = text[at..].find(key) {
-            let start = at + i;
-            let end = start + key.len();
-            if text[..start].ends_with('"') && text[end..].starts_with("\":") {
-                return true;
-            }
-            at = end;
-        }
-        false
+        let needle = [b"\"", key.as_bytes(), b"\":"].concat();
+        memchr::memmem::find(self.0.as_bytes(), &needle).is_some()
     }
 }
 

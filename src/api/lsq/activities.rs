@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
+use crate::api::SizedJson;
 use crate::app::AppState;
 use crate::domain::fields::{serialize_raw, FieldValues};
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
@@ -113,7 +114,7 @@ pub async fn retrieve(
     State(app): State<AppState>,
     lsq: Lsq,
     body: Body,
-) -> LsqResult<Json<RetrievePage>> {
+) -> LsqResult<SizedJson<RetrievePage>> {
     let lead = lsq.param("leadId")?.to_string();
     let body: RetrieveBody = json_body(body).await?;
     let param = body.parameter.unwrap_or_default();
@@ -147,7 +148,8 @@ pub async fn retrieve(
         .service
         .lead_activities(&lsq.user, &lead, filter)
         .await?;
-    Ok(Json(RetrievePage(page)))
+    let capacity = crate::api::page_capacity(page.rows.len());
+    Ok(SizedJson(RetrievePage(page), capacity))
 }
 
 /// Retrieve's answer (seed 001's shape), serialized straight from the rows: building a

@@ -12,6 +12,7 @@ use axum::{Extension, Json, Router};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
+use crate::api::SizedJson;
 use crate::app::AppState;
 use crate::domain::time::format_rfc3339_micros;
 use crate::domain::{ActivitySort, ActivityView, ResourceKind, User};
@@ -345,14 +346,17 @@ async fn list(
         paging["total_pages"] = json!(page.total.div_ceil(r.per_page as u64));
         paging["total_count"] = json!(page.total);
     }
-    Json(ListBody {
-        metadata: json!({
-            "filtering": r.filtering,
-            "paging": paging,
-            "sorting": {"sort_by": sort_by, "sort_direction": direction},
-        }),
-        rows: &page.rows[..shown],
-    })
+    SizedJson(
+        ListBody {
+            metadata: json!({
+                "filtering": r.filtering,
+                "paging": paging,
+                "sorting": {"sort_by": sort_by, "sort_direction": direction},
+            }),
+            rows: &page.rows[..shown],
+        },
+        crate::api::page_capacity(shown),
+    )
     .into_response()
 }
 
