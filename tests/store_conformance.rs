@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use activity_hub::auth::digest;
 use activity_hub::domain::{
-    starter_types, ActivityQuery, ActivitySort, ActivityUpdate, DataType, FieldDef, LeadKey,
-    NewActivity, NewActivityType, NewLead, NewUser, RecordKind, Role, Tenant, TypeKind, User,
+    starter_types, ActivityQuery, ActivitySort, ActivityUpdate, ActivityView, DataType, FieldDef,
+    LeadKey, NewActivity, NewActivityType, NewLead, NewUser, RecordKind, Role, Tenant, TypeKind,
+    User,
 };
 use activity_hub::error::Error;
 use activity_hub::store::{self, Store};
@@ -379,6 +380,69 @@ async fn activity_types_codes_names_and_updates() {
             b.name
         );
         assert!(s.activity_type_by_code(t.id, 999).await.unwrap().is_none());
+    }
+}
+
+/// Activities show their type as it is now: a list or lookup after `update_activity_type` never
+/// shows the old name, direction or Salesloft type (SQLite keeps types in memory for rows).
+#[tokio::test]
+async fn activities_show_their_type_as_last_updated() {
+    for b in backends("type_labels").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let l = s
+            .create_lead(t.id, lead(admin.id, Some("a@x.test"), None))
+            .await
+            .unwrap();
+        let ty = s
+            .create_activity_type(t.id, custom_type("Demo", 1))
+            .await
+            .unwrap();
+        let ids = s
+            .insert_activities(t.id, vec![activity(ty.id, l.id, admin.id, 1_000, "n")])
+            .await
+            .unwrap();
+        let shown = |a: &ActivityView| {
+            (
+                a.type_name.clone(),
+                a.type_display_name.clone(),
+                a.direction,
+                a.salesloft_type.clone(),
+            )
+        };
+        // Read once, so that a backend that remembers types has this one.
+        let page = s.list_activities(&page_query(t.id)).await.unwrap();
+        assert_eq!(
+            page.rows.iter().map(shown).collect::<Vec<_>>(),
+            vec![("Demo".into(), "Demo".into(), 0, "call".into())],
+            "{}",
+            b.name
+        );
+        let mut changed = ty.clone();
+        changed.name = "Demo meeting".into();
+        changed.display_name = "Demo Meeting".into();
+        changed.direction = 1;
+        changed.salesloft_type = "meeting".into();
+        s.update_activity_type(t.id, changed).await.unwrap();
+        let want = (
+            "Demo meeting".into(),
+            "Demo Meeting".into(),
+            1,
+            "meeting".into(),
+        );
+        let page = s.list_activities(&page_query(t.id)).await.unwrap();
+        assert_eq!(
+            page.rows.iter().map(shown).collect::<Vec<_>>(),
+            vec![want.clone()],
+            "{}",
+            b.name
+        );
+        let one = s
+            .activity_by_id(t.id, ids[0])
+            .await
+            .unwrap()
+            .expect("the activity");
+        assert_eq!(shown(&one), want, "{}", b.name);
     }
 }
 

@@ -71,7 +71,7 @@ pub struct SqliteStore {
     writer: mpsc::UnboundedSender<Job>,
     readers: Arc<ReaderPool>,
     path: PathBuf,
-    users: Arc<UserDirectory>,
+    labels: Arc<Labels>,
     /// Tells this store's inline connections from another store's (tests open many stores in one
     /// process, sometimes on the same path after deleting the file).
     id: u64,
@@ -222,7 +222,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: tx,
             readers: Arc::new(ReaderPool::start(&path)?),
-            users: Arc::new(UserDirectory::new()),
+            labels: Arc::new(Labels::new()),
             path,
             id: STORE_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
@@ -286,8 +286,9 @@ impl SqliteStore {
         column: &'static str,
         key: SqlValue,
     ) -> Result<Option<ActivityView>> {
-        let users = self.users.clone();
+        let labels = self.labels.clone();
         self.read(move |c| {
+            let seen = labels.generation();
             let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.{column} = ?2");
             let row = c
                 .prepare_cached(&sql)
@@ -295,7 +296,7 @@ impl SqliteStore {
                 .query_row(params![tenant_id, key], activity_row)
                 .optional()
                 .db()?;
-            Ok(users.label(c, row.into_iter().collect())?.pop())
+            Ok(labels.label(c, row.into_iter().collect(), seen)?.pop())
         })
         .await
     }
@@ -820,18 +821,18 @@ fn account_row(row: &Row) -> rusqlite::Result<Account> {
     })
 }
 
-const ACTIVITY_SELECT: &str = "SELECT a.id, a.guid, a.type_id, a.event_code, t.name, t.display_name, t.kind, t.direction,
-    t.is_email_type, t.salesloft_type, a.lead_id, l.guid, l.owner_id, a.opportunity_id, a.owner_id, a.created_by,
-    a.modified_by, a.note, a.occurred_at,
+/// The columns `activity_row` reads. The activity's type and its opportunity's type are not
+/// joined: `Labels` supplies their names from memory (docs/benchmarks.md has what each join cost).
+const ACTIVITY_SELECT: &str =
+    "SELECT a.id, a.guid, a.type_id, a.event_code, a.lead_id, l.guid, l.owner_id,
+    a.opportunity_id, a.owner_id, a.created_by, a.modified_by, a.note, a.occurred_at,
     a.created_at, a.updated_at, a.score, a.status, a.fields,
     l.first_name, l.last_name, l.email, l.deleted_at, a.account_id, ac.name, a.res_kind, a.res_id,
-    r.guid, r.note, rt.display_name, r.status, a.pinned_at, a.tags, a.static_data
+    r.guid, r.note, r.type_id, r.status, a.pinned_at, a.tags, a.static_data
   FROM activities a
-  JOIN activity_types t ON t.id = a.type_id
   LEFT JOIN leads l ON l.id = a.lead_id
   LEFT JOIN accounts ac ON ac.id = a.account_id
-  LEFT JOIN activities r ON a.res_kind = 'crm_opportunity' AND r.id = a.res_id
-  LEFT JOIN activity_types rt ON rt.id = r.type_id";
+  LEFT JOIN activities r ON a.res_kind = 'crm_opportunity' AND r.id = a.res_id";
 
 fn opt_uuid_col(row: &Row, idx: usize) -> rusqlite::Result<Option<Uuid>> {
     match row.get::<_, Option<String>>(idx)? {
@@ -842,80 +843,77 @@ fn opt_uuid_col(row: &Row, idx: usize) -> rusqlite::Result<Option<Uuid>> {
     }
 }
 
-/// An activity as its row reads, before `UserDirectory::label` fills in its users' names.
+/// An activity as its row reads, before `Labels::label` fills in its type and its users.
 struct ActivityRow {
     view: ActivityView,
     created_by: i64,
     modified_by: i64,
+    /// The type of the opportunity the activity is about (Salesloft `crm_opportunity` resource).
+    resource_type_id: Option<i64>,
+    /// That opportunity's note, which names it unless empty.
+    resource_note: Option<String>,
 }
 
 fn activity_row(row: &Row) -> rusqlite::Result<ActivityRow> {
-    let kind: String = row.get(6)?;
-    let res_kind: String = row.get(30)?;
+    let res_kind: String = row.get(24)?;
     let resource_kind = ResourceKind::parse(&res_kind).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
-            30,
+            24,
             rusqlite::types::Type::Text,
             format!("unknown resource kind '{res_kind}'").into(),
         )
     })?;
-    // An opportunity is named by its note, or by its type when the note is empty.
-    let opportunity_name = match (
-        row.get::<_, Option<String>>(33)?,
-        row.get::<_, Option<String>>(34)?,
-    ) {
-        (Some(note), _) if !note.is_empty() => Some(note),
-        (_, type_name) => type_name,
-    };
     let view = ActivityView {
         id: row.get(0)?,
         guid: uuid_col(row, 1)?,
         type_id: row.get(2)?,
         event_code: row.get(3)?,
-        type_name: row.get(4)?,
-        type_display_name: row.get(5)?,
-        type_kind: TypeKind::parse(&kind).unwrap_or(TypeKind::Custom),
-        direction: row.get(7)?,
-        is_email_type: row.get(8)?,
-        salesloft_type: row.get(9)?,
-        lead_id: row.get(10)?,
-        lead_guid: opt_uuid_col(row, 11)?,
-        lead_owner_id: row.get(12)?,
-        opportunity_id: row.get(13)?,
-        owner_id: row.get(14)?,
-        // Filled in by `UserDirectory::label`.
+        // The type's attributes and the users' names are filled in by `Labels::label`.
+        type_name: String::new(),
+        type_display_name: String::new(),
+        type_kind: TypeKind::Custom,
+        direction: 0,
+        is_email_type: false,
+        salesloft_type: String::new(),
+        lead_id: row.get(4)?,
+        lead_guid: opt_uuid_col(row, 5)?,
+        lead_owner_id: row.get(6)?,
+        opportunity_id: row.get(7)?,
+        owner_id: row.get(8)?,
         owner_guid: Uuid::nil(),
         owner_name: String::new(),
         created_by_name: String::new(),
         modified_by_name: String::new(),
-        note: row.get(17)?,
-        occurred_at: row.get(18)?,
-        created_at: row.get(19)?,
-        updated_at: row.get(20)?,
-        score: row.get(21)?,
-        status: row.get(22)?,
-        fields: crate::domain::fields::FieldValues::from_json_text(row.get(23)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(23, rusqlite::types::Type::Text, e.into())
+        note: row.get(11)?,
+        occurred_at: row.get(12)?,
+        created_at: row.get(13)?,
+        updated_at: row.get(14)?,
+        score: row.get(15)?,
+        status: row.get(16)?,
+        fields: crate::domain::fields::FieldValues::from_json_text(row.get(17)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, e.into())
         })?,
-        lead_first_name: row.get(24)?,
-        lead_last_name: row.get(25)?,
-        lead_email: row.get(26)?,
-        lead_deleted: row.get::<_, Option<i64>>(27)?.is_some(),
-        account_id: row.get(28)?,
-        account_name: row.get(29)?,
+        lead_first_name: row.get(18)?,
+        lead_last_name: row.get(19)?,
+        lead_email: row.get(20)?,
+        lead_deleted: row.get::<_, Option<i64>>(21)?.is_some(),
+        account_id: row.get(22)?,
+        account_name: row.get(23)?,
         resource_kind,
-        resource_id: row.get(31)?,
-        resource_guid: opt_uuid_col(row, 32)?,
-        opportunity_name,
-        opportunity_status: row.get(35)?,
-        pinned_at: row.get(36)?,
-        tags: json_col(row, 37)?,
-        static_data: json_col(row, 38)?,
+        resource_id: row.get(25)?,
+        resource_guid: opt_uuid_col(row, 26)?,
+        opportunity_name: None,
+        opportunity_status: row.get(29)?,
+        pinned_at: row.get(30)?,
+        tags: json_col(row, 31)?,
+        static_data: json_col(row, 32)?,
     };
     Ok(ActivityRow {
         view,
-        created_by: row.get(15)?,
-        modified_by: row.get(16)?,
+        created_by: row.get(9)?,
+        modified_by: row.get(10)?,
+        resource_note: row.get(27)?,
+        resource_type_id: row.get(28)?,
     })
 }
 
@@ -925,40 +923,81 @@ struct UserLabel {
     name: String,
 }
 
-/// How long the user directory trusts what it holds, and how many users it holds at most.
-const USER_DIRECTORY_TTL: std::time::Duration = std::time::Duration::from_secs(10);
-const USER_DIRECTORY_CAP: usize = 100_000;
-
-/// Users' GUIDs and names by id, for the activities that name them (owner, creator, last
-/// modifier). Each activity row used to join `users` three times; a page now looks its few users
-/// up here (docs/benchmarks.md has what that saved). No code path changes a user once created, so
-/// an entry cannot go stale through the API; the directory is still emptied every 10 s, so that an
-/// out-of-band edit of the users table shows as it does for credentials (`auth::CredentialCache`).
-struct UserDirectory {
-    users: std::sync::RwLock<(std::time::Instant, HashMap<i64, Arc<UserLabel>>)>,
+/// What an activity shows of its type (and of its opportunity's type).
+struct TypeLabel {
+    name: String,
+    display_name: String,
+    kind: TypeKind,
+    direction: i64,
+    is_email_type: bool,
+    salesloft_type: String,
 }
 
-impl UserDirectory {
-    fn new() -> UserDirectory {
-        UserDirectory {
-            users: std::sync::RwLock::new((std::time::Instant::now(), HashMap::new())),
+/// How long a directory trusts what it holds, and how many entries it holds at most.
+const DIRECTORY_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+const DIRECTORY_CAP: usize = 100_000;
+
+/// Rows of a small table by id, kept in process for the activities that name them: a page looks
+/// up its few users and types here instead of joining `users` three times and `activity_types`
+/// twice per row (docs/benchmarks.md has what each saved). Emptied every `DIRECTORY_TTL`, so that
+/// an out-of-band edit of the table shows as it does for credentials (`auth::CredentialCache`),
+/// and at once by `invalidate` when this store changes the table.
+struct Directory<V> {
+    state: std::sync::RwLock<DirectoryState<V>>,
+}
+
+struct DirectoryState<V> {
+    since: std::time::Instant,
+    /// Counts invalidations. A read passes the generation it saw before its snapshot was taken,
+    /// and what it loaded is kept only if no invalidation came in between: a row read from a
+    /// snapshot older than a change must not outlive that change's `invalidate`.
+    generation: u64,
+    entries: HashMap<i64, Arc<V>>,
+}
+
+impl<V> Directory<V> {
+    fn new() -> Directory<V> {
+        Directory {
+            state: std::sync::RwLock::new(DirectoryState {
+                since: std::time::Instant::now(),
+                generation: 0,
+                entries: HashMap::new(),
+            }),
         }
     }
 
-    /// The activities of `rows` with their users' GUIDs and names; users the directory does not
-    /// hold are read with `c` (in the caller's transaction, when it has one).
-    fn label(&self, c: &Connection, rows: Vec<ActivityRow>) -> Result<Vec<ActivityView>> {
-        let ids = |r: &ActivityRow| [r.view.owner_id, r.created_by, r.modified_by];
-        // This page's users: taken from the directory, or read and added to it.
-        let mut page: HashMap<i64, Arc<UserLabel>> = HashMap::new();
+    fn generation(&self) -> u64 {
+        self.state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation
+    }
+
+    /// Forgets every entry; called after a committed change to the table.
+    fn invalidate(&self) {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        state.generation += 1;
+        state.entries.clear();
+        state.since = std::time::Instant::now();
+    }
+
+    /// The entries of `ids`: held ones, and missing ones read with `load` (`None`: no such row).
+    /// `seen` is the generation the caller read before its snapshot.
+    fn get_all(
+        &self,
+        ids: impl Iterator<Item = i64>,
+        seen: u64,
+        mut load: impl FnMut(i64) -> Result<Option<V>>,
+    ) -> Result<HashMap<i64, Arc<V>>> {
+        let mut found: HashMap<i64, Arc<V>> = HashMap::new();
         let mut missing = Vec::new();
         {
-            let users = self.users.read().unwrap_or_else(|e| e.into_inner());
-            let fresh = users.0.elapsed() < USER_DIRECTORY_TTL;
-            for id in rows.iter().flat_map(ids) {
-                match users.1.get(&id).filter(|_| fresh) {
-                    Some(label) => {
-                        page.entry(id).or_insert_with(|| label.clone());
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            let fresh = state.since.elapsed() < DIRECTORY_TTL;
+            for id in ids {
+                match state.entries.get(&id).filter(|_| fresh) {
+                    Some(v) => {
+                        found.entry(id).or_insert_with(|| v.clone());
                     }
                     None => missing.push(id),
                 }
@@ -966,13 +1005,67 @@ impl UserDirectory {
         }
         missing.sort_unstable();
         missing.dedup();
-        if !missing.is_empty() {
-            let mut stmt = c
-                .prepare_cached("SELECT guid, first_name, last_name FROM users WHERE id = ?1")
-                .db()?;
-            let mut loaded = Vec::with_capacity(missing.len());
-            for id in missing {
-                let label = stmt
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let mut loaded = Vec::with_capacity(missing.len());
+        for id in missing {
+            if let Some(v) = load(id)? {
+                let v = Arc::new(v);
+                found.insert(id, v.clone());
+                loaded.push((id, v));
+            }
+        }
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if state.since.elapsed() >= DIRECTORY_TTL
+            || state.entries.len() + loaded.len() > DIRECTORY_CAP
+        {
+            state.entries.clear();
+            state.since = std::time::Instant::now();
+        }
+        if state.generation == seen {
+            state.entries.extend(loaded);
+        }
+        Ok(found)
+    }
+}
+
+/// The users and activity types that activity rows name, by id. No code path changes a user once
+/// created; a type changes only through `update_activity_type`, which invalidates `types`.
+struct Labels {
+    users: Directory<UserLabel>,
+    types: Directory<TypeLabel>,
+}
+
+impl Labels {
+    fn new() -> Labels {
+        Labels {
+            users: Directory::new(),
+            types: Directory::new(),
+        }
+    }
+
+    /// What `label` needs to be passed: read before the read's snapshot is taken.
+    fn generation(&self) -> u64 {
+        self.types.generation()
+    }
+
+    /// The activities of `rows` with their types' attributes and their users' GUIDs and names;
+    /// those the directories do not hold are read with `c` (in the caller's transaction, when it
+    /// has one). `seen`: `generation()` from before the caller's first statement.
+    fn label(
+        &self,
+        c: &Connection,
+        rows: Vec<ActivityRow>,
+        seen: u64,
+    ) -> Result<Vec<ActivityView>> {
+        let users = self.users.get_all(
+            rows.iter()
+                .flat_map(|r| [r.view.owner_id, r.created_by, r.modified_by]),
+            0,
+            |id| {
+                c.prepare_cached("SELECT guid, first_name, last_name FROM users WHERE id = ?1")
+                    .db()?
                     .query_row([id], |r| {
                         Ok(UserLabel {
                             guid: uuid_col(r, 0)?,
@@ -983,39 +1076,64 @@ impl UserDirectory {
                         })
                     })
                     .optional()
-                    .db()?;
-                if let Some(label) = label {
-                    let label = Arc::new(label);
-                    page.insert(id, label.clone());
-                    loaded.push((id, label));
-                }
-            }
-            let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
-            if users.0.elapsed() >= USER_DIRECTORY_TTL
-                || users.1.len() + loaded.len() > USER_DIRECTORY_CAP
-            {
-                *users = (std::time::Instant::now(), HashMap::new());
-            }
-            users.1.extend(loaded);
-        }
+                    .db()
+            },
+        )?;
+        let types = self.types.get_all(
+            rows.iter()
+                .flat_map(|r| std::iter::once(r.view.type_id).chain(r.resource_type_id)),
+            seen,
+            |id| {
+                c.prepare_cached(
+                    "SELECT name, display_name, kind, direction, is_email_type, salesloft_type
+                     FROM activity_types WHERE id = ?1",
+                )
+                .db()?
+                .query_row([id], |r| {
+                    Ok(TypeLabel {
+                        name: r.get(0)?,
+                        display_name: r.get(1)?,
+                        kind: TypeKind::parse(&r.get::<_, String>(2)?).unwrap_or(TypeKind::Custom),
+                        direction: r.get(3)?,
+                        is_email_type: r.get(4)?,
+                        salesloft_type: r.get(5)?,
+                    })
+                })
+                .optional()
+                .db()
+            },
+        )?;
         rows.into_iter()
             .map(|r| {
-                let user = |id: i64| {
-                    page.get(&id).ok_or_else(|| {
-                        Error::Internal(format!(
-                            "activity {} names user {id}, which does not exist",
-                            r.view.id
-                        ))
-                    })
+                let id = r.view.id;
+                let missing = |what: &str, of: i64| {
+                    Error::Internal(format!(
+                        "activity {id} names {what} {of}, which does not exist"
+                    ))
                 };
+                let user = |of: i64| users.get(&of).ok_or_else(|| missing("user", of));
                 let owner = user(r.view.owner_id)?;
-                let created_by = user(r.created_by)?.name.clone();
-                let modified_by = user(r.modified_by)?.name.clone();
+                let ty = types
+                    .get(&r.view.type_id)
+                    .ok_or_else(|| missing("activity type", r.view.type_id))?;
+                // An opportunity is named by its note, or by its type when the note is empty.
+                let opportunity_name = match (r.resource_note, r.resource_type_id) {
+                    (Some(note), _) if !note.is_empty() => Some(note),
+                    (_, Some(t)) => types.get(&t).map(|t| t.display_name.clone()),
+                    _ => None,
+                };
                 Ok(ActivityView {
+                    type_name: ty.name.clone(),
+                    type_display_name: ty.display_name.clone(),
+                    type_kind: ty.kind,
+                    direction: ty.direction,
+                    is_email_type: ty.is_email_type,
+                    salesloft_type: ty.salesloft_type.clone(),
                     owner_guid: owner.guid,
                     owner_name: owner.name.clone(),
-                    created_by_name: created_by,
-                    modified_by_name: modified_by,
+                    created_by_name: user(r.created_by)?.name.clone(),
+                    modified_by_name: user(r.modified_by)?.name.clone(),
+                    opportunity_name,
                     ..r.view
                 })
             })
@@ -1622,7 +1740,10 @@ impl Store for SqliteStore {
             restamp_sl_type(c, tenant_id, ty.id, &ty.salesloft_type)?;
             Ok(())
         })
-        .await
+        .await?;
+        // After the commit, so that no read can load the old row again once this returns.
+        self.labels.types.invalidate();
+        Ok(())
     }
 
     async fn insert_activities(
@@ -1849,8 +1970,9 @@ impl Store for SqliteStore {
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
         let q = q.clone();
-        let users = self.users.clone();
+        let labels = self.labels.clone();
         self.read(move |c| {
+            let seen = labels.generation();
             // One read transaction so that the count and the page see the same snapshot.
             let tx = c.unchecked_transaction().db()?;
             let total: i64 = match activity_count_sql(&q) {
@@ -1869,7 +1991,7 @@ impl Store for SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .db()?;
             drop(stmt);
-            let rows = users.label(&tx, rows)?;
+            let rows = labels.label(&tx, rows, seen)?;
             tx.finish().db()?;
             Ok(Page {
                 total: total as u64,
