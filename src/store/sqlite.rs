@@ -988,34 +988,35 @@ impl<V> Directory<V> {
         ids: impl Iterator<Item = i64>,
         seen: u64,
         mut load: impl FnMut(i64) -> Result<Option<V>>,
-    ) -> Result<HashMap<i64, Arc<V>>> {
-        let mut found: HashMap<i64, Arc<V>> = HashMap::new();
+    ) -> Result<Found<V>> {
+        // A page names a few distinct ids many times: each is looked up once.
+        let mut ids: Vec<i64> = ids.collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
         {
             let state = self.state.read().unwrap_or_else(|e| e.into_inner());
             let fresh = state.since.elapsed() < DIRECTORY_TTL;
             for id in ids {
                 match state.entries.get(&id).filter(|_| fresh) {
-                    Some(v) => {
-                        found.entry(id).or_insert_with(|| v.clone());
-                    }
+                    Some(v) => found.push((id, v.clone())),
                     None => missing.push(id),
                 }
             }
         }
-        missing.sort_unstable();
-        missing.dedup();
         if missing.is_empty() {
-            return Ok(found);
+            return Ok(Found(found));
         }
         let mut loaded = Vec::with_capacity(missing.len());
         for id in missing {
             if let Some(v) = load(id)? {
                 let v = Arc::new(v);
-                found.insert(id, v.clone());
+                found.push((id, v.clone()));
                 loaded.push((id, v));
             }
         }
+        found.sort_unstable_by_key(|(id, _)| *id);
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         if state.since.elapsed() >= DIRECTORY_TTL
             || state.entries.len() + loaded.len() > DIRECTORY_CAP
@@ -1026,7 +1027,19 @@ impl<V> Directory<V> {
         if state.generation == seen {
             state.entries.extend(loaded);
         }
-        Ok(found)
+        Ok(Found(found))
+    }
+}
+
+/// The entries one page needs, by id (ascending).
+struct Found<V>(Vec<(i64, Arc<V>)>);
+
+impl<V> Found<V> {
+    fn get(&self, id: i64) -> Option<&Arc<V>> {
+        self.0
+            .binary_search_by_key(&id, |(k, _)| *k)
+            .ok()
+            .map(|i| &self.0[i].1)
     }
 }
 
@@ -1111,15 +1124,15 @@ impl Labels {
                         "activity {id} names {what} {of}, which does not exist"
                     ))
                 };
-                let user = |of: i64| users.get(&of).ok_or_else(|| missing("user", of));
+                let user = |of: i64| users.get(of).ok_or_else(|| missing("user", of));
                 let owner = user(r.view.owner_id)?;
                 let ty = types
-                    .get(&r.view.type_id)
+                    .get(r.view.type_id)
                     .ok_or_else(|| missing("activity type", r.view.type_id))?;
                 // An opportunity is named by its note, or by its type when the note is empty.
                 let opportunity_name = match (r.resource_note, r.resource_type_id) {
                     (Some(note), _) if !note.is_empty() => Some(note),
-                    (_, Some(t)) => types.get(&t).map(|t| t.display_name.clone()),
+                    (_, Some(t)) => types.get(t).map(|t| t.display_name.clone()),
                     _ => None,
                 };
                 Ok(ActivityView {
