@@ -69,6 +69,16 @@ impl FieldValues {
     }
 }
 
+/// `text`, once checked to be one JSON value (stored field values are checked where they are
+/// rendered; see `FieldValues`).
+pub fn checked_json(text: &str) -> serde_json::Result<&str> {
+    serde_json::from_str::<&RawValue>(text)
+        .map(RawValue::get)
+        .map_err(|e| {
+            serde::ser::Error::custom(format!("stored field values are not valid JSON: {e}"))
+        })
+}
+
 /// Serializes `text` as the JSON it holds, after checking that it is JSON (borrowed: no copy).
 pub fn serialize_raw<S: Serializer>(text: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
     let raw: &RawValue = serde_json::from_str(text).map_err(|e| {

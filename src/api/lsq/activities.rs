@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::response::Response;
 use axum::Json;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
@@ -9,9 +10,9 @@ use serde_json::{json, Value};
 
 use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
-use crate::api::SizedJson;
+use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
-use crate::domain::fields::{serialize_raw, FieldValues};
+use crate::domain::fields::{checked_json, FieldValues};
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
@@ -110,11 +111,7 @@ pub struct RetrieveBody {
 }
 
 /// `POST /v2/ProspectActivity.svc/Retrieve?leadId=…`
-pub async fn retrieve(
-    State(app): State<AppState>,
-    lsq: Lsq,
-    body: Body,
-) -> LsqResult<SizedJson<RetrievePage>> {
+pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let lead = lsq.param("leadId")?.to_string();
     let body: RetrieveBody = json_body(body).await?;
     let param = body.parameter.unwrap_or_default();
@@ -148,85 +145,86 @@ pub async fn retrieve(
         .service
         .lead_activities(&lsq.user, &lead, filter)
         .await?;
-    let capacity = crate::api::page_capacity(page.rows.len());
-    Ok(SizedJson(RetrievePage(page), capacity))
+    Ok(respond(retrieve_page(&page)))
 }
 
-/// Retrieve's answer (seed 001's shape), serialized straight from the rows: building a
-/// `serde_json::Value` tree per row cost more than reading the rows (profiled; docs/benchmarks.md).
-pub struct RetrievePage(Page<ActivityView>);
-
-impl Serialize for RetrievePage {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("RecordCount", &self.0.total)?;
-        m.serialize_entry("ProspectActivities", &RetrieveRows(&self.0.rows))?;
-        m.end()
+/// Retrieve's answer (seed 001's shape), written straight from the rows: building a
+/// `serde_json::Value` tree per row cost more than reading the rows, and serde's map machinery a
+/// quarter of a page (docs/benchmarks.md).
+fn retrieve_page(page: &Page<ActivityView>) -> serde_json::Result<JsonOut> {
+    let mut o = JsonOut::with_capacity(page_capacity(page.rows.len()));
+    o.begin_object();
+    o.key("RecordCount");
+    o.int(i64::try_from(page.total).unwrap_or(i64::MAX));
+    o.key("ProspectActivities");
+    o.begin_array();
+    for a in &page.rows {
+        write_retrieve_row(&mut o, a)?;
     }
-}
-
-struct RetrieveRows<'a>(&'a [ActivityView]);
-
-impl Serialize for RetrieveRows<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(RetrieveRow))
-    }
+    o.end_array();
+    o.end_object();
+    Ok(o)
 }
 
 /// One row of Retrieve, in seed 001's shape.
-struct RetrieveRow<'a>(&'a ActivityView);
-
-impl Serialize for RetrieveRow<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let a = self.0;
-        let mut m = s.serialize_map(Some(16))?;
-        m.serialize_entry("Id", &a.guid)?;
-        m.serialize_entry("EventCode", &a.event_code)?;
-        m.serialize_entry("EventName", &a.type_display_name)?;
-        m.serialize_entry("ActivityScore", &a.score)?;
-        m.serialize_entry("CreatedOn", &format_lsq(a.occurred_at))?;
-        m.serialize_entry("ActivityType", &a.type_kind.lsq_number())?;
-        m.serialize_entry("IsEmailType", &a.is_email_type)?;
-        let direction = if a.direction == 1 {
-            "Outbound"
-        } else {
-            "Inbound"
-        };
-        m.serialize_entry("Type", direction)?;
-        m.serialize_entry("SessionId", &a.guid)?;
-        m.serialize_entry("TrackLocation", &0)?;
-        m.serialize_entry("Latitude", &0)?;
-        m.serialize_entry("Longitude", &0)?;
-        m.serialize_entry("RelatedProspectId", &a.lead_guid)?;
-        let data = [
-            ("CreatedByName", a.created_by_name.as_str()),
-            ("EventName", a.type_display_name.as_str()),
-            ("NotableEventDescription", a.note.as_str()),
-            ("HasAttachments", "False"),
-        ];
-        m.serialize_entry("Data", &DataEntries(&data))?;
-        m.serialize_entry("ActivityFields", &ActivityFields::of(a))?;
-        m.serialize_entry("ModifiedOn", &format_lsq(a.updated_at))?;
-        m.end()
+fn write_retrieve_row(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()> {
+    o.begin_object();
+    o.key("Id");
+    o.uuid(&a.guid);
+    o.key("EventCode");
+    o.int(a.event_code);
+    o.key("EventName");
+    o.str(&a.type_display_name);
+    o.key("ActivityScore");
+    o.int(a.score);
+    o.key("CreatedOn");
+    o.str(&format_lsq(a.occurred_at));
+    o.key("ActivityType");
+    o.int(a.type_kind.lsq_number());
+    o.key("IsEmailType");
+    o.bool(a.is_email_type);
+    o.key("Type");
+    o.str(if a.direction == 1 {
+        "Outbound"
+    } else {
+        "Inbound"
+    });
+    o.key("SessionId");
+    o.uuid(&a.guid);
+    o.key("TrackLocation");
+    o.int(0);
+    o.key("Latitude");
+    o.int(0);
+    o.key("Longitude");
+    o.int(0);
+    o.key("RelatedProspectId");
+    o.opt_uuid(a.lead_guid.as_ref());
+    o.key("Data");
+    o.begin_array();
+    for (key, value) in [
+        ("CreatedByName", a.created_by_name.as_str()),
+        ("EventName", a.type_display_name.as_str()),
+        ("NotableEventDescription", a.note.as_str()),
+        ("HasAttachments", "False"),
+    ] {
+        o.begin_object();
+        o.key("Key");
+        o.str(key);
+        o.key("Value");
+        o.str(value);
+        o.end_object();
     }
-}
-
-/// `[{"Key": …, "Value": …}, …]`
-struct DataEntries<'a>(&'a [(&'a str, &'a str)]);
-
-impl Serialize for DataEntries<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Entry<'a>(&'a str, &'a str);
-        impl Serialize for Entry<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("Key", self.0)?;
-                m.serialize_entry("Value", self.1)?;
-                m.end()
-            }
-        }
-        s.collect_seq(self.0.iter().map(|(k, v)| Entry(k, v)))
+    o.end_array();
+    o.key("ActivityFields");
+    let fields = ActivityFields::of(a);
+    match fields.appended() {
+        Some(text) => o.raw(checked_json(&text?)?),
+        None => o.serde(&fields)?,
     }
+    o.key("ModifiedOn");
+    o.str(&format_lsq(a.updated_at));
+    o.end_object();
+    Ok(())
 }
 
 /// The custom values plus the system fields Status and Owner, as `ActivityFields` shows them
@@ -290,12 +288,10 @@ impl<'a> ActivityFields<'a> {
     }
 }
 
+/// The general way, through the parsed values (`write_retrieve_row` takes `appended` when it can).
 impl Serialize for ActivityFields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.appended() {
-            Some(text) => serialize_raw(&text.map_err(serde::ser::Error::custom)?, s),
-            None => self.mapped(s),
-        }
+        self.mapped(s)
     }
 }
 

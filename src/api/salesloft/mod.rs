@@ -9,11 +9,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Extension, Json, Router};
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
-use crate::api::SizedJson;
+use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
+use crate::domain::fields::checked_json;
 use crate::domain::time::format_rfc3339_micros;
 use crate::domain::{ActivitySort, ActivityView, ResourceKind, User};
 use crate::error::Error;
@@ -155,11 +155,6 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
     resp
 }
 
-/// One ActivityHistory as Salesloft renders it (mapping table of salesloft.md), serialized straight
-/// from the row: building a `serde_json::Value` tree per row (ordered maps, hashed keys) cost more
-/// than reading the rows (profiled; docs/benchmarks.md).
-pub struct HistoryRow<'a>(pub &'a ActivityView);
-
 /// The keys the activity's own attributes set in `static_data`; they win over natively given keys
 /// of the same name, which keep their place.
 const OWN_STATIC_KEYS: [&str; 5] = [
@@ -170,146 +165,149 @@ const OWN_STATIC_KEYS: [&str; 5] = [
     "status",
 ];
 
-impl Serialize for HistoryRow<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let a = self.0;
-        let mut m = s.serialize_map(Some(13))?;
-        m.serialize_entry("id", &format_args!("{}-{}", a.salesloft_type, a.id))?;
-        m.serialize_entry("type", &a.salesloft_type)?;
-        m.serialize_entry("occurred_at", &format_rfc3339_micros(a.occurred_at))?;
-        m.serialize_entry("created_at", &format_rfc3339_micros(a.created_at))?;
-        m.serialize_entry("updated_at", &format_rfc3339_micros(a.updated_at))?;
-        m.serialize_entry("pinned_at", &a.pinned_at.map(format_rfc3339_micros))?;
-        m.serialize_entry("resource_type", a.resource_kind.as_str())?;
-        match a.resource_kind {
-            ResourceKind::Opportunity => m.serialize_entry("resource_id", &a.resource_guid)?,
-            _ => m.serialize_entry("resource_id", &a.resource_id)?,
-        }
-        m.serialize_entry("user_guid", &a.owner_guid)?;
-        m.serialize_entry("tags", &a.tags)?;
-        m.serialize_entry("static_data", &StaticData(a))?;
-        m.serialize_entry("dynamic_data", &DynamicData(a))?;
-        let failed: &[&str] = if a.lead_id.is_some() && a.lead_deleted {
-            &["person"]
-        } else {
-            &[]
-        };
-        m.serialize_entry("failed_dynamic_resources", failed)?;
-        m.end()
+/// Writes one ActivityHistory as Salesloft renders it (mapping table of salesloft.md), straight
+/// from the row: building a `serde_json::Value` tree per row cost more than reading the rows, and
+/// serde's map machinery a quarter of a page (docs/benchmarks.md).
+fn write_history(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()> {
+    o.begin_object();
+    o.key("id");
+    o.str(&format!("{}-{}", a.salesloft_type, a.id));
+    o.key("type");
+    o.str(&a.salesloft_type);
+    o.key("occurred_at");
+    o.str(&format_rfc3339_micros(a.occurred_at));
+    o.key("created_at");
+    o.str(&format_rfc3339_micros(a.created_at));
+    o.key("updated_at");
+    o.str(&format_rfc3339_micros(a.updated_at));
+    o.key("pinned_at");
+    o.opt_str(a.pinned_at.map(format_rfc3339_micros).as_deref());
+    o.key("resource_type");
+    o.str(a.resource_kind.as_str());
+    o.key("resource_id");
+    match a.resource_kind {
+        ResourceKind::Opportunity => o.opt_uuid(a.resource_guid.as_ref()),
+        _ => o.int(a.resource_id),
     }
+    o.key("user_guid");
+    o.uuid(&a.owner_guid);
+    o.key("tags");
+    o.begin_array();
+    for tag in &a.tags {
+        o.str(tag);
+    }
+    o.end_array();
+    o.key("static_data");
+    write_static_data(o, a)?;
+    o.key("dynamic_data");
+    write_dynamic_data(o, a);
+    o.key("failed_dynamic_resources");
+    o.begin_array();
+    if a.lead_id.is_some() && a.lead_deleted {
+        o.str("person");
+    }
+    o.end_array();
+    o.end_object();
+    Ok(())
 }
 
 /// `static_data`: the natively given keys in their order, then the activity's own attributes.
-struct StaticData<'a>(&'a ActivityView);
-
-impl StaticData<'_> {
-    fn own<M: SerializeMap>(&self, m: &mut M, key: &str) -> Result<(), M::Error> {
-        let a = self.0;
+fn write_static_data(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()> {
+    let own = |o: &mut JsonOut, key: &str| -> serde_json::Result<()> {
         match key {
-            "activity_event" => m.serialize_entry(key, &a.event_code),
-            "activity_event_name" => m.serialize_entry(key, &a.type_display_name),
-            "note" => m.serialize_entry(key, &a.note),
-            "fields" => m.serialize_entry(key, &a.fields),
-            _ => m.serialize_entry(key, &a.status),
-        }
-    }
-}
-
-impl Serialize for StaticData<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let given = &self.0.static_data;
-        let mut m = s.serialize_map(None)?;
-        for (k, v) in given {
-            if OWN_STATIC_KEYS.contains(&k.as_str()) {
-                self.own(&mut m, k)?;
-            } else {
-                m.serialize_entry(k, v)?;
+            "activity_event" => {
+                o.key("activity_event");
+                o.int(a.event_code);
+            }
+            "activity_event_name" => {
+                o.key("activity_event_name");
+                o.str(&a.type_display_name);
+            }
+            "note" => {
+                o.key("note");
+                o.str(&a.note);
+            }
+            "fields" => {
+                o.key("fields");
+                o.raw(checked_json(a.fields.as_json())?);
+            }
+            _ => {
+                o.key("status");
+                o.str(&a.status);
             }
         }
-        for key in OWN_STATIC_KEYS {
-            if !given.contains_key(key) {
-                self.own(&mut m, key)?;
-            }
+        Ok(())
+    };
+    let given = &a.static_data;
+    o.begin_object();
+    for (k, v) in given {
+        if OWN_STATIC_KEYS.contains(&k.as_str()) {
+            own(o, k)?;
+        } else {
+            o.key_str(k);
+            o.serde(v)?;
         }
-        m.end()
     }
+    for key in OWN_STATIC_KEYS {
+        if !given.contains_key(key) {
+            own(o, key)?;
+        }
+    }
+    o.end_object();
+    Ok(())
 }
 
 /// `dynamic_data`: the person (unless deleted), account, opportunity and user of the activity.
-struct DynamicData<'a>(&'a ActivityView);
-
-impl Serialize for DynamicData<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let a = self.0;
-        let mut m = s.serialize_map(None)?;
-        if a.lead_id.is_some() && !a.lead_deleted {
-            m.serialize_entry("person", &Person(a))?;
-        }
-        if let Some(id) = a.account_id {
-            m.serialize_entry("account", &json!({"id": id, "name": a.account_name}))?;
-        }
-        if a.resource_kind == ResourceKind::Opportunity {
-            m.serialize_entry(
-                "crm_opportunity",
-                &json!({"id": a.resource_guid, "name": a.opportunity_name, "status": a.opportunity_status}),
-            )?;
-        }
-        m.serialize_entry("user", &Owner(a))?;
-        m.end()
+fn write_dynamic_data(o: &mut JsonOut, a: &ActivityView) {
+    o.begin_object();
+    if a.lead_id.is_some() && !a.lead_deleted {
+        o.key("person");
+        o.begin_object();
+        o.key("id");
+        o.opt_int(a.lead_id);
+        o.key("guid");
+        o.opt_uuid(a.lead_guid.as_ref());
+        o.key("first_name");
+        o.opt_str(a.lead_first_name.as_deref());
+        o.key("last_name");
+        o.opt_str(a.lead_last_name.as_deref());
+        o.key("display_name");
+        o.str(&crate::domain::join_name(
+            a.lead_first_name.as_deref().unwrap_or_default(),
+            a.lead_last_name.as_deref().unwrap_or_default(),
+        ));
+        o.key("email_address");
+        o.opt_str(a.lead_email.as_deref());
+        o.end_object();
     }
-}
-
-struct Person<'a>(&'a ActivityView);
-
-impl Serialize for Person<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let a = self.0;
-        let first = a.lead_first_name.as_deref().unwrap_or_default();
-        let last = a.lead_last_name.as_deref().unwrap_or_default();
-        let mut m = s.serialize_map(Some(6))?;
-        m.serialize_entry("id", &a.lead_id)?;
-        m.serialize_entry("guid", &a.lead_guid)?;
-        m.serialize_entry("first_name", &a.lead_first_name)?;
-        m.serialize_entry("last_name", &a.lead_last_name)?;
-        m.serialize_entry("display_name", &crate::domain::join_name(first, last))?;
-        m.serialize_entry("email_address", &a.lead_email)?;
-        m.end()
+    if let Some(id) = a.account_id {
+        o.key("account");
+        o.begin_object();
+        o.key("id");
+        o.int(id);
+        o.key("name");
+        o.opt_str(a.account_name.as_deref());
+        o.end_object();
     }
-}
-
-/// `dynamic_data.user`: the activity's owner.
-struct Owner<'a>(&'a ActivityView);
-
-impl Serialize for Owner<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("guid", &self.0.owner_guid)?;
-        m.serialize_entry("name", &self.0.owner_name)?;
-        m.end()
+    if a.resource_kind == ResourceKind::Opportunity {
+        o.key("crm_opportunity");
+        o.begin_object();
+        o.key("id");
+        o.opt_uuid(a.resource_guid.as_ref());
+        o.key("name");
+        o.opt_str(a.opportunity_name.as_deref());
+        o.key("status");
+        o.opt_str(a.opportunity_status.as_deref());
+        o.end_object();
     }
-}
-
-/// A page of histories with its metadata, serialized straight from the rows.
-struct ListBody<'a> {
-    metadata: Value,
-    rows: &'a [ActivityView],
-}
-
-impl Serialize for ListBody<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("metadata", &self.metadata)?;
-        m.serialize_entry("data", &Rows(self.rows))?;
-        m.end()
-    }
-}
-
-struct Rows<'a>(&'a [ActivityView]);
-
-impl Serialize for Rows<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(HistoryRow))
-    }
+    o.key("user");
+    o.begin_object();
+    o.key("guid");
+    o.uuid(&a.owner_guid);
+    o.key("name");
+    o.str(&a.owner_name);
+    o.end_object();
+    o.end_object();
 }
 
 /// `GET /v2/activity_histories`
@@ -346,18 +344,26 @@ async fn list(
         paging["total_pages"] = json!(page.total.div_ceil(r.per_page as u64));
         paging["total_count"] = json!(page.total);
     }
-    SizedJson(
-        ListBody {
-            metadata: json!({
-                "filtering": r.filtering,
-                "paging": paging,
-                "sorting": {"sort_by": sort_by, "sort_direction": direction},
-            }),
-            rows: &page.rows[..shown],
-        },
-        crate::api::page_capacity(shown),
-    )
-    .into_response()
+    let metadata = json!({
+        "filtering": r.filtering,
+        "paging": paging,
+        "sorting": {"sort_by": sort_by, "sort_direction": direction},
+    });
+    let rows = &page.rows[..shown];
+    respond((|| {
+        let mut o = JsonOut::with_capacity(page_capacity(rows.len()));
+        o.begin_object();
+        o.key("metadata");
+        o.serde(&metadata)?;
+        o.key("data");
+        o.begin_array();
+        for a in rows {
+            write_history(&mut o, a)?;
+        }
+        o.end_array();
+        o.end_object();
+        Ok(o)
+    })())
 }
 
 /// `GET /v2/activity_histories/{id}` — `call-12` or `12`; 404 when absent or not visible.
@@ -374,7 +380,14 @@ async fn one(
         .activity_history(&user, f.id, f.sl_type.as_deref())
         .await
     {
-        Ok(Some(a)) => Json(json!({ "data": HistoryRow(&a) })).into_response(),
+        Ok(Some(a)) => respond((|| {
+            let mut o = JsonOut::with_capacity(page_capacity(1));
+            o.begin_object();
+            o.key("data");
+            write_history(&mut o, &a)?;
+            o.end_object();
+            Ok(o)
+        })()),
         Ok(None) => SlError::not_found().into_response(),
         Err(e) => SlError::from(e).into_response(),
     }

@@ -1,0 +1,221 @@
+//! A JSON writer for the pages of activities, the largest and most frequent answers.
+//!
+//! Through serde, every key of every row went through serde_json's byte-at-a-time string escaping
+//! and its map machinery: a quarter of a page's instructions (bench/instr_ab.sh). Here keys are
+//! written as the constants they are, and a string with nothing to escape is copied whole; any
+//! other string, and any value that is not a plain string or number, is still written by
+//! serde_json, so the bytes are the same as `serde_json::to_writer` would give.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+/// A JSON text being written. Separators are implied: a comma goes before any key, value or
+/// opening bracket that does not follow `{`, `[` or `:`.
+pub struct JsonOut {
+    buf: Vec<u8>,
+}
+
+/// Bytes to reserve for a page of `rows` activities (about 1.1 KB each as the dialects render
+/// them, plus the page's own keys): the buffer is not grown and copied on the way.
+pub fn page_capacity(rows: usize) -> usize {
+    1024 + rows * 1280
+}
+
+impl JsonOut {
+    pub fn with_capacity(capacity: usize) -> JsonOut {
+        JsonOut {
+            buf: Vec::with_capacity(capacity),
+        }
+    }
+
+    fn separate(&mut self) {
+        if let Some(&last) = self.buf.last() {
+            if !matches!(last, b'{' | b'[' | b':') {
+                self.buf.push(b',');
+            }
+        }
+    }
+
+    pub fn begin_object(&mut self) {
+        self.separate();
+        self.buf.push(b'{');
+    }
+
+    pub fn end_object(&mut self) {
+        self.buf.push(b'}');
+    }
+
+    pub fn begin_array(&mut self) {
+        self.separate();
+        self.buf.push(b'[');
+    }
+
+    pub fn end_array(&mut self) {
+        self.buf.push(b']');
+    }
+
+    /// An object key known at compile time, which must need no escaping (ASCII letters, digits
+    /// and `_`; checked in debug builds).
+    pub fn key(&mut self, key: &'static str) {
+        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        self.separate();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+    }
+
+    /// An object key that comes from data (escaped like any string).
+    pub fn key_str(&mut self, key: &str) {
+        self.str(key);
+        self.buf.push(b':');
+    }
+
+    pub fn str(&mut self, value: &str) {
+        self.separate();
+        if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(value.as_bytes());
+            self.buf.push(b'"');
+        } else {
+            // Writing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut self.buf, value);
+        }
+    }
+
+    pub fn opt_str(&mut self, value: Option<&str>) {
+        match value {
+            Some(v) => self.str(v),
+            None => self.null(),
+        }
+    }
+
+    pub fn int(&mut self, value: i64) {
+        self.separate();
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    pub fn opt_int(&mut self, value: Option<i64>) {
+        match value {
+            Some(v) => self.int(v),
+            None => self.null(),
+        }
+    }
+
+    pub fn bool(&mut self, value: bool) {
+        self.separate();
+        self.buf
+            .extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    pub fn null(&mut self) {
+        self.separate();
+        self.buf.extend_from_slice(b"null");
+    }
+
+    pub fn uuid(&mut self, value: &Uuid) {
+        self.separate();
+        self.buf.push(b'"');
+        let mut text = Uuid::encode_buffer();
+        self.buf
+            .extend_from_slice(value.hyphenated().encode_lower(&mut text).as_bytes());
+        self.buf.push(b'"');
+    }
+
+    pub fn opt_uuid(&mut self, value: Option<&Uuid>) {
+        match value {
+            Some(v) => self.uuid(v),
+            None => self.null(),
+        }
+    }
+
+    /// JSON text as it is: `text` must be one complete JSON value (the caller has checked it).
+    pub fn raw(&mut self, text: &str) {
+        self.separate();
+        self.buf.extend_from_slice(text.trim().as_bytes());
+    }
+
+    /// Any value, through serde_json.
+    pub fn serde<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
+        self.separate();
+        serde_json::to_writer(&mut self.buf, value)
+    }
+
+    #[cfg(test)]
+    pub fn into_string(self) -> String {
+        String::from_utf8(self.buf).unwrap_or_default()
+    }
+}
+
+/// A finished JSON text as a 200 answer, or what failed while writing it as a 500 (the way
+/// `axum::Json` answers a value that fails to serialize).
+pub fn respond(written: serde_json::Result<JsonOut>) -> Response {
+    match written {
+        Ok(out) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            out.buf,
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            e.to_string(),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever is written equals serde_json's rendering of the same value, escapes included.
+    #[test]
+    fn writes_what_serde_json_writes() {
+        let id = Uuid::now_v7();
+        let mut o = JsonOut::with_capacity(16);
+        o.begin_object();
+        o.key("a");
+        o.str("plain");
+        o.key("b");
+        o.str("quote \" backslash \\ newline \n tab \t bell \u{7} é ✓");
+        o.key("c");
+        o.begin_array();
+        o.int(-12);
+        o.opt_int(None);
+        o.bool(true);
+        o.uuid(&id);
+        o.begin_object();
+        o.end_object();
+        o.begin_array();
+        o.end_array();
+        o.raw(" {\"x\":[1,2]} ");
+        o.end_array();
+        o.key_str("key \"with\" quotes");
+        o.opt_str(Some(""));
+        o.key("d");
+        o.serde(&serde_json::json!({"k": [1, "v"]})).unwrap();
+        o.end_object();
+        let want = serde_json::json!({
+            "a": "plain",
+            "b": "quote \" backslash \\ newline \n tab \t bell \u{7} é ✓",
+            "c": [-12, null, true, id, {}, [], {"x": [1, 2]}],
+            "key \"with\" quotes": "",
+            "d": {"k": [1, "v"]},
+        });
+        let text = o.into_string();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            want
+        );
+        // Byte for byte what serde_json writes (its map keeps insertion order here).
+        assert_eq!(text, serde_json::to_string(&want).unwrap());
+    }
+}
