@@ -48,10 +48,15 @@ fn stamp(dt: &OffsetDateTime, sep: u8, out: &mut [u8; 19]) -> Option<()> {
 pub fn format_lsq(us: Micros) -> String {
     let dt = to_datetime(us);
     let mut buf = [0u8; 19];
-    match stamp(&dt, b' ', &mut buf) {
-        Some(()) => buf.iter().map(|&b| b as char).collect(),
+    match stamp(&dt, b' ', &mut buf).and_then(|()| ascii(&buf)) {
+        Some(text) => text,
         None => dt.format(LSQ_DATETIME).unwrap_or_default(),
     }
+}
+
+/// `bytes` as a string (all ASCII digits and separators here; `None` is never expected).
+fn ascii(bytes: &[u8]) -> Option<String> {
+    std::str::from_utf8(bytes).ok().map(str::to_owned)
 }
 
 /// Parses `yyyy-MM-dd HH:mm:ss` as UTC.
@@ -72,20 +77,20 @@ pub fn parse_lsq_date(s: &str) -> Option<Micros> {
 /// RFC 3339 with exactly six fractional digits and `Z`, as Salesloft renders timestamps.
 pub fn format_rfc3339_micros(us: Micros) -> String {
     let dt = to_datetime(us);
-    let mut buf = [0u8; 19];
-    if stamp(&dt, b'T', &mut buf).is_some() {
-        let mut out = String::with_capacity(27);
-        out.extend(buf.iter().map(|&b| b as char));
-        out.push('.');
+    let mut buf = [0u8; 27];
+    let mut date = [0u8; 19];
+    if stamp(&dt, b'T', &mut date).is_some() {
+        buf[..19].copy_from_slice(&date);
+        buf[19] = b'.';
         let mut micros = dt.microsecond();
-        let mut digits = [b'0'; 6];
-        for d in digits.iter_mut().rev() {
+        for d in buf[20..26].iter_mut().rev() {
             *d = b'0' + (micros % 10) as u8;
             micros /= 10;
         }
-        out.extend(digits.iter().map(|&b| b as char));
-        out.push('Z');
-        return out;
+        buf[26] = b'Z';
+        if let Some(text) = ascii(&buf) {
+            return text;
+        }
     }
     rfc3339_general(&dt)
 }
