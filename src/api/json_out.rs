@@ -134,10 +134,26 @@ impl JsonOut {
         }
     }
 
-    /// JSON text as it is: `text` must be one complete JSON value (the caller has checked it).
+    /// JSON text as it is: `text` must be one complete JSON value without surrounding
+    /// whitespace (a `RawValue`'s text, say).
     pub fn raw(&mut self, text: &str) {
+        debug_assert_eq!(text, text.trim());
         self.separate();
-        self.buf.extend_from_slice(text.trim().as_bytes());
+        self.buf.extend_from_slice(text.as_bytes());
+    }
+
+    /// Opens an object with the members of `object`, the text of one valid JSON object, so that
+    /// more members can follow before `end_object`. False, writing nothing, when `object` does not
+    /// end in `}`.
+    pub fn open_object(&mut self, object: &str) -> bool {
+        match object.trim_end().strip_suffix('}') {
+            Some(open) => {
+                self.separate();
+                self.buf.extend_from_slice(open.trim_end().as_bytes());
+                true
+            }
+            None => false,
+        }
     }
 
     /// Any value, through serde_json.
@@ -190,6 +206,10 @@ mod tests {
         o.str("plain");
         o.key("b");
         o.str("quote \" backslash \\ newline \n tab \t bell \u{7} é ✓");
+        o.key("e");
+        o.str("\r\u{8}\u{c}\u{1f}\u{7f}");
+        o.key("f");
+        o.str("\"both ends\\");
         o.key("c");
         o.begin_array();
         o.int(-12);
@@ -200,8 +220,20 @@ mod tests {
         o.end_object();
         o.begin_array();
         o.end_array();
-        o.raw(" {\"x\":[1,2]} ");
+        o.raw("{\"x\":[1,2]}");
+        o.raw("\"after raw\"");
         o.end_array();
+        o.key("g");
+        assert!(o.open_object("{\"k\":\"v\"} "));
+        o.key("added");
+        o.int(1);
+        o.end_object();
+        o.key("h");
+        assert!(o.open_object("{ }"));
+        o.key("only");
+        o.null();
+        o.end_object();
+        assert!(!o.open_object("[1]"));
         o.key_str("key \"with\" quotes");
         o.opt_str(Some(""));
         o.key("d");
@@ -210,7 +242,11 @@ mod tests {
         let want = serde_json::json!({
             "a": "plain",
             "b": "quote \" backslash \\ newline \n tab \t bell \u{7} é ✓",
-            "c": [-12, null, true, id, {}, [], {"x": [1, 2]}],
+            "e": "\r\u{8}\u{c}\u{1f}\u{7f}",
+            "f": "\"both ends\\",
+            "c": [-12, null, true, id, {}, [], {"x": [1, 2]}, "after raw"],
+            "g": {"k": "v", "added": 1},
+            "h": {"only": null},
             "key \"with\" quotes": "",
             "d": {"k": [1, "v"]},
         });

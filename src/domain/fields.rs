@@ -12,35 +12,31 @@ use crate::error::{Error, Result};
 pub const MAX_VALUE_LEN: usize = 4000;
 
 /// The custom field values of one stored activity (schema name → value, ordered by name), kept as
-/// the JSON object text they are stored as. Lists render them as they are instead of building a map
-/// per row and escaping every value again (profiled: that was a seventh of a Retrieve's CPU time);
-/// the few callers that need single values parse them with `to_map`.
-///
-/// The text is checked to be JSON where it is rendered, not where it is read: a LeadSquared row
-/// renders it with two system fields appended, and checking the stored text first as well had
-/// cost 6 % of a Retrieve (docs/benchmarks.md). Text that is not JSON fails that render; it is
-/// never sent.
+/// the JSON object text they are stored as, checked to be JSON once, when read. Lists render them
+/// as they are instead of building a map per row and escaping every value again (profiled: that
+/// was a seventh of a Retrieve's CPU time); the few callers that need single values parse them
+/// with `to_map`.
 #[derive(Debug, Clone)]
-pub struct FieldValues(String);
+pub struct FieldValues(Box<RawValue>);
 
 impl FieldValues {
-    /// From stored JSON text, which must look like an object (whether it is valid JSON is checked
-    /// when it is rendered). The text is kept as it is: stores write it with `from_map`, i.e.
-    /// compact with keys in order, so it renders exactly like the map would.
+    /// From stored JSON text, which must be an object. The text is kept as it is: stores write it
+    /// with `from_map`, i.e. compact with keys in order, so it renders exactly like the map would.
     pub fn from_json_text(text: String) -> std::result::Result<FieldValues, String> {
-        let trimmed = text.trim();
-        if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
+        if !text.trim_start().starts_with('{') {
             return Err(format!(
                 "stored field values are not a JSON object: {text:.40}"
             ));
         }
-        Ok(FieldValues(text))
+        RawValue::from_string(text)
+            .map(FieldValues)
+            .map_err(|e| format!("stored field values are not valid JSON: {e}"))
     }
 
     /// The canonical text of `map` (compact, keys in order).
     pub fn from_map(map: &BTreeMap<String, String>) -> FieldValues {
         // Serializing string pairs into JSON text cannot fail; the fallback is never taken.
-        serde_json::to_string(map)
+        serde_json::value::to_raw_value(map)
             .map(FieldValues)
             .unwrap_or_else(|_| FieldValues::default())
     }
@@ -48,15 +44,15 @@ impl FieldValues {
     /// The values as a map. Stored values are always a string-to-string object (every write goes
     /// through `from_map`); anything else is logged and read as no values rather than failing.
     pub fn to_map(&self) -> BTreeMap<String, String> {
-        serde_json::from_str(&self.0).unwrap_or_else(|e| {
+        serde_json::from_str(self.0.get()).unwrap_or_else(|e| {
             tracing::error!(error = %e, "stored field values are not a string map");
             BTreeMap::new()
         })
     }
 
-    /// The JSON object text, unchecked (see the type's doc).
+    /// The JSON object text: always one valid JSON object.
     pub fn as_json(&self) -> &str {
-        &self.0
+        self.0.get()
     }
 
     /// Whether `key` may be one of the schema names, without parsing: in compact JSON a key is the
@@ -65,31 +61,16 @@ impl FieldValues {
     /// exact, parsing path.
     pub fn has_key(&self, key: &str) -> bool {
         let needle = [b"\"", key.as_bytes(), b"\":"].concat();
-        memchr::memmem::find(self.0.as_bytes(), &needle).is_some()
+        memchr::memmem::find(self.0.get().as_bytes(), &needle).is_some()
     }
-}
-
-/// `text`, once checked to be one JSON value (stored field values are checked where they are
-/// rendered; see `FieldValues`).
-pub fn checked_json(text: &str) -> serde_json::Result<&str> {
-    serde_json::from_str::<&RawValue>(text)
-        .map(RawValue::get)
-        .map_err(|e| {
-            serde::ser::Error::custom(format!("stored field values are not valid JSON: {e}"))
-        })
-}
-
-/// Serializes `text` as the JSON it holds, after checking that it is JSON (borrowed: no copy).
-pub fn serialize_raw<S: Serializer>(text: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
-    let raw: &RawValue = serde_json::from_str(text).map_err(|e| {
-        serde::ser::Error::custom(format!("stored field values are not valid JSON: {e}"))
-    })?;
-    raw.serialize(s)
 }
 
 impl Default for FieldValues {
     fn default() -> FieldValues {
-        FieldValues("{}".to_string())
+        // "{}" is valid JSON; the fallback keeps this free of panics all the same.
+        FieldValues(
+            RawValue::from_string("{}".to_string()).unwrap_or_else(|_| RawValue::NULL.to_owned()),
+        )
     }
 }
 
@@ -101,7 +82,7 @@ impl PartialEq for FieldValues {
 
 impl Serialize for FieldValues {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        serialize_raw(&self.0, s)
+        self.0.serialize(s)
     }
 }
 
@@ -325,9 +306,7 @@ mod tests {
         assert_eq!(stored, v);
         assert_eq!(FieldValues::default().as_json(), "{}");
         assert!(FieldValues::from_json_text("[1]".into()).is_err());
-        // Text that only looks like an object is refused when it is rendered, never sent.
-        let broken = FieldValues::from_json_text("{\"a\":}".into()).unwrap();
-        assert!(serde_json::to_string(&broken).is_err());
+        assert!(FieldValues::from_json_text("{\"a\":".into()).is_err());
         // A stored value of another shape reads as no values instead of failing the request.
         let odd = FieldValues::from_json_text("{\"a\":1}".into()).unwrap();
         assert!(odd.to_map().is_empty());

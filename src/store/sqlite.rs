@@ -51,12 +51,15 @@ const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(3);
 /// nearly every read would otherwise be stopped and run twice (bench/instr_ab.sh sets it).
 fn inline_budget() -> std::time::Duration {
     static BUDGET: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
-    *BUDGET.get_or_init(|| {
-        std::env::var("ACTIVITY_HUB_INLINE_BUDGET_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(std::time::Duration::from_millis)
-            .unwrap_or(INLINE_BUDGET)
+    *BUDGET.get_or_init(|| match std::env::var("ACTIVITY_HUB_INLINE_BUDGET_MS") {
+        Err(_) => INLINE_BUDGET,
+        Ok(v) => match v.parse() {
+            Ok(ms) => std::time::Duration::from_millis(ms),
+            Err(_) => {
+                tracing::warn!(value = %v, "ACTIVITY_HUB_INLINE_BUDGET_MS is not a number of milliseconds; using 3");
+                INLINE_BUDGET
+            }
+        },
     })
 }
 /// SQLite virtual-machine steps between two looks at the inline budget (a few microseconds).
@@ -233,6 +236,17 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        self.write_then(f, || {}).await
+    }
+
+    /// `write`, and `after_commit` on the writer thread once `f`'s work has committed, before
+    /// the caller hears of it. It runs even if the caller has stopped waiting (a client that hung
+    /// up), which an action after the `await` would not.
+    async fn write_then<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        after_commit: impl FnOnce() + Send + 'static,
+    ) -> Result<T> {
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |conn| {
             let Some(conn) = conn else {
@@ -256,7 +270,10 @@ impl SqliteStore {
                     Box::new(move |commit| {
                         let r = match (released, commit) {
                             (Err(e), _) => Err(e),
-                            (Ok(()), Ok(())) => Ok(v),
+                            (Ok(()), Ok(())) => {
+                                after_commit();
+                                Ok(v)
+                            }
                             (Ok(()), Err(e)) => {
                                 Err(Error::Unavailable(format!("commit failed: {e}")))
                             }
@@ -1043,6 +1060,13 @@ impl<V> Found<V> {
     }
 }
 
+/// The directories' generations as a read saw them before its snapshot (see `DirectoryState`).
+#[derive(Clone, Copy)]
+struct Seen {
+    users: u64,
+    types: u64,
+}
+
 /// The users and activity types that activity rows name, by id. No code path changes a user once
 /// created; a type changes only through `update_activity_type`, which invalidates `types`.
 struct Labels {
@@ -1059,8 +1083,11 @@ impl Labels {
     }
 
     /// What `label` needs to be passed: read before the read's snapshot is taken.
-    fn generation(&self) -> u64 {
-        self.types.generation()
+    fn generation(&self) -> Seen {
+        Seen {
+            users: self.users.generation(),
+            types: self.types.generation(),
+        }
     }
 
     /// The activities of `rows` with their types' attributes and their users' GUIDs and names;
@@ -1070,12 +1097,12 @@ impl Labels {
         &self,
         c: &Connection,
         rows: Vec<ActivityRow>,
-        seen: u64,
+        seen: Seen,
     ) -> Result<Vec<ActivityView>> {
         let users = self.users.get_all(
             rows.iter()
                 .flat_map(|r| [r.view.owner_id, r.created_by, r.modified_by]),
-            0,
+            seen.users,
             |id| {
                 c.prepare_cached("SELECT guid, first_name, last_name FROM users WHERE id = ?1")
                     .db()?
@@ -1095,7 +1122,7 @@ impl Labels {
         let types = self.types.get_all(
             rows.iter()
                 .flat_map(|r| std::iter::once(r.view.type_id).chain(r.resource_type_id)),
-            seen,
+            seen.types,
             |id| {
                 c.prepare_cached(
                     "SELECT name, display_name, kind, direction, is_email_type, salesloft_type
@@ -1724,7 +1751,11 @@ impl Store for SqliteStore {
     }
 
     async fn update_activity_type(&self, tenant_id: i64, ty: ActivityType) -> Result<()> {
-        self.write(move |c| {
+        let labels = self.labels.clone();
+        // The type directory is emptied after the commit, so that no read can load the old row
+        // again once the change is visible.
+        self.write_then(
+            move |c| {
             let n = c
                 .prepare_cached(
                     "UPDATE activity_types SET name = ?3, name_lc = ?4, display_name = ?5, score = ?6, description = ?7,
@@ -1752,11 +1783,10 @@ impl Store for SqliteStore {
             }
             restamp_sl_type(c, tenant_id, ty.id, &ty.salesloft_type)?;
             Ok(())
-        })
-        .await?;
-        // After the commit, so that no read can load the old row again once this returns.
-        self.labels.types.invalidate();
-        Ok(())
+        },
+            move || labels.types.invalidate(),
+        )
+        .await
     }
 
     async fn insert_activities(
@@ -2140,6 +2170,36 @@ mod tests {
     /// and the WAL starts over instead of growing: 240 MiB written in 1 MiB commits leave a WAL
     /// well under 200 MiB (it would hold all 240 MiB without the checkpointer, whose checkpoint
     /// starts at 64 MiB; the writer's own limit is 256 MiB).
+    /// A page's ids come back once each, in order; a load made from a snapshot older than an
+    /// invalidation is answered but not kept, and a load made after it is kept.
+    #[test]
+    fn a_directory_keeps_nothing_loaded_across_an_invalidation() {
+        let d: Directory<String> = Directory::new();
+        let loads = std::cell::Cell::new(0);
+        let load = |id: i64| {
+            loads.set(loads.get() + 1);
+            Ok(Some(format!("v{id}")))
+        };
+        let seen = d.generation();
+        d.invalidate();
+        let found = d.get_all([3, 1, 3, 2, 1].into_iter(), seen, load).unwrap();
+        let ids: Vec<i64> = found.0.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+        assert_eq!(found.get(2).map(|v| v.as_str()), Some("v2"));
+        assert_eq!(loads.get(), 3);
+        // Loaded from before the invalidation: not kept, so loaded again.
+        d.get_all([1].into_iter(), d.generation(), load).unwrap();
+        assert_eq!(loads.get(), 4);
+        // Loaded with the current generation: kept.
+        d.get_all([1].into_iter(), d.generation(), load).unwrap();
+        assert_eq!(loads.get(), 4);
+        assert!(d
+            .get_all([9].into_iter(), d.generation(), |_| Ok(None))
+            .unwrap()
+            .get(9)
+            .is_none());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_checkpointer_keeps_the_wal_near_its_threshold() {
         let dir = tempfile::tempdir().expect("temp dir");

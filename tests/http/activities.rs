@@ -40,6 +40,35 @@ async fn seed_003_body_is_stored_and_seed_001_body_retrieves_it_in_the_seed_shap
     let rows = r["ProspectActivities"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{r}");
     let row = &rows[0];
+    // Seed 001's keys, in seed 001's order (the page is written by hand, not by serde).
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "Id",
+            "EventCode",
+            "EventName",
+            "ActivityScore",
+            "CreatedOn",
+            "ActivityType",
+            "IsEmailType",
+            "Type",
+            "SessionId",
+            "TrackLocation",
+            "Latitude",
+            "Longitude",
+            "RelatedProspectId",
+            "Data",
+            "ActivityFields",
+            "ModifiedOn"
+        ],
+        "{row}"
+    );
     assert!(same_id(row["Id"].as_str().unwrap(), &id), "{row}");
     assert_eq!(
         row["EventCode"],

@@ -280,6 +280,34 @@ async fn opportunities_accounts_and_deleted_leads() {
     let id = sl_id(&app, &admin, &meeting).await;
     assert!(id.starts_with("meeting-"), "{id}");
     let h = one(&app, &admin, &id).await;
+    // The mapping table's keys, in its order (the row is written by hand, not by serde).
+    let keys: Vec<&str> = h.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "type",
+            "occurred_at",
+            "created_at",
+            "updated_at",
+            "pinned_at",
+            "resource_type",
+            "resource_id",
+            "user_guid",
+            "tags",
+            "static_data",
+            "dynamic_data",
+            "failed_dynamic_resources"
+        ],
+        "{h}"
+    );
+    let dynamic: Vec<&str> = h["dynamic_data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(dynamic, ["person", "crm_opportunity", "user"], "{h}");
     assert_eq!(h["resource_type"], "crm_opportunity");
     assert_eq!(
         h["resource_id"],
@@ -289,6 +317,43 @@ async fn opportunities_accounts_and_deleted_leads() {
     assert_eq!(h["dynamic_data"]["crm_opportunity"]["id"], json!(opp));
     assert_eq!(h["dynamic_data"]["crm_opportunity"]["name"], "Big renewal");
     assert_eq!(h["dynamic_data"]["crm_opportunity"]["status"], "Open");
+    // An opportunity without a note is named by its type.
+    let r = app
+        .lsq(
+            &admin,
+            "/v2/OpportunityManagement.svc/Capture",
+            Some(json!({
+                "LeadDetails": [
+                    {"Attribute": "EmailAddress", "Value": "manish@example.com"},
+                    {"Attribute": "SearchBy", "Value": "EmailAddress"}
+                ],
+                "Opportunity": {"OpportunityEventCode": 12000, "OpportunityNote": ""}
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let unnamed = r.json["Message"]["Id"]
+        .as_str()
+        .expect("opp id")
+        .to_string();
+    let r = app
+        .lsq(
+            &admin,
+            &format!(
+                "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId?opportunityId={unnamed}"
+            ),
+            Some(json!([{"ActivityEvent": 101, "ActivityNote": "Called",
+                         "ActivityOwnerEmail": admin.user.email}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let call = r.json["Response"][0]["ProspectActivityId"]
+        .as_str()
+        .expect("bulk row id")
+        .to_string();
+    let h2 = one(&app, &admin, &sl_id(&app, &admin, &call).await).await;
+    assert_eq!(h2["dynamic_data"]["crm_opportunity"]["id"], json!(unnamed));
+    assert_eq!(h2["dynamic_data"]["crm_opportunity"]["name"], "Opportunity");
     assert_eq!(h["dynamic_data"]["person"]["guid"], json!(lead));
     assert_eq!(h["occurred_at"], "2020-10-17T00:00:00.000000Z");
     // The resource filter takes the opportunity's GUID string.

@@ -12,7 +12,7 @@ use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
-use crate::domain::fields::{checked_json, FieldValues};
+use crate::domain::fields::FieldValues;
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
@@ -216,11 +216,7 @@ fn write_retrieve_row(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<(
     }
     o.end_array();
     o.key("ActivityFields");
-    let fields = ActivityFields::of(a);
-    match fields.appended() {
-        Some(text) => o.raw(checked_json(&text?)?),
-        None => o.serde(&fields)?,
-    }
+    write_activity_fields(o, &ActivityFields::of(a))?;
     o.key("ModifiedOn");
     o.str(&format_lsq(a.updated_at));
     o.end_object();
@@ -244,29 +240,6 @@ impl<'a> ActivityFields<'a> {
         }
     }
 
-    /// The usual case, without building a map: the stored object's text with the two system
-    /// fields appended (checked to be JSON once, when it is rendered). `None` when a custom field
-    /// is named Status or Owner.
-    fn appended(&self) -> Option<Result<String, serde_json::Error>> {
-        if self.fields.has_key("Status") || self.fields.has_key("Owner") {
-            return None;
-        }
-        let stored = self.fields.as_json();
-        let mut text = String::with_capacity(stored.len() + self.status.len() + 64);
-        text.push_str(stored.trim_end().trim_end_matches('}'));
-        if text.trim_end() != "{" {
-            text.push(',');
-        }
-        Some(serde_json::to_string(self.status).map(|status| {
-            text.push_str("\"Status\":");
-            text.push_str(&status);
-            text.push_str(",\"Owner\":\"");
-            text.push_str(&self.owner);
-            text.push_str("\"}");
-            text
-        }))
-    }
-
     /// Any case, through the parsed values.
     fn mapped<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let fields = self.fields.to_map();
@@ -288,7 +261,22 @@ impl<'a> ActivityFields<'a> {
     }
 }
 
-/// The general way, through the parsed values (`write_retrieve_row` takes `appended` when it can).
+/// Writes `ActivityFields`. The usual case builds no map: the stored object's text (valid JSON,
+/// as `FieldValues` holds it) with the two system fields appended. A custom field named Status or
+/// Owner takes the general way, through the parsed values.
+fn write_activity_fields(o: &mut JsonOut, f: &ActivityFields<'_>) -> serde_json::Result<()> {
+    if f.fields.has_key("Status") || f.fields.has_key("Owner") || !o.open_object(f.fields.as_json())
+    {
+        return o.serde(f);
+    }
+    o.key("Status");
+    o.str(f.status);
+    o.key("Owner");
+    o.str(&f.owner);
+    o.end_object();
+    Ok(())
+}
+
 impl Serialize for ActivityFields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.mapped(s)
@@ -484,12 +472,13 @@ mod tests {
     /// field named Status or Owner takes the map's way.
     #[test]
     fn activity_fields_without_a_map_render_like_the_map() {
-        let render = |f: &ActivityFields<'_>| -> (Option<String>, String) {
-            let fast = f.appended().map(|r| r.unwrap());
+        let render = |f: &ActivityFields<'_>| -> (String, String) {
+            let mut o = JsonOut::with_capacity(64);
+            write_activity_fields(&mut o, f).unwrap();
             let mut out = Vec::new();
             f.mapped(&mut serde_json::Serializer::new(&mut out))
                 .unwrap();
-            (fast, String::from_utf8(out).unwrap())
+            (o.into_string(), String::from_utf8(out).unwrap())
         };
         let cases: &[&[(&str, &str)]] = &[
             &[],
@@ -509,12 +498,8 @@ mod tests {
                 status: "Active \"now\"",
                 owner: "0193a1b2-0000-7000-8000-000000000001".into(),
             };
-            let (fast, mapped) = render(&f);
-            let named = map.contains_key("Status") || map.contains_key("Owner");
-            assert_eq!(fast.is_none(), named, "{pairs:?}");
-            if let Some(fast) = fast {
-                assert_eq!(fast, mapped, "{pairs:?}");
-            }
+            let (written, mapped) = render(&f);
+            assert_eq!(written, mapped, "{pairs:?}");
             let v: Value = serde_json::from_str(&mapped).unwrap();
             assert_eq!(v["Status"], "Active \"now\"", "{pairs:?}");
         }

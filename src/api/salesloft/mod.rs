@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
-use crate::domain::fields::checked_json;
 use crate::domain::time::format_rfc3339_micros;
 use crate::domain::{ActivitySort, ActivityView, ResourceKind, User};
 use crate::error::Error;
@@ -213,36 +212,34 @@ fn write_history(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()> {
 
 /// `static_data`: the natively given keys in their order, then the activity's own attributes.
 fn write_static_data(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()> {
-    let own = |o: &mut JsonOut, key: &str| -> serde_json::Result<()> {
-        match key {
-            "activity_event" => {
-                o.key("activity_event");
-                o.int(a.event_code);
-            }
-            "activity_event_name" => {
-                o.key("activity_event_name");
-                o.str(&a.type_display_name);
-            }
-            "note" => {
-                o.key("note");
-                o.str(&a.note);
-            }
-            "fields" => {
-                o.key("fields");
-                o.raw(checked_json(a.fields.as_json())?);
-            }
-            _ => {
-                o.key("status");
-                o.str(&a.status);
-            }
+    let own = |o: &mut JsonOut, key: &str| match key {
+        "activity_event" => {
+            o.key("activity_event");
+            o.int(a.event_code);
         }
-        Ok(())
+        "activity_event_name" => {
+            o.key("activity_event_name");
+            o.str(&a.type_display_name);
+        }
+        "note" => {
+            o.key("note");
+            o.str(&a.note);
+        }
+        "fields" => {
+            o.key("fields");
+            o.raw(a.fields.as_json());
+        }
+        "status" => {
+            o.key("status");
+            o.str(&a.status);
+        }
+        _ => {}
     };
     let given = &a.static_data;
     o.begin_object();
     for (k, v) in given {
         if OWN_STATIC_KEYS.contains(&k.as_str()) {
-            own(o, k)?;
+            own(o, k);
         } else {
             o.key_str(k);
             o.serde(v)?;
@@ -250,7 +247,7 @@ fn write_static_data(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()
     }
     for key in OWN_STATIC_KEYS {
         if !given.contains_key(key) {
-            own(o, key)?;
+            own(o, key);
         }
     }
     o.end_object();
