@@ -940,16 +940,6 @@ struct UserLabel {
     name: String,
 }
 
-/// What an activity shows of its type (and of its opportunity's type).
-struct TypeLabel {
-    name: String,
-    display_name: String,
-    kind: TypeKind,
-    direction: i64,
-    is_email_type: bool,
-    salesloft_type: String,
-}
-
 /// How long a directory trusts what it holds, and how many entries it holds at most.
 const DIRECTORY_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 const DIRECTORY_CAP: usize = 100_000;
@@ -1071,7 +1061,7 @@ struct Seen {
 /// created; a type changes only through `update_activity_type`, which invalidates `types`.
 struct Labels {
     users: Directory<UserLabel>,
-    types: Directory<TypeLabel>,
+    types: Directory<ActivityType>,
 }
 
 impl Labels {
@@ -1104,19 +1094,10 @@ impl Labels {
                 .flat_map(|r| [r.view.owner_id, r.created_by, r.modified_by]),
             seen.users,
             |id| {
-                c.prepare_cached("SELECT guid, first_name, last_name FROM users WHERE id = ?1")
-                    .db()?
-                    .query_row([id], |r| {
-                        Ok(UserLabel {
-                            guid: uuid_col(r, 0)?,
-                            name: crate::domain::join_name(
-                                &r.get::<_, String>(1)?,
-                                &r.get::<_, String>(2)?,
-                            ),
-                        })
-                    })
-                    .optional()
-                    .db()
+                Ok(query_users(c, "u.id = ?1", [id])?.pop().map(|u| UserLabel {
+                    guid: u.user.guid,
+                    name: u.user.full_name(),
+                }))
             },
         )?;
         let types = self.types.get_all(
@@ -1124,21 +1105,11 @@ impl Labels {
                 .flat_map(|r| std::iter::once(r.view.type_id).chain(r.resource_type_id)),
             seen.types,
             |id| {
-                c.prepare_cached(
-                    "SELECT name, display_name, kind, direction, is_email_type, salesloft_type
-                     FROM activity_types WHERE id = ?1",
-                )
+                c.prepare_cached(&format!(
+                    "SELECT {TYPE_COLS} FROM activity_types WHERE id = ?1"
+                ))
                 .db()?
-                .query_row([id], |r| {
-                    Ok(TypeLabel {
-                        name: r.get(0)?,
-                        display_name: r.get(1)?,
-                        kind: TypeKind::parse(&r.get::<_, String>(2)?).unwrap_or(TypeKind::Custom),
-                        direction: r.get(3)?,
-                        is_email_type: r.get(4)?,
-                        salesloft_type: r.get(5)?,
-                    })
-                })
+                .query_row([id], type_row)
                 .optional()
                 .db()
             },
