@@ -59,9 +59,19 @@ impl FieldValues {
     /// only place where `"key":` occurs unescaped. Never false for a present key; true for a key
     /// that merely ends in `\"key` (an escaped quote before it), which only sends a caller down its
     /// exact, parsing path.
-    pub fn has_key(&self, key: &str) -> bool {
+    pub fn has_key(&self, key: &FieldKey) -> bool {
+        key.0.find(self.0.get().as_bytes()).is_some()
+    }
+}
+
+/// A schema name to look for with `FieldValues::has_key`, its searcher built once: building it
+/// per call cost more than the search (profiled at 4 % of a Retrieve, two keys per row).
+pub struct FieldKey(memchr::memmem::Finder<'static>);
+
+impl FieldKey {
+    pub fn new(key: &str) -> FieldKey {
         let needle = [b"\"", key.as_bytes(), b"\":"].concat();
-        memchr::memmem::find(self.0.get().as_bytes(), &needle).is_some()
+        FieldKey(memchr::memmem::Finder::new(&needle).into_owned())
     }
 }
 
@@ -296,12 +306,13 @@ mod tests {
         assert_eq!(v.as_json(), serde_json::to_string(&map).unwrap());
         assert_eq!(serde_json::to_string(&v).unwrap(), v.as_json());
         assert_eq!(v.to_map(), map);
-        assert!(v.has_key("Status"));
+        let (status, owner) = (FieldKey::new("Status"), FieldKey::new("Owner"));
+        assert!(v.has_key(&status));
         // "Owner" is a value here and "Status" inside a value: neither is a key.
-        assert!(!v.has_key("Owner"));
+        assert!(!v.has_key(&owner));
         map.remove("Status");
         let v = FieldValues::from_map(&map);
-        assert!(!v.has_key("Status"));
+        assert!(!v.has_key(&status));
         let stored = FieldValues::from_json_text(v.as_json().to_string()).unwrap();
         assert_eq!(stored, v);
         assert_eq!(FieldValues::default().as_json(), "{}");

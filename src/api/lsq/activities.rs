@@ -1,5 +1,7 @@
 //! LSQ activity endpoints: Create (seed 003), Retrieve (seed 001), details, update, bulk by lead.
 
+use std::sync::LazyLock;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
@@ -12,7 +14,7 @@ use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
-use crate::domain::fields::FieldValues;
+use crate::domain::fields::{FieldKey, FieldValues};
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
@@ -265,8 +267,9 @@ impl<'a> ActivityFields<'a> {
 /// as `FieldValues` holds it) with the two system fields appended. A custom field named Status or
 /// Owner takes the general way, through the parsed values.
 fn write_activity_fields(o: &mut JsonOut, f: &ActivityFields<'_>) -> serde_json::Result<()> {
-    if f.fields.has_key("Status") || f.fields.has_key("Owner") || !o.open_object(f.fields.as_json())
-    {
+    static STATUS: LazyLock<FieldKey> = LazyLock::new(|| FieldKey::new("Status"));
+    static OWNER: LazyLock<FieldKey> = LazyLock::new(|| FieldKey::new("Owner"));
+    if f.fields.has_key(&STATUS) || f.fields.has_key(&OWNER) || !o.open_object(f.fields.as_json()) {
         return o.serde(f);
     }
     o.key("Status");
