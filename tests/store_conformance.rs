@@ -1169,5 +1169,49 @@ async fn the_copied_lead_owner_follows_lead_and_owner_changes() {
             "{}",
             b.name
         );
+
+        // Rows of several leads in one page each show their own lead, as it is now: its owner,
+        // its name and email after an edit, and whether it is deleted.
+        exec_sql(
+            &b,
+            &format!(
+                "UPDATE leads SET first_name = 'Renamed', email = 'new@x.test' WHERE tenant_id = {} AND id = {}",
+                t.id, lb.id
+            ),
+        );
+        s.delete_lead(t.id, la.id).await.unwrap();
+        let page = s.list_activities(&page_query(t.id)).await.unwrap();
+        let shown: Vec<_> = page
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.note.as_str(),
+                    r.lead_guid,
+                    r.lead_owner_id,
+                    r.lead_first_name.as_deref(),
+                    r.lead_email.as_deref(),
+                    r.lead_deleted,
+                )
+            })
+            .collect();
+        let (renamed, new_email) = (Some("Renamed"), Some("new@x.test"));
+        assert_eq!(
+            shown,
+            [
+                ("a1", Some(lb.guid), Some(bob.id), renamed, new_email, false),
+                (
+                    "a2",
+                    Some(la.guid),
+                    Some(bob.id),
+                    la.first_name.as_deref(),
+                    Some("la@x.test"),
+                    true
+                ),
+                ("b1", Some(lb.guid), Some(bob.id), renamed, new_email, false),
+            ],
+            "{}",
+            b.name
+        );
     }
 }
