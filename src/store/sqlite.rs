@@ -1,13 +1,11 @@
-//! The embedded SQLite backend: one writer thread that group-commits, a syncer thread that makes
-//! its commits durable, reads on the asking thread (or, past a small budget, on a pool of reader
-//! threads), and a checkpointer thread.
+//! The embedded SQLite backend: one writer thread that group-commits, reads run on the asking
+//! thread (or, past a small budget, on a pool of reader threads), and a checkpointer thread.
 //!
 //! Every write runs on the writer thread inside a savepoint of a shared transaction. The writer
-//! drains whatever writes are queued, runs them and commits once (WAL mode). The syncer then
-//! fsyncs the WAL and only then answers each caller: a write is acknowledged only once durable,
-//! concurrent requests share the cost of the fsync, and the writer runs the next batch while the
-//! disk works. A failing write rolls back to its savepoint without touching the others in the
-//! batch.
+//! drains whatever writes are queued, runs them, commits once (one fsync with `synchronous=FULL`
+//! in WAL mode) and only then answers each caller: a write is acknowledged only once durable, and
+//! concurrent requests share the cost of the fsync. A failing write rolls back to its savepoint
+//! without touching the others in the batch.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -207,22 +205,6 @@ impl SqliteStore {
         // batch's changed pages, and it plays no part in durability (the WAL does).
         conn.execute_batch("PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;")
             .map_err(|e| e.to_string())?;
-        // The writer's commits write the WAL without waiting for the disk (synchronous = NORMAL);
-        // the syncer thread fsyncs the WAL file after each commit and only then answers its
-        // writes, while the writer already runs the next batch (see `syncer_loop`). SQLite's
-        // NORMAL keeps the database consistent across a power cut; the fsync before every answer
-        // makes each acknowledged write durable, as FULL did.
-        conn.execute_batch("PRAGMA synchronous = NORMAL")
-            .map_err(|e| e.to_string())?;
-        let wal_path = {
-            let mut p = path.clone().into_os_string();
-            p.push("-wal");
-            PathBuf::from(p)
-        };
-        // The WAL exists from the migration's write on, and stays (same inode) while connections
-        // are open: SQLite restarts it in place after a checkpoint and never truncates it here.
-        let wal = std::fs::File::open(&wal_path)
-            .map_err(|e| format!("cannot open {}: {e}", wal_path.display()))?;
         // Replaces SQLite's automatic checkpoint (which would run on the writer thread).
         conn.wal_hook(Some(|_, pages| {
             WAL_PAGES.with(|p| p.set(pages));
@@ -235,17 +217,10 @@ impl SqliteStore {
             .name("sqlite-checkpointer".into())
             .spawn(move || checkpointer_loop(checkpoint_conn, checkpoint_rx, checkpointed_tx))
             .map_err(|e| e.to_string())?;
-        let (to_sync, synced) = std::sync::mpsc::channel::<Vec<Completion>>();
-        let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let syncer_failed = failed.clone();
-        std::thread::Builder::new()
-            .name("sqlite-syncer".into())
-            .spawn(move || syncer_loop(wal, synced, syncer_failed))
-            .map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, to_sync, failed, checkpoints, checkpointed))
+            .spawn(move || writer_loop(conn, rx, checkpoints, checkpointed))
             .map_err(|e| e.to_string())?;
         Ok(SqliteStore {
             writer: tx,
@@ -476,39 +451,9 @@ fn checkpoint(conn: &Connection) -> bool {
     }
 }
 
-/// Fsyncs the WAL after the writer's commits and then answers their writes, oldest first. Every
-/// commit queued before an fsync began is durable when it returns (one fsync covers all the file's
-/// earlier writes), so commits that queue up while one fsync runs share the next. If an fsync
-/// fails, the kernel may have dropped the unwritten pages: those writes are answered with an error
-/// and the store takes no more writes until it is restarted (`failed`).
-fn syncer_loop(
-    wal: std::fs::File,
-    commits: std::sync::mpsc::Receiver<Vec<Completion>>,
-    failed: Arc<std::sync::atomic::AtomicBool>,
-) {
-    while let Ok(first) = commits.recv() {
-        let mut batches = vec![first];
-        batches.extend(commits.try_iter());
-        let synced = if failed.load(std::sync::atomic::Ordering::Acquire) {
-            Err("an earlier WAL fsync failed; restart the server".to_string())
-        } else {
-            wal.sync_data().map_err(|e| {
-                failed.store(true, std::sync::atomic::Ordering::Release);
-                tracing::error!(error = %e, "WAL fsync failed; the store takes no more writes");
-                format!("WAL fsync failed: {e}")
-            })
-        };
-        for done in batches.into_iter().flatten() {
-            done(synced.clone());
-        }
-    }
-}
-
 fn writer_loop(
     conn: Connection,
     mut rx: mpsc::UnboundedReceiver<Job>,
-    to_sync: std::sync::mpsc::Sender<Vec<Completion>>,
-    failed: Arc<std::sync::atomic::AtomicBool>,
     checkpoints: std::sync::mpsc::SyncSender<()>,
     checkpointed: std::sync::mpsc::Receiver<()>,
 ) {
@@ -522,12 +467,6 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        if failed.load(std::sync::atomic::Ordering::Acquire) {
-            for job in batch {
-                job(None)(Err("an earlier WAL fsync failed; restart the server".into()));
-            }
-            continue;
-        }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "cannot begin a write transaction");
             for job in batch {
@@ -536,22 +475,13 @@ fn writer_loop(
             continue;
         }
         let completions: Vec<Completion> = batch.into_iter().map(|job| job(Some(&conn))).collect();
-        match conn.execute_batch("COMMIT") {
-            // Answered by the syncer once the WAL is on disk; the next batch starts meanwhile.
-            Ok(()) => {
-                if let Err(unsent) = to_sync.send(completions) {
-                    for done in unsent.0 {
-                        done(Err("the WAL syncer has stopped".into()));
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "commit failed");
-                let _ = conn.execute_batch("ROLLBACK");
-                for done in completions {
-                    done(Err(e.to_string()));
-                }
-            }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+            tracing::error!(error = %e, "commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        for done in completions {
+            done(commit.clone());
         }
         let wal_pages = WAL_PAGES.with(|p| p.get());
         if wal_pages < asked_at {
