@@ -307,13 +307,17 @@ impl SqliteStore {
         self.read(move |c| {
             let seen = labels.generation();
             let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.{column} = ?2");
-            let row = c
+            // One snapshot for the row and its lead, which `label` reads separately.
+            let tx = c.unchecked_transaction().db()?;
+            let row = tx
                 .prepare_cached(&sql)
                 .db()?
                 .query_row(params![tenant_id, key], activity_row)
                 .optional()
                 .db()?;
-            Ok(labels.label(c, row.into_iter().collect(), seen)?.pop())
+            let view = labels.label(&tx, row.into_iter().collect(), seen)?.pop();
+            tx.finish().db()?;
+            Ok(view)
         })
         .await
     }
