@@ -3,8 +3,8 @@
 
 For performance work on the read path: each build serves its own copy of a kept benchmark store,
 answers the same requests (Retrieve pages 1 and 2 of 40 leads, GetActivitiesOfOpportunity of 20
-opportunities sorted by LeadOwner, filtered and opportunity activity_histories, 20 cursor pages,
-29 single histories), and the answers (status and body) are compared. Prints how many answers
+opportunities sorted by LeadOwner and of 10 with some columns, GetOpportunitiesOfLead of 40
+leads, filtered and opportunity activity_histories, 20 cursor pages, 29 single histories), and the answers (status and body) are compared. Prints how many answers
 and bytes were compared and every request whose answer differs; exits 1 if any differs.
 
 Usage: python3 bench/same_answers.py STORE_DIR BINARY_A BINARY_B
@@ -37,6 +37,15 @@ def requests(data):
         out.append((f"opportunity {i}", "POST",
                     f"/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId={opp}", "lsq",
                     '{"Paging":{"PageIndex":1,"PageSize":25},"Sorting":{"ColumnName":"LeadOwner","Direction":1}}'))
+    for i, opp in enumerate(opps[:10]):
+        out.append((f"opportunity {i}, some columns", "POST",
+                    f"/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId={opp}", "lsq",
+                    '{"Columns":{"Include_CSV":"CreatedOn,Status,mx_Custom_2"},'
+                    '"Paging":{"PageIndex":1,"PageSize":25}}'))
+    for i, lead in enumerate(leads[:40]):
+        out.append((f"opportunities of lead {i}", "POST",
+                    f"/v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId={lead}", "lsq",
+                    '{"Paging":{"PageIndex":1,"PageSize":25}}'))
     for i, lead in enumerate(lead_ids[:40]):
         out.append((f"histories of person {lead}", "GET",
                     f"/v2/activity_histories?type={cfg['sl_type']}&resource_type=person&resource_id={lead}"

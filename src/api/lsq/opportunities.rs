@@ -1,18 +1,21 @@
 //! LSQ opportunity endpoints: Capture, GetOpportunityDetails, GetOpportunitiesOfLead, bulk activities
 //! by opportunity (seed 002) and GetActivitiesOfOpportunity (seed 000) with its flat string rows.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::activities::{bulk_response, check_bulk_len, fields_with_values, CreateBody};
 use super::leads::{parse_lead, Attribute};
 use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
+use crate::api::json_out::{respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::time::{format_lsq, parse_lsq_datetime};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, DataType, Lead, LeadKey};
@@ -239,10 +242,6 @@ fn sort_for(column: Option<&str>, types: &[ActivityType]) -> LsqResult<ActivityS
     Ok(sort)
 }
 
-fn opt(s: &Option<String>) -> Value {
-    json!(s)
-}
-
 /// The opportunity whose `O_` columns every flat row carries, with its field values parsed once
 /// for the whole page.
 struct OppColumns<'a> {
@@ -261,56 +260,82 @@ impl<'a> OppColumns<'a> {
     }
 }
 
+/// One flat row's columns in order, each a string or null. Setting a column that is already
+/// there replaces its value where it stands (a custom field named like a fixed column, say
+/// `Status`), as an insertion-ordered map would.
+struct FlatRow<'a>(Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>);
+
+impl<'a> FlatRow<'a> {
+    fn set(&mut self, column: impl Into<Cow<'a, str>>, value: Option<Cow<'a, str>>) {
+        let column = column.into();
+        match self.0.iter_mut().find(|(c, _)| *c == column) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((column, value)),
+        }
+    }
+
+    fn set_str(&mut self, column: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) {
+        self.set(column, Some(value.into()));
+    }
+
+    fn write(&self, o: &mut JsonOut) {
+        o.begin_object();
+        for (column, value) in &self.0 {
+            o.key_str(column);
+            o.opt_str(value.as_deref());
+        }
+        o.end_object();
+    }
+}
+
 /// One flat row: lead columns, the activity's columns (restricted by `include`; `values` are its
 /// parsed field values), `Total`, and the opportunity's `O_` columns. Every value is a string or
 /// null.
-fn flat_row(
-    lead: &Lead,
-    a: &ActivityView,
-    a_type: Option<&ActivityType>,
-    values: &BTreeMap<String, String>,
-    opp: &OppColumns<'_>,
-    include: Option<&[String]>,
+fn flat_row<'a>(
+    lead: &'a Lead,
+    a: &'a ActivityView,
+    a_type: Option<&'a ActivityType>,
+    values: &'a BTreeMap<String, String>,
+    opp: &'a OppColumns<'_>,
+    include: Option<&'a [String]>,
     total: u64,
-) -> Value {
-    let mut m = Map::new();
+) -> FlatRow<'a> {
+    let mut m = FlatRow(Vec::with_capacity(48));
     let name = crate::domain::join_name(
         lead.first_name.as_deref().unwrap_or_default(),
         lead.last_name.as_deref().unwrap_or_default(),
     );
-    m.insert("ProspectId".into(), json!(lead.guid));
-    m.insert("FirstName".into(), opt(&lead.first_name));
-    m.insert("LastName".into(), opt(&lead.last_name));
-    m.insert("EmailAddress".into(), opt(&lead.email));
-    m.insert("Phone".into(), opt(&lead.phone));
-    m.insert(
-        "DoNotCall".into(),
-        json!(if lead.do_not_call { "1" } else { "0" }),
-    );
-    m.insert(
-        "DoNotEmail".into(),
-        json!(if lead.do_not_email { "1" } else { "0" }),
-    );
-    m.insert("LeadName".into(), json!(name));
-    m.insert("LeadOwner".into(), json!(lead.owner_name));
-    m.insert("ProspectActivityId".into(), json!(a.guid));
+    let text = |s: &'a Option<String>| s.as_deref().map(Cow::Borrowed);
+    m.set_str("ProspectId", lead.guid.to_string());
+    m.set("FirstName", text(&lead.first_name));
+    m.set("LastName", text(&lead.last_name));
+    m.set("EmailAddress", text(&lead.email));
+    m.set("Phone", text(&lead.phone));
+    m.set_str("DoNotCall", if lead.do_not_call { "1" } else { "0" });
+    m.set_str("DoNotEmail", if lead.do_not_email { "1" } else { "0" });
+    m.set_str("LeadName", name);
+    m.set_str("LeadOwner", lead.owner_name.as_str());
+    m.set_str("ProspectActivityId", a.guid.to_string());
     let keep = |c: &str| include.is_none_or(|cols| cols.iter().any(|x| x == c));
-    let non_empty = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
-    let activity_values: [(&str, Value); 10] = [
-        ("ActivityType", json!(a.type_kind.lsq_number().to_string())),
-        ("ActivityEvent", json!(a.event_code.to_string())),
-        ("Score", json!(a.score.to_string())),
-        ("PACreatedOn", json!(format_lsq(a.occurred_at))),
-        ("PAModifiedOn", json!(format_lsq(a.updated_at))),
+    let non_empty = |s: &'a str| (!s.is_empty()).then_some(Cow::Borrowed(s));
+    let activity_values: [(&str, Option<Cow<'a, str>>); 10] = [
+        (
+            "ActivityType",
+            Some(a.type_kind.lsq_number().to_string().into()),
+        ),
+        ("ActivityEvent", Some(a.event_code.to_string().into())),
+        ("Score", Some(a.score.to_string().into())),
+        ("PACreatedOn", Some(format_lsq(a.occurred_at).into())),
+        ("PAModifiedOn", Some(format_lsq(a.updated_at).into())),
         ("ActivityEvent_Note", non_empty(&a.note)),
-        ("IP_Latitude", Value::Null),
-        ("IP_Longitude", Value::Null),
+        ("IP_Latitude", None),
+        ("IP_Longitude", None),
         ("PACreatedByName", non_empty(&a.created_by_name)),
         ("Status", non_empty(&a.status)),
     ];
     for (k, v) in activity_values {
         if keep(k) {
-            m.insert(k.into(), v);
+            m.set(k, v);
         }
     }
     let custom_names: Vec<&str> = match a_type {
@@ -319,13 +344,15 @@ fn flat_row(
     };
     for c in custom_names {
         if keep(c) {
-            m.insert(c.into(), json!(values.get(c)));
+            m.set(c, values.get(c).map(|v| Cow::Borrowed(v.as_str())));
         }
     }
     if let Some(cols) = include {
         // Custom columns asked for that this activity's type does not have: present, null.
         for c in cols.iter().filter(|c| c.starts_with("mx_")) {
-            m.entry(c.clone()).or_insert(Value::Null);
+            if !m.0.iter().any(|(have, _)| have == c) {
+                m.0.push((Cow::Borrowed(c.as_str()), None));
+            }
         }
     }
     let OppColumns {
@@ -333,21 +360,37 @@ fn flat_row(
         ty: opp_type,
         values: opp_values,
     } = opp;
-    m.insert("O_ProspectActivityId".into(), json!(opp.guid));
-    m.insert("Total".into(), json!(total.to_string()));
-    m.insert("O_ActivityEventName".into(), json!(opp.type_display_name));
-    m.insert("O_ActivityEvent".into(), json!(opp.event_code.to_string()));
+    m.set_str("O_ProspectActivityId", opp.guid.to_string());
+    m.set_str("Total", total.to_string());
+    m.set_str("O_ActivityEventName", opp.type_display_name.as_str());
+    m.set_str("O_ActivityEvent", opp.event_code.to_string());
     if let Some(t) = opp_type {
         for f in &t.fields {
-            m.insert(
+            m.set_str(
                 format!("O_{}", f.schema_name),
-                json!(opp_values.get(&f.schema_name).cloned().unwrap_or_default()),
+                opp_values.get(&f.schema_name).map_or("", String::as_str),
             );
         }
     }
-    m.insert("O_Status".into(), json!(opp.status));
-    m.insert("O_Owner".into(), json!(opp.owner_guid));
-    Value::Object(m)
+    m.set_str("O_Status", opp.status.as_str());
+    m.set_str("O_Owner", opp.owner_guid.to_string());
+    m
+}
+
+/// `{"RecordCount": total, "List": rows}`, the flat list endpoints' answer.
+fn flat_page(total: u64, rows: &[FlatRow<'_>]) -> Response {
+    let mut o = JsonOut::with_capacity(256 + rows.len() * 2048);
+    o.begin_object();
+    o.key("RecordCount");
+    o.int(i64::try_from(total).unwrap_or(i64::MAX));
+    o.key("List");
+    o.begin_array();
+    for row in rows {
+        row.write(&mut o);
+    }
+    o.end_array();
+    o.end_object();
+    respond(Ok(o))
 }
 
 #[derive(Deserialize, Default)]
@@ -387,11 +430,7 @@ fn types_by_code(types: &[ActivityType]) -> HashMap<i64, &ActivityType> {
 }
 
 /// `POST /v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId=…[&activityEventCode=…]`
-pub async fn activities(
-    State(app): State<AppState>,
-    lsq: Lsq,
-    body: Body,
-) -> LsqResult<Json<Value>> {
+pub async fn activities(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let id = lsq.param("opportunityId")?.to_string();
     let event_code = int_param(&lsq, "activityEventCode")?;
     let b: ListBody = json_body(body).await?;
@@ -420,27 +459,30 @@ pub async fn activities(
         lead,
     } = &ctx;
     let opp = OppColumns::of(opportunity, Some(opportunity_type));
-    let rows: Vec<Value> = page
+    let values: Vec<BTreeMap<String, String>> =
+        page.rows.iter().map(|a| a.fields.to_map()).collect();
+    let rows: Vec<FlatRow<'_>> = page
         .rows
         .iter()
-        .map(|a| {
+        .zip(&values)
+        .map(|(a, values)| {
             flat_row(
                 lead,
                 a,
                 by_code.get(&a.event_code).copied(),
-                &a.fields.to_map(),
+                values,
                 &opp,
                 include.as_deref(),
                 page.total,
             )
         })
         .collect();
-    Ok(Json(json!({"RecordCount": page.total, "List": rows})))
+    Ok(flat_page(page.total, &rows))
 }
 
 /// `POST /v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId=…[&opportunityType=…]` — each
 /// row is the lead plus the opportunity (as the activity columns and as the `O_` columns).
-pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let lead = lsq.param("leadId")?.to_string();
     let opportunity_type = int_param(&lsq, "opportunityType")?;
     let b: ListBody = json_body(body).await?;
@@ -451,16 +493,17 @@ pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
         .lead_opportunities(&lsq.user, &lead, opportunity_type, offset, limit)
         .await?;
     let by_code = types_by_code(&types);
-    let rows: Vec<Value> = page
+    // The opportunity is both the row's activity and its `O_` columns: parsed once.
+    let opps: Vec<OppColumns<'_>> = page
         .rows
         .iter()
-        .map(|o| {
-            // The opportunity is both the row's activity and its `O_` columns: parsed once.
-            let opp = OppColumns::of(o, by_code.get(&o.event_code).copied());
-            flat_row(&lead, o, opp.ty, &opp.values, &opp, None, page.total)
-        })
+        .map(|o| OppColumns::of(o, by_code.get(&o.event_code).copied()))
         .collect();
-    Ok(Json(json!({"RecordCount": page.total, "List": rows})))
+    let rows: Vec<FlatRow<'_>> = opps
+        .iter()
+        .map(|opp| flat_row(&lead, opp.opp, opp.ty, &opp.values, opp, None, page.total))
+        .collect();
+    Ok(flat_page(page.total, &rows))
 }
 
 /// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId?opportunityId=…` (seed 002)
@@ -504,4 +547,31 @@ pub async fn bulk_by_opportunity(
         })
         .collect();
     Ok(Json(bulk_response(&results)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A column set twice keeps its first place and its last value, as the insertion-ordered map
+    /// the rows were built with did; names and values are escaped, and a missing value is null.
+    #[test]
+    fn a_flat_row_replaces_a_column_where_it_stands() {
+        let mut row = FlatRow(Vec::new());
+        row.set_str("ProspectId", "p");
+        row.set_str("Status", "Active");
+        row.set("mx_\"quoted\"", None);
+        row.set_str("Status", "from a custom field");
+        row.set_str("O_Owner", String::from("o"));
+        let mut o = JsonOut::with_capacity(64);
+        row.write(&mut o);
+        let expected = serde_json::to_string(&json!({
+            "ProspectId": "p",
+            "Status": "from a custom field",
+            "mx_\"quoted\"": null,
+            "O_Owner": "o",
+        }))
+        .unwrap();
+        assert_eq!(o.into_string(), expected);
+    }
 }
