@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Whether two activity-hub builds give byte-identical answers to a fixed set of reads.
 
-For performance work on the read path: each build serves its own copy of a kept benchmark store,
-answers the same requests (Retrieve pages 1 and 2 of 40 leads, GetActivitiesOfOpportunity of 20
-opportunities sorted by LeadOwner and of 10 with some columns, GetOpportunitiesOfLead of 40
-leads, filtered and opportunity activity_histories, 20 cursor pages, 29 single histories), and the answers (status and body) are compared. Prints how many answers
-and bytes were compared and every request whose answer differs; exits 1 if any differs.
+For performance work on the read path: each build serves its own copy of a kept benchmark store
+(its WAL included), answers the same requests (Retrieve pages 1 and 2 of 40 leads,
+GetActivitiesOfOpportunity of 20 opportunities sorted by LeadOwner and of 10 with some columns,
+GetOpportunitiesOfLead of up to 40 leads that have opportunities, filtered and opportunity
+activity_histories, 20 cursor pages, 29 single histories), and the answers (status, content type
+and body) are compared. Prints how many answers and bytes were compared, every request whose
+answer differs and any that was not 2xx; exits 1 if any differs or failed.
 
 Usage: python3 bench/same_answers.py STORE_DIR BINARY_A BINARY_B
   STORE_DIR: a scale directory kept by bench/run.py (--store-dir): bench.db and data/.
@@ -42,8 +44,10 @@ def requests(data):
                     f"/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId={opp}", "lsq",
                     '{"Columns":{"Include_CSV":"CreatedOn,Status,mx_Custom_2"},'
                     '"Paging":{"PageIndex":1,"PageSize":25}}'))
-    for i, lead in enumerate(leads[:40]):
-        out.append((f"opportunities of lead {i}", "POST",
+    # The harness captures opportunity i on lead i * step: ask for the leads that have some.
+    step = max(1, len(leads) // max(len(opps), 1))
+    for i, lead in enumerate(leads[::step][:40]):
+        out.append((f"opportunities of lead {i * step}", "POST",
                     f"/v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId={lead}", "lsq",
                     '{"Paging":{"PageIndex":1,"PageSize":25}}'))
     for i, lead in enumerate(lead_ids[:40]):
@@ -69,9 +73,12 @@ def requests(data):
 
 
 def answers(binary, store, reqs, work):
-    """Each request's status and body from `binary` serving a copy of the store."""
+    """Each request's status, content type and body from `binary` serving a copy of the store."""
     db = os.path.join(work, "answers.db")
     shutil.copy(os.path.join(store, "bench.db"), db)
+    if os.path.exists(os.path.join(store, "bench.db-wal")):
+        # Part of the data may still be in the WAL: the copy must carry it.
+        shutil.copy(os.path.join(store, "bench.db-wal"), db + "-wal")
     log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen([binary, "serve", "--db", f"sqlite://{db}", "--bind", f"127.0.0.1:{PORT}",
                                "--no-rate-limit"], stdout=log, stderr=log)
@@ -79,18 +86,23 @@ def answers(binary, store, reqs, work):
         for _ in range(100):
             if "listening on" in open(os.path.join(work, "server.log")).read():
                 break
+            if server.poll() is not None:
+                break
             time.sleep(0.1)
         else:
-            raise SystemExit(f"same_answers: {binary} did not start")
+            server.poll()
+        if server.returncode is not None or "listening on" not in open(os.path.join(work, "server.log")).read():
+            raise SystemExit(f"same_answers: {binary} did not start:\n"
+                             + open(os.path.join(work, "server.log")).read()[-2000:])
         got = []
         for _, method, path, headers, body in reqs:
             req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", method=method, headers=headers,
                                          data=body.encode() if body else None)
             try:
                 with urllib.request.urlopen(req) as r:
-                    got.append((r.status, r.read()))
+                    got.append((r.status, r.headers.get("Content-Type"), r.read()))
             except urllib.error.HTTPError as e:
-                got.append((e.code, e.read()))
+                got.append((e.code, e.headers.get("Content-Type"), e.read()))
         return got
     finally:
         server.terminate()
@@ -109,12 +121,16 @@ def main():
         first = answers(a, store, reqs, work)
         second = answers(b, store, reqs, work)
     differ = [name for (name, *_), x, y in zip(reqs, first, second) if x != y]
-    size = sum(len(body) for _, body in first)
-    ok = sum(1 for status, _ in first if 200 <= status < 300)
-    print(f"{len(reqs)} answers compared ({ok} of them 2xx, {size:,} bytes from A): {len(differ)} differ")
+    # Every request is one the store can answer: an error from both builds is no comparison.
+    failed = [f"{name}: {status}" for (name, *_), (status, _, _) in zip(reqs, first) if not 200 <= status < 300]
+    size = sum(len(body) for _, _, body in first)
+    print(f"{len(reqs)} answers compared (status, content type and body; {size:,} bytes from A): "
+          f"{len(differ)} differ, {len(failed)} not 2xx")
     for name in differ:
         print(f"  differs: {name}")
-    sys.exit(1 if differ else 0)
+    for line in failed[:10]:
+        print(f"  not 2xx from A: {line}")
+    sys.exit(1 if differ or failed else 0)
 
 
 if __name__ == "__main__":
