@@ -100,6 +100,13 @@ impl JsonOut {
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
+    /// A count (a page's total), written as serde_json writes a `u64`.
+    pub fn uint(&mut self, value: u64) {
+        self.separate();
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
     pub fn opt_int(&mut self, value: Option<i64>) {
         match value {
             Some(v) => self.int(v),
@@ -213,6 +220,7 @@ mod tests {
         o.key("c");
         o.begin_array();
         o.int(-12);
+        o.uint(u64::MAX);
         o.opt_int(None);
         o.bool(true);
         o.uuid(&id);
@@ -244,7 +252,7 @@ mod tests {
             "b": "quote \" backslash \\ newline \n tab \t bell \u{7} é ✓",
             "e": "\r\u{8}\u{c}\u{1f}\u{7f}",
             "f": "\"both ends\\",
-            "c": [-12, null, true, id, {}, [], {"x": [1, 2]}, "after raw"],
+            "c": [-12, u64::MAX, null, true, id, {}, [], {"x": [1, 2]}, "after raw"],
             "g": {"k": "v", "added": 1},
             "h": {"only": null},
             "key \"with\" quotes": "",

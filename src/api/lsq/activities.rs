@@ -157,7 +157,7 @@ fn retrieve_page(page: &Page<ActivityView>) -> serde_json::Result<JsonOut> {
     let mut o = JsonOut::with_capacity(page_capacity(page.rows.len()));
     o.begin_object();
     o.key("RecordCount");
-    o.int(i64::try_from(page.total).unwrap_or(i64::MAX));
+    o.uint(page.total);
     o.key("ProspectActivities");
     o.begin_array();
     for a in &page.rows {

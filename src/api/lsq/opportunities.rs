@@ -382,7 +382,7 @@ fn flat_page(total: u64, rows: &[FlatRow<'_>]) -> Response {
     let mut o = JsonOut::with_capacity(256 + rows.len() * 2048);
     o.begin_object();
     o.key("RecordCount");
-    o.int(i64::try_from(total).unwrap_or(i64::MAX));
+    o.uint(total);
     o.key("List");
     o.begin_array();
     for row in rows {
