@@ -973,10 +973,8 @@ struct LeadLabel {
 
 /// The leads `rows` name, each read once (rows of one lead usually come together), sorted by id.
 /// Leads are never removed (a delete marks them), so every id is found.
-fn lead_labels(c: &Connection, rows: &[ActivityRow]) -> Result<Vec<(i64, LeadLabel)>> {
-    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.view.lead_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
+fn lead_labels(c: &Connection, rows: &[ActivityRow]) -> Result<Found<LeadLabel>> {
+    let ids = distinct(rows.iter().filter_map(|r| r.view.lead_id));
     let mut stmt = c
         .prepare_cached(
             "SELECT guid, first_name, last_name, email, deleted_at IS NOT NULL FROM leads WHERE id = ?1",
@@ -997,10 +995,10 @@ fn lead_labels(c: &Connection, rows: &[ActivityRow]) -> Result<Vec<(i64, LeadLab
             .optional()
             .db()?;
         if let Some(lead) = lead {
-            leads.push((id, lead));
+            leads.push((id, Arc::new(lead)));
         }
     }
-    Ok(leads)
+    Ok(Found(leads))
 }
 
 /// What an activity shows of a user it names.
@@ -1066,9 +1064,7 @@ impl<V> Directory<V> {
         mut load: impl FnMut(i64) -> Result<Option<V>>,
     ) -> Result<Found<V>> {
         // A page names a few distinct ids many times: each is looked up once.
-        let mut ids: Vec<i64> = ids.collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = distinct(ids);
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
         {
@@ -1105,6 +1101,14 @@ impl<V> Directory<V> {
         }
         Ok(Found(found))
     }
+}
+
+/// Each of `ids` once, ascending.
+fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The entries one page needs, by id (ascending).
@@ -1204,12 +1208,7 @@ impl Labels {
                     _ => None,
                 };
                 // As the join read it: no lead fields for an account's activity.
-                let lead = r.view.lead_id.and_then(|of| {
-                    leads
-                        .binary_search_by_key(&of, |(id, _)| *id)
-                        .ok()
-                        .map(|at| &leads[at].1)
-                });
+                let lead = r.view.lead_id.and_then(|of| leads.get(of));
                 Ok(ActivityView {
                     lead_guid: lead.map(|l| l.guid),
                     lead_first_name: lead.and_then(|l| l.first_name.clone()),
@@ -2223,10 +2222,6 @@ mod tests {
         );
     }
 
-    /// Under a stream of writes the checkpointer thread copies the WAL back into the database file,
-    /// and the WAL starts over instead of growing: 240 MiB written in 1 MiB commits leave a WAL
-    /// well under 200 MiB (it would hold all 240 MiB without the checkpointer, whose checkpoint
-    /// starts at 64 MiB; the writer's own limit is 256 MiB).
     /// A page's ids come back once each, in order; a load made from a snapshot older than an
     /// invalidation is answered but not kept, and a load made after it is kept.
     #[test]
@@ -2257,6 +2252,10 @@ mod tests {
             .is_none());
     }
 
+    /// Under a stream of writes the checkpointer thread copies the WAL back into the database file,
+    /// and the WAL starts over instead of growing: 240 MiB written in 1 MiB commits leave a WAL
+    /// well under 200 MiB (it would hold all 240 MiB without the checkpointer, whose checkpoint
+    /// starts at 64 MiB; the writer's own limit is 256 MiB).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_checkpointer_keeps_the_wal_near_its_threshold() {
         let dir = tempfile::tempdir().expect("temp dir");
