@@ -12,8 +12,8 @@ use std::time::Duration;
 use activity_hub::auth::digest;
 use activity_hub::domain::{
     starter_types, ActivityQuery, ActivitySort, ActivityUpdate, ActivityView, DataType, FieldDef,
-    LeadKey, NewActivity, NewActivityType, NewLead, NewUser, RecordKind, Role, Tenant, TypeKind,
-    User,
+    LeadKey, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, RecordKind, Role, Tenant,
+    TypeKind, User,
 };
 use activity_hub::error::Error;
 use activity_hub::store::{self, Store};
@@ -1214,4 +1214,206 @@ async fn the_copied_lead_owner_follows_lead_and_owner_changes() {
             b.name
         );
     }
+}
+
+/// An activity on `account` (no lead).
+fn account_activity(type_id: i64, account: i64, user: i64, note: &str) -> NewActivity {
+    NewActivity {
+        lead_id: None,
+        account_id: Some(account),
+        ..activity(type_id, 0, user, 1_000, note)
+    }
+}
+
+/// Where SQLite's lead blocks of activity ids begin (2^40), and how many ids each holds (2^16).
+const LEAD_BLOCKS_BASE: i64 = 1 << 40;
+const LEAD_BLOCK: i64 = 1 << 16;
+
+/// SQLite gives a lead's activities ids from a block of the lead's own, so that they sit together
+/// in the table: writes for two leads in turn still give each lead consecutive ids, in commit
+/// order; an activity on an account takes an id from the plain region below the blocks; an id is
+/// never handed out twice, in a block or in the plain region; a lead past its block's size goes
+/// on in the plain region. (PostgreSQL numbers activities from one sequence.)
+#[tokio::test]
+async fn sqlite_gives_each_lead_its_own_block_of_activity_ids() {
+    let b = sqlite().await;
+    let s = &*b.store;
+    let (t, admin) = tenant(s, "acme").await;
+    let l1 = s
+        .create_lead(t.id, lead(admin.id, Some("one@x.test"), None))
+        .await
+        .unwrap();
+    let l2 = s
+        .create_lead(t.id, lead(admin.id, Some("two@x.test"), None))
+        .await
+        .unwrap();
+    let account = s
+        .create_account(
+            t.id,
+            NewAccount {
+                guid: Uuid::now_v7(),
+                name: "Acme".into(),
+                domain: None,
+                owner_id: admin.id,
+            },
+        )
+        .await
+        .unwrap();
+    let call = s
+        .activity_type_by_code(t.id, 101)
+        .await
+        .unwrap()
+        .expect("call");
+    let one = |lead: i64, note: &str| vec![activity(call.id, lead, admin.id, 1_000, note)];
+
+    let (mut ids1, mut ids2) = (Vec::new(), Vec::new());
+    for i in 0..3 {
+        ids1.extend(
+            s.insert_activities(t.id, one(l1.id, &format!("a{i}")))
+                .await
+                .unwrap(),
+        );
+        ids2.extend(
+            s.insert_activities(t.id, one(l2.id, &format!("b{i}")))
+                .await
+                .unwrap(),
+        );
+    }
+    // One call whose rows go lead one, one, two, one.
+    let mixed = s
+        .insert_activities(
+            t.id,
+            vec![
+                activity(call.id, l1.id, admin.id, 1_000, "a3"),
+                activity(call.id, l1.id, admin.id, 1_000, "a4"),
+                activity(call.id, l2.id, admin.id, 1_000, "b3"),
+                activity(call.id, l1.id, admin.id, 1_000, "a5"),
+            ],
+        )
+        .await
+        .unwrap();
+    ids1.extend([mixed[0], mixed[1], mixed[3]]);
+    ids2.push(mixed[2]);
+    for ids in [&ids1, &ids2] {
+        assert!(
+            ids.windows(2).all(|w| w[1] == w[0] + 1),
+            "a lead's ids are consecutive: {ids:?}"
+        );
+    }
+    assert_eq!(ids1[0], LEAD_BLOCKS_BASE + l1.id * LEAD_BLOCK);
+    assert_eq!(ids2[0], LEAD_BLOCKS_BASE + l2.id * LEAD_BLOCK);
+    // The rows read back under those ids.
+    let a4 = s.activity_by_id(t.id, ids1[4]).await.unwrap().expect("a4");
+    assert_eq!((a4.note.as_str(), a4.lead_id), ("a4", Some(l1.id)));
+
+    // The newest id of a block, deleted, is not handed out again.
+    s.delete_activity(t.id, ids1[5]).await.unwrap();
+    let next = s.insert_activities(t.id, one(l1.id, "a6")).await.unwrap();
+    assert_eq!(next, vec![ids1[5] + 1]);
+
+    // Accounts' activities: the plain region, also never reused.
+    let p1 = s
+        .insert_activities(
+            t.id,
+            vec![account_activity(call.id, account.id, admin.id, "p1")],
+        )
+        .await
+        .unwrap()[0];
+    assert!((1..LEAD_BLOCKS_BASE).contains(&p1), "{p1}");
+    s.delete_activity(t.id, p1).await.unwrap();
+    let p2 = s
+        .insert_activities(
+            t.id,
+            vec![account_activity(call.id, account.id, admin.id, "p2")],
+        )
+        .await
+        .unwrap()[0];
+    assert_eq!(p2, p1 + 1);
+
+    // A lead whose block is used up goes on in the plain region (as if the block's second-last id
+    // had been handed out and deleted).
+    exec_sql(
+        &b,
+        &format!(
+            "INSERT INTO activity_id_floors (block, last) VALUES ({}, {})",
+            l2.id,
+            LEAD_BLOCKS_BASE + (l2.id + 1) * LEAD_BLOCK - 2
+        ),
+    );
+    let last_in_block = s.insert_activities(t.id, one(l2.id, "b4")).await.unwrap()[0];
+    assert_eq!(
+        last_in_block,
+        LEAD_BLOCKS_BASE + (l2.id + 1) * LEAD_BLOCK - 1
+    );
+    let past = s
+        .insert_activities(
+            t.id,
+            vec![
+                activity(call.id, l2.id, admin.id, 1_000, "b5"),
+                activity(call.id, l2.id, admin.id, 1_000, "b6"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(past, vec![p2 + 1, p2 + 2]);
+    let page = s
+        .list_activities(&ActivityQuery {
+            lead_id: Some(l2.id),
+            ..page_query(t.id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 7, "every activity of lead two is listed");
+}
+
+/// A store from before lead blocks (migration 0007) goes on numbering its plain region after the
+/// last id AUTOINCREMENT handed out, even one whose activity was deleted since.
+#[tokio::test]
+async fn sqlite_plain_activity_ids_go_on_after_an_older_store_s_last() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    let (t, admin, account) = {
+        let s = store::open(&url).await.expect("open");
+        let (t, admin) = tenant(&*s, "acme").await;
+        let account = s
+            .create_account(
+                t.id,
+                NewAccount {
+                    guid: Uuid::now_v7(),
+                    name: "Acme".into(),
+                    domain: None,
+                    owner_id: admin.id,
+                },
+            )
+            .await
+            .unwrap();
+        (t, admin, account)
+    };
+    // As migration 6 left a store whose last activity, id 41, was deleted.
+    let path = url.strip_prefix("sqlite://").expect("sqlite URL");
+    let c = rusqlite::Connection::open(path).expect("open the SQLite file");
+    c.busy_timeout(Duration::from_secs(10))
+        .expect("busy timeout");
+    c.execute_batch(
+        "DROP TABLE activity_id_floors;
+         DELETE FROM sqlite_sequence WHERE name = 'activities';
+         INSERT INTO sqlite_sequence (name, seq) VALUES ('activities', 41);
+         PRAGMA user_version = 6;",
+    )
+    .expect("roll the store back to migration 6");
+    drop(c);
+    let s = store::open(&url).await.expect("reopen and migrate");
+    let call = s
+        .activity_type_by_code(t.id, 101)
+        .await
+        .unwrap()
+        .expect("call");
+    let id = s
+        .insert_activities(
+            t.id,
+            vec![account_activity(call.id, account.id, admin.id, "p")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(id, vec![42]);
 }
