@@ -34,7 +34,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_pinned_order.sql"),
     include_str!("../../migrations/sqlite/0005_lead_owner.sql"),
     include_str!("../../migrations/sqlite/0006_resource_type_covering.sql"),
-    include_str!("../../migrations/sqlite/0007_lead_clustered_ids.sql"),
 ];
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
@@ -1494,110 +1493,15 @@ pub fn activity_count_sql(q: &ActivityQuery) -> Option<(String, Vec<SqlValue>)> 
     }
 }
 
-/// Activity ids from here up are lead blocks (`allocate_activity_ids`); below it, the plain region.
-const LEAD_BLOCKS_BASE: i64 = 1 << 40;
-/// A lead block holds 2^16 ids: a lead's first 65,536 activities sit together.
-const LEAD_BLOCK_BITS: u32 = 16;
-/// The largest lead whose whole block stays at or below 2^53 - 1, so that every id survives a
-/// client that reads JSON numbers as doubles (JavaScript). Later leads use the plain region.
-const MAX_BLOCK_LEAD: i64 = ((1 << 53) - 1 - LEAD_BLOCKS_BASE) >> LEAD_BLOCK_BITS;
-
-/// The id range of block `block` (0: the plain region; a lead's id: its own block).
-fn id_block_range(block: i64) -> (i64, i64) {
-    match block {
-        0 => (1, LEAD_BLOCKS_BASE - 1),
-        lead => {
-            let first = LEAD_BLOCKS_BASE + (lead << LEAD_BLOCK_BITS);
-            (first, first + (1 << LEAD_BLOCK_BITS) - 1)
-        }
-    }
-}
-
-/// The block activity `id` was taken from.
-fn id_block_of(id: i64) -> i64 {
-    if id < LEAD_BLOCKS_BASE {
-        0
-    } else {
-        (id - LEAD_BLOCKS_BASE) >> LEAD_BLOCK_BITS
-    }
-}
-
-/// Ids for `activities`, in order, taken in the open write transaction.
-///
-/// A lead's activities get ids from a block of that lead's own, so that its rows sit together in
-/// the table (SQLite stores a table in id order). A page of one lead's activities (Retrieve, a
-/// person's histories) then reads a few table pages instead of one page per row spread over the
-/// whole file, which is what made those reads lose a quarter of their speed at 1M activities
-/// (docs/benchmarks.md). Activities without a lead, leads past their block, and every activity
-/// stored before migration 0007 use the plain region below `LEAD_BLOCKS_BASE`.
-///
-/// A new id follows the largest in its block, found by a seek into the table where the row is
-/// about to go, or the largest ever deleted from the block if that is larger
-/// (`activity_id_floors`, written by deletes only): ids grow in commit order within a block and
-/// are never handed out twice, and a write dirties no page of its own for the numbering (a
-/// counter row per lead cost Create 29 % more server CPU at 1M).
-fn allocate_activity_ids(c: &Connection, activities: &[NewActivity]) -> Result<Vec<i64>> {
-    let mut largest = c
-        .prepare_cached(
-            "SELECT max(coalesce((SELECT max(id) FROM activities WHERE id BETWEEN ?1 AND ?2), 0),
-                        coalesce((SELECT last FROM activity_id_floors WHERE block = ?3), 0))",
-        )
-        .db()?;
-    // The first id of `block` that the table and the floors leave free (None: the block is full).
-    let mut next_in = |block: i64| -> Result<Option<i64>> {
-        let (first, last) = id_block_range(block);
-        let used: i64 = largest
-            .query_row(params![first, last, block], |r| r.get(0))
-            .db()?;
-        let next = used.max(first - 1) + 1;
-        Ok((next <= last).then_some(next))
-    };
-    // The next free id of each block met so far: the rows are inserted only after this, so a
-    // block that comes back later in the call (rows of leads A, B, A) goes on from here.
-    let mut next: HashMap<i64, i64> = HashMap::new();
-    let mut take = |block: i64, n: i64| -> Result<Option<i64>> {
-        let first = match next.get(&block) {
-            Some(&first) => first,
-            None => match next_in(block)? {
-                Some(first) => first,
-                None => return Ok(None),
-            },
-        };
-        if first + n - 1 > id_block_range(block).1 {
-            return Ok(None);
-        }
-        next.insert(block, first + n);
-        Ok(Some(first))
-    };
-    let mut ids = Vec::with_capacity(activities.len());
-    // A bulk call is usually one lead's: one lookup per run of rows of the same lead.
-    for run in activities.chunk_by(|a, b| a.lead_id == b.lead_id) {
-        let n = run.len() as i64;
-        let in_block = match run[0].lead_id {
-            Some(lead) if (1..=MAX_BLOCK_LEAD).contains(&lead) => take(lead, n)?,
-            _ => None,
-        };
-        let first = match in_block {
-            Some(first) => first,
-            None => take(0, n)?.ok_or_else(|| {
-                Error::Unavailable("this store has handed out every activity id".into())
-            })?,
-        };
-        ids.extend(first..first + n);
-    }
-    Ok(ids)
-}
-
 /// Inserts `activities` in the open write transaction (see `Store::insert_activities`).
 fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Result<Vec<i64>> {
     let first = tick(c, tenant_id, activities.len() as i64)?;
-    let new_ids = allocate_activity_ids(c, activities)?;
     let mut insert = c
         .prepare_cached(
-            "INSERT INTO activities (id, tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
+            "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
                 created_by, modified_by, note, occurred_at, created_at, updated_at, score, status, fields,
                 account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id, lead_owner_id)
-             SELECT ?18, ?1, ?2, t.id, t.event_code, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
+             SELECT ?1, ?2, t.id, t.event_code, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
                 ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, t.salesloft_type,
                 CASE WHEN t.kind = 'opportunity' OR ?5 IS NOT NULL THEN 'crm_opportunity'
                      WHEN ?14 IS NOT NULL THEN 'account' ELSE 'person' END,
@@ -1615,7 +1519,7 @@ fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Re
         .prepare_cached("UPDATE activities SET res_id = id WHERE id = ?1")
         .db()?;
     let mut ids = Vec::with_capacity(activities.len());
-    for (i, (a, new_id)) in activities.iter().zip(new_ids).enumerate() {
+    for (i, a) in activities.iter().enumerate() {
         let ts = first + i as i64;
         if a.lead_id.is_none() && a.account_id.is_none() {
             return Err(Error::InvalidInput(
@@ -1641,8 +1545,7 @@ fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Re
                     a.account_id,
                     a.pinned,
                     to_json(&a.tags)?,
-                    to_json(&a.static_data)?,
-                    new_id
+                    to_json(&a.static_data)?
                 ],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -2039,16 +1942,6 @@ impl Store for SqliteStore {
                 .query_row(params![tenant_id, id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
                 .db()?;
-            if deleted.is_some() {
-                // Its id is never handed out again (`allocate_activity_ids`).
-                c.prepare_cached(
-                    "INSERT INTO activity_id_floors (block, last) VALUES (?1, ?2)
-                     ON CONFLICT (block) DO UPDATE SET last = max(last, excluded.last)",
-                )
-                .db()?
-                .execute(params![id_block_of(id), id])
-                .db()?;
-            }
             match deleted {
                 None => Err(Error::NotFound("Activity does not exist".into())),
                 Some((Some(lead), score)) if score != 0 => {
