@@ -95,13 +95,16 @@ impl JsonOut {
     }
 
     pub fn int(&mut self, value: i64) {
-        self.separate();
-        self.buf
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        self.integer(value);
     }
 
     /// A count (a page's total), written as serde_json writes a `u64`.
     pub fn uint(&mut self, value: u64) {
+        self.integer(value);
+    }
+
+    /// Any integer, in decimal, as serde_json writes it (both use itoa).
+    fn integer(&mut self, value: impl itoa::Integer) {
         self.separate();
         self.buf
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
