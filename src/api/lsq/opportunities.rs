@@ -266,11 +266,26 @@ impl<'a> OppColumns<'a> {
 struct FlatRow<'a>(Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>);
 
 impl<'a> FlatRow<'a> {
+    /// The value slot of `column`, if the row has it.
+    fn slot(&mut self, column: &str) -> Option<&mut Option<Cow<'a, str>>> {
+        self.0
+            .iter_mut()
+            .find(|(c, _)| c == column)
+            .map(|(_, value)| value)
+    }
+
     fn set(&mut self, column: impl Into<Cow<'a, str>>, value: Option<Cow<'a, str>>) {
         let column = column.into();
-        match self.0.iter_mut().find(|(c, _)| *c == column) {
-            Some(slot) => slot.1 = value,
+        match self.slot(&column) {
+            Some(slot) => *slot = value,
             None => self.0.push((column, value)),
+        }
+    }
+
+    /// `column` at the end with a null value, unless the row has it already.
+    fn add_null(&mut self, column: &'a str) {
+        if self.slot(column).is_none() {
+            self.0.push((Cow::Borrowed(column), None));
         }
     }
 
@@ -350,9 +365,7 @@ fn flat_row<'a>(
     if let Some(cols) = include {
         // Custom columns asked for that this activity's type does not have: present, null.
         for c in cols.iter().filter(|c| c.starts_with("mx_")) {
-            if !m.0.iter().any(|(have, _)| have == c) {
-                m.0.push((Cow::Borrowed(c.as_str()), None));
-            }
+            m.add_null(c);
         }
     }
     let OppColumns {
