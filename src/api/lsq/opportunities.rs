@@ -587,4 +587,20 @@ mod tests {
         .unwrap();
         assert_eq!(o.into_string(), expected);
     }
+
+    /// A custom column asked for by Include_CSV is added, null, at the end when the row lacks it,
+    /// and leaves the value alone when the row has it.
+    #[test]
+    fn a_requested_column_is_added_null_only_when_missing() {
+        let mut row = FlatRow(Vec::new());
+        row.set_str("mx_Custom_1", "kept");
+        row.add_null("mx_Custom_1");
+        row.add_null("mx_Custom_2");
+        let mut o = JsonOut::with_capacity(64);
+        row.write(&mut o);
+        assert_eq!(
+            o.into_string(),
+            r#"{"mx_Custom_1":"kept","mx_Custom_2":null}"#
+        );
+    }
 }
