@@ -12,15 +12,17 @@ use crate::error::{Error, Result};
 pub const MAX_VALUE_LEN: usize = 4000;
 
 /// The custom field values of one stored activity (schema name → value, ordered by name), kept as
-/// the JSON object text they are stored as, checked to be JSON once, when read. Lists render them
-/// as they are instead of building a map per row and escaping every value again (profiled: that
-/// was a seventh of a Retrieve's CPU time); the few callers that need single values parse them
-/// with `to_map`.
+/// the JSON object text they are stored as. Lists render them as they are instead of building a
+/// map per row and escaping every value again (profiled: that was a seventh of a Retrieve's CPU
+/// time); the few callers that need single values parse them with `to_map`.
+///
+/// The text is always one JSON object: it comes from `from_map`, from `from_json_text`, which
+/// checks it, or from `from_stored_object`, whose caller's database refuses anything else.
 #[derive(Debug, Clone)]
-pub struct FieldValues(Box<RawValue>);
+pub struct FieldValues(String);
 
 impl FieldValues {
-    /// From stored JSON text, which must be an object. The text is kept as it is: stores write it
+    /// From JSON text that must be an object, checked. The text is kept as it is: stores write it
     /// with `from_map`, i.e. compact with keys in order, so it renders exactly like the map would.
     pub fn from_json_text(text: String) -> std::result::Result<FieldValues, String> {
         if !text.trim_start().starts_with('{') {
@@ -28,15 +30,22 @@ impl FieldValues {
                 "stored field values are not a JSON object: {text:.40}"
             ));
         }
-        RawValue::from_string(text)
-            .map(FieldValues)
-            .map_err(|e| format!("stored field values are not valid JSON: {e}"))
+        serde_json::from_str::<&RawValue>(&text)
+            .map_err(|e| format!("stored field values are not valid JSON: {e}"))?;
+        Ok(FieldValues(text))
+    }
+
+    /// From text that a store's database guarantees to be one JSON object (the SQLite store's
+    /// triggers refuse any other, migration 0007), not checked again: checking every row's text
+    /// on every read was a tenth of a Retrieve's instructions (docs/benchmarks.md).
+    pub fn from_stored_object(text: String) -> FieldValues {
+        FieldValues(text)
     }
 
     /// The canonical text of `map` (compact, keys in order).
     pub fn from_map(map: &BTreeMap<String, String>) -> FieldValues {
         // Serializing string pairs into JSON text cannot fail; the fallback is never taken.
-        serde_json::value::to_raw_value(map)
+        serde_json::to_string(map)
             .map(FieldValues)
             .unwrap_or_else(|_| FieldValues::default())
     }
@@ -44,7 +53,7 @@ impl FieldValues {
     /// The values as a map. Stored values are always a string-to-string object (every write goes
     /// through `from_map`); anything else is logged and read as no values rather than failing.
     pub fn to_map(&self) -> BTreeMap<String, String> {
-        serde_json::from_str(self.0.get()).unwrap_or_else(|e| {
+        serde_json::from_str(&self.0).unwrap_or_else(|e| {
             tracing::error!(error = %e, "stored field values are not a string map");
             BTreeMap::new()
         })
@@ -52,7 +61,7 @@ impl FieldValues {
 
     /// The JSON object text: always one valid JSON object.
     pub fn as_json(&self) -> &str {
-        self.0.get()
+        &self.0
     }
 
     /// Whether `key` may be one of the schema names, without parsing: in compact JSON a key is the
@@ -60,7 +69,7 @@ impl FieldValues {
     /// that merely ends in `\"key` (an escaped quote before it), which only sends a caller down its
     /// exact, parsing path.
     pub fn has_key(&self, key: &FieldKey) -> bool {
-        key.0.find(self.0.get().as_bytes()).is_some()
+        key.0.find(self.0.as_bytes()).is_some()
     }
 }
 
@@ -77,10 +86,7 @@ impl FieldKey {
 
 impl Default for FieldValues {
     fn default() -> FieldValues {
-        // "{}" is valid JSON; the fallback keeps this free of panics all the same.
-        FieldValues(
-            RawValue::from_string("{}".to_string()).unwrap_or_else(|_| RawValue::NULL.to_owned()),
-        )
+        FieldValues("{}".to_string())
     }
 }
 
@@ -91,8 +97,12 @@ impl PartialEq for FieldValues {
 }
 
 impl Serialize for FieldValues {
+    /// The text as it is, through serde_json's `RawValue`, which parses it on the way (only the
+    /// native API's answers serialize activities through serde).
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        serde_json::from_str::<&RawValue>(&self.0)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
     }
 }
 

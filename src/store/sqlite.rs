@@ -34,7 +34,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_pinned_order.sql"),
     include_str!("../../migrations/sqlite/0005_lead_owner.sql"),
     include_str!("../../migrations/sqlite/0006_resource_type_covering.sql"),
+    include_str!("../../migrations/sqlite/0007_fields_are_json_objects.sql"),
 ];
+/// The migration (its number) from which the database refuses field values that are not one JSON
+/// object; the rows stored before it are checked when it is applied.
+const FIELDS_ARE_OBJECTS: usize = 7;
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
 /// The most of the database file each connection maps (1 TiB: all of it, in practice). Needs the
@@ -508,15 +512,44 @@ fn writer_loop(
     }
 }
 
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+fn migrate(conn: &Connection) -> std::result::Result<(), String> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        conn.execute_batch(&format!(
-            "BEGIN; {sql}\n; PRAGMA user_version = {}; COMMIT;",
-            i + 1
-        ))?;
+        let tx = conn.unchecked_transaction().map_err(|e| e.to_string())?;
+        tx.execute_batch(sql).map_err(|e| e.to_string())?;
+        if i + 1 == FIELDS_ARE_OBJECTS {
+            refuse_fields_that_are_not_objects(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Fails, naming a few of them, if stored activities hold field values that are not one JSON
+/// object (only an edit of the file from outside could have stored one): from migration 0007 on,
+/// pages paste the stored text into their answers unchecked. One pass over the table, once.
+fn refuse_fields_that_are_not_objects(tx: &Connection) -> std::result::Result<(), String> {
+    let bad: Vec<i64> = tx
+        .prepare(
+            "SELECT id FROM activities WHERE \
+             CASE WHEN json_valid(fields) THEN json_type(fields) <> 'object' ELSE 1 END LIMIT 5",
+        )
+        .and_then(|mut s| s.query_map([], |r| r.get::<_, i64>(0))?.collect())
+        .map_err(|e: rusqlite::Error| e.to_string())?;
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = bad.iter().map(i64::to_string).collect();
+    Err(format!(
+        "activities {} (and perhaps more) store field values that are not a JSON object; \
+         fix or delete them in the file with the sqlite3 shell, then start again \
+         (column activities.fields, e.g. set it to '{{}}')",
+        ids.join(", ")
+    ))
 }
 
 /// Turns a SQLite error into the domain's: unique violations become `Duplicate` naming the field.
@@ -935,9 +968,8 @@ fn activity_row(row: &Row) -> rusqlite::Result<ActivityRow> {
         updated_at: row.get(13)?,
         score: row.get(14)?,
         status: row.get(15)?,
-        fields: crate::domain::fields::FieldValues::from_json_text(row.get(16)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(16, rusqlite::types::Type::Text, e.into())
-        })?,
+        // Not parsed again: the database holds nothing but JSON objects here (migration 0007).
+        fields: crate::domain::fields::FieldValues::from_stored_object(row.get(16)?),
         lead_first_name: None,
         lead_last_name: None,
         lead_email: None,
