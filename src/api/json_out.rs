@@ -87,6 +87,26 @@ impl JsonOut {
         }
     }
 
+    /// One string written from `parts` in turn, as `str` would write them joined, without
+    /// joining them first.
+    pub fn str_parts(&mut self, parts: &[&str]) {
+        let escapes = parts.iter().any(|p| {
+            p.bytes().fold(false, |any, b| {
+                any | (b < 0x20) | (b == b'"') | (b == b'\\')
+            })
+        });
+        if escapes {
+            self.str(&parts.concat());
+            return;
+        }
+        self.separate();
+        self.buf.push(b'"');
+        for p in parts {
+            self.buf.extend_from_slice(p.as_bytes());
+        }
+        self.buf.push(b'"');
+    }
+
     pub fn opt_str(&mut self, value: Option<&str>) {
         match value {
             Some(v) => self.str(v),
@@ -144,10 +164,9 @@ impl JsonOut {
         }
     }
 
-    /// JSON text as it is: `text` must be one complete JSON value without surrounding
-    /// whitespace (a `RawValue`'s text, say).
+    /// JSON text as it is: `text` must be one complete JSON value (stored field values, say;
+    /// whitespace around it is kept, which leaves the whole valid).
     pub fn raw(&mut self, text: &str) {
-        debug_assert_eq!(text, text.trim());
         self.separate();
         self.buf.extend_from_slice(text.as_bytes());
     }
@@ -249,6 +268,12 @@ mod tests {
         o.opt_str(Some(""));
         o.key("d");
         o.serde(&serde_json::json!({"k": [1, "v"]})).unwrap();
+        o.key("p");
+        o.begin_array();
+        o.str_parts(&["note", "-", "12"]);
+        o.str_parts(&["a \"quoted\"", " ", "b\\"]);
+        o.str_parts(&[]);
+        o.end_array();
         o.end_object();
         let want = serde_json::json!({
             "a": "plain",
@@ -260,6 +285,7 @@ mod tests {
             "h": {"only": null},
             "key \"with\" quotes": "",
             "d": {"k": [1, "v"]},
+            "p": ["note-12", "a \"quoted\" b\\", ""],
         });
         let text = o.into_string();
         assert_eq!(

@@ -70,11 +70,14 @@ impl User {
 }
 
 pub fn join_name(first: &str, last: &str) -> String {
+    name_parts(first, last).concat()
+}
+
+/// The pieces `join_name` joins, for writers that write them in turn instead of allocating.
+pub fn name_parts<'a>(first: &'a str, last: &'a str) -> [&'a str; 3] {
     match (first.is_empty(), last.is_empty()) {
-        (false, false) => format!("{first} {last}"),
-        (false, true) => first.to_string(),
-        (true, false) => last.to_string(),
-        (true, true) => String::new(),
+        (false, false) => [first, " ", last],
+        _ => [first, "", last],
     }
 }
 

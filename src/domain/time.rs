@@ -44,19 +44,40 @@ fn stamp(dt: &OffsetDateTime, sep: u8, out: &mut [u8; 19]) -> Option<()> {
     Some(())
 }
 
-/// `yyyy-MM-dd HH:mm:ss` (LeadSquared's wire format, UTC).
-pub fn format_lsq(us: Micros) -> String {
-    let dt = to_datetime(us);
-    let mut buf = [0u8; 19];
-    match stamp(&dt, b' ', &mut buf).and_then(|()| ascii(&buf)) {
-        Some(text) => text,
-        None => dt.format(LSQ_DATETIME).unwrap_or_default(),
+/// A rendered timestamp, on the stack for years 0–9999 and in a `String` for any other: a page
+/// writes up to four per row, and allocating each was measurable (docs/benchmarks.md).
+pub enum StampText {
+    Short { bytes: [u8; 27], len: usize },
+    Long(String),
+}
+
+impl StampText {
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII digits and separators are ever written here, so this never fails.
+            StampText::Short { bytes, len } => std::str::from_utf8(&bytes[..*len]).unwrap_or(""),
+            StampText::Long(text) => text,
+        }
     }
 }
 
-/// `bytes` as a string (all ASCII digits and separators here; `None` is never expected).
-fn ascii(bytes: &[u8]) -> Option<String> {
-    std::str::from_utf8(bytes).ok().map(str::to_owned)
+/// `yyyy-MM-dd HH:mm:ss` (LeadSquared's wire format, UTC).
+pub fn lsq_text(us: Micros) -> StampText {
+    let dt = to_datetime(us);
+    let mut date = [0u8; 19];
+    match stamp(&dt, b' ', &mut date) {
+        Some(()) => {
+            let mut bytes = [0u8; 27];
+            bytes[..19].copy_from_slice(&date);
+            StampText::Short { bytes, len: 19 }
+        }
+        None => StampText::Long(dt.format(LSQ_DATETIME).unwrap_or_default()),
+    }
+}
+
+/// `lsq_text` as a `String`.
+pub fn format_lsq(us: Micros) -> String {
+    lsq_text(us).as_str().to_owned()
 }
 
 /// Parses `yyyy-MM-dd HH:mm:ss` as UTC.
@@ -75,24 +96,27 @@ pub fn parse_lsq_date(s: &str) -> Option<Micros> {
 }
 
 /// RFC 3339 with exactly six fractional digits and `Z`, as Salesloft renders timestamps.
-pub fn format_rfc3339_micros(us: Micros) -> String {
+pub fn rfc3339_micros_text(us: Micros) -> StampText {
     let dt = to_datetime(us);
-    let mut buf = [0u8; 27];
     let mut date = [0u8; 19];
-    if stamp(&dt, b'T', &mut date).is_some() {
-        buf[..19].copy_from_slice(&date);
-        buf[19] = b'.';
-        let mut micros = dt.microsecond();
-        for d in buf[20..26].iter_mut().rev() {
-            *d = b'0' + (micros % 10) as u8;
-            micros /= 10;
-        }
-        buf[26] = b'Z';
-        if let Some(text) = ascii(&buf) {
-            return text;
-        }
+    if stamp(&dt, b'T', &mut date).is_none() {
+        return StampText::Long(rfc3339_general(&dt));
     }
-    rfc3339_general(&dt)
+    let mut bytes = [0u8; 27];
+    bytes[..19].copy_from_slice(&date);
+    bytes[19] = b'.';
+    let mut micros = dt.microsecond();
+    for d in bytes[20..26].iter_mut().rev() {
+        *d = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    bytes[26] = b'Z';
+    StampText::Short { bytes, len: 27 }
+}
+
+/// `rfc3339_micros_text` as a `String`.
+pub fn format_rfc3339_micros(us: Micros) -> String {
+    rfc3339_micros_text(us).as_str().to_owned()
 }
 
 /// `format_rfc3339_micros` through the general formatter (any year).

@@ -15,7 +15,7 @@ use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::fields::{FieldKey, FieldValues};
-use crate::domain::time::{format_lsq, parse_lsq_datetime};
+use crate::domain::time::{format_lsq, lsq_text, parse_lsq_datetime};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
 
@@ -180,7 +180,7 @@ fn write_retrieve_row(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<(
     o.key("ActivityScore");
     o.int(a.score);
     o.key("CreatedOn");
-    o.str(&format_lsq(a.occurred_at));
+    o.str(lsq_text(a.occurred_at).as_str());
     o.key("ActivityType");
     o.int(a.type_kind.lsq_number());
     o.key("IsEmailType");
@@ -220,7 +220,7 @@ fn write_retrieve_row(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<(
     o.key("ActivityFields");
     write_activity_fields(o, &ActivityFields::of(a))?;
     o.key("ModifiedOn");
-    o.str(&format_lsq(a.updated_at));
+    o.str(lsq_text(a.updated_at).as_str());
     o.end_object();
     Ok(())
 }
@@ -230,7 +230,8 @@ fn write_retrieve_row(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<(
 struct ActivityFields<'a> {
     fields: &'a FieldValues,
     status: &'a str,
-    owner: String,
+    /// Serialized (as serde writes a `Uuid`) and written alike: lowercase and hyphenated.
+    owner: &'a uuid::Uuid,
 }
 
 impl<'a> ActivityFields<'a> {
@@ -238,7 +239,7 @@ impl<'a> ActivityFields<'a> {
         ActivityFields {
             fields: &a.fields,
             status: &a.status,
-            owner: a.owner_guid.to_string(),
+            owner: &a.owner_guid,
         }
     }
 
@@ -249,7 +250,7 @@ impl<'a> ActivityFields<'a> {
         for (k, v) in &fields {
             match k.as_str() {
                 "Status" => m.serialize_entry(k, self.status)?,
-                "Owner" => m.serialize_entry(k, &self.owner)?,
+                "Owner" => m.serialize_entry(k, self.owner)?,
                 _ => m.serialize_entry(k, v)?,
             }
         }
@@ -257,7 +258,7 @@ impl<'a> ActivityFields<'a> {
             m.serialize_entry("Status", self.status)?;
         }
         if !fields.contains_key("Owner") {
-            m.serialize_entry("Owner", &self.owner)?;
+            m.serialize_entry("Owner", self.owner)?;
         }
         m.end()
     }
@@ -275,7 +276,7 @@ fn write_activity_fields(o: &mut JsonOut, f: &ActivityFields<'_>) -> serde_json:
     o.key("Status");
     o.str(f.status);
     o.key("Owner");
-    o.str(&f.owner);
+    o.uuid(f.owner);
     o.end_object();
     Ok(())
 }
@@ -496,15 +497,19 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             let values = FieldValues::from_map(&map);
+            let owner = uuid::Uuid::parse_str("0193A1B2-0000-7000-8000-0000000000AF").unwrap();
             let f = ActivityFields {
                 fields: &values,
                 status: "Active \"now\"",
-                owner: "0193a1b2-0000-7000-8000-000000000001".into(),
+                owner: &owner,
             };
             let (written, mapped) = render(&f);
             assert_eq!(written, mapped, "{pairs:?}");
             let v: Value = serde_json::from_str(&mapped).unwrap();
             assert_eq!(v["Status"], "Active \"now\"", "{pairs:?}");
+            // As `Uuid::to_string` writes it, which the answers always showed.
+            assert_eq!(v["Owner"], owner.to_string(), "{pairs:?}");
+            assert_eq!(v["Owner"], "0193a1b2-0000-7000-8000-0000000000af");
         }
     }
 }

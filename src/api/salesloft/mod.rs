@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
-use crate::domain::time::format_rfc3339_micros;
+use crate::domain::time::rfc3339_micros_text;
 use crate::domain::{ActivitySort, ActivityView, ResourceKind, User};
 use crate::error::Error;
 
@@ -170,17 +170,20 @@ const OWN_STATIC_KEYS: [&str; 5] = [
 fn write_history(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()> {
     o.begin_object();
     o.key("id");
-    o.str(&format!("{}-{}", a.salesloft_type, a.id));
+    o.str_parts(&[&a.salesloft_type, "-", itoa::Buffer::new().format(a.id)]);
     o.key("type");
     o.str(&a.salesloft_type);
     o.key("occurred_at");
-    o.str(&format_rfc3339_micros(a.occurred_at));
+    o.str(rfc3339_micros_text(a.occurred_at).as_str());
     o.key("created_at");
-    o.str(&format_rfc3339_micros(a.created_at));
+    o.str(rfc3339_micros_text(a.created_at).as_str());
     o.key("updated_at");
-    o.str(&format_rfc3339_micros(a.updated_at));
+    o.str(rfc3339_micros_text(a.updated_at).as_str());
     o.key("pinned_at");
-    o.opt_str(a.pinned_at.map(format_rfc3339_micros).as_deref());
+    match a.pinned_at {
+        Some(at) => o.str(rfc3339_micros_text(at).as_str()),
+        None => o.null(),
+    }
     o.key("resource_type");
     o.str(a.resource_kind.as_str());
     o.key("resource_id");
@@ -269,7 +272,7 @@ fn write_dynamic_data(o: &mut JsonOut, a: &ActivityView) {
         o.key("last_name");
         o.opt_str(a.lead_last_name.as_deref());
         o.key("display_name");
-        o.str(&crate::domain::join_name(
+        o.str_parts(&crate::domain::name_parts(
             a.lead_first_name.as_deref().unwrap_or_default(),
             a.lead_last_name.as_deref().unwrap_or_default(),
         ));
