@@ -363,6 +363,19 @@ async fn activity_types_codes_names_and_updates() {
             b.name
         );
 
+        // Looked up (and, on SQLite, kept in its type directory) before the change below: the
+        // lookup after it must not answer from what was kept.
+        let before = s
+            .activity_type_by_code(t.id, 201)
+            .await
+            .unwrap()
+            .expect("type 201");
+        assert_eq!(
+            (before.name.as_str(), before.score),
+            ("Demo", 5),
+            "{}",
+            b.name
+        );
         let mut changed = a.clone();
         changed.name = "Demo call".into();
         changed.score = 9;
@@ -801,7 +814,8 @@ async fn concurrent_writers_get_unique_increasing_timestamps() {
             .activity_type_by_code(t.id, 101)
             .await
             .unwrap()
-            .expect("call");
+            .expect("call")
+            .id;
         let mut tasks = Vec::new();
         for w in 0..8 {
             let s = b.store.clone();
@@ -809,7 +823,7 @@ async fn concurrent_writers_get_unique_increasing_timestamps() {
                 let mut ids = Vec::new();
                 for i in 0..10 {
                     let batch = (0..3)
-                        .map(|k| activity(call.id, l.id, admin.id, w * 1000 + i * 10 + k, "c"))
+                        .map(|k| activity(call, l.id, admin.id, w * 1000 + i * 10 + k, "c"))
                         .collect();
                     ids.push(s.insert_activities(t.id, batch).await.expect("insert"));
                 }

@@ -2,6 +2,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -87,7 +88,7 @@ pub struct ActivityPatch {
 
 /// Activity types looked up once per call (a bulk call names the same codes again and again).
 #[derive(Default)]
-pub(super) struct TypeCache(HashMap<i64, Option<ActivityType>>);
+pub(super) struct TypeCache(HashMap<i64, Option<Arc<ActivityType>>>);
 
 impl Service {
     pub(super) async fn cached_type<'c>(
@@ -95,7 +96,7 @@ impl Service {
         caller: &User,
         cache: &'c mut TypeCache,
         code: i64,
-    ) -> Result<&'c Option<ActivityType>> {
+    ) -> Result<&'c Option<Arc<ActivityType>>> {
         let ty = match cache.0.entry(code) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => e.insert(
@@ -308,7 +309,7 @@ impl Service {
         &self,
         caller: &User,
         guid: &str,
-    ) -> Result<(ActivityView, ActivityType)> {
+    ) -> Result<(ActivityView, Arc<ActivityType>)> {
         let not_found = || Error::NotFound(format!("Activity '{guid}' does not exist"));
         let id = Uuid::parse_str(guid.trim()).map_err(|_| not_found())?;
         let a = self

@@ -34,7 +34,7 @@ pub struct OpportunityActivityFilter {
 #[derive(Debug, Clone)]
 pub struct OpportunityContext {
     pub opportunity: ActivityView,
-    pub opportunity_type: ActivityType,
+    pub opportunity_type: std::sync::Arc<ActivityType>,
     pub lead: Lead,
 }
 

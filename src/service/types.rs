@@ -94,9 +94,11 @@ impl Service {
     }
 
     pub async fn activity_type(&self, caller: &User, code: i64) -> Result<Option<ActivityType>> {
-        self.store
+        Ok(self
+            .store
             .activity_type_by_code(caller.tenant_id, code)
-            .await
+            .await?
+            .map(std::sync::Arc::unwrap_or_clone))
     }
 
     /// Creates a custom activity type (or an opportunity type when `kind` says so).
@@ -146,6 +148,7 @@ impl Service {
             .store
             .activity_type_by_code(caller.tenant_id, code)
             .await?
+            .map(std::sync::Arc::unwrap_or_clone)
             .ok_or_else(|| {
                 Error::NotFound(format!("Activity type with code {code} does not exist"))
             })?;

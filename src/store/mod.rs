@@ -56,11 +56,13 @@ pub trait Store: Send + Sync + 'static {
     async fn lead_by_key(&self, tenant_id: i64, key: LeadKey, value: &str) -> Result<Option<Lead>>;
 
     async fn list_activity_types(&self, tenant_id: i64) -> Result<Vec<ActivityType>>;
+    /// Shared rather than owned: every write of an activity looks its type up, and the SQLite
+    /// store hands out the copy its type directory keeps instead of parsing the type again.
     async fn activity_type_by_code(
         &self,
         tenant_id: i64,
         code: i64,
-    ) -> Result<Option<ActivityType>>;
+    ) -> Result<Option<std::sync::Arc<ActivityType>>>;
     /// Fails with `Error::Duplicate` when the name or code is taken.
     async fn create_activity_type(
         &self,

@@ -1256,14 +1256,14 @@ impl Store for PgStore {
         &self,
         tenant_id: i64,
         code: i64,
-    ) -> Result<Option<ActivityType>> {
+    ) -> Result<Option<std::sync::Arc<ActivityType>>> {
         let c = self.client().await?;
         let sql = format!(
             "SELECT {TYPE_COLS} FROM activity_types WHERE tenant_id = $1 AND event_code = $2"
         );
         query_opt(&c, &sql, &[&tenant_id, &code])
             .await?
-            .map(|r| type_row(&r))
+            .map(|r| type_row(&r).map(std::sync::Arc::new))
             .transpose()
     }
 

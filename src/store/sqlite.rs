@@ -756,6 +756,17 @@ fn type_row(row: &Row) -> rusqlite::Result<ActivityType> {
     })
 }
 
+/// The activity type with this id, read with `c` (for the type directory).
+fn type_by_id(c: &Connection, id: i64) -> Result<Option<ActivityType>> {
+    c.prepare_cached(&format!(
+        "SELECT {TYPE_COLS} FROM activity_types WHERE id = ?1"
+    ))
+    .db()?
+    .query_row([id], type_row)
+    .optional()
+    .db()
+}
+
 const LEAD_COLS: &str = "l.id, l.guid, l.tenant_id, l.first_name, l.last_name, l.email, l.phone, l.mobile, l.do_not_call,
     l.do_not_email, l.owner_id, o.guid, o.first_name, o.last_name, l.score, l.engagement_score, l.attributes,
     l.created_at, l.updated_at";
@@ -1209,15 +1220,7 @@ impl Labels {
             rows.iter()
                 .flat_map(|r| std::iter::once(r.view.type_id).chain(r.resource_type_id)),
             seen.types,
-            |id| {
-                c.prepare_cached(&format!(
-                    "SELECT {TYPE_COLS} FROM activity_types WHERE id = ?1"
-                ))
-                .db()?
-                .query_row([id], type_row)
-                .optional()
-                .db()
-            },
+            |id| type_by_id(c, id),
         )?;
         let leads = lead_labels(c, &rows)?;
         rows.into_iter()
@@ -1801,16 +1804,31 @@ impl Store for SqliteStore {
         &self,
         tenant_id: i64,
         code: i64,
-    ) -> Result<Option<ActivityType>> {
+    ) -> Result<Option<Arc<ActivityType>>> {
+        let labels = self.labels.clone();
         self.read(move |c| {
-            let sql = format!(
-                "SELECT {TYPE_COLS} FROM activity_types WHERE tenant_id = ?1 AND event_code = ?2"
-            );
-            c.prepare_cached(&sql)
+            // Only the id is read here; the type itself comes from the directory, which parses
+            // its field definitions once rather than on every write (a tenth of a Create).
+            let seen = labels.generation();
+            let tx = c.unchecked_transaction().db()?;
+            let id: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT id FROM activity_types WHERE tenant_id = ?1 AND event_code = ?2",
+                )
                 .db()?
-                .query_row(params![tenant_id, code], type_row)
+                .query_row(params![tenant_id, code], |r| r.get(0))
                 .optional()
-                .db()
+                .db()?;
+            let ty = match id {
+                None => None,
+                Some(id) => labels
+                    .types
+                    .get_all(std::iter::once(id), seen.types, |id| type_by_id(&tx, id))?
+                    .get(id)
+                    .cloned(),
+            };
+            tx.finish().db()?;
+            Ok(ty)
         })
         .await
     }
