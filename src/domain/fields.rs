@@ -36,7 +36,7 @@ impl FieldValues {
     }
 
     /// From text that a store's database guarantees to be one JSON object (the SQLite store's
-    /// triggers refuse any other, migration 0007), not checked again: checking every row's text
+    /// CHECK refuses any other, migration 0007), not checked again: checking every row's text
     /// on every read was a tenth of a Retrieve's instructions (docs/benchmarks.md).
     pub fn from_stored_object(text: String) -> FieldValues {
         FieldValues(text)

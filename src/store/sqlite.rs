@@ -37,7 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_fields_are_json_objects.sql"),
 ];
 /// The migration (its number) from which the database refuses field values that are not one JSON
-/// object; the rows stored before it are checked when it is applied.
+/// object; the rows stored before it are checked before it is applied.
 const FIELDS_ARE_OBJECTS: usize = 7;
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
@@ -69,13 +69,82 @@ fn inline_budget() -> std::time::Duration {
 /// SQLite virtual-machine steps between two looks at the inline budget (a few microseconds).
 const BUDGET_CHECK_OPS: i32 = 1000;
 
-type Completion = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
-/// A write: given the connection (or `None` when no transaction could be opened) it does its work
-/// and returns what to tell its caller once the batch's commit succeeded or failed.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> Completion + Send>;
+/// A write waiting in (or running in) a group-commit batch.
+///
+/// A batch first runs its writes one after another with no savepoint of their own; only if one
+/// fails is the batch rolled back and run again with each write in its own savepoint, so that
+/// the failing one rolls back alone. Every page a savepoint changes is copied to its statement
+/// journal first: that copying was a tenth of a Create's instructions, spent on the writer
+/// thread that every write waits for, to guard against failures that almost never happen. A write
+/// may therefore run more than once; only its last run counts, and nothing is answered before
+/// the batch commits.
+trait Job: Send {
+    /// Does the work in the open transaction (inside a savepoint of its own when `savepoint`);
+    /// false when it failed.
+    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool;
+    /// Answers the caller: the last run's outcome, given how the batch's commit went.
+    fn finish(self: Box<Self>, commit: std::result::Result<(), String>);
+}
+
+/// `Job` for a closure `f` and the action to take once its work is committed.
+struct WriteJob<T, F, A> {
+    f: F,
+    after_commit: A,
+    outcome: Option<Result<T>>,
+    answer: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F, A> Job for WriteJob<T, F, A>
+where
+    T: Send,
+    F: FnMut(&Connection) -> Result<T> + Send,
+    A: FnOnce() + Send,
+{
+    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool {
+        if savepoint {
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                self.outcome = Some(Err(map_err(e)));
+                return false;
+            }
+        }
+        let mut outcome = std::panic::catch_unwind(AssertUnwindSafe(|| (self.f)(conn)))
+            .unwrap_or_else(|_| Err(Error::Internal("write panicked".into())));
+        if savepoint {
+            match outcome {
+                Ok(_) => {
+                    if let Err(e) = conn.execute_batch("RELEASE job") {
+                        outcome = Err(map_err(e));
+                    }
+                }
+                Err(_) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                }
+            }
+        }
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: std::result::Result<(), String>) {
+        let answer = match (self.outcome, commit) {
+            (None, Err(e)) => Err(Error::Unavailable(format!(
+                "cannot open a write transaction: {e}"
+            ))),
+            (None, Ok(())) => Err(Error::Internal("the SQLite writer skipped a write".into())),
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(v)), Ok(())) => {
+                (self.after_commit)();
+                Ok(v)
+            }
+            (Some(Ok(_)), Err(e)) => Err(Error::Unavailable(format!("commit failed: {e}"))),
+        };
+        let _ = self.answer.send(answer);
+    }
+}
 
 pub struct SqliteStore {
-    writer: mpsc::UnboundedSender<Job>,
+    writer: mpsc::UnboundedSender<Box<dyn Job>>,
     readers: Arc<ReaderPool>,
     path: PathBuf,
     labels: Arc<Labels>,
@@ -236,9 +305,11 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the writer thread in the current group-commit batch; resolves once committed.
+    /// `f` may run more than once (see `Job`): it must leave everything but the database as it
+    /// found it.
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        f: impl FnMut(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         self.write_then(f, || {}).await
     }
@@ -248,50 +319,15 @@ impl SqliteStore {
     /// up), which an action after the `await` would not.
     async fn write_then<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        f: impl FnMut(&Connection) -> Result<T> + Send + 'static,
         after_commit: impl FnOnce() + Send + 'static,
     ) -> Result<T> {
-        let (tx, rx) = oneshot::channel::<Result<T>>();
-        let job: Job = Box::new(move |conn| {
-            let Some(conn) = conn else {
-                return Box::new(move |_| {
-                    let _ = tx.send(Err(Error::Unavailable(
-                        "cannot open a write transaction".into(),
-                    )));
-                });
-            };
-            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-                let e = map_err(e);
-                return Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                });
-            }
-            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
-                .unwrap_or_else(|_| Err(Error::Internal("write panicked".into())));
-            match outcome {
-                Ok(v) => {
-                    let released = conn.execute_batch("RELEASE job").map_err(map_err);
-                    Box::new(move |commit| {
-                        let r = match (released, commit) {
-                            (Err(e), _) => Err(e),
-                            (Ok(()), Ok(())) => {
-                                after_commit();
-                                Ok(v)
-                            }
-                            (Ok(()), Err(e)) => {
-                                Err(Error::Unavailable(format!("commit failed: {e}")))
-                            }
-                        };
-                        let _ = tx.send(r);
-                    })
-                }
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-                    Box::new(move |_| {
-                        let _ = tx.send(Err(e));
-                    })
-                }
-            }
+        let (answer, rx) = oneshot::channel::<Result<T>>();
+        let job = Box::new(WriteJob {
+            f,
+            after_commit,
+            outcome: None,
+            answer,
         });
         self.writer
             .send(job)
@@ -461,7 +497,7 @@ fn checkpoint(conn: &Connection) -> bool {
 
 fn writer_loop(
     conn: Connection,
-    mut rx: mpsc::UnboundedReceiver<Job>,
+    mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>,
     checkpoints: std::sync::mpsc::SyncSender<()>,
     checkpointed: std::sync::mpsc::Receiver<()>,
 ) {
@@ -475,21 +511,9 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            tracing::error!(error = %e, "cannot begin a write transaction");
-            for job in batch {
-                job(None)(Err(e.to_string()));
-            }
-            continue;
-        }
-        let completions: Vec<Completion> = batch.into_iter().map(|job| job(Some(&conn))).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(|e| {
-            tracing::error!(error = %e, "commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
-            e.to_string()
-        });
-        for done in completions {
-            done(commit.clone());
+        let commit = run_batch(&conn, &mut batch);
+        for job in batch {
+            job.finish(commit.clone());
         }
         let wal_pages = WAL_PAGES.with(|p| p.get());
         if wal_pages < asked_at {
@@ -512,16 +536,47 @@ fn writer_loop(
     }
 }
 
+/// Runs `batch` in one transaction and commits it: first with no savepoints, and again, each
+/// write in a savepoint of its own, if one of them failed (see `Job`).
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
+    let begin = || {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            e.to_string()
+        })
+    };
+    begin()?;
+    if !batch.iter_mut().all(|job| job.run(conn, false)) {
+        // Some errors (a full disk, say) have SQLite roll the transaction back by itself.
+        if !conn.is_autocommit() {
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "cannot roll a failed batch back");
+                return Err(e.to_string());
+            }
+        }
+        begin()?;
+        for job in batch.iter_mut() {
+            job.run(conn, true);
+        }
+    }
+    conn.execute_batch("COMMIT").map_err(|e| {
+        tracing::error!(error = %e, "commit failed");
+        let _ = conn.execute_batch("ROLLBACK");
+        e.to_string()
+    })
+}
+
 fn migrate(conn: &Connection) -> std::result::Result<(), String> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| e.to_string())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.unchecked_transaction().map_err(|e| e.to_string())?;
-        tx.execute_batch(sql).map_err(|e| e.to_string())?;
         if i + 1 == FIELDS_ARE_OBJECTS {
+            // Names the rows the migration's CHECK would refuse, which SQLite does not.
             refuse_fields_that_are_not_objects(&tx)?;
         }
+        tx.execute_batch(sql).map_err(|e| e.to_string())?;
         tx.pragma_update(None, "user_version", i as i64 + 1)
             .map_err(|e| e.to_string())?;
         tx.commit().map_err(|e| e.to_string())?;
@@ -824,16 +879,22 @@ fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead, now: i64) -> Resu
 
 /// Advances the tenant's clock by `n` ticks and returns the first of the `n` fresh timestamps.
 /// Runs inside the write transaction, so timestamps are handed out in commit order.
+/// Two statements, not one with RETURNING: SQLite runs RETURNING as a trigger, and a statement
+/// that fires one keeps a statement journal (a copy of the page it changes).
 fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
+    let changed = conn
+        .prepare_cached("UPDATE tenants SET clock = max(clock + ?2, ?3) WHERE id = ?1")
+        .db()?
+        .execute(params![tenant_id, n, now_micros()])
+        .db()?;
+    if changed == 0 {
+        return Err(Error::NotFound("tenant does not exist".into()));
+    }
     let last: i64 = conn
-        .prepare_cached(
-            "UPDATE tenants SET clock = max(clock + ?2, ?3) WHERE id = ?1 RETURNING clock",
-        )
+        .prepare_cached("SELECT clock FROM tenants WHERE id = ?1")
         .db()?
-        .query_row(params![tenant_id, n, now_micros()], |r| r.get(0))
-        .optional()
-        .db()?
-        .ok_or_else(|| Error::NotFound("tenant does not exist".into()))?;
+        .query_row(params![tenant_id], |r| r.get(0))
+        .db()?;
     Ok(last - n + 1)
 }
 
@@ -1531,20 +1592,28 @@ pub fn activity_count_sql(q: &ActivityQuery) -> Option<(String, Vec<SqlValue>)> 
 /// Inserts `activities` in the open write transaction (see `Store::insert_activities`).
 fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Result<Vec<i64>> {
     let first = tick(c, tenant_id, activities.len() as i64)?;
+    // One row of VALUES, neither INSERT … SELECT from the type nor RETURNING (which SQLite runs
+    // as a trigger): SQLite keeps a statement journal (a copy of every page the statement
+    // changes) for any statement that may write several rows or fires a trigger, and that
+    // copying was a tenth of a Create's instructions on the writer thread.
+    let mut type_of = c
+        .prepare_cached(
+            "SELECT event_code, salesloft_type, kind = 'opportunity' FROM activity_types
+             WHERE tenant_id = ?1 AND id = ?2",
+        )
+        .db()?;
     let mut insert = c
         .prepare_cached(
             "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
                 created_by, modified_by, note, occurred_at, created_at, updated_at, score, status, fields,
                 account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id, lead_owner_id)
-             SELECT ?1, ?2, t.id, t.event_code, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
-                ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, t.salesloft_type,
-                CASE WHEN t.kind = 'opportunity' OR ?5 IS NOT NULL THEN 'crm_opportunity'
+             VALUES (?1, ?2, ?3, ?18, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
+                ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, ?19,
+                CASE WHEN ?20 OR ?5 IS NOT NULL THEN 'crm_opportunity'
                      WHEN ?14 IS NOT NULL THEN 'account' ELSE 'person' END,
-                CASE WHEN t.kind = 'opportunity' THEN 0 WHEN ?5 IS NOT NULL THEN ?5
+                CASE WHEN ?20 THEN 0 WHEN ?5 IS NOT NULL THEN ?5
                      WHEN ?14 IS NOT NULL THEN ?14 ELSE ?4 END,
-                (SELECT l.owner_id FROM leads l WHERE l.tenant_id = ?1 AND l.id = ?4)
-               FROM activity_types t WHERE t.tenant_id = ?1 AND t.id = ?3
-             RETURNING id, res_kind, res_id",
+                (SELECT l.owner_id FROM leads l WHERE l.tenant_id = ?1 AND l.id = ?4))",
         )
         .db()?;
     let mut score = c
@@ -1553,6 +1622,8 @@ fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Re
     let mut self_resource = c
         .prepare_cached("UPDATE activities SET res_id = id WHERE id = ?1")
         .db()?;
+    // The types this call names (a bulk call names one or two, again and again).
+    let mut types: Vec<(i64, (i64, String, bool))> = Vec::new();
     let mut ids = Vec::with_capacity(activities.len());
     for (i, a) in activities.iter().enumerate() {
         let ts = first + i as i64;
@@ -1561,35 +1632,47 @@ fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Re
                 "An activity needs a lead or an account".into(),
             ));
         }
-        let inserted: Option<(i64, String, i64)> = insert
-            .query_row(
-                params![
-                    tenant_id,
-                    a.guid.to_string(),
-                    a.type_id,
-                    a.lead_id,
-                    a.opportunity_id,
-                    a.owner_id,
-                    a.created_by,
-                    a.note,
-                    a.occurred_at,
-                    ts,
-                    a.score,
-                    a.status,
-                    to_json(&a.fields)?,
-                    a.account_id,
-                    a.pinned,
-                    to_json(&a.tags)?,
-                    to_json(&a.static_data)?
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
+        let (event_code, sl_type, is_opportunity) =
+            match types.iter().find(|(t, _)| *t == a.type_id) {
+                Some((_, ty)) => ty.clone(),
+                None => {
+                    let ty: (i64, String, bool) = type_of
+                        .query_row(params![tenant_id, a.type_id], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })
+                        .optional()
+                        .db()?
+                        .ok_or_else(|| Error::NotFound("Activity type does not exist".into()))?;
+                    types.push((a.type_id, ty.clone()));
+                    ty
+                }
+            };
+        insert
+            .execute(params![
+                tenant_id,
+                a.guid.to_string(),
+                a.type_id,
+                a.lead_id,
+                a.opportunity_id,
+                a.owner_id,
+                a.created_by,
+                a.note,
+                a.occurred_at,
+                ts,
+                a.score,
+                a.status,
+                to_json(&a.fields)?,
+                a.account_id,
+                a.pinned,
+                to_json(&a.tags)?,
+                to_json(&a.static_data)?,
+                event_code,
+                sl_type,
+                is_opportunity
+            ])
             .db()?;
-        let Some((id, res_kind, res_id)) = inserted else {
-            return Err(Error::NotFound("Activity type does not exist".into()));
-        };
-        if res_kind == "crm_opportunity" && res_id == 0 {
+        let id = c.last_insert_rowid();
+        if is_opportunity {
             // An opportunity record is its own Salesloft resource.
             self_resource.execute(params![id]).db()?;
         }
@@ -1628,7 +1711,7 @@ impl Store for SqliteStore {
                 let tenant = Tenant {
                     id: c.last_insert_rowid(),
                     guid,
-                    name,
+                    name: name.clone(),
                 };
                 let user_id = insert_user(c, tenant.id, &admin, now)?;
                 for t in &types {
@@ -2240,6 +2323,84 @@ mod tests {
             .expect("short read after the long one");
         assert_eq!(n, 1);
         assert!(!thread.starts_with("sqlite-reader"), "ran on {thread}");
+    }
+
+    /// Writes queued behind a slow one run as one batch. Those that fail (an error after a change,
+    /// a panic) leave no trace; the others, before and after them, commit, each seeing the ones
+    /// before it as if the failing ones had never run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_rolls_back_alone_in_its_batch() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(
+            SqliteStore::open(dir.path().join("t.db").to_str().expect("utf-8 path"))
+                .expect("open store"),
+        );
+        let (started, holding) = std::sync::mpsc::channel();
+        let hold = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(move |_| {
+                        let _ = started.send(());
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        holding
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the writer runs the holding write");
+        let mut writes = Vec::new();
+        for i in 0..9 {
+            let store = store.clone();
+            writes.push(tokio::spawn(async move {
+                store
+                    .write(move |c| {
+                        c.execute(
+                            "INSERT INTO tenants (guid, name, created_at) VALUES (?1, ?2, 0)",
+                            params![Uuid::new_v4().to_string(), format!("t{i}")],
+                        )
+                        .db()?;
+                        match i % 4 {
+                            1 => Err(Error::InvalidInput(format!("write {i} fails"))),
+                            3 => panic!("write {i} panics"),
+                            _ => c
+                                .query_row("SELECT count(*) FROM tenants", [], |r| {
+                                    r.get::<_, i64>(0)
+                                })
+                                .db(),
+                        }
+                    })
+                    .await
+            }));
+            // In order, so that the batch runs them in order.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        hold.await.expect("join").expect("holding write");
+        let mut seen = Vec::new();
+        for (i, w) in writes.into_iter().enumerate() {
+            match (i % 4, w.await.expect("join")) {
+                (1 | 3, Err(_)) => {}
+                (1 | 3, Ok(n)) => panic!("write {i} failed and was answered {n}"),
+                (_, Ok(n)) => seen.push(n),
+                (_, Err(e)) => panic!("write {i}: {e}"),
+            }
+        }
+        // Writes 0, 2, 4, 6 and 8 each counted itself and the successful ones before it.
+        assert_eq!(seen, [1, 2, 3, 4, 5]);
+        let names: Vec<String> = store
+            .read(|c| {
+                c.prepare("SELECT name FROM tenants ORDER BY id")
+                    .db()?
+                    .query_map([], |r| r.get(0))
+                    .db()?
+                    .collect::<rusqlite::Result<_>>()
+                    .db()
+            })
+            .await
+            .expect("names");
+        assert_eq!(names, ["t0", "t2", "t4", "t6", "t8"]);
     }
 
     /// Two stores read on one thread never answer from each other's file, even when the second
