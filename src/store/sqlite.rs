@@ -269,15 +269,18 @@ impl SqliteStore {
         // many commits is copied back once per checkpoint instead of every few commits. The
         // checkpoint runs on a thread of its own (see `checkpointer_loop`), so that the writer,
         // which every write waits for, spends its time on commits only. The writer also caches
-        // more of the indexes it inserts into. Durability is the WAL's fsync at each commit, not
-        // the checkpoint.
-        // Each write runs in its own savepoint inside the batch's transaction, so that one failing
-        // request rolls back alone; SQLite journals the pages a savepoint changes in a statement
-        // journal, by default a temporary file. In memory it costs no write() per page: Create and
-        // bulk calls took 17-20 % less server CPU (bench/cpu_ab.py). It only ever holds one
-        // batch's changed pages, and it plays no part in durability (the WAL does).
-        conn.execute_batch("PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;")
-            .map_err(|e| e.to_string())?;
+        // more of the indexes it inserts into (`writer_cache_kib`). Durability is the WAL's
+        // fsync at each commit, not the checkpoint.
+        // A batch whose write fails runs again with each write in its own savepoint (see `Job`);
+        // SQLite journals the pages a savepoint changes in a statement journal, by default a
+        // temporary file. In memory it costs no write() per page: Create and bulk calls took
+        // 17-20 % less server CPU (bench/cpu_ab.py). It only ever holds one batch's changed
+        // pages, and it plays no part in durability (the WAL does).
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
+            writer_cache_kib(&conn).map_err(|e| e.to_string())?
+        ))
+        .map_err(|e| e.to_string())?;
         // Replaces SQLite's automatic checkpoint (which would run on the writer thread).
         conn.wal_hook(Some(|_, pages| {
             WAL_PAGES.with(|p| p.set(pages));
@@ -459,6 +462,36 @@ fn inline_busy(_attempts: i32) -> bool {
 
 /// WAL pages after which the checkpointer thread is asked to copy the WAL back (~64 MiB).
 const CHECKPOINT_PAGES: i32 = 16384;
+/// The writer's page cache (KiB) while the database is smaller than `LOCK_PAGE_OFFSET`, and
+/// from then on.
+const WRITER_CACHE_SMALL_KIB: i64 = 32 * 1024;
+const WRITER_CACHE_KIB: i64 = 256 * 1024;
+/// Where the page SQLite never uses (the one holding byte 2^30) starts.
+const LOCK_PAGE_OFFSET: i64 = 1 << 30;
+/// Commits between two looks at the database's size while the writer's cache is small.
+const CACHE_SIZE_CHECK_COMMITS: u32 = 256;
+
+/// How much the writer caches, for the database as it is now. A B-tree split in SQLite (3.50)
+/// briefly gives a page the number of that never-used page, so that until the commit the cache
+/// seems to hold a page far beyond the end of a database smaller than 1 GiB; the commit then
+/// scans the cache's whole hash table to drop pages past the end, a cost that grows with the
+/// cache. With a 256 MiB cache on a 250k-activity store that scan was a fifth of a Create's
+/// server CPU (bench/cpu_ab.py). Past 1 GiB the real pages reach beyond that number and the
+/// scan covers only the few new ones, so the larger cache is kept for large stores.
+fn writer_cache_kib(conn: &Connection) -> rusqlite::Result<i64> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    Ok(writer_cache_for(pages.saturating_mul(page_size)))
+}
+
+/// `writer_cache_kib` for a database of `bytes`.
+fn writer_cache_for(bytes: i64) -> i64 {
+    if bytes > LOCK_PAGE_OFFSET {
+        WRITER_CACHE_KIB
+    } else {
+        WRITER_CACHE_SMALL_KIB
+    }
+}
 /// WAL pages after which the writer checkpoints by itself, because the checkpointer has fallen
 /// behind: writes then slow down instead of growing the WAL without bound (~256 MiB).
 const CHECKPOINT_PAGES_HARD: i32 = 4 * CHECKPOINT_PAGES;
@@ -503,6 +536,11 @@ fn writer_loop(
 ) {
     // WAL pages when the checkpointer was last asked.
     let mut asked_at = 0;
+    // Commits until the next look at the database's size, while the writer's cache is small.
+    let mut cache_check = match writer_cache_kib(&conn) {
+        Ok(WRITER_CACHE_KIB) => None,
+        _ => Some(CACHE_SIZE_CHECK_COMMITS),
+    };
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -514,6 +552,16 @@ fn writer_loop(
         let commit = run_batch(&conn, &mut batch);
         for job in batch {
             job.finish(commit.clone());
+        }
+        if let Some(left) = cache_check.as_mut() {
+            *left -= 1;
+            if *left == 0 {
+                *left = CACHE_SIZE_CHECK_COMMITS;
+                if let Ok(WRITER_CACHE_KIB) = writer_cache_kib(&conn) {
+                    let _ = conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"));
+                    cache_check = None;
+                }
+            }
         }
         let wal_pages = WAL_PAGES.with(|p| p.get());
         if wal_pages < asked_at {
@@ -2401,6 +2449,23 @@ mod tests {
             .await
             .expect("names");
         assert_eq!(names, ["t0", "t2", "t4", "t6", "t8"]);
+    }
+
+    /// The writer caches 32 MiB until the database passes 1 GiB and 256 MiB from then on (see
+    /// `writer_cache_kib`); a new store starts small.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_writer_cache_grows_only_past_one_gib() {
+        assert_eq!(writer_cache_for(0), 32 * 1024);
+        assert_eq!(writer_cache_for(1 << 30), 32 * 1024);
+        assert_eq!(writer_cache_for((1 << 30) + 4096), 256 * 1024);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("t.db").to_str().expect("utf-8 path"))
+            .expect("open store");
+        let kib: i64 = store
+            .write(|c| c.query_row("PRAGMA cache_size", [], |r| r.get(0)).db())
+            .await
+            .expect("cache size");
+        assert_eq!(kib, -32 * 1024);
     }
 
     /// Two stores read on one thread never answer from each other's file, even when the second
