@@ -72,8 +72,8 @@ const BUDGET_CHECK_OPS: i32 = 1000;
 /// A write waiting in (or running in) a group-commit batch.
 ///
 /// A batch first runs its writes one after another with no savepoint of their own; only if one
-/// fails is the batch rolled back and run again with each write in its own savepoint, so that
-/// the failing one rolls back alone. Every page a savepoint changes is copied to its statement
+/// fails after changing something is the batch rolled back and run again with each write in its
+/// own savepoint, so that the failing one rolls back alone (`run_batch`). Every page a savepoint changes is copied to its statement
 /// journal first: that copying was a tenth of a Create's instructions, spent on the writer
 /// thread that every write waits for, to guard against failures that almost never happen. A write
 /// may therefore run more than once; only its last run counts, and nothing is answered before
@@ -110,15 +110,15 @@ where
         let mut outcome = std::panic::catch_unwind(AssertUnwindSafe(|| (self.f)(conn)))
             .unwrap_or_else(|_| Err(Error::Internal("write panicked".into())));
         if savepoint {
-            match outcome {
-                Ok(_) => {
-                    if let Err(e) = conn.execute_batch("RELEASE job") {
-                        outcome = Err(map_err(e));
-                    }
+            if outcome.is_ok() {
+                if let Err(e) = conn.execute_batch("RELEASE job") {
+                    outcome = Err(map_err(e));
                 }
-                Err(_) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-                }
+            }
+            if outcome.is_err() {
+                // Also after a failed RELEASE, so that what the write did is not committed
+                // while its caller hears it failed.
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
             }
         }
         let ok = outcome.is_ok();
@@ -585,7 +585,9 @@ fn writer_loop(
 }
 
 /// Runs `batch` in one transaction and commits it: first with no savepoints, and again, each
-/// write in a savepoint of its own, if one of them failed (see `Job`).
+/// write in a savepoint of its own, if a write that failed had changed something (see `Job`).
+/// A write that fails having changed nothing (most refusals: a missing row, a duplicate) is
+/// answered with its error and the batch goes on without running again.
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
     let begin = || {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
@@ -593,8 +595,20 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Resu
             e.to_string()
         })
     };
+    if !conn.is_autocommit() {
+        // Left open by an earlier batch whose ROLLBACK failed: nothing in it was answered as done.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
     begin()?;
-    if !batch.iter_mut().all(|job| job.run(conn, false)) {
+    let mut again = false;
+    for job in batch.iter_mut() {
+        let before = conn.total_changes();
+        if !job.run(conn, false) && (conn.total_changes() != before || conn.is_autocommit()) {
+            again = true;
+            break;
+        }
+    }
+    if again {
         // Some errors (a full disk, say) have SQLite roll the transaction back by itself.
         if !conn.is_autocommit() {
             if let Err(e) = conn.execute_batch("ROLLBACK") {
@@ -605,6 +619,12 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Resu
         begin()?;
         for job in batch.iter_mut() {
             job.run(conn, true);
+            if conn.is_autocommit() {
+                // SQLite rolled the whole transaction back: nothing of this batch is kept, and a
+                // later write must not run outside it (its RELEASE would commit it alone).
+                tracing::error!("SQLite rolled a write batch back");
+                return Err("the write transaction was rolled back".into());
+            }
         }
     }
     conn.execute_batch("COMMIT").map_err(|e| {
@@ -2373,70 +2393,90 @@ mod tests {
         assert!(!thread.starts_with("sqlite-reader"), "ran on {thread}");
     }
 
-    /// Writes queued behind a slow one run as one batch. Those that fail (an error after a change,
-    /// a panic) leave no trace; the others, before and after them, commit, each seeing the ones
-    /// before it as if the failing ones had never run.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// Writes queued behind a slow one run as one batch, in the order they were sent. Those that
+    /// fail (an error after a change, a panic, an error before any change) leave no trace; the
+    /// others, before and after them, commit, each seeing the ones before it as if the failing
+    /// ones had never run.
+    #[tokio::test(flavor = "current_thread")]
     async fn a_failing_write_rolls_back_alone_in_its_batch() {
+        use std::future::Future;
+        type Pending<'a> = std::pin::Pin<Box<dyn Future<Output = Result<i64>> + 'a>>;
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(
-            SqliteStore::open(dir.path().join("t.db").to_str().expect("utf-8 path"))
-                .expect("open store"),
-        );
-        let (started, holding) = std::sync::mpsc::channel();
-        let hold = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .write(move |_| {
-                        let _ = started.send(());
-                        std::thread::sleep(std::time::Duration::from_millis(300));
-                        Ok(())
-                    })
-                    .await
-            })
+        let store = SqliteStore::open(dir.path().join("t.db").to_str().expect("utf-8 path"))
+            .expect("open store");
+        // Polled once, a write has sent its job to the writer; polling in turn fixes the order.
+        let send = |w: &mut Pending<'_>| {
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(
+                w.as_mut().poll(&mut cx).is_pending(),
+                "answered before its batch"
+            );
         };
+        let (started, holding) = std::sync::mpsc::channel();
+        let mut hold: Pending = Box::pin(store.write(move |_| {
+            let _ = started.send(());
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok(0)
+        }));
+        send(&mut hold);
         holding
             .recv_timeout(std::time::Duration::from_secs(10))
             .expect("the writer runs the holding write");
-        let mut writes = Vec::new();
-        for i in 0..9 {
-            let store = store.clone();
-            writes.push(tokio::spawn(async move {
-                store
-                    .write(move |c| {
-                        c.execute(
-                            "INSERT INTO tenants (guid, name, created_at) VALUES (?1, ?2, 0)",
-                            params![Uuid::new_v4().to_string(), format!("t{i}")],
-                        )
-                        .db()?;
-                        match i % 4 {
-                            1 => Err(Error::InvalidInput(format!("write {i} fails"))),
-                            3 => panic!("write {i} panics"),
-                            _ => c
-                                .query_row("SELECT count(*) FROM tenants", [], |r| {
-                                    r.get::<_, i64>(0)
-                                })
-                                .db(),
-                        }
-                    })
-                    .await
-            }));
-            // In order, so that the batch runs them in order.
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        // What each write does after inserting a tenant named after its place (or before).
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        enum Then {
+            Count,
+            Fail,
+            Panic,
+            FailFirst,
         }
-        hold.await.expect("join").expect("holding write");
+        let plan = [
+            Then::Count,
+            Then::Fail,
+            Then::Count,
+            Then::Panic,
+            Then::Count,
+            Then::FailFirst,
+            Then::Count,
+        ];
+        let mut writes: Vec<Pending> = plan
+            .iter()
+            .enumerate()
+            .map(|(i, &then)| -> Pending<'_> {
+                Box::pin(store.write(move |c| {
+                    if then == Then::FailFirst {
+                        return Err(Error::NotFound(format!("write {i} finds nothing")));
+                    }
+                    c.execute(
+                        "INSERT INTO tenants (guid, name, created_at) VALUES (?1, ?2, 0)",
+                        params![Uuid::new_v4().to_string(), format!("t{i}")],
+                    )
+                    .db()?;
+                    match then {
+                        Then::Fail => Err(Error::InvalidInput(format!("write {i} fails"))),
+                        Then::Panic => panic!("write {i} panics"),
+                        _ => c
+                            .query_row("SELECT count(*) FROM tenants", [], |r| r.get(0))
+                            .db(),
+                    }
+                }))
+            })
+            .collect();
+        for w in writes.iter_mut() {
+            send(w);
+        }
+        assert_eq!(hold.await.expect("holding write"), 0);
         let mut seen = Vec::new();
-        for (i, w) in writes.into_iter().enumerate() {
-            match (i % 4, w.await.expect("join")) {
-                (1 | 3, Err(_)) => {}
-                (1 | 3, Ok(n)) => panic!("write {i} failed and was answered {n}"),
-                (_, Ok(n)) => seen.push(n),
-                (_, Err(e)) => panic!("write {i}: {e}"),
+        for (w, then) in writes.into_iter().zip(plan) {
+            match (then, w.await) {
+                (Then::Count, Ok(n)) => seen.push(n),
+                (Then::Count, Err(e)) => panic!("a counting write failed: {e}"),
+                (_, Ok(n)) => panic!("a {then:?} write was answered {n}"),
+                (_, Err(_)) => {}
             }
         }
-        // Writes 0, 2, 4, 6 and 8 each counted itself and the successful ones before it.
-        assert_eq!(seen, [1, 2, 3, 4, 5]);
+        // Each counting write counted itself and the counting ones before it.
+        assert_eq!(seen, [1, 2, 3, 4]);
         let names: Vec<String> = store
             .read(|c| {
                 c.prepare("SELECT name FROM tenants ORDER BY id")
@@ -2448,7 +2488,7 @@ mod tests {
             })
             .await
             .expect("names");
-        assert_eq!(names, ["t0", "t2", "t4", "t6", "t8"]);
+        assert_eq!(names, ["t0", "t2", "t4", "t6"]);
     }
 
     /// The writer caches 32 MiB until the database passes 1 GiB and 256 MiB from then on (see
