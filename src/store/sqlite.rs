@@ -462,9 +462,13 @@ fn inline_busy(_attempts: i32) -> bool {
 
 /// WAL pages after which the checkpointer thread is asked to copy the WAL back (~64 MiB).
 const CHECKPOINT_PAGES: i32 = 16384;
-/// The writer's page cache (KiB) while the database is smaller than `LOCK_PAGE_OFFSET`, and
-/// from then on.
+/// WAL pages after which the writer checkpoints by itself, because the checkpointer has fallen
+/// behind: writes then slow down instead of growing the WAL without bound (~256 MiB).
+const CHECKPOINT_PAGES_HARD: i32 = 4 * CHECKPOINT_PAGES;
+
+/// The writer's page cache (KiB) while the database is at most `LOCK_PAGE_OFFSET` bytes.
 const WRITER_CACHE_SMALL_KIB: i64 = 32 * 1024;
+/// The writer's page cache (KiB) once the database is larger.
 const WRITER_CACHE_KIB: i64 = 256 * 1024;
 /// Where the page SQLite never uses (the one holding byte 2^30) starts.
 const LOCK_PAGE_OFFSET: i64 = 1 << 30;
@@ -492,9 +496,6 @@ fn writer_cache_for(bytes: i64) -> i64 {
         WRITER_CACHE_SMALL_KIB
     }
 }
-/// WAL pages after which the writer checkpoints by itself, because the checkpointer has fallen
-/// behind: writes then slow down instead of growing the WAL without bound (~256 MiB).
-const CHECKPOINT_PAGES_HARD: i32 = 4 * CHECKPOINT_PAGES;
 
 thread_local! {
     /// Pages in the WAL after the last commit of the writer running on this thread (set by the
