@@ -22,6 +22,14 @@ pub fn page_capacity(rows: usize) -> usize {
     1024 + rows * 1280
 }
 
+/// Whether `value` holds a byte JSON must escape in a string (a control character, `"` or `\`).
+fn needs_escape(value: &str) -> bool {
+    // A fold without early exit, which the compiler turns into vector instructions.
+    value.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
 impl JsonOut {
     pub fn with_capacity(capacity: usize) -> JsonOut {
         JsonOut {
@@ -73,11 +81,7 @@ impl JsonOut {
 
     pub fn str(&mut self, value: &str) {
         self.separate();
-        // A fold without early exit, which the compiler turns into vector instructions.
-        let escapes = value.bytes().fold(false, |any, b| {
-            any | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        if !escapes {
+        if !needs_escape(value) {
             self.buf.push(b'"');
             self.buf.extend_from_slice(value.as_bytes());
             self.buf.push(b'"');
@@ -90,12 +94,7 @@ impl JsonOut {
     /// One string written from `parts` in turn, as `str` would write them joined, without
     /// joining them first.
     pub fn str_parts(&mut self, parts: &[&str]) {
-        let escapes = parts.iter().any(|p| {
-            p.bytes().fold(false, |any, b| {
-                any | (b < 0x20) | (b == b'"') | (b == b'\\')
-            })
-        });
-        if escapes {
+        if parts.iter().any(|p| needs_escape(p)) {
             self.str(&parts.concat());
             return;
         }
