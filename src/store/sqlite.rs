@@ -276,9 +276,9 @@ impl SqliteStore {
         // temporary file. In memory it costs no write() per page: Create and bulk calls took
         // 17-20 % less server CPU (bench/cpu_ab.py). It only ever holds one batch's changed
         // pages, and it plays no part in durability (the WAL does).
+        let cache_kib = writer_cache_kib(&conn).map_err(|e| e.to_string())?;
         conn.execute_batch(&format!(
-            "PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
-            writer_cache_kib(&conn).map_err(|e| e.to_string())?
+            "PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY;"
         ))
         .map_err(|e| e.to_string())?;
         // Replaces SQLite's automatic checkpoint (which would run on the writer thread).
@@ -296,7 +296,7 @@ impl SqliteStore {
         let (tx, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, checkpoints, checkpointed))
+            .spawn(move || writer_loop(conn, cache_kib, rx, checkpoints, checkpointed))
             .map_err(|e| e.to_string())?;
         Ok(SqliteStore {
             writer: tx,
@@ -529,8 +529,10 @@ fn checkpoint(conn: &Connection) -> bool {
     }
 }
 
+/// `cache_kib`: the page cache `open` gave the writer's connection (see `writer_cache_kib`).
 fn writer_loop(
     conn: Connection,
+    cache_kib: i64,
     mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>,
     checkpoints: std::sync::mpsc::SyncSender<()>,
     checkpointed: std::sync::mpsc::Receiver<()>,
@@ -538,10 +540,7 @@ fn writer_loop(
     // WAL pages when the checkpointer was last asked.
     let mut asked_at = 0;
     // Commits until the next look at the database's size, while the writer's cache is small.
-    let mut cache_check = match writer_cache_kib(&conn) {
-        Ok(WRITER_CACHE_KIB) => None,
-        _ => Some(CACHE_SIZE_CHECK_COMMITS),
-    };
+    let mut cache_check = (cache_kib != WRITER_CACHE_KIB).then_some(CACHE_SIZE_CHECK_COMMITS);
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -1701,21 +1700,21 @@ fn insert_rows(c: &Connection, tenant_id: i64, activities: &[NewActivity]) -> Re
                 "An activity needs a lead or an account".into(),
             ));
         }
-        let (event_code, sl_type, is_opportunity) =
-            match types.iter().find(|(t, _)| *t == a.type_id) {
-                Some((_, ty)) => ty.clone(),
-                None => {
-                    let ty: (i64, String, bool) = type_of
-                        .query_row(params![tenant_id, a.type_id], |r| {
-                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                        })
-                        .optional()
-                        .db()?
-                        .ok_or_else(|| Error::NotFound("Activity type does not exist".into()))?;
-                    types.push((a.type_id, ty.clone()));
-                    ty
-                }
-            };
+        let known = match types.iter().position(|(t, _)| *t == a.type_id) {
+            Some(i) => i,
+            None => {
+                let ty: (i64, String, bool) = type_of
+                    .query_row(params![tenant_id, a.type_id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()
+                    .db()?
+                    .ok_or_else(|| Error::NotFound("Activity type does not exist".into()))?;
+                types.push((a.type_id, ty));
+                types.len() - 1
+            }
+        };
+        let &(event_code, ref sl_type, is_opportunity) = &types[known].1;
         insert
             .execute(params![
                 tenant_id,
