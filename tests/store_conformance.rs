@@ -745,6 +745,89 @@ async fn list_filters_sorts_and_pages_alike() {
     }
 }
 
+/// `lead_activities` lists a live lead's activities as `list_activities` does for its id, and
+/// finds nothing for an unknown, deleted, other tenant's, or (with `owner_only`) unowned lead.
+#[tokio::test]
+async fn lead_activities_finds_only_live_visible_leads() {
+    for b in backends("lead_activities").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let (other, other_admin) = tenant(s, "other").await;
+        let rep = s
+            .create_user(t.id, new_user("rep@acme.test", Role::SalesUser))
+            .await
+            .unwrap();
+        let admins = s
+            .create_lead(t.id, lead(admin.id, None, None))
+            .await
+            .unwrap();
+        let reps = s.create_lead(t.id, lead(rep.id, None, None)).await.unwrap();
+        let foreign = s
+            .create_lead(other.id, lead(other_admin.id, None, None))
+            .await
+            .unwrap();
+        let call = s
+            .activity_type_by_code(t.id, 101)
+            .await
+            .unwrap()
+            .expect("call type");
+        s.insert_activities(
+            t.id,
+            vec![
+                activity(call.id, admins.id, admin.id, 300, "a1"),
+                activity(call.id, reps.id, rep.id, 200, "r1"),
+                activity(call.id, admins.id, admin.id, 100, "a2"),
+            ],
+        )
+        .await
+        .unwrap();
+        let q = ActivityQuery {
+            records: RecordKind::Activities,
+            ..page_query(t.id)
+        };
+        let notes = |p: Option<activity_hub::domain::Page<ActivityView>>| {
+            p.map(|p| {
+                (
+                    p.total,
+                    p.rows.into_iter().map(|r| r.note).collect::<Vec<_>>(),
+                )
+            })
+        };
+        let listed = s
+            .list_activities(&ActivityQuery {
+                lead_id: Some(admins.id),
+                ..q.clone()
+            })
+            .await
+            .unwrap();
+        let expected = Some((2, vec!["a2".to_string(), "a1".to_string()]));
+        assert_eq!(notes(Some(listed)), expected, "{}: list by id", b.name);
+        let by_guid = s.lead_activities(admins.guid, None, &q).await.unwrap();
+        assert_eq!(notes(by_guid), expected, "{}: by guid", b.name);
+        assert_eq!(
+            notes(
+                s.lead_activities(reps.guid, Some(rep.id), &q)
+                    .await
+                    .unwrap()
+            ),
+            Some((1, vec!["r1".to_string()])),
+            "{}: a rep's own lead",
+            b.name
+        );
+        for (guid, owner_only, what) in [
+            (admins.guid, Some(rep.id), "a lead the rep does not own"),
+            (Uuid::now_v7(), None, "an unknown lead"),
+            (foreign.guid, None, "another tenant's lead"),
+        ] {
+            let found = s.lead_activities(guid, owner_only, &q).await.unwrap();
+            assert!(found.is_none(), "{}: {what} was found", b.name);
+        }
+        s.delete_lead(t.id, admins.id).await.unwrap();
+        let found = s.lead_activities(admins.guid, None, &q).await.unwrap();
+        assert!(found.is_none(), "{}: a deleted lead was found", b.name);
+    }
+}
+
 #[tokio::test]
 async fn tenants_are_isolated() {
     for b in backends("isolation").await {

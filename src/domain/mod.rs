@@ -65,7 +65,13 @@ impl User {
 
     /// Whether this user may read and write records of a lead owned by `owner_id`.
     pub fn can_see_lead_of(&self, owner_id: i64) -> bool {
-        self.role != Role::SalesUser || owner_id == self.id
+        self.only_leads_of().is_none_or(|only| only == owner_id)
+    }
+
+    /// The one owner whose leads this user may see, when it is limited to one: a Sales_User
+    /// sees its own leads only.
+    pub fn only_leads_of(&self) -> Option<i64> {
+        (self.role == Role::SalesUser).then_some(self.id)
     }
 }
 

@@ -2271,35 +2271,86 @@ impl Store for SqliteStore {
             let seen = labels.generation();
             // One read transaction so that the count and the page see the same snapshot.
             let tx = c.unchecked_transaction().db()?;
-            let total: i64 = match activity_count_sql(&q) {
-                None => 0,
-                Some((sql, args)) => tx
-                    .prepare_cached(&sql)
-                    .db()?
-                    .query_row(params_from_iter(args.iter()), |r| r.get(0))
-                    .db()?,
-            };
-            let (sql, page_args) = activity_page_sql(&q);
-            let mut stmt = tx.prepare_cached(&sql).db()?;
-            // Sized for the page up front: an activity row is large, and growing the vector
-            // row by row copied the rows read so far (1.5 % of a Retrieve).
-            let mut rows = Vec::with_capacity((q.limit as usize).min(1000) + 1);
-            for row in stmt
-                .query_map(params_from_iter(page_args.iter()), activity_row)
-                .db()?
-            {
-                rows.push(row.db()?);
-            }
-            drop(stmt);
-            let rows = labels.label(&tx, rows, seen)?;
+            let page = list_in(&tx, &q, &labels, seen)?;
             tx.finish().db()?;
-            Ok(Page {
-                total: total as u64,
-                rows,
-            })
+            Ok(page)
         })
         .await
     }
+
+    /// The lead, the count and the page in one read transaction (see the trait's doc).
+    async fn lead_activities(
+        &self,
+        lead_guid: Uuid,
+        owner_only: Option<i64>,
+        q: &ActivityQuery,
+    ) -> Result<Option<Page<ActivityView>>> {
+        let q = q.clone();
+        let labels = self.labels.clone();
+        self.read(move |c| {
+            let seen = labels.generation();
+            let tx = c.unchecked_transaction().db()?;
+            let lead: Option<(i64, i64)> = tx
+                .prepare_cached(
+                    "SELECT id, owner_id FROM leads
+                     WHERE tenant_id = ?1 AND guid = ?2 AND deleted_at IS NULL",
+                )
+                .db()?
+                .query_row(params![q.tenant_id, lead_guid.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .db()?;
+            let page = match lead {
+                Some((id, owner)) if owner_only.is_none_or(|only| only == owner) => {
+                    let q = ActivityQuery {
+                        lead_id: Some(id),
+                        ..q.clone()
+                    };
+                    Some(list_in(&tx, &q, &labels, seen)?)
+                }
+                _ => None,
+            };
+            tx.finish().db()?;
+            Ok(page)
+        })
+        .await
+    }
+}
+
+/// Counts and reads one page of activities in the read transaction `tx` is in, and labels its
+/// rows (`seen`: the directories' generation noted before the transaction began).
+fn list_in(
+    tx: &Connection,
+    q: &ActivityQuery,
+    labels: &Labels,
+    seen: Seen,
+) -> Result<Page<ActivityView>> {
+    let total: i64 = match activity_count_sql(q) {
+        None => 0,
+        Some((sql, args)) => tx
+            .prepare_cached(&sql)
+            .db()?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))
+            .db()?,
+    };
+    let (sql, page_args) = activity_page_sql(q);
+    let mut stmt = tx.prepare_cached(&sql).db()?;
+    // Sized for the page up front: an activity row is large, and growing the vector
+    // row by row copied the rows read so far (1.5 % of a Retrieve).
+    let mut rows = Vec::with_capacity((q.limit as usize).min(1000) + 1);
+    for row in stmt
+        .query_map(params_from_iter(page_args.iter()), activity_row)
+        .db()?
+    {
+        rows.push(row.db()?);
+    }
+    drop(stmt);
+    let rows = labels.label(tx, rows, seen)?;
+    Ok(Page {
+        total: total as u64,
+        rows,
+    })
 }
 
 #[cfg(test)]
