@@ -125,22 +125,17 @@ fn page(conn: &Connection, lead: &str) -> rusqlite::Result<JsonOut> {
         o.key("Data");
         o.begin_array();
         let created_by = name_parts(r.get_ref(10)?.as_str()?, r.get_ref(11)?.as_str()?);
-        o.begin_object();
-        o.key("Key");
-        o.str("CreatedByName");
-        o.key("Value");
-        o.str_parts(&created_by);
-        o.end_object();
         for (key, value) in [
-            ("EventName", event_name),
-            ("NotableEventDescription", r.get_ref(5)?.as_str()?),
-            ("HasAttachments", "False"),
+            ("CreatedByName", &created_by[..]),
+            ("EventName", &[event_name]),
+            ("NotableEventDescription", &[r.get_ref(5)?.as_str()?]),
+            ("HasAttachments", &["False"]),
         ] {
             o.begin_object();
             o.key("Key");
             o.str(key);
             o.key("Value");
-            o.str(value);
+            o.str_parts(value);
             o.end_object();
         }
         o.end_array();
