@@ -65,7 +65,7 @@ impl User {
 
     /// Whether this user may read and write records of a lead owned by `owner_id`.
     pub fn can_see_lead_of(&self, owner_id: i64) -> bool {
-        self.only_leads_of().is_none_or(|only| only == owner_id)
+        lead_visible(self.only_leads_of(), owner_id)
     }
 
     /// The one owner whose leads this user may see, when it is limited to one: a Sales_User
@@ -73,6 +73,12 @@ impl User {
     pub fn only_leads_of(&self) -> Option<i64> {
         (self.role == Role::SalesUser).then_some(self.id)
     }
+}
+
+/// Whether a lead owned by `owner_id` is visible to a caller limited to the leads of `owner_only`
+/// (`User::only_leads_of`): the one rule the service and the stores apply.
+pub fn lead_visible(owner_only: Option<i64>, owner_id: i64) -> bool {
+    owner_only.is_none_or(|only| only == owner_id)
 }
 
 pub fn join_name(first: &str, last: &str) -> String {

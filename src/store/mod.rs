@@ -108,7 +108,7 @@ pub trait Store: Send + Sync + 'static {
         let Some(lead) = self.lead_by_guid(query.tenant_id, lead_guid).await? else {
             return Ok(None);
         };
-        if owner_only.is_some_and(|owner| owner != lead.owner_id) {
+        if !crate::domain::lead_visible(owner_only, lead.owner_id) {
             return Ok(None);
         }
         let query = ActivityQuery {

@@ -2302,7 +2302,7 @@ impl Store for SqliteStore {
                 .optional()
                 .db()?;
             let page = match lead {
-                Some((id, owner)) if owner_only.is_none_or(|only| only == owner) => {
+                Some((id, owner)) if crate::domain::lead_visible(owner_only, owner) => {
                     let q = ActivityQuery {
                         lead_id: Some(id),
                         ..q.clone()
