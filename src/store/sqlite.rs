@@ -346,21 +346,34 @@ impl SqliteStore {
         column: &'static str,
         key: SqlValue,
     ) -> Result<Option<ActivityView>> {
-        let labels = self.labels.clone();
-        self.read(move |c| {
-            let seen = labels.generation();
+        // One snapshot for the row and its lead, which `label` reads separately.
+        self.read_labelled(move |tx, labels, seen| {
             let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.{column} = ?2");
-            // One snapshot for the row and its lead, which `label` reads separately.
-            let tx = c.unchecked_transaction().db()?;
             let row = tx
                 .prepare_cached(&sql)
                 .db()?
                 .query_row(params![tenant_id, key], activity_row)
                 .optional()
                 .db()?;
-            let view = labels.label(&tx, row.into_iter().collect(), seen)?.pop();
+            Ok(labels.label(tx, row.into_iter().collect(), seen)?.pop())
+        })
+        .await
+    }
+
+    /// Runs `f` in one read transaction with the label directories: their generation is noted
+    /// before the snapshot is taken, as `Labels::label` and `Directory::get_all` need, so that
+    /// whatever `f` reads (rows, their labels, a type) comes from one snapshot.
+    async fn read_labelled<T: Send + 'static>(
+        &self,
+        f: impl Fn(&Connection, &Labels, Seen) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let labels = self.labels.clone();
+        self.read(move |c| {
+            let seen = labels.generation();
+            let tx = c.unchecked_transaction().db()?;
+            let out = f(&tx, &labels, seen)?;
             tx.finish().db()?;
-            Ok(view)
+            Ok(out)
         })
         .await
     }
@@ -1956,12 +1969,9 @@ impl Store for SqliteStore {
         tenant_id: i64,
         code: i64,
     ) -> Result<Option<Arc<ActivityType>>> {
-        let labels = self.labels.clone();
-        self.read(move |c| {
-            // Only the id is read here; the type itself comes from the directory, which parses
-            // its field definitions once rather than on every write (a tenth of a Create).
-            let seen = labels.generation();
-            let tx = c.unchecked_transaction().db()?;
+        // Only the id is read here; the type itself comes from the directory, which parses
+        // its field definitions once rather than on every write (a tenth of a Create).
+        self.read_labelled(move |tx, labels, seen| {
             let id: Option<i64> = tx
                 .prepare_cached(
                     "SELECT id FROM activity_types WHERE tenant_id = ?1 AND event_code = ?2",
@@ -1970,16 +1980,14 @@ impl Store for SqliteStore {
                 .query_row(params![tenant_id, code], |r| r.get(0))
                 .optional()
                 .db()?;
-            let ty = match id {
+            Ok(match id {
                 None => None,
                 Some(id) => labels
                     .types
-                    .get_all(std::iter::once(id), seen.types, |id| type_by_id(&tx, id))?
+                    .get_all(std::iter::once(id), seen.types, |id| type_by_id(tx, id))?
                     .get(id)
                     .cloned(),
-            };
-            tx.finish().db()?;
-            Ok(ty)
+            })
         })
         .await
     }
@@ -2266,16 +2274,9 @@ impl Store for SqliteStore {
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
         let q = q.clone();
-        let labels = self.labels.clone();
-        self.read(move |c| {
-            let seen = labels.generation();
-            // One read transaction so that the count and the page see the same snapshot.
-            let tx = c.unchecked_transaction().db()?;
-            let page = list_in(&tx, &q, &labels, seen)?;
-            tx.finish().db()?;
-            Ok(page)
-        })
-        .await
+        // One read transaction so that the count and the page see the same snapshot.
+        self.read_labelled(move |tx, labels, seen| list_in(tx, &q, labels, seen))
+            .await
     }
 
     /// The lead, the count and the page in one read transaction (see the trait's doc).
@@ -2286,10 +2287,7 @@ impl Store for SqliteStore {
         q: &ActivityQuery,
     ) -> Result<Option<Page<ActivityView>>> {
         let q = q.clone();
-        let labels = self.labels.clone();
-        self.read(move |c| {
-            let seen = labels.generation();
-            let tx = c.unchecked_transaction().db()?;
+        self.read_labelled(move |tx, labels, seen| {
             let lead: Option<(i64, i64)> = tx
                 .prepare_cached(
                     "SELECT id, owner_id FROM leads
@@ -2301,18 +2299,16 @@ impl Store for SqliteStore {
                 })
                 .optional()
                 .db()?;
-            let page = match lead {
+            Ok(match lead {
                 Some((id, owner)) if crate::domain::lead_visible(owner_only, owner) => {
                     let q = ActivityQuery {
                         lead_id: Some(id),
                         ..q.clone()
                     };
-                    Some(list_in(&tx, &q, &labels, seen)?)
+                    Some(list_in(tx, &q, labels, seen)?)
                 }
                 _ => None,
-            };
-            tx.finish().db()?;
-            Ok(page)
+            })
         })
         .await
     }
