@@ -256,9 +256,7 @@ impl Service {
                     Entry::Occupied(e) => e.into_mut(),
                     Entry::Vacant(e) => e.insert(self.find_lead(caller, lead_guid).await?),
                 };
-                let lead = lead
-                    .as_ref()
-                    .ok_or_else(|| Error::NotFound(super::LEAD_NOT_FOUND.into()))?;
+                let lead = lead.as_ref().ok_or_else(super::lead_not_found)?;
                 self.prepare_activity(caller, lead.id, None, false, input, &mut cache)
                     .await
             }
@@ -288,8 +286,7 @@ impl Service {
         lead_guid: &str,
         f: LeadActivityFilter,
     ) -> Result<Page<ActivityView>> {
-        let not_found = || Error::NotFound(super::LEAD_NOT_FOUND.into());
-        let guid = Uuid::parse_str(lead_guid.trim()).map_err(|_| not_found())?;
+        let guid = Uuid::parse_str(lead_guid.trim()).map_err(|_| super::lead_not_found())?;
         let query = ActivityQuery {
             records: RecordKind::Activities,
             event_codes: f.event_code.into_iter().collect(),
@@ -305,7 +302,7 @@ impl Service {
         self.store
             .lead_activities(guid, caller.only_leads_of(), &query)
             .await?
-            .ok_or_else(not_found)
+            .ok_or_else(super::lead_not_found)
     }
 
     /// One activity and its type, if the caller may see its lead.

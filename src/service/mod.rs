@@ -39,6 +39,12 @@ pub struct Service {
 /// The message LeadSquared gives for any lead a caller cannot read.
 pub const LEAD_NOT_FOUND: &str = "Lead does not exist in the system";
 
+/// LeadSquared's error for a lead that is missing or that the caller may not see (the two are
+/// answered alike, so that no caller learns of another owner's lead).
+fn lead_not_found() -> Error {
+    Error::NotFound(LEAD_NOT_FOUND.into())
+}
+
 impl Service {
     pub fn new(store: Arc<dyn Store>) -> Service {
         Service {
@@ -226,6 +232,6 @@ impl Service {
     pub async fn visible_lead(&self, caller: &User, guid: &str) -> Result<Lead> {
         self.find_lead(caller, guid)
             .await?
-            .ok_or_else(|| Error::NotFound(LEAD_NOT_FOUND.into()))
+            .ok_or_else(lead_not_found)
     }
 }
