@@ -3,7 +3,7 @@
 # one store: /healthz, the scenario, /healthz again on each, and each one's ratio of the scenario to
 # the mean of its own two /healthz runs. The sketch does only the joins and the JSON of the same
 # rows, so its ratio is about the most the service could reach on this machine and store
-# (docs/benchmarks.md, "Ceilings").
+# (docs/benchmarks.md, "Read ceilings").
 #
 # Usage: bench/ceiling.sh STORE_DIR [SECS] [SCENARIO] [ROUNDS]
 #   STORE_DIR  a scale directory kept by bench/run.py --store-dir (bench.db, its -wal if any, data/)

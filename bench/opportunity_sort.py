@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Loads one opportunity with N activities through the LeadSquared bulk-by-opportunity call
-(seed 002), then times GetActivitiesOfOpportunity (seed 000) sorted by columns of each kind:
+"""Loads one opportunity with N activities through the LeadSquared bulk-by-opportunity call, then
+times GetActivitiesOfOpportunity sorted by columns of each kind:
 the default date, a lead column, an activity column and a custom Number field, both directions,
 first page and a deep page. Prints medians (client side, wall clock) and the server's peak RSS.
 

@@ -36,7 +36,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LUA = os.path.join(REPO, "bench", "wrk", "scenario.lua")
 JSON_SERVER_VERSION = "0.17.4"
 
-# The seed-003 custom type: fifteen fields typed to accept the seed's values.
+# The custom type of LeadSquared's documented Create example: fifteen fields typed to accept the
+# example's values.
 FIELD_TYPES = {
     1: "Phone", 2: "Number", 3: "Number", 4: "Number", 5: "DateTime", 6: "String", 7: "String",
     8: "Boolean", 9: "String", 10: "String", 11: "String", 12: "String", 13: "String",
@@ -59,13 +60,13 @@ SEED_003_FIELDS = [
 
 # name, kind, what it shows, target ratio to /healthz (None: no target). Bulk targets count activities.
 SCENARIOS = [
-    ("retrieve", "read", "Retrieve: a page of 25 of one lead (seed 001)", 0.20),
-    ("opp_activities", "read", "GetActivitiesOfOpportunity sorted by LeadOwner (seed 000)", None),
-    ("sl_filtered", "read", "activity_histories by type+resource, with counts (seed 004)", 0.15),
+    ("retrieve", "read", "Retrieve: a page of 25 of one lead", 0.20),
+    ("opp_activities", "read", "GetActivitiesOfOpportunity sorted by LeadOwner", None),
+    ("sl_filtered", "read", "activity_histories by type+resource, with counts", 0.15),
     ("sl_cursor", "read", "activity_histories cursor walk, updated_at[gt] ASC", None),
-    ("create", "write", "Create one activity (seed 003)", 0.30),
+    ("create", "write", "Create one activity", 0.30),
     ("bulk_lead", "bulk", "Bulk 25 by lead (ByLeadId)", 2.0),
-    ("bulk_opp", "bulk", "Bulk 25 by opportunity (seed 002)", 2.0),
+    ("bulk_opp", "bulk", "Bulk 25 by opportunity", 2.0),
 ]
 REUSE_FROM = 1_000_000  # --store-dir keeps stores of this many activities or more across runs
 NEEDS_OPPORTUNITIES = {"opp_activities", "bulk_opp"}

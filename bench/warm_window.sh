@@ -2,8 +2,9 @@
 # Read rates of one server build on several kept stores, in one window, each server warmed first.
 # A freshly started server faults every page of the file it reads into each connection's mapping
 # once, so its first minute on a 9 GB store is slower than its steady state (docs/benchmarks.md,
-# session 10); the harness measures big stores in that first minute. This warms each server with
-# WARM seconds of Retrieve, then prints /healthz, Retrieve, filtered histories and /healthz again.
+# "Reads as the store grows"); the harness measures big stores in that first minute. This warms
+# each server with WARM seconds of Retrieve, then prints /healthz, Retrieve, filtered histories and
+# /healthz again.
 #
 # Usage: bench/warm_window.sh BINARY STORE_DIR[,STORE_DIR...] [WARM] [ROUNDS]
 #   BINARY     target/release/activity-hub, or target/release/examples/read_sketch (same pages)

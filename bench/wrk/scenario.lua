@@ -12,7 +12,7 @@ local hdr_lsq, hdr_sl
 local next_lead, next_opp = 0, 0
 local target, answered, failed = nil, 0, 0 -- load runs only
 
--- The custom fields of seed 003, as a Fields array.
+-- The custom fields of LeadSquared's documented Create example, as a Fields array.
 local FIELDS = '[{"SchemaName":"mx_Custom_1","Value":"123123123"},'
   .. '{"SchemaName":"mx_Custom_2","Value":"123"},{"SchemaName":"mx_Custom_3","Value":"3"},'
   .. '{"SchemaName":"mx_Custom_4","Value":"4"},{"SchemaName":"mx_Custom_5","Value":"2016-07-07 10:55:00"},'
@@ -53,7 +53,7 @@ local function rand_cursor()
 end
 
 local function lsq_row(lead, i)
-  -- One row in five uses a system type (no custom fields), the rest the seed-003 custom type.
+  -- One row in five uses a system type (no custom fields), the rest the Create example's custom type.
   local lead_part = lead and string.format('"RelatedProspectId":"%s",', lead) or ""
   if i % 5 == 4 then
     return string.format('{%s"ActivityEvent":%s,"ActivityNote":"Meeting completed","ActivityDateTime":"%s"}',
@@ -75,7 +75,8 @@ local function bulk_by_lead_body(next_fn)
 end
 
 local function bulk_by_opp_body()
-  -- Seed 002's shape: ActivityEvent, ActivityNote, ActivityOwnerEmail, Fields.
+  -- The shape of LeadSquared's bulk-by-opportunity example: ActivityEvent, ActivityNote,
+  -- ActivityOwnerEmail, Fields.
   local rows = {}
   for i = 0, 24 do
     rows[#rows + 1] = string.format(

@@ -305,7 +305,7 @@ pub struct NewActivityType {
     pub fields: Vec<FieldDef>,
 }
 
-/// The 25 Salesloft activity types, in the order of Salesloft's documentation (seed 004).
+/// The 25 Salesloft activity types, in the order of Salesloft's List Past Activities documentation.
 pub const SALESLOFT_TYPES: [&str; 25] = [
     "added_to_cadence",
     "account_added_to_cadence",

@@ -20,7 +20,7 @@ async fn seed_003_body_is_stored_and_seed_001_body_retrieves_it_in_the_seed_shap
     let (s, b) = srv
         .lsq_post(CREATE, &admin, seed_003_body(&lead, code))
         .await;
-    assert_success("Create (seed 003)", s, &b);
+    assert_success("Create", s, &b);
     let id = b["Message"]["Id"].as_str().expect("Message.Id").to_string();
     assert!(is_guid(&id), "{b}");
     assert!(
@@ -28,7 +28,8 @@ async fn seed_003_body_is_stored_and_seed_001_body_retrieves_it_in_the_seed_shap
         "LeadScore only with IncludeLeadScore: {b}"
     );
 
-    // Another activity of a system type, which the seed 001 filter must leave out.
+    // Another activity of a system type, which the filter of LeadSquared's Retrieve example must
+    // leave out.
     srv.post_activity(
         &admin,
         json!({"RelatedProspectId": lead, "ActivityEvent": 105, "ActivityNote": "a note"}),
@@ -40,7 +41,8 @@ async fn seed_003_body_is_stored_and_seed_001_body_retrieves_it_in_the_seed_shap
     let rows = r["ProspectActivities"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{r}");
     let row = &rows[0];
-    // Seed 001's keys, in seed 001's order (the page is written by hand, not by serde).
+    // The keys of LeadSquared's Retrieve example, in its order (the page is written by hand, not
+    // by serde).
     let keys: Vec<&str> = row
         .as_object()
         .unwrap()

@@ -1,5 +1,6 @@
 //! LeadSquared opportunities over real HTTP: Capture, details, opportunities of a lead, bulk
-//! activities by opportunity (seed 002) and GetActivitiesOfOpportunity (seed 000).
+//! activities by opportunity and GetActivitiesOfOpportunity, with LeadSquared's documented
+//! examples.
 
 use crate::harness::*;
 
@@ -56,7 +57,8 @@ fn ids(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A type for seed 002's first row (code 208 in the seed; ours gets the next free code).
+/// A type for the first row of LeadSquared's bulk-by-opportunity example (code 208 there; ours gets
+/// the next free code).
 async fn pan_type(s: &Server, c: &Creds) -> i64 {
     s.create_type(
         c,
@@ -70,7 +72,7 @@ async fn pan_type(s: &Server, c: &Creds) -> i64 {
     .await
 }
 
-/// Seed 002's body with our event code and owner email.
+/// LeadSquared's bulk-by-opportunity example body, with our event code and owner email.
 fn seed_002_body(code: i64, owner: &str) -> Value {
     json!([
         {"ActivityEvent": code, "ActivityNote": "PAN collected", "ActivityOwnerEmail": owner,
@@ -254,7 +256,7 @@ async fn seed_002_bulk_by_opportunity_and_seed_000_listing() {
         assert!(is_guid(r["ProspectActivityId"].as_str().unwrap()));
         assert!(r.get("ExceptionMessage").is_none(), "{r}");
     }
-    // Seed 000's request body.
+    // The request body of LeadSquared's GetActivitiesOfOpportunity example.
     let (st, l) = list(
         &s,
         &admin,

@@ -1,4 +1,5 @@
-//! LSQ activity endpoints: Create (seed 003), Retrieve (seed 001), details, update, bulk by lead.
+//! LSQ activity endpoints, in LeadSquared's documented shapes: Create, Retrieve, details, update,
+//! bulk by lead.
 
 use std::sync::LazyLock;
 
@@ -150,9 +151,9 @@ pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqR
     Ok(respond(retrieve_page(&page)))
 }
 
-/// Retrieve's answer (seed 001's shape), written straight from the rows: building a
-/// `serde_json::Value` tree per row cost more than reading the rows, and serde's map machinery a
-/// quarter of a page (docs/benchmarks.md).
+/// Retrieve's answer (the shape of LeadSquared's documented example), written straight from the
+/// rows: building a `serde_json::Value` tree per row cost more than reading the rows, and serde's
+/// map machinery a quarter of a page (docs/decisions.md, "Rendering").
 fn retrieve_page(page: &Page<ActivityView>) -> serde_json::Result<JsonOut> {
     let mut o = JsonOut::with_capacity(page_capacity(page.rows.len()));
     o.begin_object();
@@ -168,7 +169,7 @@ fn retrieve_page(page: &Page<ActivityView>) -> serde_json::Result<JsonOut> {
     Ok(o)
 }
 
-/// One row of Retrieve, in seed 001's shape.
+/// One row of Retrieve, in the shape of LeadSquared's documented example.
 fn write_retrieve_row(o: &mut JsonOut, a: &ActivityView) -> serde_json::Result<()> {
     o.begin_object();
     o.key("Id");
@@ -386,7 +387,7 @@ pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
     Ok(Json(json!({"Status": "Success", "Message": {"Id": guid}})))
 }
 
-/// The per-row response of the bulk endpoints (seed 002's shape).
+/// The per-row response of the bulk endpoints (as LeadSquared documents bulk by opportunity).
 pub fn bulk_response(results: &[BulkRowResult]) -> Value {
     let rows: Vec<Value> = results
         .iter()

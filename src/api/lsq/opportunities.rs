@@ -1,5 +1,6 @@
 //! LSQ opportunity endpoints: Capture, GetOpportunityDetails, GetOpportunitiesOfLead, bulk activities
-//! by opportunity (seed 002) and GetActivitiesOfOpportunity (seed 000) with its flat string rows.
+//! by opportunity and GetActivitiesOfOpportunity with its flat string rows, as LeadSquared
+//! documents them.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -127,7 +128,8 @@ pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Va
     })))
 }
 
-/// The lead columns of a flat row, in seed 000's order.
+/// The lead columns of a flat row, in the order of LeadSquared's GetActivitiesOfOpportunity
+/// example.
 const LEAD_COLUMNS: [&str; 9] = [
     "ProspectId",
     "FirstName",
@@ -139,7 +141,7 @@ const LEAD_COLUMNS: [&str; 9] = [
     "LeadName",
     "LeadOwner",
 ];
-/// The activity columns of a flat row (custom fields follow them), in seed 000's order.
+/// The activity columns of a flat row (custom fields follow them), in the order of that example.
 const ACTIVITY_COLUMNS: [&str; 10] = [
     "ActivityType",
     "ActivityEvent",
@@ -519,7 +521,7 @@ pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
     Ok(flat_page(page.total, &rows))
 }
 
-/// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId?opportunityId=…` (seed 002)
+/// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId?opportunityId=…`
 pub async fn bulk_by_opportunity(
     State(app): State<AppState>,
     lsq: Lsq,
