@@ -1,0 +1,367 @@
+//! SQLite reads: inline on the asking thread within a small budget, else on the reader threads.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use super::labels::{Labels, Seen};
+use super::rows::SqlResult;
+use super::SqliteStore;
+use crate::error::{Error, Result};
+
+/// The most of the database file each connection maps (1 TiB: all of it, in practice). Needs the
+/// SQLITE_MAX_MMAP_SIZE build flag in .cargo/config.toml; without it SQLite caps this at 2 GiB.
+const MMAP_SIZE: u64 = 1 << 40;
+/// Reader threads (and connections); reads beyond this many wait their turn in a queue.
+const READERS: usize = 6;
+/// How long a read may run on the async worker that asked for it before it is stopped and handed
+/// to a reader thread (see `SqliteStore::read`).
+const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(3);
+
+/// `INLINE_BUDGET`, unless the environment variable `ACTIVITY_HUB_INLINE_BUDGET_MS` sets another
+/// (read once). It exists for profiling under valgrind, where everything runs some 50× slower and
+/// nearly every read would otherwise be stopped and run twice (bench/instr_ab.sh sets it).
+fn inline_budget() -> std::time::Duration {
+    static BUDGET: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| match std::env::var("ACTIVITY_HUB_INLINE_BUDGET_MS") {
+        Err(_) => INLINE_BUDGET,
+        Ok(v) => match v.parse() {
+            Ok(ms) => std::time::Duration::from_millis(ms),
+            Err(_) => {
+                tracing::warn!(value = %v, "ACTIVITY_HUB_INLINE_BUDGET_MS is not a number of milliseconds; using 3");
+                INLINE_BUDGET
+            }
+        },
+    })
+}
+/// SQLite virtual-machine steps between two looks at the inline budget (a few microseconds).
+const BUDGET_CHECK_OPS: i32 = 1000;
+
+thread_local! {
+    /// The read-only connection this async worker thread runs short reads on, and the store it
+    /// belongs to. One per thread: a thread that serves another store reopens it.
+    static INLINE_READER: std::cell::RefCell<Option<(u64, Connection)>> =
+        const { std::cell::RefCell::new(None) };
+    /// When the inline read running on this thread must stop (checked by the progress handler).
+    static INLINE_DEADLINE: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
+    /// Set when the progress handler stopped a statement of the inline read running on this thread.
+    static INLINE_STOPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A read: runs on one of the reader threads with that thread's own connection.
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// Reader threads, each owning one read-only connection for the life of the store: its page cache
+/// and prepared statements stay warm, and a read costs one hand-off instead of a blocking-pool task
+/// plus a connection checkout (profiled: that churn and reopening cost more than the query).
+pub(super) struct ReaderPool {
+    jobs: std::sync::mpsc::Sender<ReadJob>,
+}
+
+impl ReaderPool {
+    pub(super) fn start(path: &Path) -> std::result::Result<ReaderPool, String> {
+        let (tx, rx) = std::sync::mpsc::channel::<ReadJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..READERS {
+            let conn = open_connection(path, true).map_err(|e| e.to_string())?;
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("sqlite-reader-{i}"))
+                .spawn(move || loop {
+                    // The lock is held only while waiting for the next job, never while running it.
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(&conn),
+                        Err(_) => return, // the store was dropped
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(ReaderPool { jobs: tx })
+    }
+
+    fn submit(&self, job: ReadJob) -> Result<()> {
+        self.jobs
+            .send(job)
+            .map_err(|_| Error::Unavailable("the SQLite readers have stopped".into()))
+    }
+}
+
+pub(super) fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
+    )?;
+    // Reads through a memory mapping of the database file: a page not in this connection's cache
+    // is read in place from the OS page cache instead of by a pread and a copy (measured: Retrieve
+    // 10-20 % faster at 20k activities, 27-72 % at 1M, where the 25 rows of a page are scattered).
+    // Writes still go through the WAL with write() and fsync. A disk read error then ends the
+    // process (SIGBUS) instead of failing one request; the store is a local file either way.
+    conn.execute_batch(&format!("PRAGMA mmap_size = {MMAP_SIZE}"))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // Query-planner stability: plans never depend on bound values. Without it, a statement that
+    // binds a value the planner compared with a partial index's WHERE (activities has several) is
+    // re-prepared every time the value changes: profiled at a quarter of a Retrieve's CPU time.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Runs `f` in one read transaction with the label directories: their generation is noted
+    /// before the snapshot is taken, as `Labels::label` and `Directory::get_all` need, so that
+    /// whatever `f` reads (rows, their labels, a type) comes from one snapshot.
+    pub(super) async fn read_labelled<T: Send + 'static>(
+        &self,
+        f: impl Fn(&Connection, &Labels, Seen) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let labels = self.labels.clone();
+        self.read(move |c| {
+            let seen = labels.generation();
+            let tx = c.unchecked_transaction().db()?;
+            let out = f(&tx, &labels, seen)?;
+            tx.finish().db()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs `f` on a read-only connection: first on the calling thread, within `INLINE_BUDGET`;
+    /// a read that needs longer is stopped (SQLite's progress handler interrupts it) and run again,
+    /// from the start, on a reader thread. Reads change nothing, so running one twice is safe.
+    ///
+    /// Why inline: most reads (a page of 25, a point lookup) take 0.1-0.3 ms, and handing each to a
+    /// reader thread and its answer back cost two thread wake-ups and cross-thread frees of every
+    /// row; run where the request is, reads take 6-13 % less server CPU (docs/benchmarks.md). The
+    /// budget keeps a long read (a deep sort, a large count) from holding an async worker, which
+    /// would stall every other connection that worker serves.
+    pub(super) async fn read<T: Send + 'static>(
+        &self,
+        f: impl Fn(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        if let Some(done) = self.read_inline(&f) {
+            return done;
+        }
+        let (tx, rx) = oneshot::channel::<Result<T>>();
+        self.readers.submit(Box::new(move |conn| {
+            let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+                .unwrap_or_else(|_| Err(Error::Internal("read panicked".into())));
+            if !conn.is_autocommit() {
+                // Never keep an old snapshot for the next read on this connection.
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            let _ = tx.send(r);
+        }))?;
+        rx.await
+            .map_err(|_| Error::Internal("a SQLite reader dropped a read".into()))?
+    }
+
+    /// Runs `f` on this thread's inline connection; `None` when it ran out of budget (or no inline
+    /// connection could be opened), so that the caller hands it to a reader thread.
+    fn read_inline<T>(&self, f: &impl Fn(&Connection) -> Result<T>) -> Option<Result<T>> {
+        INLINE_READER.with(|cell| {
+            // A read nested in another inline read (none exists today) takes the reader threads.
+            let mut slot = cell.try_borrow_mut().ok()?;
+            if slot.as_ref().is_none_or(|(id, _)| *id != self.id) {
+                *slot = None; // close the other store's connection first
+                let conn = open_connection(&self.path, true).ok()?;
+                conn.progress_handler(
+                    BUDGET_CHECK_OPS,
+                    Some(|| {
+                        let stop = INLINE_DEADLINE
+                            .with(|d| d.get())
+                            .is_some_and(|deadline| std::time::Instant::now() > deadline);
+                        if stop {
+                            INLINE_STOPPED.with(|s| s.set(true));
+                        }
+                        stop
+                    }),
+                );
+                // A lock the read must wait for (rare for a WAL reader) is waited for only within
+                // the budget; then the read moves to a reader thread, which waits up to 10 s.
+                conn.busy_handler(Some(inline_busy)).ok()?;
+                *slot = Some((self.id, conn));
+            }
+            let (_, conn) = slot.as_ref()?;
+            INLINE_STOPPED.with(|s| s.set(false));
+            INLINE_DEADLINE.with(|d| d.set(Some(std::time::Instant::now() + inline_budget())));
+            let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+                .unwrap_or_else(|_| Err(Error::Internal("read panicked".into())));
+            INLINE_DEADLINE.with(|d| d.set(None));
+            if !conn.is_autocommit() {
+                // A read left its transaction open (stopped while it was being closed): end it, so
+                // that the next read on this connection does not see an old snapshot; a
+                // connection that cannot end it is closed.
+                if conn.execute_batch("ROLLBACK").is_err() || !conn.is_autocommit() {
+                    *slot = None;
+                }
+            }
+            // A stopped statement fails, but a read that swallowed that failure could return a
+            // partial answer: whatever it returned is discarded and the read runs again in full.
+            if INLINE_STOPPED.with(|s| s.replace(false)) {
+                None
+            } else {
+                Some(r)
+            }
+        })
+    }
+}
+
+/// The busy handler of inline connections: wait for a lock while the inline read's budget lasts,
+/// then stop the read (it moves to a reader thread).
+fn inline_busy(_attempts: i32) -> bool {
+    let within_budget = INLINE_DEADLINE
+        .with(|d| d.get())
+        .is_some_and(|deadline| std::time::Instant::now() < deadline);
+    if within_budget {
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    } else {
+        INLINE_STOPPED.with(|s| s.set(true));
+    }
+    within_budget
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params;
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// The build flags in .cargo/config.toml are in effect: SQLite maps the whole file (without
+    /// SQLITE_MAX_MMAP_SIZE it would silently cap the mapping at 2 GiB).
+    #[test]
+    fn connections_map_the_whole_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let conn = open_connection(&dir.path().join("t.db"), false).expect("open");
+        let mapped: i64 = conn
+            .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+            .expect("mmap_size");
+        assert_eq!(mapped as u64, MMAP_SIZE);
+    }
+
+    async fn add_tenant(store: &SqliteStore, name: &'static str) {
+        store
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO tenants (guid, name, created_at) VALUES (?1, ?2, 0)",
+                    params![Uuid::new_v4().to_string(), name],
+                )
+                .db()
+            })
+            .await
+            .expect("insert tenant");
+    }
+
+    /// The name of the thread a read ran on, and what it counted.
+    fn count_on(c: &Connection, sql: &str) -> Result<(String, i64)> {
+        let n: i64 = c.query_row(sql, [], |r| r.get(0)).db()?;
+        let thread = std::thread::current().name().unwrap_or("").to_string();
+        Ok((thread, n))
+    }
+
+    /// A short read runs where it was asked for; one that outlasts `INLINE_BUDGET` is stopped and
+    /// run again, whole, on a reader thread, with the full answer (not the part counted before it
+    /// was stopped), and the inline connection is left with no transaction open.
+    #[tokio::test(flavor = "current_thread")]
+    async fn long_reads_move_to_reader_threads_and_still_answer_in_full() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("t.db").to_str().expect("utf-8 path"))
+            .expect("open store");
+        let (thread, n) = store
+            .read(|c| count_on(c, "SELECT count(*) FROM tenants"))
+            .await
+            .expect("short read");
+        assert_eq!(n, 0);
+        assert!(!thread.starts_with("sqlite-reader"), "ran on {thread}");
+
+        // Millions of steps: far beyond 3 ms on any machine.
+        let long =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000000) \
+                    SELECT count(*) FROM n";
+        let (thread, n) = store
+            .read(move |c| count_on(c, long))
+            .await
+            .expect("long read");
+        assert_eq!(n, 5_000_000);
+        assert!(thread.starts_with("sqlite-reader"), "ran on {thread}");
+
+        // A read that swallows the failure of its stopped statement inside a transaction it never
+        // closes: its partial answer (-1) is not what the caller gets, and no transaction stays
+        // open on either connection.
+        let (thread, n) = store
+            .read(move |c| {
+                c.execute_batch("BEGIN").db()?;
+                let n = c.query_row(long, [], |r| r.get(0)).unwrap_or(-1);
+                let thread = std::thread::current().name().unwrap_or("").to_string();
+                Ok((thread, n))
+            })
+            .await
+            .expect("long read that swallows its error");
+        assert_eq!(n, 5_000_000);
+        assert!(thread.starts_with("sqlite-reader"), "ran on {thread}");
+        INLINE_READER.with(|cell| {
+            let slot = cell.borrow();
+            let (_, conn) = slot.as_ref().expect("the inline connection is kept");
+            assert!(conn.is_autocommit(), "a transaction was left open");
+        });
+        // The next short read runs inline again and sees a write made since.
+        add_tenant(&store, "Acme").await;
+        let (thread, n) = store
+            .read(|c| count_on(c, "SELECT count(*) FROM tenants"))
+            .await
+            .expect("short read after the long one");
+        assert_eq!(n, 1);
+        assert!(!thread.starts_with("sqlite-reader"), "ran on {thread}");
+    }
+
+    /// Two stores read on one thread never answer from each other's file, even when the second
+    /// lives at the path of the first after that was deleted.
+    #[tokio::test(flavor = "current_thread")]
+    async fn inline_connections_belong_to_one_store() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let path = path.to_str().expect("utf-8 path");
+        let tenants = "SELECT count(*) FROM tenants";
+        let first = SqliteStore::open(path).expect("open first");
+        add_tenant(&first, "Acme").await;
+        let (_, n) = first
+            .read(move |c| count_on(c, tenants))
+            .await
+            .expect("read");
+        assert_eq!(n, 1);
+        drop(first);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+        let second = SqliteStore::open(path).expect("open second");
+        let (_, n) = second
+            .read(move |c| count_on(c, tenants))
+            .await
+            .expect("read");
+        assert_eq!(
+            n, 0,
+            "read the deleted file through the first store's connection"
+        );
+    }
+}

@@ -1,0 +1,462 @@
+//! The SQLite writer thread that group-commits, and the checkpointer thread that keeps the WAL short.
+//!
+//! Every write runs on the writer thread inside a savepoint of a shared transaction. The writer
+//! drains whatever writes are queued, runs them, commits once (one fsync with `synchronous=FULL`
+//! in WAL mode) and only then answers each caller: a write is acknowledged only once durable, and
+//! concurrent requests share the cost of the fsync. A failing write rolls back to its savepoint
+//! without touching the others in the batch.
+
+use std::panic::AssertUnwindSafe;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::rows::map_err;
+use super::SqliteStore;
+use crate::error::{Error, Result};
+
+/// Writes committed together at most; bounds the latency one fsync adds to a batch.
+const MAX_BATCH: usize = 512;
+
+/// A write waiting in (or running in) a group-commit batch.
+///
+/// A batch first runs its writes one after another with no savepoint of their own; only if one
+/// fails after changing something is the batch rolled back and run again with each write in its
+/// own savepoint, so that the failing one rolls back alone (`run_batch`). Every page a savepoint changes is copied to its statement
+/// journal first: that copying was a tenth of a Create's instructions, spent on the writer
+/// thread that every write waits for, to guard against failures that almost never happen. A write
+/// may therefore run more than once; only its last run counts, and nothing is answered before
+/// the batch commits.
+pub(super) trait Job: Send {
+    /// Does the work in the open transaction (inside a savepoint of its own when `savepoint`);
+    /// false when it failed.
+    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool;
+    /// Answers the caller: the last run's outcome, given how the batch's commit went.
+    fn finish(self: Box<Self>, commit: std::result::Result<(), String>);
+}
+
+/// `Job` for a closure `f` and the action to take once its work is committed.
+struct WriteJob<T, F, A> {
+    f: F,
+    after_commit: A,
+    outcome: Option<Result<T>>,
+    answer: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F, A> Job for WriteJob<T, F, A>
+where
+    T: Send,
+    F: FnMut(&Connection) -> Result<T> + Send,
+    A: FnOnce() + Send,
+{
+    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool {
+        if savepoint {
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                self.outcome = Some(Err(map_err(e)));
+                return false;
+            }
+        }
+        let mut outcome = std::panic::catch_unwind(AssertUnwindSafe(|| (self.f)(conn)))
+            .unwrap_or_else(|_| Err(Error::Internal("write panicked".into())));
+        if savepoint {
+            if outcome.is_ok() {
+                if let Err(e) = conn.execute_batch("RELEASE job") {
+                    outcome = Err(map_err(e));
+                }
+            }
+            if outcome.is_err() {
+                // Also after a failed RELEASE, so that what the write did is not committed
+                // while its caller hears it failed.
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            }
+        }
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: std::result::Result<(), String>) {
+        let answer = match (self.outcome, commit) {
+            (None, Err(e)) => Err(Error::Unavailable(format!(
+                "cannot open a write transaction: {e}"
+            ))),
+            (None, Ok(())) => Err(Error::Internal("the SQLite writer skipped a write".into())),
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(v)), Ok(())) => {
+                (self.after_commit)();
+                Ok(v)
+            }
+            (Some(Ok(_)), Err(e)) => Err(Error::Unavailable(format!("commit failed: {e}"))),
+        };
+        let _ = self.answer.send(answer);
+    }
+}
+
+impl SqliteStore {
+    /// Runs `f` on the writer thread in the current group-commit batch; resolves once committed.
+    /// `f` may run more than once (see `Job`): it must leave everything but the database as it
+    /// found it.
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.write_then(f, || {}).await
+    }
+
+    /// `write`, and `after_commit` on the writer thread once `f`'s work has committed, before
+    /// the caller hears of it. It runs even if the caller has stopped waiting (a client that hung
+    /// up), which an action after the `await` would not.
+    pub(super) async fn write_then<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&Connection) -> Result<T> + Send + 'static,
+        after_commit: impl FnOnce() + Send + 'static,
+    ) -> Result<T> {
+        let (answer, rx) = oneshot::channel::<Result<T>>();
+        let job = Box::new(WriteJob {
+            f,
+            after_commit,
+            outcome: None,
+            answer,
+        });
+        self.writer
+            .send(job)
+            .map_err(|_| Error::Unavailable("the SQLite writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| Error::Internal("the SQLite writer dropped a write".into()))?
+    }
+}
+
+/// WAL pages after which the checkpointer thread is asked to copy the WAL back (~64 MiB).
+const CHECKPOINT_PAGES: i32 = 16384;
+/// WAL pages after which the writer checkpoints by itself, because the checkpointer has fallen
+/// behind: writes then slow down instead of growing the WAL without bound (~256 MiB).
+const CHECKPOINT_PAGES_HARD: i32 = 4 * CHECKPOINT_PAGES;
+
+/// The writer's page cache (KiB) while the database is at most `LOCK_PAGE_OFFSET` bytes.
+const WRITER_CACHE_SMALL_KIB: i64 = 32 * 1024;
+/// The writer's page cache (KiB) once the database is larger.
+const WRITER_CACHE_KIB: i64 = 256 * 1024;
+/// Where the page SQLite never uses (the one holding byte 2^30) starts.
+const LOCK_PAGE_OFFSET: i64 = 1 << 30;
+/// Commits between two looks at the database's size while the writer's cache is small.
+const CACHE_SIZE_CHECK_COMMITS: u32 = 256;
+
+/// How much the writer caches, for the database as it is now. A B-tree split in SQLite (3.50)
+/// briefly gives a page the number of that never-used page, so that until the commit the cache
+/// seems to hold a page far beyond the end of a database smaller than 1 GiB; the commit then
+/// scans the cache's whole hash table to drop pages past the end, a cost that grows with the
+/// cache. With a 256 MiB cache on a 250k-activity store that scan was a fifth of a Create's
+/// server CPU (bench/cpu_ab.py). Past 1 GiB the real pages reach beyond that number and the
+/// scan covers only the few new ones, so the larger cache is kept for large stores.
+pub(super) fn writer_cache_kib(conn: &Connection) -> rusqlite::Result<i64> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    Ok(writer_cache_for(pages.saturating_mul(page_size)))
+}
+
+/// `writer_cache_kib` for a database of `bytes`.
+fn writer_cache_for(bytes: i64) -> i64 {
+    if bytes > LOCK_PAGE_OFFSET {
+        WRITER_CACHE_KIB
+    } else {
+        WRITER_CACHE_SMALL_KIB
+    }
+}
+
+thread_local! {
+    /// Pages in the WAL after the last commit of the writer running on this thread (set by the
+    /// WAL hook, which SQLite calls on the committing thread).
+    pub(super) static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// Copies the WAL back into the database file whenever the writer asks (PASSIVE: it never blocks
+/// the writer or a reader, and copies what no reader still needs). Ends with the writer.
+pub(super) fn checkpointer_loop(
+    conn: Connection,
+    asks: std::sync::mpsc::Receiver<()>,
+    done: std::sync::mpsc::Sender<()>,
+) {
+    while asks.recv().is_ok() {
+        if checkpoint(&conn) && done.send(()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A PASSIVE checkpoint on `conn`; whether it succeeded (a failure is logged, the next one
+/// retries).
+fn checkpoint(conn: &Connection) -> bool {
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+            false
+        }
+    }
+}
+
+/// `cache_kib`: the page cache `open` gave the writer's connection (see `writer_cache_kib`).
+pub(super) fn writer_loop(
+    conn: Connection,
+    cache_kib: i64,
+    mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>,
+    checkpoints: std::sync::mpsc::SyncSender<()>,
+    checkpointed: std::sync::mpsc::Receiver<()>,
+) {
+    // WAL pages when the checkpointer was last asked.
+    let mut asked_at = 0;
+    // Commits until the next look at the database's size, while the writer's cache is small.
+    let mut cache_check = (cache_kib != WRITER_CACHE_KIB).then_some(CACHE_SIZE_CHECK_COMMITS);
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let commit = run_batch(&conn, &mut batch);
+        for job in batch {
+            job.finish(commit.clone());
+        }
+        if let Some(left) = cache_check.as_mut() {
+            *left -= 1;
+            if *left == 0 {
+                *left = CACHE_SIZE_CHECK_COMMITS;
+                if let Ok(WRITER_CACHE_KIB) = writer_cache_kib(&conn) {
+                    let _ = conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"));
+                    cache_check = None;
+                }
+            }
+        }
+        let wal_pages = WAL_PAGES.with(|p| p.get());
+        if wal_pages < asked_at {
+            asked_at = 0; // the WAL started over
+        }
+        if checkpointed.try_recv().is_ok() {
+            // The checkpointer copied the WAL as it was when asked; copying the few frames
+            // committed since lets the next transaction start the WAL over from its beginning
+            // (SQLite restarts it only once every frame is in the database file).
+            let _ = checkpoint(&conn);
+        } else if wal_pages >= CHECKPOINT_PAGES_HARD {
+            let _ = checkpoint(&conn);
+        } else if wal_pages >= CHECKPOINT_PAGES && wal_pages >= asked_at + CHECKPOINT_PAGES / 2 {
+            // Once per half threshold of growth: each checkpoint ends with an fsync of the
+            // database file, which a checkpoint after every commit would add to every commit.
+            // Full means a checkpoint is already asked for.
+            let _ = checkpoints.try_send(());
+            asked_at = wal_pages;
+        }
+    }
+}
+
+/// Runs `batch` in one transaction and commits it: first with no savepoints, and again, each
+/// write in a savepoint of its own, if a write that failed had changed something (see `Job`).
+/// A write that fails having changed nothing (most refusals: a missing row, a duplicate) is
+/// answered with its error and the batch goes on without running again.
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
+    let begin = || {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            e.to_string()
+        })
+    };
+    if !conn.is_autocommit() {
+        // Left open by an earlier batch whose ROLLBACK failed: nothing in it was answered as done.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    begin()?;
+    let mut again = false;
+    for job in batch.iter_mut() {
+        let before = conn.total_changes();
+        if !job.run(conn, false) && (conn.total_changes() != before || conn.is_autocommit()) {
+            again = true;
+            break;
+        }
+    }
+    if again {
+        // Some errors (a full disk, say) have SQLite roll the transaction back by itself.
+        if !conn.is_autocommit() {
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "cannot roll a failed batch back");
+                return Err(e.to_string());
+            }
+        }
+        begin()?;
+        for job in batch.iter_mut() {
+            job.run(conn, true);
+            if conn.is_autocommit() {
+                // SQLite rolled the whole transaction back: nothing of this batch is kept, and a
+                // later write must not run outside it (its RELEASE would commit it alone).
+                tracing::error!("SQLite rolled a write batch back");
+                return Err("the write transaction was rolled back".into());
+            }
+        }
+    }
+    conn.execute_batch("COMMIT").map_err(|e| {
+        tracing::error!(error = %e, "commit failed");
+        let _ = conn.execute_batch("ROLLBACK");
+        e.to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::store::sqlite::rows::SqlResult;
+
+    /// Writes queued behind a slow one run as one batch, in the order they were sent. Those that
+    /// fail (an error after a change, a panic, an error before any change) leave no trace; the
+    /// others, before and after them, commit, each seeing the ones before it as if the failing
+    /// ones had never run.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failing_write_rolls_back_alone_in_its_batch() {
+        use std::future::Future;
+        type Pending<'a> = std::pin::Pin<Box<dyn Future<Output = Result<i64>> + 'a>>;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("t.db").to_str().expect("utf-8 path"))
+            .expect("open store");
+        // Polled once, a write has sent its job to the writer; polling in turn fixes the order.
+        let send = |w: &mut Pending<'_>| {
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(
+                w.as_mut().poll(&mut cx).is_pending(),
+                "answered before its batch"
+            );
+        };
+        let (started, holding) = std::sync::mpsc::channel();
+        let mut hold: Pending = Box::pin(store.write(move |_| {
+            let _ = started.send(());
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok(0)
+        }));
+        send(&mut hold);
+        holding
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the writer runs the holding write");
+        // What each write does after inserting a tenant named after its place (or before).
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        enum Then {
+            Count,
+            Fail,
+            Panic,
+            FailFirst,
+        }
+        let plan = [
+            Then::Count,
+            Then::Fail,
+            Then::Count,
+            Then::Panic,
+            Then::Count,
+            Then::FailFirst,
+            Then::Count,
+        ];
+        let mut writes: Vec<Pending> = plan
+            .iter()
+            .enumerate()
+            .map(|(i, &then)| -> Pending<'_> {
+                Box::pin(store.write(move |c| {
+                    if then == Then::FailFirst {
+                        return Err(Error::NotFound(format!("write {i} finds nothing")));
+                    }
+                    c.execute(
+                        "INSERT INTO tenants (guid, name, created_at) VALUES (?1, ?2, 0)",
+                        params![Uuid::new_v4().to_string(), format!("t{i}")],
+                    )
+                    .db()?;
+                    match then {
+                        Then::Fail => Err(Error::InvalidInput(format!("write {i} fails"))),
+                        Then::Panic => panic!("write {i} panics"),
+                        _ => c
+                            .query_row("SELECT count(*) FROM tenants", [], |r| r.get(0))
+                            .db(),
+                    }
+                }))
+            })
+            .collect();
+        for w in writes.iter_mut() {
+            send(w);
+        }
+        assert_eq!(hold.await.expect("holding write"), 0);
+        let mut seen = Vec::new();
+        for (w, then) in writes.into_iter().zip(plan) {
+            match (then, w.await) {
+                (Then::Count, Ok(n)) => seen.push(n),
+                (Then::Count, Err(e)) => panic!("a counting write failed: {e}"),
+                (_, Ok(n)) => panic!("a {then:?} write was answered {n}"),
+                (_, Err(_)) => {}
+            }
+        }
+        // Each counting write counted itself and the counting ones before it.
+        assert_eq!(seen, [1, 2, 3, 4]);
+        let names: Vec<String> = store
+            .read(|c| {
+                c.prepare("SELECT name FROM tenants ORDER BY id")
+                    .db()?
+                    .query_map([], |r| r.get(0))
+                    .db()?
+                    .collect::<rusqlite::Result<_>>()
+                    .db()
+            })
+            .await
+            .expect("names");
+        assert_eq!(names, ["t0", "t2", "t4", "t6"]);
+    }
+
+    /// The writer caches 32 MiB until the database passes 1 GiB and 256 MiB from then on (see
+    /// `writer_cache_kib`); a new store starts small.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_writer_cache_grows_only_past_one_gib() {
+        assert_eq!(writer_cache_for(0), 32 * 1024);
+        assert_eq!(writer_cache_for(1 << 30), 32 * 1024);
+        assert_eq!(writer_cache_for((1 << 30) + 4096), 256 * 1024);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("t.db").to_str().expect("utf-8 path"))
+            .expect("open store");
+        let kib: i64 = store
+            .write(|c| c.query_row("PRAGMA cache_size", [], |r| r.get(0)).db())
+            .await
+            .expect("cache size");
+        assert_eq!(kib, -32 * 1024);
+    }
+
+    /// Under a stream of writes the checkpointer thread copies the WAL back into the database file,
+    /// and the WAL starts over instead of growing: 240 MiB written in 1 MiB commits leave a WAL
+    /// well under 200 MiB (it would hold all 240 MiB without the checkpointer, whose checkpoint
+    /// starts at 64 MiB; the writer's own limit is 256 MiB).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_keeps_the_wal_near_its_threshold() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(path.to_str().expect("utf-8 path")).expect("open store");
+        store
+            .write(|c| c.execute_batch("CREATE TABLE filler (b BLOB)").db())
+            .await
+            .expect("create table");
+        let mut largest_wal = 0;
+        let wal = dir.path().join("t.db-wal");
+        for _ in 0..240 {
+            store
+                .write(|c| {
+                    c.execute("INSERT INTO filler VALUES (zeroblob(1048576))", [])
+                        .db()
+                        .map(|_| ())
+                })
+                .await
+                .expect("insert");
+            largest_wal = largest_wal.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+        }
+        let mib = 1 << 20;
+        assert!(
+            largest_wal < 200 * mib,
+            "the WAL grew to {} MiB",
+            largest_wal / mib
+        );
+        // The database file holds what was checkpointed (a few MiB before any checkpoint).
+        let db_size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(db_size > 60 * mib, "database file is {} MiB", db_size / mib);
+    }
+}

@@ -1,0 +1,297 @@
+//! SQLite write statements: inserts, the tenant clock, restamps and the longer write bodies.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::rows::{map_err, to_json, SqlResult};
+use crate::domain::{
+    time::now_micros, NewActivity, NewActivityType, NewLead, NewUser, TypeKind, FIRST_CUSTOM_CODE,
+    FIRST_OPPORTUNITY_CODE,
+};
+use crate::error::{Error, Result};
+
+pub(super) fn insert_user(conn: &Connection, tenant_id: i64, u: &NewUser, now: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO users (tenant_id, guid, email, email_lc, first_name, last_name, role, active,
+            access_key_digest, secret_key_digest, api_key_digest, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11)",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        u.guid.to_string(),
+        u.email,
+        u.email.to_lowercase(),
+        u.first_name,
+        u.last_name,
+        u.role.as_str(),
+        &u.access_key_digest[..],
+        &u.secret_key_digest[..],
+        &u.api_key_digest[..],
+        now
+    ])
+    .map_err(|e| match map_err(e) {
+        Error::Duplicate(_) => Error::Duplicate(format!(
+            "A user with email '{}' already exists in this tenant",
+            u.email
+        )),
+        other => other,
+    })?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(super) fn insert_type(
+    conn: &Connection,
+    tenant_id: i64,
+    t: &NewActivityType,
+    now: i64,
+) -> Result<i64> {
+    let code = match t.event_code {
+        Some(c) => c,
+        None => {
+            let (lo, hi) = match t.kind {
+                TypeKind::Opportunity => (FIRST_OPPORTUNITY_CODE, i64::MAX),
+                _ => (FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE),
+            };
+            let max: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT max(event_code) FROM activity_types WHERE tenant_id = ?1 AND event_code >= ?2 AND event_code < ?3",
+                )
+                .db()?
+                .query_row(params![tenant_id, lo, hi], |r| r.get(0))
+                .db()?;
+            max.map_or(lo, |m| m + 1)
+        }
+    };
+    conn.prepare_cached(
+        "INSERT INTO activity_types (tenant_id, guid, event_code, name, name_lc, display_name, score, description,
+            direction, kind, is_email_type, salesloft_type, fields, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        t.guid.to_string(),
+        code,
+        t.name,
+        t.name.to_lowercase(),
+        t.display_name,
+        t.score,
+        t.description,
+        t.direction,
+        t.kind.as_str(),
+        t.is_email_type,
+        t.salesloft_type,
+        to_json(&t.fields)?,
+        now
+    ])
+    .db()?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(super) fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead, now: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO leads (tenant_id, guid, first_name, last_name, email, email_lc, phone, mobile, do_not_call,
+            do_not_email, owner_id, attributes, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        l.guid.to_string(),
+        l.first_name,
+        l.last_name,
+        l.email,
+        l.email.as_ref().map(|e| e.to_lowercase()),
+        l.phone,
+        l.mobile,
+        l.do_not_call,
+        l.do_not_email,
+        l.owner_id,
+        to_json(&l.attributes)?,
+        now
+    ])
+    .db()?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Advances the tenant's clock by `n` ticks and returns the first of the `n` fresh timestamps.
+/// Runs inside the write transaction, so timestamps are handed out in commit order.
+/// Two statements, not one with RETURNING: SQLite runs RETURNING as a trigger, and a statement
+/// that fires one keeps a statement journal (a copy of the page it changes).
+pub(super) fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
+    let changed = conn
+        .prepare_cached("UPDATE tenants SET clock = max(clock + ?2, ?3) WHERE id = ?1")
+        .db()?
+        .execute(params![tenant_id, n, now_micros()])
+        .db()?;
+    if changed == 0 {
+        return Err(Error::NotFound("tenant does not exist".into()));
+    }
+    let last: i64 = conn
+        .prepare_cached("SELECT clock FROM tenants WHERE id = ?1")
+        .db()?
+        .query_row(params![tenant_id], |r| r.get(0))
+        .db()?;
+    Ok(last - n + 1)
+}
+
+/// The ids of `tenant_id`'s activities that `sql` (its `?1` the tenant) selects, in id order.
+fn activity_ids(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<i64>> {
+    conn.prepare_cached(sql)
+        .db()?
+        .query_map(params, |r| r.get(0))
+        .db()?
+        .collect::<rusqlite::Result<Vec<i64>>>()
+        .db()
+}
+
+/// Gives the activities `ids` (in this order) fresh `updated_at`s from the tenant clock, and the
+/// Salesloft type `sl_type` when given: what the Salesloft dialect shows of them changed, and
+/// cursor clients only see what moved forward.
+fn restamp(conn: &Connection, tenant_id: i64, ids: &[i64], sl_type: Option<&str>) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let first = tick(conn, tenant_id, ids.len() as i64)?;
+    let mut update = conn
+        .prepare_cached(
+            "UPDATE activities SET sl_type = coalesce(?3, sl_type), updated_at = ?4
+              WHERE tenant_id = ?1 AND id = ?2",
+        )
+        .db()?;
+    for (i, id) in ids.iter().enumerate() {
+        update
+            .execute(params![tenant_id, id, sl_type, first + i as i64])
+            .db()?;
+    }
+    Ok(())
+}
+
+/// Keeps `activities.sl_type` in step with a type whose Salesloft type changed.
+pub(super) fn restamp_sl_type(
+    conn: &Connection,
+    tenant_id: i64,
+    type_id: i64,
+    sl_type: &str,
+) -> Result<()> {
+    let ids = activity_ids(
+        conn,
+        "SELECT id FROM activities WHERE tenant_id = ?1 AND type_id = ?2 AND sl_type <> ?3 ORDER BY id",
+        params![tenant_id, type_id, sl_type],
+    )?;
+    restamp(conn, tenant_id, &ids, Some(sl_type))
+}
+
+/// Restamps each activity of a lead whose lead changed (a deleted lead becomes a failed dynamic
+/// resource in the Salesloft dialect).
+pub(super) fn restamp_lead_activities(
+    conn: &Connection,
+    tenant_id: i64,
+    lead_id: i64,
+) -> Result<()> {
+    let ids = activity_ids(
+        conn,
+        "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id = ?2 ORDER BY id",
+        params![tenant_id, lead_id],
+    )?;
+    restamp(conn, tenant_id, &ids, None)
+}
+
+/// Inserts `activities` in the open write transaction (see `Store::insert_activities`).
+pub(super) fn insert_rows(
+    c: &Connection,
+    tenant_id: i64,
+    activities: &[NewActivity],
+) -> Result<Vec<i64>> {
+    let first = tick(c, tenant_id, activities.len() as i64)?;
+    // One row of VALUES, neither INSERT … SELECT from the type nor RETURNING (which SQLite runs
+    // as a trigger): SQLite keeps a statement journal (a copy of every page the statement
+    // changes) for any statement that may write several rows or fires a trigger, and that
+    // copying was a tenth of a Create's instructions on the writer thread.
+    let mut type_of = c
+        .prepare_cached(
+            "SELECT event_code, salesloft_type, kind = 'opportunity' FROM activity_types
+             WHERE tenant_id = ?1 AND id = ?2",
+        )
+        .db()?;
+    let mut insert = c
+        .prepare_cached(
+            "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id, owner_id,
+                created_by, modified_by, note, occurred_at, created_at, updated_at, score, status, fields,
+                account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id, lead_owner_id)
+             VALUES (?1, ?2, ?3, ?18, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13,
+                ?14, CASE WHEN ?15 THEN ?10 END, ?16, ?17, ?19,
+                CASE WHEN ?20 OR ?5 IS NOT NULL THEN 'crm_opportunity'
+                     WHEN ?14 IS NOT NULL THEN 'account' ELSE 'person' END,
+                CASE WHEN ?20 THEN 0 WHEN ?5 IS NOT NULL THEN ?5
+                     WHEN ?14 IS NOT NULL THEN ?14 ELSE ?4 END,
+                (SELECT l.owner_id FROM leads l WHERE l.tenant_id = ?1 AND l.id = ?4))",
+        )
+        .db()?;
+    let mut score = c
+        .prepare_cached("UPDATE leads SET score = score + ?3 WHERE tenant_id = ?1 AND id = ?2")
+        .db()?;
+    let mut self_resource = c
+        .prepare_cached("UPDATE activities SET res_id = id WHERE id = ?1")
+        .db()?;
+    // The types this call names (a bulk call names one or two, again and again).
+    let mut types: Vec<(i64, (i64, String, bool))> = Vec::new();
+    let mut ids = Vec::with_capacity(activities.len());
+    for (i, a) in activities.iter().enumerate() {
+        let ts = first + i as i64;
+        if a.lead_id.is_none() && a.account_id.is_none() {
+            return Err(Error::InvalidInput(
+                "An activity needs a lead or an account".into(),
+            ));
+        }
+        let known = match types.iter().position(|(t, _)| *t == a.type_id) {
+            Some(i) => i,
+            None => {
+                let ty: (i64, String, bool) = type_of
+                    .query_row(params![tenant_id, a.type_id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()
+                    .db()?
+                    .ok_or_else(|| Error::NotFound("Activity type does not exist".into()))?;
+                types.push((a.type_id, ty));
+                types.len() - 1
+            }
+        };
+        let &(event_code, ref sl_type, is_opportunity) = &types[known].1;
+        insert
+            .execute(params![
+                tenant_id,
+                a.guid.to_string(),
+                a.type_id,
+                a.lead_id,
+                a.opportunity_id,
+                a.owner_id,
+                a.created_by,
+                a.note,
+                a.occurred_at,
+                ts,
+                a.score,
+                a.status,
+                to_json(&a.fields)?,
+                a.account_id,
+                a.pinned,
+                to_json(&a.tags)?,
+                to_json(&a.static_data)?,
+                event_code,
+                sl_type,
+                is_opportunity
+            ])
+            .db()?;
+        let id = c.last_insert_rowid();
+        if is_opportunity {
+            // An opportunity record is its own Salesloft resource.
+            self_resource.execute(params![id]).db()?;
+        }
+        ids.push(id);
+        if let (Some(lead), true) = (a.lead_id, a.score != 0) {
+            score.execute(params![tenant_id, lead, a.score]).db()?;
+        }
+    }
+    Ok(ids)
+}
