@@ -1,5 +1,7 @@
-//! The embedded SQLite backend: one writer thread that group-commits, reads run on the asking
-//! thread (or, past a small budget, on a pool of reader threads), and a checkpointer thread.
+//! The embedded SQLite backend: `SqliteStore`, how it opens, and its `Store` methods.
+//!
+//! One writer thread group-commits (`writer`), reads run on the asking thread (or, past a small
+//! budget, on a pool of reader threads: `reader`), and a checkpointer thread copies the WAL back.
 
 mod labels;
 mod migrate;
@@ -30,14 +32,11 @@ use query::list_in;
 pub use query::{activity_count_sql, activity_page_sql};
 use reader::{open_connection, ReaderPool};
 use rows::{
-    account_row, activity_row, lead_row, map_err, query_users, to_json, type_by_id, type_row,
-    uuid_col, SqlResult, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
+    account_row, activity_row, lead_row, query_users, type_by_id, type_row, uuid_col, SqlResult,
+    ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
 };
 use writer::{checkpointer_loop, writer_cache_kib, writer_loop, Job, WAL_PAGES};
-use writes::{
-    insert_lead, insert_rows, insert_type, insert_user, restamp_lead_activities, restamp_sl_type,
-    tick,
-};
+use writes::{insert_lead, insert_rows, insert_type, insert_user};
 
 pub struct SqliteStore {
     writer: mpsc::UnboundedSender<Box<dyn Job>>,
@@ -153,26 +152,7 @@ impl Store for SqliteStore {
     ) -> Result<(Tenant, User)> {
         let name = name.to_string();
         let (tenant, user_id) = self
-            .write(move |c| {
-                let now = now_micros();
-                let guid = Uuid::now_v7();
-                c.prepare_cached(
-                    "INSERT INTO tenants (guid, name, clock, created_at) VALUES (?1, ?2, 0, ?3)",
-                )
-                .db()?
-                .execute(params![guid.to_string(), name, now])
-                .db()?;
-                let tenant = Tenant {
-                    id: c.last_insert_rowid(),
-                    guid,
-                    name: name.clone(),
-                };
-                let user_id = insert_user(c, tenant.id, &admin, now)?;
-                for t in &types {
-                    insert_type(c, tenant.id, t, now)?;
-                }
-                Ok((tenant, user_id))
-            })
+            .write(move |c| writes::create_tenant(c, &name, &admin, &types))
             .await?;
         let user = self
             .read(move |c| query_users(c, "u.id = ?1", params![user_id]))
@@ -389,35 +369,7 @@ impl Store for SqliteStore {
         // The type directory is emptied after the commit, so that no read can load the old row
         // again once the change is visible.
         self.write_then(
-            move |c| {
-            let n = c
-                .prepare_cached(
-                    "UPDATE activity_types SET name = ?3, name_lc = ?4, display_name = ?5, score = ?6, description = ?7,
-                        direction = ?8, is_email_type = ?9, salesloft_type = ?10, fields = ?11, updated_at = ?12
-                     WHERE tenant_id = ?1 AND id = ?2",
-                )
-                .db()?
-                .execute(params![
-                    tenant_id,
-                    ty.id,
-                    ty.name,
-                    ty.name.to_lowercase(),
-                    ty.display_name,
-                    ty.score,
-                    ty.description,
-                    ty.direction,
-                    ty.is_email_type,
-                    ty.salesloft_type,
-                    to_json(&ty.fields)?,
-                    now_micros()
-                ])
-                .db()?;
-            if n == 0 {
-                return Err(Error::NotFound(format!("Activity type {} does not exist", ty.event_code)));
-            }
-            restamp_sl_type(c, tenant_id, ty.id, &ty.salesloft_type)?;
-            Ok(())
-        },
+            move |c| writes::update_activity_type(c, tenant_id, &ty),
             move || labels.types.invalidate(),
         )
         .await
@@ -457,39 +409,8 @@ impl Store for SqliteStore {
     }
 
     async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate) -> Result<()> {
-        self.write(move |c| {
-            let ts = tick(c, tenant_id, 1)?;
-            let n = c
-                .prepare_cached(
-                    "UPDATE activities SET note = coalesce(?3, note), owner_id = coalesce(?4, owner_id),
-                        status = coalesce(?5, status), fields = coalesce(?6, fields), modified_by = ?7, updated_at = ?8,
-                        occurred_at = coalesce(?9, occurred_at),
-                        pinned_at = CASE WHEN ?10 IS NULL THEN pinned_at WHEN ?10 THEN coalesce(pinned_at, ?8) END,
-                        tags = coalesce(?11, tags), static_data = coalesce(?12, static_data)
-                     WHERE tenant_id = ?1 AND id = ?2",
-                )
-                .db()?
-                .execute(params![
-                    tenant_id,
-                    u.id,
-                    u.note,
-                    u.owner_id,
-                    u.status,
-                    u.fields.as_ref().map(to_json).transpose()?,
-                    u.modified_by,
-                    ts,
-                    u.occurred_at,
-                    u.pinned,
-                    u.tags.as_ref().map(to_json).transpose()?,
-                    u.static_data.as_ref().map(to_json).transpose()?
-                ])
-                .db()?;
-            if n == 0 {
-                return Err(Error::NotFound("Activity does not exist".into()));
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |c| writes::update_activity(c, tenant_id, &u))
+            .await
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
@@ -503,42 +424,8 @@ impl Store for SqliteStore {
     }
 
     async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
-        self.write(move |c| {
-            let children: i64 = c
-                .prepare_cached(
-                    "SELECT count(*) FROM activities WHERE tenant_id = ?1 AND opportunity_id = ?2",
-                )
-                .db()?
-                .query_row(params![tenant_id, id], |r| r.get(0))
-                .db()?;
-            if children > 0 {
-                return Err(Error::InvalidInput(format!(
-                    "This opportunity has {children} activities logged on it; delete them first"
-                )));
-            }
-            let deleted: Option<(Option<i64>, i64)> = c
-                .prepare_cached(
-                    "DELETE FROM activities WHERE tenant_id = ?1 AND id = ?2 RETURNING lead_id, score",
-                )
-                .db()?
-                .query_row(params![tenant_id, id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-                .db()?;
-            match deleted {
-                None => Err(Error::NotFound("Activity does not exist".into())),
-                Some((Some(lead), score)) if score != 0 => {
-                    c.prepare_cached(
-                        "UPDATE leads SET score = score - ?3 WHERE tenant_id = ?1 AND id = ?2",
-                    )
-                    .db()?
-                    .execute(params![tenant_id, lead, score])
-                    .db()?;
-                    Ok(())
-                }
-                Some(_) => Ok(()),
-            }
-        })
-        .await
+        self.write(move |c| writes::delete_activity(c, tenant_id, id))
+            .await
     }
 
     async fn list_leads(
@@ -564,51 +451,14 @@ impl Store for SqliteStore {
     }
 
     async fn delete_lead(&self, tenant_id: i64, lead_id: i64) -> Result<()> {
-        self.write(move |c| {
-            let now = now_micros();
-            let n = c
-                .prepare_cached(
-                    "UPDATE leads SET deleted_at = ?3, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                )
-                .db()?
-                .execute(params![tenant_id, lead_id, now])
-                .db()?;
-            if n == 0 {
-                return Err(Error::NotFound("Lead does not exist".into()));
-            }
-            restamp_lead_activities(c, tenant_id, lead_id)
-        })
-        .await
+        self.write(move |c| writes::delete_lead(c, tenant_id, lead_id))
+            .await
     }
 
     async fn create_account(&self, tenant_id: i64, account: NewAccount) -> Result<Account> {
         let guid = account.guid;
-        self.write(move |c| {
-            let now = now_micros();
-            c.prepare_cached(
-                "INSERT INTO accounts (tenant_id, guid, name, name_lc, domain, owner_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            )
-            .db()?
-            .execute(params![
-                tenant_id,
-                account.guid.to_string(),
-                account.name,
-                account.name.to_lowercase(),
-                account.domain,
-                account.owner_id,
-                now
-            ])
-            .map_err(|e| match map_err(e) {
-                Error::Duplicate(_) => Error::Duplicate(format!(
-                    "An account named '{}' already exists",
-                    account.name
-                )),
-                other => other,
-            })?;
-            Ok(())
-        })
-        .await?;
+        self.write(move |c| writes::create_account(c, tenant_id, &account))
+            .await?;
         self.account_by_guid(tenant_id, guid)
             .await?
             .ok_or_else(|| Error::Internal("created account vanished".into()))

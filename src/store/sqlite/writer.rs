@@ -1,4 +1,4 @@
-//! The SQLite writer thread that group-commits, and the checkpointer thread that keeps the WAL short.
+//! The SQLite writer thread (group commit) and the checkpointer thread that keeps the WAL short.
 //!
 //! Every write runs on the writer thread inside a savepoint of a shared transaction. The writer
 //! drains whatever writes are queued, runs them, commits once (one fsync with `synchronous=FULL`

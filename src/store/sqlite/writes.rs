@@ -1,11 +1,13 @@
-//! SQLite write statements: inserts, the tenant clock, restamps and the longer write bodies.
+//! SQLite write statements: inserts, the tenant clock, restamps, the bodies of the longer writes.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{map_err, to_json, SqlResult};
+use uuid::Uuid;
+
 use crate::domain::{
-    time::now_micros, NewActivity, NewActivityType, NewLead, NewUser, TypeKind, FIRST_CUSTOM_CODE,
-    FIRST_OPPORTUNITY_CODE,
+    time::now_micros, ActivityType, ActivityUpdate, NewAccount, NewActivity, NewActivityType,
+    NewLead, NewUser, Tenant, TypeKind, FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE,
 };
 use crate::error::{Error, Result};
 
@@ -118,7 +120,7 @@ pub(super) fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead, now: i
 /// Runs inside the write transaction, so timestamps are handed out in commit order.
 /// Two statements, not one with RETURNING: SQLite runs RETURNING as a trigger, and a statement
 /// that fires one keeps a statement journal (a copy of the page it changes).
-pub(super) fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
+fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
     let changed = conn
         .prepare_cached("UPDATE tenants SET clock = max(clock + ?2, ?3) WHERE id = ?1")
         .db()?
@@ -168,12 +170,7 @@ fn restamp(conn: &Connection, tenant_id: i64, ids: &[i64], sl_type: Option<&str>
 }
 
 /// Keeps `activities.sl_type` in step with a type whose Salesloft type changed.
-pub(super) fn restamp_sl_type(
-    conn: &Connection,
-    tenant_id: i64,
-    type_id: i64,
-    sl_type: &str,
-) -> Result<()> {
+fn restamp_sl_type(conn: &Connection, tenant_id: i64, type_id: i64, sl_type: &str) -> Result<()> {
     let ids = activity_ids(
         conn,
         "SELECT id FROM activities WHERE tenant_id = ?1 AND type_id = ?2 AND sl_type <> ?3 ORDER BY id",
@@ -184,11 +181,7 @@ pub(super) fn restamp_sl_type(
 
 /// Restamps each activity of a lead whose lead changed (a deleted lead becomes a failed dynamic
 /// resource in the Salesloft dialect).
-pub(super) fn restamp_lead_activities(
-    conn: &Connection,
-    tenant_id: i64,
-    lead_id: i64,
-) -> Result<()> {
+fn restamp_lead_activities(conn: &Connection, tenant_id: i64, lead_id: i64) -> Result<()> {
     let ids = activity_ids(
         conn,
         "SELECT id FROM activities WHERE tenant_id = ?1 AND lead_id = ?2 ORDER BY id",
@@ -294,4 +287,182 @@ pub(super) fn insert_rows(
         }
     }
     Ok(ids)
+}
+
+/// Creates the tenant, its admin and its activity types (see `Store::create_tenant`); the tenant
+/// and the admin's id.
+pub(super) fn create_tenant(
+    c: &Connection,
+    name: &str,
+    admin: &NewUser,
+    types: &[NewActivityType],
+) -> Result<(Tenant, i64)> {
+    let now = now_micros();
+    let guid = Uuid::now_v7();
+    c.prepare_cached("INSERT INTO tenants (guid, name, clock, created_at) VALUES (?1, ?2, 0, ?3)")
+        .db()?
+        .execute(params![guid.to_string(), name, now])
+        .db()?;
+    let tenant = Tenant {
+        id: c.last_insert_rowid(),
+        guid,
+        name: name.to_string(),
+    };
+    let user_id = insert_user(c, tenant.id, admin, now)?;
+    for t in types {
+        insert_type(c, tenant.id, t, now)?;
+    }
+    Ok((tenant, user_id))
+}
+
+/// Changes the activity type and restamps its activities (see `Store::update_activity_type`).
+pub(super) fn update_activity_type(
+    c: &Connection,
+    tenant_id: i64,
+    ty: &ActivityType,
+) -> Result<()> {
+    let n = c
+        .prepare_cached(
+            "UPDATE activity_types SET name = ?3, name_lc = ?4, display_name = ?5, score = ?6, description = ?7,
+                        direction = ?8, is_email_type = ?9, salesloft_type = ?10, fields = ?11, updated_at = ?12
+                     WHERE tenant_id = ?1 AND id = ?2",
+        )
+        .db()?
+        .execute(params![
+            tenant_id,
+            ty.id,
+            ty.name,
+            ty.name.to_lowercase(),
+            ty.display_name,
+            ty.score,
+            ty.description,
+            ty.direction,
+            ty.is_email_type,
+            ty.salesloft_type,
+            to_json(&ty.fields)?,
+            now_micros()
+        ])
+        .db()?;
+    if n == 0 {
+        return Err(Error::NotFound(format!(
+            "Activity type {} does not exist",
+            ty.event_code
+        )));
+    }
+    restamp_sl_type(c, tenant_id, ty.id, &ty.salesloft_type)?;
+    Ok(())
+}
+
+/// Applies `u` to its activity (see `Store::update_activity`).
+pub(super) fn update_activity(c: &Connection, tenant_id: i64, u: &ActivityUpdate) -> Result<()> {
+    let ts = tick(c, tenant_id, 1)?;
+    let n = c
+        .prepare_cached(
+            "UPDATE activities SET note = coalesce(?3, note), owner_id = coalesce(?4, owner_id),
+                        status = coalesce(?5, status), fields = coalesce(?6, fields), modified_by = ?7, updated_at = ?8,
+                        occurred_at = coalesce(?9, occurred_at),
+                        pinned_at = CASE WHEN ?10 IS NULL THEN pinned_at WHEN ?10 THEN coalesce(pinned_at, ?8) END,
+                        tags = coalesce(?11, tags), static_data = coalesce(?12, static_data)
+                     WHERE tenant_id = ?1 AND id = ?2",
+        )
+        .db()?
+        .execute(params![
+            tenant_id,
+            u.id,
+            u.note,
+            u.owner_id,
+            u.status,
+            u.fields.as_ref().map(to_json).transpose()?,
+            u.modified_by,
+            ts,
+            u.occurred_at,
+            u.pinned,
+            u.tags.as_ref().map(to_json).transpose()?,
+            u.static_data.as_ref().map(to_json).transpose()?
+        ])
+        .db()?;
+    if n == 0 {
+        return Err(Error::NotFound("Activity does not exist".into()));
+    }
+    Ok(())
+}
+
+/// Deletes the activity and takes its score off its lead (see `Store::delete_activity`).
+pub(super) fn delete_activity(c: &Connection, tenant_id: i64, id: i64) -> Result<()> {
+    let children: i64 = c
+        .prepare_cached(
+            "SELECT count(*) FROM activities WHERE tenant_id = ?1 AND opportunity_id = ?2",
+        )
+        .db()?
+        .query_row(params![tenant_id, id], |r| r.get(0))
+        .db()?;
+    if children > 0 {
+        return Err(Error::InvalidInput(format!(
+            "This opportunity has {children} activities logged on it; delete them first"
+        )));
+    }
+    let deleted: Option<(Option<i64>, i64)> = c
+        .prepare_cached(
+            "DELETE FROM activities WHERE tenant_id = ?1 AND id = ?2 RETURNING lead_id, score",
+        )
+        .db()?
+        .query_row(params![tenant_id, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .db()?;
+    match deleted {
+        None => Err(Error::NotFound("Activity does not exist".into())),
+        Some((Some(lead), score)) if score != 0 => {
+            c.prepare_cached(
+                "UPDATE leads SET score = score - ?3 WHERE tenant_id = ?1 AND id = ?2",
+            )
+            .db()?
+            .execute(params![tenant_id, lead, score])
+            .db()?;
+            Ok(())
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Marks the lead deleted and restamps its activities (see `Store::delete_lead`).
+pub(super) fn delete_lead(c: &Connection, tenant_id: i64, lead_id: i64) -> Result<()> {
+    let now = now_micros();
+    let n = c
+        .prepare_cached(
+            "UPDATE leads SET deleted_at = ?3, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+        )
+        .db()?
+        .execute(params![tenant_id, lead_id, now])
+        .db()?;
+    if n == 0 {
+        return Err(Error::NotFound("Lead does not exist".into()));
+    }
+    restamp_lead_activities(c, tenant_id, lead_id)
+}
+
+/// Inserts the account (see `Store::create_account`).
+pub(super) fn create_account(c: &Connection, tenant_id: i64, account: &NewAccount) -> Result<()> {
+    let now = now_micros();
+    c.prepare_cached(
+        "INSERT INTO accounts (tenant_id, guid, name, name_lc, domain, owner_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        account.guid.to_string(),
+        account.name,
+        account.name.to_lowercase(),
+        account.domain,
+        account.owner_id,
+        now
+    ])
+    .map_err(|e| match map_err(e) {
+        Error::Duplicate(_) => Error::Duplicate(format!(
+            "An account named '{}' already exists",
+            account.name
+        )),
+        other => other,
+    })?;
+    Ok(())
 }
