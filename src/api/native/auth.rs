@@ -1,0 +1,62 @@
+//! Who calls: the Bearer-authenticated `Caller` extractor and the role checks handlers apply.
+
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts, StatusCode};
+
+use super::error::{ApiError, ApiResult};
+use crate::app::AppState;
+use crate::domain::{Role, User};
+
+/// The authenticated caller of a native endpoint.
+pub struct Caller(pub User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Authorization: Bearer <api key> is required",
+                )
+            })?;
+        Ok(Caller(state.service.authenticate_bearer(token).await?))
+    }
+}
+
+/// A Sales_User works on its own leads; directory-wide changes are for managers and admins.
+pub(super) fn forbid_sales_user(me: &User, what: &str) -> ApiResult<()> {
+    if me.role == Role::SalesUser {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("A Sales_User may not {what}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Only an Administrator manages users.
+pub(super) fn require_admin(me: &User, what: &str) -> ApiResult<()> {
+    if me.role == Role::Administrator {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("Only an Administrator may {what}"),
+        ))
+    }
+}

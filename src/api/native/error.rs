@@ -1,0 +1,100 @@
+//! The native error envelope `{"error":{"code","message"}}` and how service errors map onto it.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::error::Error;
+
+/// A native error: `{"error":{"code":"…","message":"…"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    pub(super) code: &'static str,
+    pub(super) message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(super) fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub(super) fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        let (status, code) = match &e {
+            // Wire-level problems (JSON, shapes, query parameters) are answered with 400 by this
+            // module before the service runs; what the service refuses is a value it cannot
+            // accept: 422.
+            Error::InvalidInput(_) | Error::MandatoryMissing(_) | Error::InvalidFields(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            }
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Duplicate(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let message = match &e {
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "An internal error occurred; it has been logged".to_string()
+            }
+            Error::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "store unavailable");
+                "The service is temporarily unavailable; retry shortly".to_string()
+            }
+            other => other.to_string(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response()
+    }
+}
+
+pub(super) type ApiResult<T> = Result<T, ApiError>;
+
+/// Turns the store's "same EmailAddress" style duplicate messages into this API's names.
+pub(super) fn native_duplicate(e: Error) -> ApiError {
+    match e {
+        Error::Duplicate(m) => {
+            let m = [
+                ("ActivityEventName", "name"),
+                ("ActivityEvent", "event_code"),
+                ("EmailAddress", "email"),
+                ("Mobile", "mobile"),
+                ("Phone", "phone"),
+            ]
+            .iter()
+            .fold(m, |m, (lsq, native)| m.replace(lsq, &format!("'{native}'")));
+            ApiError::new(StatusCode::CONFLICT, "conflict", m)
+        }
+        other => other.into(),
+    }
+}

@@ -1,0 +1,115 @@
+//! Reading requests: the JSON body, timestamps, list windows, custom fields and length limits.
+
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::error::{ApiError, ApiResult};
+use crate::api::params::Params;
+use crate::domain::fields::FieldInput;
+use crate::domain::time::parse_rfc3339;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 1 << 20;
+/// Default and largest page of the list endpoints.
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+
+/// Parses a JSON body, naming the offending property on error (400).
+pub(super) async fn body<T: DeserializeOwned>(body: Body) -> ApiResult<T> {
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The request body is larger than {MAX_BODY} bytes"),
+        )
+    })?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "The request body has the wrong shape: expected a JSON object",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::bad_request(format!("The request body has the wrong shape: {inner}"))
+        } else {
+            ApiError::bad_request(format!("Invalid value for '{path}': {inner}"))
+        }
+    })
+}
+
+pub(super) fn time(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
+    match v {
+        None => Ok(None),
+        Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
+            ApiError::invalid(format!("'{name}' must be an ISO-8601 timestamp, not '{s}'"))
+        }),
+    }
+}
+
+/// `after` (exclusive id cursor) and `limit` of a list endpoint.
+pub(super) fn window(params: &Params) -> ApiResult<(i64, u32)> {
+    let after = match params.get("after") {
+        None => 0,
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request("'after' must be an integer id"))?,
+    };
+    let limit = match params.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::bad_request(format!("'limit' must be 1..={MAX_LIMIT}")))?,
+    };
+    Ok((after, limit))
+}
+
+/// Custom field values (`{"mx_Custom_1": "3"}`); `prefix` locates them in the body for errors.
+/// System attributes have their own properties (`status`, `owner_guid`, `note`), not fields.
+pub(super) fn fields_input(prefix: &str, fields: Map<String, Value>) -> ApiResult<Vec<FieldInput>> {
+    fields
+        .into_iter()
+        .map(|(k, v)| {
+            if ["Status", "Owner", "ActivityEvent_Note"]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(k.trim()))
+            {
+                return Err(ApiError::invalid(format!(
+                    "'{prefix}fields.{k}' is not a custom field: use the 'status', 'owner_guid' or 'note' property"
+                )));
+            }
+            let value = match v {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => String::new(),
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid value for '{prefix}fields.{k}': expected a string, number, boolean or null"
+                    )))
+                }
+            };
+            Ok(FieldInput {
+                schema_name: k,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Refuses a text property longer than `max` characters (422 naming it).
+pub(super) fn check_len(field: &str, value: Option<&str>, max: usize) -> ApiResult<()> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::invalid(format!(
+            "'{field}' is longer than {max} characters"
+        ))),
+        _ => Ok(()),
+    }
+}

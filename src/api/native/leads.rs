@@ -1,0 +1,156 @@
+//! `/api/v1/leads[/{guid}]`: listing, creating, reading and deleting leads.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::error::{native_duplicate, ApiError, ApiResult};
+use super::input::{body, check_len, window};
+use super::render::{created, lead_json};
+use crate::api::params::Params;
+use crate::app::AppState;
+use crate::domain::fields::looks_like_email;
+use crate::domain::{NewLead, Role};
+
+pub(super) async fn list_leads(
+    State(app): State<AppState>,
+    Caller(me): Caller,
+    req: axum::extract::RawQuery,
+) -> ApiResult<Json<Value>> {
+    let (after, limit) = window(&Params::parse(req.0.as_deref()))?;
+    let leads = app.service.list_leads(&me, after, limit).await?;
+    let next = (leads.len() == limit as usize)
+        .then(|| leads.last().map(|l| l.id))
+        .flatten();
+    Ok(Json(
+        json!({"data": leads.iter().map(lead_json).collect::<Vec<_>>(), "next_after": next}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewLeadBody {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    mobile: Option<String>,
+    owner_guid: Option<String>,
+    #[serde(default)]
+    do_not_call: bool,
+    #[serde(default)]
+    do_not_email: bool,
+    #[serde(default)]
+    attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// Lead attributes besides the named properties: `mx_…` custom attributes and these, the same
+/// set LeadSquared's `Lead.Create` takes (its `Leads.GetById` renders them beside the built-in
+/// columns, so a native attribute may never shadow one of those).
+const LEAD_EXTRA_ATTRIBUTES: [&str; 3] = ["Source", "Company", "JobTitle"];
+
+pub(super) async fn create_lead(
+    State(app): State<AppState>,
+    Caller(me): Caller,
+    b: Body,
+) -> ApiResult<Response> {
+    let b: NewLeadBody = body(b).await?;
+    for (field, value, max) in [
+        ("first_name", &b.first_name, 255),
+        ("last_name", &b.last_name, 255),
+        ("email", &b.email, 254),
+        ("phone", &b.phone, 50),
+        ("mobile", &b.mobile, 50),
+    ] {
+        check_len(field, value.as_deref(), max)?;
+    }
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (first, last, email, phone) = (
+        clean(b.first_name.clone()),
+        clean(b.last_name.clone()),
+        clean(b.email.clone()),
+        clean(b.phone.clone()),
+    );
+    if first.is_none() && last.is_none() && email.is_none() && phone.is_none() {
+        return Err(ApiError::invalid(
+            "A lead needs at least one of 'first_name', 'last_name', 'email' or 'phone'",
+        ));
+    }
+    if let Some(e) = email.as_deref().filter(|e| !looks_like_email(e)) {
+        return Err(ApiError::invalid(format!(
+            "'email' must be an email address, not '{e}'"
+        )));
+    }
+    // A Sales_User always owns what it creates (its owner_guid is ignored, as in Lead.Create).
+    if let Some(g) = b
+        .owner_guid
+        .as_deref()
+        .filter(|_| me.role != Role::SalesUser)
+    {
+        if app.service.active_user_by_guid(&me, g).await?.is_none() {
+            return Err(ApiError::invalid(format!(
+                "'owner_guid': '{g}' is not an active user of this tenant"
+            )));
+        }
+    }
+    let mut attributes = std::collections::BTreeMap::new();
+    for (k, v) in b.attributes {
+        let name = k.trim();
+        let custom = name.len() > 3 && name.starts_with("mx_");
+        if !custom && !LEAD_EXTRA_ATTRIBUTES.contains(&name) {
+            return Err(ApiError::invalid(format!(
+                "'attributes.{k}' is not a lead attribute: use mx_… custom attributes or {}",
+                LEAD_EXTRA_ATTRIBUTES.join(", ")
+            )));
+        }
+        if v.chars().count() > 4000 {
+            return Err(ApiError::invalid(format!(
+                "'attributes.{k}' is longer than 4000 characters"
+            )));
+        }
+        // "" means no value, as in Lead.Create.
+        if let Some(v) = clean(Some(v)) {
+            attributes.insert(name.to_string(), v);
+        }
+    }
+    let lead = NewLead {
+        first_name: first,
+        last_name: last,
+        email,
+        phone,
+        mobile: clean(b.mobile),
+        do_not_call: b.do_not_call,
+        do_not_email: b.do_not_email,
+        attributes,
+        ..Default::default()
+    };
+    let lead = app
+        .service
+        .create_lead(&me, lead, b.owner_guid.as_deref())
+        .await
+        .map_err(native_duplicate)?;
+    Ok(created(lead_json(&lead)))
+}
+
+pub(super) async fn get_lead(
+    State(app): State<AppState>,
+    Caller(me): Caller,
+    Path(guid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let lead = app.service.visible_lead(&me, &guid).await?;
+    Ok(Json(json!({ "data": lead_json(&lead) })))
+}
+
+pub(super) async fn delete_lead(
+    State(app): State<AppState>,
+    Caller(me): Caller,
+    Path(guid): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.service.delete_lead(&me, &guid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
