@@ -1,5 +1,7 @@
-//! The HTTP dialects: LeadSquared (`lsq`), and the pieces they share (query parsing, rate limits).
+//! The HTTP dialects: LeadSquared (`lsq`), Salesloft (`salesloft`) and the native API (`native`),
+//! and the pieces they share (request extraction, query parsing, JSON output, rate limits).
 
+pub mod extract;
 pub mod json_out;
 pub mod lsq;
 pub mod native;

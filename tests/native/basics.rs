@@ -51,14 +51,16 @@ async fn bearer_is_required_and_checked() {
 
     // A deactivated user's key stops working? Only the CLI deactivates; a valid key of another
     // tenant works but sees only its own tenant (see directory::tenants_are_isolated).
-    let lower = format!("bearer {}", admin.bearer());
-    let r = app.raw("GET", "/api/v1/leads", Some(&lower), None).await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "scheme is case-insensitive: {}",
-        r.json
-    );
+    for scheme in ["bearer", "BEARER", "bEaReR"] {
+        let auth = format!("{scheme} {}", admin.bearer());
+        let r = app.raw("GET", "/api/v1/leads", Some(&auth), None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "scheme is case-insensitive (RFC 9110), {scheme}: {}",
+            r.json
+        );
+    }
 }
 
 #[tokio::test]

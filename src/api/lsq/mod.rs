@@ -10,18 +10,16 @@ pub mod wire;
 use axum::extract::{FromRequestParts, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, post};
 use axum::{body::Body, Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use crate::api::extract::{body_bytes, refuse_other_methods, MAX_BODY};
 use crate::api::params::Params;
 use crate::app::AppState;
 use crate::domain::User;
 use crate::error::Error;
-
-/// The largest request body accepted, in bytes.
-pub const MAX_BODY: usize = 1 << 20;
 
 /// An error rendered as LeadSquared's envelope:
 /// `{"Status":"Error","ExceptionType":"…","ExceptionMessage":"…"}`.
@@ -175,7 +173,7 @@ impl FromRequestParts<AppState> for Lsq {
 
 /// Reads and parses a JSON body; an empty body counts as `{}` when `T` allows it.
 pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+    let bytes = body_bytes(body).await.map_err(|_| {
         LsqError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "MXInvalidInputException",
@@ -221,12 +219,9 @@ async fn method_not_allowed() -> LsqError {
     )
 }
 
-fn on_get(h: MethodRouter<AppState>) -> MethodRouter<AppState> {
-    h.fallback(method_not_allowed)
-}
-
 /// The LeadSquared routes, plus a `/v2/` fallback answering unknown paths with the envelope.
 pub fn routes() -> Router<AppState> {
+    let on_get = |r| refuse_other_methods(r, method_not_allowed);
     Router::new()
         .route(
             "/v2/ProspectActivity.svc/Create",

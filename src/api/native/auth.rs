@@ -1,9 +1,10 @@
 //! Who calls: the Bearer-authenticated `Caller` extractor and the role checks handlers apply.
 
 use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts, StatusCode};
+use axum::http::{request::Parts, StatusCode};
 
 use super::error::{ApiError, ApiResult};
+use crate::api::extract::bearer_token;
 use crate::app::AppState;
 use crate::domain::{Role, User};
 
@@ -14,23 +15,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "Authorization: Bearer <api key> is required",
-                )
-            })?;
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authorization: Bearer <api key> is required",
+            )
+        })?;
         Ok(Caller(state.service.authenticate_bearer(token).await?))
     }
 }

@@ -1,24 +1,23 @@
 //! Reading requests: the JSON body, timestamps, list windows, custom fields and length limits.
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
+use crate::api::extract::{body_bytes, MAX_BODY};
 use crate::api::params::Params;
 use crate::domain::fields::FieldInput;
 use crate::domain::time::parse_rfc3339;
 
-/// The largest request body accepted, in bytes.
-pub const MAX_BODY: usize = 1 << 20;
 /// Default and largest page of the list endpoints.
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
 
 /// Parses a JSON body, naming the offending property on error (400).
 pub(super) async fn body<T: DeserializeOwned>(body: Body) -> ApiResult<T> {
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+    let bytes = body_bytes(body).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

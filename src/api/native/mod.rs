@@ -16,14 +16,14 @@ mod users;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put, MethodRouter};
+use axum::routing::{get, post, put};
 use axum::Router;
 
+use crate::api::extract::refuse_other_methods;
 use crate::app::AppState;
 
 pub use auth::Caller;
 pub use error::ApiError;
-pub use input::MAX_BODY;
 
 /// The project's OpenAPI document for this API, served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -44,12 +44,9 @@ async fn no_such_endpoint() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint")
 }
 
-fn m(r: MethodRouter<AppState>) -> MethodRouter<AppState> {
-    r.fallback(method_not_allowed)
-}
-
 /// The `/api/v1` routes and `/openapi.json`.
 pub fn routes(_state: AppState) -> Router<AppState> {
+    let m = |r| refuse_other_methods(r, method_not_allowed);
     Router::new()
         .route("/openapi.json", m(get(openapi)))
         .route(

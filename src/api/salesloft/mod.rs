@@ -4,13 +4,14 @@
 pub mod query;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
+use crate::api::extract::{bearer_token, refuse_other_methods};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_micros_text;
@@ -84,16 +85,7 @@ fn set_header(resp: &mut Response, name: &'static str, value: u64) {
 /// `x-ratelimit-endpoint-cost` / `x-ratelimit-remaining-minute` on whatever the handler answers
 /// (public clients pace themselves by these; without them they sleep a minute per page).
 async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        // The scheme is case-insensitive (RFC 9110).
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .filter(|t| !t.is_empty())
-        .map(str::to_string);
+    let token = bearer_token(req.headers()).map(str::to_string);
     let cost = query::cost_of(&query::parse_raw(req.uri().query()));
     // Before a team is known nothing is spent: the endpoint's cost and a whole budget.
     let unspent = |mut resp: Response| {
@@ -415,19 +407,12 @@ async fn method_not_allowed() -> SlError {
     )
 }
 
-fn only_get<H, T>(h: H) -> MethodRouter<AppState>
-where
-    H: axum::handler::Handler<T, AppState>,
-    T: 'static,
-{
-    get(h).fallback(method_not_allowed)
-}
-
 /// The Salesloft routes, each behind the Bearer/rate-limit guard.
 pub fn routes(state: AppState) -> Router<AppState> {
+    let only_get = |r| refuse_other_methods(r, method_not_allowed);
     Router::new()
-        .route("/v2/activity_histories", only_get(list))
-        .route("/v2/activity_histories/{id}", only_get(one))
-        .route("/v2/me", only_get(me))
+        .route("/v2/activity_histories", only_get(get(list)))
+        .route("/v2/activity_histories/{id}", only_get(get(one)))
+        .route("/v2/me", only_get(get(me)))
         .route_layer(middleware::from_fn_with_state(state, guard))
 }

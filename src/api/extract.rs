@@ -1,0 +1,81 @@
+//! What every dialect reads from a request the same way: the method guard, the body bytes and
+//! the Bearer token. Each dialect keeps its own wording, status and envelope for what goes wrong.
+
+use axum::body::{Body, Bytes};
+use axum::handler::Handler;
+use axum::http::{header, HeaderMap};
+use axum::routing::MethodRouter;
+
+use crate::app::AppState;
+
+/// The largest request body any dialect accepts, in bytes.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Answers every method `r` does not route with `refuse`, the dialect's 405 in its own envelope
+/// (axum's own 405 has an empty body, where clients of each dialect expect its error body).
+pub fn refuse_other_methods<H, T>(r: MethodRouter<AppState>, refuse: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    r.fallback(refuse)
+}
+
+/// A body that could not be read whole: larger than [`MAX_BODY`], or the connection failed while
+/// it was being read. The dialects answer both as too large.
+#[derive(Debug)]
+pub struct BodyUnread;
+
+/// Reads the whole request body, up to [`MAX_BODY`] bytes.
+pub async fn body_bytes(body: Body) -> Result<Bytes, BodyUnread> {
+    axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| BodyUnread)
+}
+
+/// The token of an `Authorization: Bearer <token>` header, trimmed; `None` when the header is
+/// absent, not text, of another scheme or has an empty token. The scheme is matched
+/// case-insensitively (RFC 9110), so `bearer` and `BEARER` count too.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn token(value: &str) -> Option<String> {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        bearer_token(&h).map(str::to_string)
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        for v in [
+            "Bearer ak_1",
+            "bearer ak_1",
+            "BEARER ak_1",
+            "Bearer   ak_1 ",
+        ] {
+            assert_eq!(token(v).as_deref(), Some("ak_1"), "{v}");
+        }
+        for v in [
+            "Bearer",
+            "Bearer ",
+            "Basic ak_1",
+            "Bearerak_1",
+            "Token ak_1",
+        ] {
+            assert_eq!(token(v), None, "{v}");
+        }
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+}
