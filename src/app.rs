@@ -1,13 +1,12 @@
 //! Assembles the HTTP server from a store URL: state, routes, operations endpoints, and serving.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -26,14 +25,6 @@ pub struct AppState {
     pub lsq_limiter: Option<Arc<RateLimiter>>,
     /// Salesloft's per-tenant budget (600 cost / minute); `None` with `--no-rate-limit`.
     pub sl_limiter: Option<Arc<RateLimiter>>,
-    pub metrics: Arc<Metrics>,
-}
-
-/// Request counters for `/metrics`, by status class.
-#[derive(Default)]
-pub struct Metrics {
-    by_class: [AtomicU64; 5],
-    latency_micros_total: AtomicU64,
 }
 
 impl AppState {
@@ -65,7 +56,6 @@ impl AppState {
                     backend.clone(),
                 ))
             }),
-            metrics: Arc::new(Metrics::default()),
         }
     }
 }
@@ -95,42 +85,16 @@ async fn readyz(State(app): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<AppState>) -> String {
-    let mut out = String::from(
-        "# HELP activity_hub_http_requests_total HTTP requests answered, by status class.\n\
-         # TYPE activity_hub_http_requests_total counter\n",
-    );
-    for (i, c) in app.metrics.by_class.iter().enumerate() {
-        out.push_str(&format!(
-            "activity_hub_http_requests_total{{class=\"{}xx\"}} {}\n",
-            i + 1,
-            c.load(Ordering::Relaxed)
-        ));
-    }
-    out.push_str(&format!(
-        "# HELP activity_hub_http_request_seconds_total Time spent answering requests.\n\
-         # TYPE activity_hub_http_request_seconds_total counter\n\
-         activity_hub_http_request_seconds_total {}\n",
-        app.metrics.latency_micros_total.load(Ordering::Relaxed) as f64 / 1e6
-    ));
-    out
-}
-
-/// Counts and logs each request by path only: query strings may carry LSQ keys, never logged.
-async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let resp = next.run(req).await;
-    let status = resp.status().as_u16();
-    let class = (status / 100).clamp(1, 5) as usize - 1;
-    app.metrics.by_class[class].fetch_add(1, Ordering::Relaxed);
-    let elapsed = start.elapsed();
-    app.metrics
-        .latency_micros_total
-        .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
-    tracing::debug!(%method, %path, status, micros = elapsed.as_micros() as u64, "request");
-    resp
+/// The process's metrics in Prometheus' text format (see `telemetry`).
+async fn metrics() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        crate::telemetry::prometheus().render(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {
@@ -167,6 +131,7 @@ async fn retry_after_on_503(mut resp: Response) -> Response {
 
 /// The whole HTTP surface over `state`.
 pub fn router(state: AppState) -> Router {
+    crate::telemetry::prometheus();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -176,19 +141,22 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::native::routes(state.clone()))
         .fallback(not_found)
         .layer(middleware::map_response(retry_after_on_503))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(crate::telemetry::observe))
         .with_state(state)
 }
 
 /// Serves `router` on an already-bound listener until Ctrl-C / SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
+    let upkeep = tokio::spawn(crate::telemetry::upkeep());
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await
+    .await;
+    upkeep.abort();
+    served
 }
 
 async fn shutdown_signal() {

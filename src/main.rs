@@ -11,6 +11,7 @@ use activity_hub::app::{self, AppState};
 use activity_hub::auth::IssuedKeys;
 use activity_hub::domain::{Role, User};
 use activity_hub::service::Service;
+use activity_hub::telemetry::{self, LogFormat};
 use activity_hub::{demo, store};
 
 /// mimalloc instead of glibc malloc: rows, strings and response buffers are allocated on one thread
@@ -51,6 +52,14 @@ enum Command {
         /// using it. Default: in the database when it is PostgreSQL, else in memory.
         #[arg(long, env = "ACTIVITY_HUB_REDIS")]
         redis: Option<String>,
+        /// Log lines on stderr as text or as one JSON object per line.
+        #[arg(
+            long,
+            env = "ACTIVITY_HUB_LOG_FORMAT",
+            value_enum,
+            default_value = "text"
+        )]
+        log_format: LogFormat,
     },
     /// Manage tenants.
     Tenant {
@@ -132,6 +141,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             demo,
             no_rate_limit,
             redis,
+            log_format: _,
         } => {
             let service = open_service(&db).await?;
             let rate_backend = match &redis {
@@ -220,12 +230,10 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    telemetry::init_logging(match &cli.command {
+        Command::Serve { log_format, .. } => *log_format,
+        _ => LogFormat::Text,
+    });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -129,6 +129,7 @@ impl Service {
             .await?;
         match creds {
             Some(c) if auth::matches(secret_key, &c.secret_key_digest) && c.user.active => {
+                crate::telemetry::record_tenant(&c.user.tenant_guid);
                 Ok(c.user)
             }
             Some(c) if !c.user.active => Err(Error::Unauthorized(
@@ -146,7 +147,10 @@ impl Service {
             .get_or_load(digest, || self.store.user_by_api_key(&digest))
             .await?;
         match user {
-            Some(u) if u.active => Ok(u),
+            Some(u) if u.active => {
+                crate::telemetry::record_tenant(&u.tenant_guid);
+                Ok(u)
+            }
             _ => Err(Error::Unauthorized("Invalid Bearer Token".into())),
         }
     }

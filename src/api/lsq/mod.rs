@@ -154,6 +154,7 @@ impl FromRequestParts<AppState> for Lsq {
         if let Some(limiter) = &state.lsq_limiter {
             let d = limiter.acquire(&user.guid.to_string(), 1).await;
             if !d.allowed {
+                crate::telemetry::rate_limit_refused("leadsquared");
                 let mut e = LsqError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "MXAPIRateLimitExceededException",

@@ -117,6 +117,7 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
                 .acquire(&format!("sl-team:{}", user.tenant_guid), cost)
                 .await;
             if !d.allowed {
+                crate::telemetry::rate_limit_refused("salesloft");
                 let mut resp = SlError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     format!(

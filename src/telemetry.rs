@@ -1,0 +1,182 @@
+//! Request observability: the per-request span and `x-request-id`, the Prometheus metrics behind
+//! `/metrics`, and the log format chosen with `serve --log-format`.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing::Instrument;
+
+/// The header a request id arrives in (when the client or a proxy sets one) and is echoed in.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A client's request id longer than this is replaced by a generated one, so that ids stay fit
+/// for a log line and a metrics system's label.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Histogram buckets of request latency, in seconds: a cached read answers in well under a
+/// millisecond, a bulk write or export page can take seconds.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+const REQUESTS_TOTAL: &str = "activity_hub_http_requests_total";
+const REQUEST_DURATION: &str = "activity_hub_http_request_duration_seconds";
+const RATE_LIMIT_REFUSALS: &str = "activity_hub_rate_limit_refusals_total";
+
+/// How `serve` writes its log lines to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event, span fields in front.
+    Text,
+    /// One JSON object per line, with the current span's fields (request id, route, tenant).
+    Json,
+}
+
+/// Installs the process's log subscriber: `RUST_LOG` filters (default `info`), stderr receives.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+/// The process-wide Prometheus recorder's handle, installing the recorder on first use. The
+/// `metrics` macros record into one global recorder, so every router in a process (tests start
+/// several) shares it and `/metrics` shows the whole process.
+pub fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        // Only an empty bucket list is refused, and LATENCY_BUCKETS is not empty; without buckets
+        // the exporter would render a summary instead.
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(REQUEST_DURATION.into()), LATENCY_BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed; /metrics shows nothing");
+        }
+        metrics::describe_counter!(
+            REQUESTS_TOTAL,
+            "HTTP requests answered, by method, route and status."
+        );
+        metrics::describe_histogram!(
+            REQUEST_DURATION,
+            metrics::Unit::Seconds,
+            "Time from receiving a request to its response head, by method, route and status."
+        );
+        metrics::describe_counter!(
+            RATE_LIMIT_REFUSALS,
+            "Calls refused with 429 because a rate budget was spent, by dialect."
+        );
+        handle
+    })
+}
+
+/// Moves recorded latencies into the histograms; `/metrics` does it too, this bounds the memory
+/// they take when nothing scrapes. Runs until dropped.
+pub async fn upkeep() {
+    let handle = prometheus();
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        handle.run_upkeep();
+    }
+}
+
+/// Counts a call refused by a rate limit (`dialect`: "leadsquared" or "salesloft").
+pub fn rate_limit_refused(dialect: &'static str) {
+    metrics::counter!(RATE_LIMIT_REFUSALS, "dialect" => dialect).increment(1);
+}
+
+/// The client's request id if it is fit to log and echo (1 to 128 visible ASCII characters).
+fn client_request_id(value: &HeaderValue) -> Option<&str> {
+    let id = value.to_str().ok()?;
+    let sane = !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_graphic());
+    sane.then_some(id)
+}
+
+/// Wraps every request: a request id (the client's if sane, else a new UUID v7) echoed in the
+/// response's `x-request-id`, an `http` span that handlers' log lines carry (the dialects record
+/// `tenant` on it once authenticated), and the request counter and latency histogram. The span
+/// names the route pattern, never the URI: query strings may carry LeadSquared keys.
+pub async fn observe(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let request_id = match req.headers().get(&REQUEST_ID).and_then(client_request_id) {
+        Some(id) => id.to_string(),
+        None => uuid::Uuid::now_v7().to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        req.headers_mut().insert(REQUEST_ID, v);
+    }
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let span = tracing::info_span!(
+        "http",
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        tenant = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    let elapsed = start.elapsed();
+    let status = resp.status().as_u16();
+    span.record("status", status);
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::debug!("request answered"));
+    let labels = [
+        ("method", method.as_str().to_string()),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!(REQUESTS_TOTAL, &labels).increment(1);
+    metrics::histogram!(REQUEST_DURATION, &labels).record(elapsed.as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    resp
+}
+
+/// Notes the authenticated caller's tenant on the current request's span.
+pub fn record_tenant(tenant: &uuid::Uuid) {
+    tracing::Span::current().record("tenant", tracing::field::display(tenant));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_kept_only_when_short_and_visible_ascii() {
+        let ok = HeaderValue::from_static("abc-123_X.y");
+        assert_eq!(client_request_id(&ok), Some("abc-123_X.y"));
+        for bad in ["", "has space", &"x".repeat(129)] {
+            let v = HeaderValue::from_str(bad).unwrap();
+            assert_eq!(client_request_id(&v), None, "{bad:?}");
+        }
+        let non_ascii = HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap();
+        assert_eq!(client_request_id(&non_ascii), None);
+    }
+}
