@@ -1,0 +1,287 @@
+//! Request observability over real HTTP against the real binary: `x-request-id` on every answer,
+//! `/metrics` in Prometheus' text format counting requests and rate-limit refusals, and
+//! `serve --log-format json` writing one JSON object per log line.
+
+#[path = "common/process.rs"]
+mod process;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use process::{cli, http, Creds, Server, BIN};
+use serde_json::Value;
+
+/// A fresh SQLite store (kept while the returned directory lives) with one tenant.
+fn store_with_tenant() -> (tempfile::TempDir, String, Creds) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let creds = cli(
+        &db,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Observed",
+            "--admin-email",
+            "admin@observed.test",
+        ],
+    );
+    (dir, db, creds)
+}
+
+fn lsq_url(base: &str, c: &Creds) -> String {
+    format!(
+        "{base}/v2/ProspectActivity.svc/ActivityTypes.Get?accessKey={}&secretKey={}",
+        c.access_key, c.secret_key
+    )
+}
+
+fn request_id(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("x-request-id")
+        .expect("x-request-id on the answer")
+        .to_str()
+        .expect("visible ASCII")
+        .to_string()
+}
+
+/// The value of the sample line `name{labels}` in a Prometheus text payload, if present.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| {
+        l.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    })
+}
+
+async fn scrape(client: &reqwest::Client, base: &str) -> String {
+    let resp = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(resp.status(), 200);
+    let ctype = resp.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ctype.starts_with("text/plain; version=0.0.4"), "{ctype}");
+    resp.text().await.expect("metrics body")
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_echoed_or_generated() {
+    let (_dir, db, creds) = store_with_tenant();
+    let server = Server::start(&db, &[]);
+    let client = http();
+    let base = &server.base;
+
+    let sent = client
+        .get(format!("{base}/healthz"))
+        .header("x-request-id", "trace-42.abc_DEF")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(request_id(&sent), "trace-42.abc_DEF");
+
+    let generated = client.get(format!("{base}/healthz")).send().await.unwrap();
+    let id = request_id(&generated);
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "a UUID: {id}");
+
+    // Ids that are not fit to log (spaces, over 128 characters) are replaced.
+    for unfit in ["has a space", &"x".repeat(129)] {
+        let resp = client
+            .get(format!("{base}/healthz"))
+            .header("x-request-id", unfit)
+            .send()
+            .await
+            .unwrap();
+        let id = request_id(&resp);
+        assert!(
+            uuid::Uuid::parse_str(&id).is_ok(),
+            "{unfit:?} replaced: {id}"
+        );
+    }
+
+    // Errors too: an unknown endpoint, a wrong method, refused credentials, a good call.
+    let not_found = client
+        .get(format!("{base}/no/such/endpoint"))
+        .header("x-request-id", "nf-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_found.status(), 404);
+    assert_eq!(request_id(&not_found), "nf-1");
+    let wrong_method = client
+        .delete(format!("{base}/healthz"))
+        .header("x-request-id", "wm-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(request_id(&wrong_method), "wm-1");
+    let refused = client
+        .get(format!(
+            "{base}/v2/ProspectActivity.svc/ActivityTypes.Get?accessKey=u$rnope&secretKey=nope"
+        ))
+        .header("x-request-id", "auth-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(request_id(&refused), "auth-1");
+    let ok = client.get(lsq_url(base, &creds)).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(uuid::Uuid::parse_str(&request_id(&ok)).is_ok());
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_and_rate_limit_refusals() {
+    let (_dir, db, creds) = store_with_tenant();
+    let server = Server::start(&db, &[]);
+    let client = http();
+    let base = &server.base;
+
+    for _ in 0..3 {
+        client.get(format!("{base}/healthz")).send().await.unwrap();
+    }
+    client
+        .get(format!("{base}/no/such/endpoint?accessKey=secret-in-query"))
+        .send()
+        .await
+        .unwrap();
+    let text = scrape(&client, base).await;
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_http_requests_total{method="GET",route="/healthz",status="200"}"#
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_http_requests_total{method="GET",route="unmatched",status="404"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}"#
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"activity_hub_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="+Inf"} 3"#),
+        "latency is a histogram: {text}"
+    );
+    assert!(!text.contains("secret-in-query"), "{text}");
+
+    // LeadSquared allows 25 calls in 5 seconds per access key: the 26th is refused.
+    let route = "/v2/ProspectActivity.svc/ActivityTypes.Get";
+    let mut refused = 0;
+    for _ in 0..26 {
+        let status = client
+            .get(lsq_url(base, &creds))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        refused += usize::from(status == 429);
+    }
+    assert!(refused >= 1, "the 26th call within 5 s is refused");
+    let text = scrape(&client, base).await;
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_rate_limit_refusals_total{dialect="leadsquared"}"#
+        ),
+        Some(refused as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!(
+                r#"activity_hub_http_requests_total{{method="GET",route="{route}",status="429"}}"#
+            )
+        ),
+        Some(refused as f64),
+        "{text}"
+    );
+    assert!(!text.contains(&creds.secret_key));
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_json_object_per_line_with_the_request_span() {
+    let (_dir, db, creds) = store_with_tenant();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db", &db, "--bind", "127.0.0.1:0"])
+        .args(["--log-format", "json"])
+        .env_remove("ACTIVITY_HUB_BIND")
+        .env_remove("ACTIVITY_HUB_REDIS")
+        .env("RUST_LOG", "activity_hub=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn activity-hub serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let marker = "activity-hub listening on ";
+    let base = loop {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.starts_with(marker) => break line[marker.len()..].trim().to_string(),
+            Ok(_) => {}
+            Err(e) => {
+                let _ = child.kill();
+                panic!("server did not start: {e:?}");
+            }
+        }
+    };
+    let client = http();
+    let resp = client
+        .get(lsq_url(&base, &creds))
+        .header("x-request-id", "json-log-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // The span's log line is written once the answer is; give the writer a moment, then stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "serving"),
+        "{log}"
+    );
+    let request = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == "json-log-1")
+        .unwrap_or_else(|| panic!("a line in the request's span: {log}"));
+    let span = &request["span"];
+    assert_eq!(span["method"], "GET");
+    assert_eq!(span["route"], "/v2/ProspectActivity.svc/ActivityTypes.Get");
+    assert_eq!(span["tenant"], creds.tenant_id.as_str());
+    assert_eq!(span["status"], 200);
+    assert!(span["latency_ms"].as_f64().is_some(), "{span}");
+    assert!(!log.contains(&creds.secret_key), "no secret in the log");
+    assert!(!log.contains(&creds.access_key), "no key in the log");
+}
