@@ -285,3 +285,42 @@ async fn log_format_json_writes_one_json_object_per_line_with_the_request_span()
     assert!(!log.contains(&creds.secret_key), "no secret in the log");
     assert!(!log.contains(&creds.access_key), "no key in the log");
 }
+
+#[tokio::test]
+async fn metrics_count_salesloft_refusals_under_their_dialect() {
+    let (_dir, db, creds) = store_with_tenant();
+    let server = Server::start(&db, &[]);
+    let client = http();
+    let base = &server.base;
+
+    // 600 cost per minute per tenant; pages of 100 cost 2, so the 301st page is refused.
+    let mut refused = 0;
+    for _ in 0..301 {
+        let status = client
+            .get(format!("{base}/v2/activity_histories?per_page=100"))
+            .bearer_auth(&creds.api_key)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        refused += usize::from(status == 429);
+    }
+    assert!(refused >= 1, "over the budget within a minute");
+    let text = scrape(&client, base).await;
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_rate_limit_refusals_total{dialect="salesloft"}"#
+        ),
+        Some(refused as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_rate_limit_refusals_total{dialect="leadsquared"}"#
+        ),
+        None,
+        "{text}"
+    );
+}
