@@ -1,0 +1,73 @@
+//! The schema migrations and how a database is brought up to date, one process at a time.
+
+use deadpool_postgres::Object;
+
+use super::rows::{get, map_err};
+use crate::error::Result;
+
+/// Migrations in order; `schema_migrations` records which ones a database has.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_salesloft_native.sql"),
+    ),
+    (
+        3,
+        include_str!("../../../migrations/postgres/0003_custom_type_names.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_pinned_order.sql"),
+    ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_lead_owner.sql"),
+    ),
+    (
+        6,
+        include_str!("../../../migrations/postgres/0006_resource_type_covering.sql"),
+    ),
+];
+/// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
+/// at the same time against one database.
+const MIGRATION_LOCK: i64 = 0x6163_7469_7669_7479;
+
+pub(super) async fn migrate(client: &mut Object) -> Result<()> {
+    let tx = client.transaction().await.map_err(map_err)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(map_err)?;
+    // Quiet: "already exists, skipping" notices would reach the log (and the CLI's stderr).
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await
+        .map_err(map_err)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version bigint PRIMARY KEY,
+            applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .map_err(map_err)?;
+    let row = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await
+        .map_err(map_err)?;
+    let applied: i64 = get(&row, 0)?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
+        tx.batch_execute(sql).await.map_err(map_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[version],
+        )
+        .await
+        .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)
+}

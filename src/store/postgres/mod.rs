@@ -1,0 +1,422 @@
+//! The PostgreSQL backend: a connection pool, one transaction per command, multi-row statements
+//! for batches, and the same index-backed query shapes as the SQLite backend.
+//!
+//! Several server processes may share one database. What SQLite gets from its single writer
+//! thread, this backend gets from row locks: every write that hands out timestamps first advances
+//! its tenant's clock (`UPDATE tenants … RETURNING clock`), which locks the tenant's row until
+//! commit, so one tenant's writes commit in timestamp order, whichever process makes them.
+//!
+//! `connect` holds the pool settings, `migrate` the schema, `rows` the row mapping and statement
+//! wrappers, `query` the activity list SQL, `writes` the batch inserts, the clock and the bodies of
+//! the writing methods, `rate` the shared rate budgets; this file is the `Store` surface.
+
+mod connect;
+mod migrate;
+mod query;
+mod rate;
+mod rows;
+mod writes;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
+use tokio_postgres::{IsolationLevel, NoTls};
+use uuid::Uuid;
+
+use super::{redact_url, Store, UserCredentials};
+use crate::domain::rate::Decision;
+use crate::domain::{
+    time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
+    LeadKey, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
+};
+use crate::error::{Error, Result};
+use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};
+use migrate::migrate;
+pub use query::{activity_count_sql, activity_page_sql};
+use rows::{
+    account_row, activity_row, chain, get, lead_row, map_err, query, query_one, query_opt,
+    query_users, refs, type_row, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
+};
+use writes::{insert_leads, insert_user};
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connects (checking the database answers), then applies pending migrations.
+    pub async fn open(url: &str) -> std::result::Result<PgStore, String> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| format!("invalid database URL {}: {}", redact_url(url), chain(&e)))?;
+        let shown = describe(&config);
+        let fail = |e: String| format!("cannot connect to {shown}: {e}");
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("activity-hub");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // A connection the server closed (restart, pg_terminate_backend) reports itself
+                // closed and is dropped on checkout, so the pool heals without a probe query per
+                // checkout. A call that meets a backend dying under it (the few ms between the
+                // server's kill and our connection task reading it) fails once with
+                // `Unavailable` (503), never 500; `Verified` would not close that race either,
+                // only move it, at one extra round trip per call. tests/pg_failures.rs.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        let mut client = pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => fail(chain(&e)),
+            other => fail(chain(&other)),
+        })?;
+        migrate(&mut client)
+            .await
+            .map_err(|e| format!("migration of {shown} failed: {e}"))?;
+        drop(client);
+        Ok(PgStore { pool })
+    }
+
+    async fn client(&self) -> Result<Object> {
+        self.pool.get().await.map_err(pool_err)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> Result<()> {
+        // A pooled connection the server dropped fails once before the pool discards it; a
+        // second try on a fresh connection tells whether the database itself is unreachable.
+        for attempt in 0..2 {
+            let c = self.client().await?;
+            match c.simple_query("SELECT 1").await {
+                Ok(_) => return Ok(()),
+                Err(e) if attempt == 0 && e.is_closed() => continue,
+                Err(e) => return Err(map_err(e)),
+            }
+        }
+        Err(Error::Unavailable("the database does not answer".into()))
+    }
+
+    async fn create_tenant(
+        &self,
+        name: &str,
+        admin: NewUser,
+        types: Vec<NewActivityType>,
+    ) -> Result<(Tenant, User)> {
+        writes::create_tenant(self, name, admin, types).await
+    }
+
+    async fn tenant_by_guid(&self, guid: Uuid) -> Result<Option<Tenant>> {
+        let c = self.client().await?;
+        query_opt(
+            &c,
+            "SELECT id, guid, name FROM tenants WHERE guid = $1",
+            &[&guid],
+        )
+        .await?
+        .map(|r| {
+            Ok(Tenant {
+                id: get(&r, 0)?,
+                guid: get(&r, 1)?,
+                name: get(&r, 2)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn count_tenants(&self) -> Result<u64> {
+        let c = self.client().await?;
+        let row = query_one(&c, "SELECT count(*) FROM tenants", &[]).await?;
+        Ok(get::<i64>(&row, 0)? as u64)
+    }
+
+    async fn create_user(&self, tenant_id: i64, user: NewUser) -> Result<User> {
+        let c = self.client().await?;
+        let id = insert_user(&c, tenant_id, &user, now_micros()).await?;
+        query_users(&c, "u.id = $1", &[&id])
+            .await?
+            .pop()
+            .map(|u| u.user)
+            .ok_or_else(|| Error::Internal("created user vanished".into()))
+    }
+
+    async fn user_by_access_key(&self, digest: &[u8; 32]) -> Result<Option<UserCredentials>> {
+        let c = self.client().await?;
+        Ok(query_users(&c, "u.access_key_digest = $1", &[&&digest[..]])
+            .await?
+            .pop())
+    }
+
+    async fn user_by_api_key(&self, digest: &[u8; 32]) -> Result<Option<User>> {
+        let c = self.client().await?;
+        Ok(query_users(&c, "u.api_key_digest = $1", &[&&digest[..]])
+            .await?
+            .pop()
+            .map(|u| u.user))
+    }
+
+    async fn list_users(&self, tenant_id: i64) -> Result<Vec<User>> {
+        let c = self.client().await?;
+        Ok(query_users(&c, "u.tenant_id = $1", &[&tenant_id])
+            .await?
+            .into_iter()
+            .map(|u| u.user)
+            .collect())
+    }
+
+    async fn user_by_email(&self, tenant_id: i64, email: &str) -> Result<Option<User>> {
+        let email = email.trim().to_lowercase();
+        let c = self.client().await?;
+        Ok(query_users(
+            &c,
+            "u.tenant_id = $1 AND u.email_lc = $2",
+            &[&tenant_id, &email],
+        )
+        .await?
+        .pop()
+        .map(|u| u.user))
+    }
+
+    async fn user_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<User>> {
+        let c = self.client().await?;
+        Ok(
+            query_users(&c, "u.tenant_id = $1 AND u.guid = $2", &[&tenant_id, &guid])
+                .await?
+                .pop()
+                .map(|u| u.user),
+        )
+    }
+
+    async fn create_lead(&self, tenant_id: i64, lead: NewLead) -> Result<Lead> {
+        let guid = lead.guid;
+        {
+            let c = self.client().await?;
+            insert_leads(&c, tenant_id, std::slice::from_ref(&lead), now_micros()).await?;
+        }
+        self.lead_by_guid(tenant_id, guid)
+            .await?
+            .ok_or_else(|| Error::Internal("created lead vanished".into()))
+    }
+
+    async fn create_leads(&self, tenant_id: i64, leads: Vec<NewLead>) -> Result<Vec<i64>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let ids = insert_leads(&tx, tenant_id, &leads, now_micros()).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(ids)
+    }
+
+    async fn lead_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Lead>> {
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id WHERE l.tenant_id = $1 AND l.guid = $2 AND l.deleted_at IS NULL"
+        );
+        query_opt(&c, &sql, &[&tenant_id, &guid])
+            .await?
+            .map(|r| lead_row(&r))
+            .transpose()
+    }
+
+    async fn lead_by_key(&self, tenant_id: i64, key: LeadKey, value: &str) -> Result<Option<Lead>> {
+        let (column, value) = match key {
+            LeadKey::Email => ("l.email_lc", value.trim().to_lowercase()),
+            LeadKey::Phone => ("l.phone", value.trim().to_string()),
+            LeadKey::Mobile => ("l.mobile", value.trim().to_string()),
+        };
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id WHERE l.tenant_id = $1 AND {column} = $2 AND l.deleted_at IS NULL"
+        );
+        query_opt(&c, &sql, &[&tenant_id, &value])
+            .await?
+            .map(|r| lead_row(&r))
+            .transpose()
+    }
+
+    async fn list_activity_types(&self, tenant_id: i64) -> Result<Vec<ActivityType>> {
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT {TYPE_COLS} FROM activity_types WHERE tenant_id = $1 ORDER BY event_code"
+        );
+        query(&c, &sql, &[&tenant_id])
+            .await?
+            .iter()
+            .map(type_row)
+            .collect()
+    }
+
+    async fn activity_type_by_code(
+        &self,
+        tenant_id: i64,
+        code: i64,
+    ) -> Result<Option<std::sync::Arc<ActivityType>>> {
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT {TYPE_COLS} FROM activity_types WHERE tenant_id = $1 AND event_code = $2"
+        );
+        query_opt(&c, &sql, &[&tenant_id, &code])
+            .await?
+            .map(|r| type_row(&r).map(std::sync::Arc::new))
+            .transpose()
+    }
+
+    async fn create_activity_type(
+        &self,
+        tenant_id: i64,
+        ty: NewActivityType,
+    ) -> Result<ActivityType> {
+        writes::create_activity_type(self, tenant_id, ty).await
+    }
+
+    async fn update_activity_type(&self, tenant_id: i64, ty: ActivityType) -> Result<()> {
+        writes::update_activity_type(self, tenant_id, ty).await
+    }
+
+    async fn insert_activities(
+        &self,
+        tenant_id: i64,
+        activities: Vec<NewActivity>,
+    ) -> Result<Vec<i64>> {
+        writes::insert_activities(self, tenant_id, activities).await
+    }
+
+    async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate) -> Result<()> {
+        writes::update_activity(self, tenant_id, u).await
+    }
+
+    async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
+        let c = self.client().await?;
+        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.guid = $2");
+        query_opt(&c, &sql, &[&tenant_id, &guid])
+            .await?
+            .map(|r| activity_row(&r))
+            .transpose()
+    }
+
+    async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
+        let c = self.client().await?;
+        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = $2");
+        query_opt(&c, &sql, &[&tenant_id, &id])
+            .await?
+            .map(|r| activity_row(&r))
+            .transpose()
+    }
+
+    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
+        writes::delete_activity(self, tenant_id, id).await
+    }
+
+    async fn list_leads(
+        &self,
+        tenant_id: i64,
+        owner_id: Option<i64>,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Lead>> {
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+             WHERE l.tenant_id = $1 AND l.deleted_at IS NULL
+               AND ($2::bigint IS NULL OR l.owner_id = $2) AND l.id > $3
+             ORDER BY l.id LIMIT $4"
+        );
+        query(
+            &c,
+            &sql,
+            &[&tenant_id, &owner_id, &after_id, &(limit as i64)],
+        )
+        .await?
+        .iter()
+        .map(lead_row)
+        .collect()
+    }
+
+    async fn delete_lead(&self, tenant_id: i64, lead_id: i64) -> Result<()> {
+        writes::delete_lead(self, tenant_id, lead_id).await
+    }
+
+    async fn create_account(&self, tenant_id: i64, account: NewAccount) -> Result<Account> {
+        writes::create_account(self, tenant_id, account).await
+    }
+
+    async fn account_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Account>> {
+        let c = self.client().await?;
+        let sql = format!("{ACCOUNT_SELECT} WHERE ac.tenant_id = $1 AND ac.guid = $2");
+        query_opt(&c, &sql, &[&tenant_id, &guid])
+            .await?
+            .map(|r| account_row(&r))
+            .transpose()
+    }
+
+    async fn list_accounts(
+        &self,
+        tenant_id: i64,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Account>> {
+        let c = self.client().await?;
+        let sql = format!(
+            "{ACCOUNT_SELECT} WHERE ac.tenant_id = $1 AND ac.id > $2 ORDER BY ac.id LIMIT $3"
+        );
+        query(&c, &sql, &[&tenant_id, &after_id, &(limit as i64)])
+            .await?
+            .iter()
+            .map(account_row)
+            .collect()
+    }
+
+    async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
+        let mut c = self.client().await?;
+        // One snapshot for the count and the page, as SQLite's read transaction gives.
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(map_err)?;
+        // Counting touches only `activities` (and `leads` for visibility), so the planner can
+        // answer from an index; a cap bounds the work on huge tenants.
+        let total: i64 = match activity_count_sql(q) {
+            None => 0,
+            Some((sql, args)) => get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?,
+        };
+        let (page_sql, page_args) = activity_page_sql(q);
+        let rows = query(&tx, &page_sql, &refs(&page_args))
+            .await?
+            .iter()
+            .map(activity_row)
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Page {
+            total: total as u64,
+            rows,
+        })
+    }
+
+    async fn spend_rate_budget(
+        &self,
+        key: &str,
+        limit: u64,
+        window: Duration,
+        cost: u64,
+    ) -> Result<Option<Decision>> {
+        rate::spend_rate_budget(self, key, limit, window, cost).await
+    }
+}

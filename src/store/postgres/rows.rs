@@ -1,0 +1,313 @@
+//! Row mapping and statement plumbing: column lists, `*_row` readers, errors, query wrappers.
+
+use std::collections::BTreeMap;
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, Json, ToSql};
+use tokio_postgres::Row;
+
+use crate::domain::{
+    Account, ActivityType, ActivityView, FieldDef, Lead, ResourceKind, Role, TypeKind, User,
+};
+use crate::error::{Error, Result};
+use crate::store::UserCredentials;
+
+/// A parameter list for statements whose shape is built at run time.
+pub(super) type Params = Vec<Box<dyn ToSql + Sync + Send>>;
+
+/// An error and its causes on one line (tokio-postgres puts the useful part in the source).
+pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Turns a PostgreSQL error into the domain's: unique violations become `Duplicate` naming the
+/// field (the same names as the SQLite backend), lost connections and a server shutting down
+/// become `Unavailable`.
+pub(super) fn map_err(e: tokio_postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::UNIQUE_VIOLATION {
+            let constraint = db.constraint().unwrap_or_default();
+            let field = if constraint.contains("email") {
+                "EmailAddress"
+            } else if constraint.contains("mobile") {
+                "Mobile"
+            } else if constraint.contains("phone") {
+                "Phone"
+            } else if constraint == "activity_types_name" {
+                "ActivityEventName"
+            } else if constraint == "activity_types_code" {
+                "ActivityEvent"
+            } else {
+                "a unique field"
+            };
+            return Error::Duplicate(format!("A record with the same {field} already exists"));
+        }
+        // 08: connection exception, 53: insufficient resources, 57: operator intervention
+        // (shutdown, pg_terminate_backend); serialization failures and deadlocks are transient.
+        let class = &code.code()[..2.min(code.code().len())];
+        if matches!(class, "08" | "53" | "57")
+            || *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            return Error::Unavailable(db.message().to_string());
+        }
+        return Error::Internal(format!("{}: {}", code.code(), db.message()));
+    }
+    if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
+        return Error::Unavailable(format!("lost the database connection: {}", chain(&e)));
+    }
+    Error::Internal(chain(&e))
+}
+
+/// A column of `row`, failing (not panicking) when its type is not what the code expects.
+pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> Result<T> {
+    row.try_get(idx)
+        .map_err(|e| Error::Internal(format!("column {idx}: {}", chain(&e))))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> Result<T> {
+    let Json(v): Json<T> = get(row, idx)?;
+    Ok(v)
+}
+
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(Error::internal)
+}
+
+pub(super) fn to_json_text<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(Error::internal)
+}
+
+pub(super) async fn query<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+    c.query(&stmt, params).await.map_err(map_err)
+}
+
+pub(super) async fn query_opt<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>> {
+    let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+    c.query_opt(&stmt, params).await.map_err(map_err)
+}
+
+pub(super) async fn query_one<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Row> {
+    let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+    c.query_one(&stmt, params).await.map_err(map_err)
+}
+
+pub(super) async fn execute<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64> {
+    let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+    c.execute(&stmt, params).await.map_err(map_err)
+}
+
+pub(super) fn refs(params: &Params) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
+
+const USER_COLS: &str =
+    "u.id, u.guid, u.tenant_id, t.guid, u.email, u.first_name, u.last_name, u.role, u.active, u.secret_key_digest";
+
+fn user_row(row: &Row) -> Result<UserCredentials> {
+    let role: String = get(row, 7)?;
+    Ok(UserCredentials {
+        user: User {
+            id: get(row, 0)?,
+            guid: get(row, 1)?,
+            tenant_id: get(row, 2)?,
+            tenant_guid: get(row, 3)?,
+            email: get(row, 4)?,
+            first_name: get(row, 5)?,
+            last_name: get(row, 6)?,
+            role: Role::parse(&role).unwrap_or(Role::SalesUser),
+            active: get(row, 8)?,
+        },
+        secret_key_digest: get(row, 9)?,
+    })
+}
+
+pub(super) async fn query_users<C: GenericClient>(
+    c: &C,
+    filter: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<UserCredentials>> {
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE {filter} ORDER BY u.id"
+    );
+    query(c, &sql, params).await?.iter().map(user_row).collect()
+}
+
+pub(super) const TYPE_COLS: &str = "id, guid, event_code, name, display_name, score, description, direction, kind, is_email_type, salesloft_type, fields";
+
+pub(super) fn type_row(row: &Row) -> Result<ActivityType> {
+    let kind: String = get(row, 8)?;
+    Ok(ActivityType {
+        id: get(row, 0)?,
+        guid: get(row, 1)?,
+        event_code: get(row, 2)?,
+        name: get(row, 3)?,
+        display_name: get(row, 4)?,
+        score: get(row, 5)?,
+        description: get(row, 6)?,
+        direction: get(row, 7)?,
+        kind: TypeKind::parse(&kind).unwrap_or(TypeKind::Custom),
+        is_email_type: get(row, 9)?,
+        salesloft_type: get(row, 10)?,
+        fields: json::<Vec<FieldDef>>(row, 11)?,
+    })
+}
+
+pub(super) const LEAD_COLS: &str = "l.id, l.guid, l.tenant_id, l.first_name, l.last_name, l.email, l.phone, l.mobile, l.do_not_call,
+    l.do_not_email, l.owner_id, o.guid, o.first_name, o.last_name, l.score, l.engagement_score, l.attributes,
+    l.created_at, l.updated_at";
+
+pub(super) fn lead_row(row: &Row) -> Result<Lead> {
+    let first: String = get(row, 12)?;
+    let last: String = get(row, 13)?;
+    Ok(Lead {
+        id: get(row, 0)?,
+        guid: get(row, 1)?,
+        tenant_id: get(row, 2)?,
+        first_name: get(row, 3)?,
+        last_name: get(row, 4)?,
+        email: get(row, 5)?,
+        phone: get(row, 6)?,
+        mobile: get(row, 7)?,
+        do_not_call: get(row, 8)?,
+        do_not_email: get(row, 9)?,
+        owner_id: get(row, 10)?,
+        owner_guid: get(row, 11)?,
+        owner_name: crate::domain::join_name(&first, &last),
+        score: get(row, 14)?,
+        engagement_score: get(row, 15)?,
+        attributes: json(row, 16)?,
+        created_at: get(row, 17)?,
+        updated_at: get(row, 18)?,
+    })
+}
+
+pub(super) const ACCOUNT_SELECT: &str =
+    "SELECT ac.id, ac.guid, ac.name, ac.domain, ac.owner_id, o.guid, ac.created_at, ac.updated_at
+  FROM accounts ac JOIN users o ON o.id = ac.owner_id";
+
+pub(super) fn account_row(row: &Row) -> Result<Account> {
+    Ok(Account {
+        id: get(row, 0)?,
+        guid: get(row, 1)?,
+        name: get(row, 2)?,
+        domain: get(row, 3)?,
+        owner_id: get(row, 4)?,
+        owner_guid: get(row, 5)?,
+        created_at: get(row, 6)?,
+        updated_at: get(row, 7)?,
+    })
+}
+
+pub(super) const ACTIVITY_SELECT: &str = "SELECT a.id, a.guid, a.type_id, a.event_code, t.name, t.display_name, t.kind, t.direction,
+    t.is_email_type, t.salesloft_type, a.lead_id, l.guid, l.owner_id, a.opportunity_id, a.owner_id, o.guid,
+    o.first_name, o.last_name, c.first_name, c.last_name, m.first_name, m.last_name, a.note, a.occurred_at,
+    a.created_at, a.updated_at, a.score, a.status, a.fields,
+    l.first_name, l.last_name, l.email, l.deleted_at, a.account_id, ac.name, a.res_kind, a.res_id,
+    r.guid, r.note, rt.display_name, r.status, a.pinned_at, a.tags, a.static_data
+  FROM activities a
+  JOIN activity_types t ON t.id = a.type_id
+  LEFT JOIN leads l ON l.id = a.lead_id
+  LEFT JOIN accounts ac ON ac.id = a.account_id
+  LEFT JOIN activities r ON a.res_kind = 'crm_opportunity' AND r.id = a.res_id
+  LEFT JOIN activity_types rt ON rt.id = r.type_id
+  JOIN users o ON o.id = a.owner_id
+  JOIN users c ON c.id = a.created_by
+  JOIN users m ON m.id = a.modified_by";
+
+pub(super) fn activity_row(row: &Row) -> Result<ActivityView> {
+    let name = |a: usize| -> Result<String> {
+        Ok(crate::domain::join_name(
+            &get::<String>(row, a)?,
+            &get::<String>(row, a + 1)?,
+        ))
+    };
+    let kind: String = get(row, 6)?;
+    let res_kind: String = get(row, 35)?;
+    let resource_kind = ResourceKind::parse(&res_kind)
+        .ok_or_else(|| Error::Internal(format!("unknown resource kind '{res_kind}'")))?;
+    // An opportunity is named by its note, or by its type when the note is empty.
+    let opportunity_name = match (
+        get::<Option<String>>(row, 38)?,
+        get::<Option<String>>(row, 39)?,
+    ) {
+        (Some(note), _) if !note.is_empty() => Some(note),
+        (_, type_name) => type_name,
+    };
+    Ok(ActivityView {
+        id: get(row, 0)?,
+        guid: get(row, 1)?,
+        type_id: get(row, 2)?,
+        event_code: get(row, 3)?,
+        type_name: get(row, 4)?,
+        type_display_name: get(row, 5)?,
+        type_kind: TypeKind::parse(&kind).unwrap_or(TypeKind::Custom),
+        direction: get(row, 7)?,
+        is_email_type: get(row, 8)?,
+        salesloft_type: get(row, 9)?,
+        lead_id: get(row, 10)?,
+        lead_guid: get(row, 11)?,
+        lead_owner_id: get(row, 12)?,
+        opportunity_id: get(row, 13)?,
+        owner_id: get(row, 14)?,
+        owner_guid: get(row, 15)?,
+        owner_name: name(16)?,
+        created_by_name: name(18)?,
+        modified_by_name: name(20)?,
+        note: get(row, 22)?,
+        occurred_at: get(row, 23)?,
+        created_at: get(row, 24)?,
+        updated_at: get(row, 25)?,
+        score: get(row, 26)?,
+        status: get(row, 27)?,
+        fields: crate::domain::fields::FieldValues::from_map(&json::<BTreeMap<String, String>>(
+            row, 28,
+        )?),
+        lead_first_name: get(row, 29)?,
+        lead_last_name: get(row, 30)?,
+        lead_email: get(row, 31)?,
+        lead_deleted: get::<Option<i64>>(row, 32)?.is_some(),
+        account_id: get(row, 33)?,
+        account_name: get(row, 34)?,
+        resource_kind,
+        resource_id: get(row, 36)?,
+        resource_guid: get(row, 37)?,
+        opportunity_name,
+        opportunity_status: get(row, 40)?,
+        pinned_at: get(row, 41)?,
+        tags: json(row, 42)?,
+        static_data: json(row, 43)?,
+    })
+}
