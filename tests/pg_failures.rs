@@ -5,7 +5,8 @@
 //!
 //! The machine's PostgreSQL cluster is never stopped (other suites use it): each test gets its own
 //! database and takes it away with `ALTER DATABASE … ALLOW_CONNECTIONS false` plus
-//! `pg_terminate_backend`. Needs `ACTIVITY_HUB_TEST_PG` for all but the start-up test.
+//! `pg_terminate_backend`. Needs `ACTIVITY_HUB_TEST_PG` for all but the start-up test (without it
+//! they are reported ignored).
 
 #[path = "common/pg.rs"]
 mod pg;
@@ -258,10 +259,12 @@ fn an_unreachable_database_at_start_is_one_line_and_a_failure() {
 }
 
 #[test]
+#[cfg_attr(
+    not(pg_tests),
+    ignore = "needs ACTIVITY_HUB_TEST_PG (a PostgreSQL URL)"
+)]
 fn a_missing_database_on_a_live_server_is_one_line_and_a_failure() {
-    let Some(admin) = pg::admin_url(SUITE) else {
-        return;
-    };
+    let admin = pg::required_admin_url(SUITE);
     let url = pg::with_database(&admin, "ah_pg_failures_no_such_database");
     let out = run(&["serve", "--bind", "127.0.0.1:0", "--db", &url]);
     let lines = err_lines(&out);
@@ -300,10 +303,12 @@ async fn burst(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(pg_tests),
+    ignore = "needs ACTIVITY_HUB_TEST_PG (a PostgreSQL URL)"
+)]
 async fn killed_backends_answer_503_at_worst_and_are_replaced() {
-    let Some(admin) = pg::admin_url(SUITE) else {
-        return;
-    };
+    let admin = pg::required_admin_url(SUITE);
     let db = pg::PgDb::create(&admin, "kill");
     let c = tenant(&db.url, "kill");
     let s = Server::start(&db.url, &["--no-rate-limit"]);
@@ -388,10 +393,12 @@ async fn killed_backends_answer_503_at_worst_and_are_replaced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(pg_tests),
+    ignore = "needs ACTIVITY_HUB_TEST_PG (a PostgreSQL URL)"
+)]
 async fn a_lost_database_gives_each_dialect_its_error_and_the_server_heals() {
-    let Some(admin) = pg::admin_url(SUITE) else {
-        return;
-    };
+    let admin = pg::required_admin_url(SUITE);
     let db = pg::PgDb::create(&admin, "lost");
     let c = tenant(&db.url, "lost");
     // Rate limits on: their budgets live in the same PostgreSQL, so they fail too.

@@ -1,9 +1,24 @@
 //! Throwaway PostgreSQL databases for tests: one uniquely named database per test, created on the
 //! server that `ACTIVITY_HUB_TEST_PG` names and dropped (connections and all) when the guard drops.
 //!
-//! Without that variable the PostgreSQL half of a suite is skipped, and the suite says so on the
-//! terminal (bypassing the test harness's output capture) so that nobody mistakes it for a pass;
-//! `.ci/run` sets the variable and fails when it sees the skip notice.
+//! How a run without PostgreSQL shows (libtest has no run-time skip: a test that returns early
+//! counts as passed, so none may):
+//!
+//! - **PostgreSQL-only tests** carry [`IGNORE_WITHOUT_PG`]'s attribute,
+//!   `#[cfg_attr(not(pg_tests), ignore = "needs ACTIVITY_HUB_TEST_PG (a PostgreSQL URL)")]`.
+//!   build.rs sets `cfg(pg_tests)` when `ACTIVITY_HUB_TEST_PG` is set at build time (and rebuilds
+//!   when it changes), so `cargo test` without PostgreSQL lists them as ignored, with that reason,
+//!   and counts them in every summary line; with PostgreSQL they run. Such a test gets its URL
+//!   from [`required_admin_url`], which panics rather than returns when there is none.
+//! - **Tests on both backends** (SQLite always, PostgreSQL when configured) run their SQLite half
+//!   either way and get the URL from [`admin_url`]; when it is `None` the suite prints
+//!   [`SKIP_MARKER`] straight to the terminal (bypassing the harness's output capture), so the
+//!   pass is never read as PostgreSQL coverage.
+//! - Whenever a suite does use PostgreSQL it prints `postgres tests ran: <suite>` ([`RAN_MARKER`])
+//!   once.
+//!
+//! `.ci/run` sets the variable and fails when the log shows the skip notice, a test ignored for
+//! want of PostgreSQL, or a suite without its "postgres tests ran" line.
 
 #![allow(dead_code)]
 
@@ -14,18 +29,26 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The variable naming the PostgreSQL server for tests (a database URL on it, e.g. its `test` db).
 pub const ENV: &str = "ACTIVITY_HUB_TEST_PG";
-/// Printed (once per test binary) when the PostgreSQL tests of a suite were skipped.
+/// Printed (once per test binary) when the PostgreSQL half of a suite's tests on both backends was
+/// skipped.
 pub const SKIP_MARKER: &str = "POSTGRES TESTS SKIPPED";
 /// Printed (once per test binary) when they ran.
 pub const RAN_MARKER: &str = "postgres tests ran";
+/// The reason a PostgreSQL-only test gives when it is ignored (spelled out in each attribute, as
+/// `ignore = …` takes a literal only); `.ci/run` fails when it sees it.
+pub const IGNORE_WITHOUT_PG: &str = "needs ACTIVITY_HUB_TEST_PG (a PostgreSQL URL)";
 
 static NOTICE: Once = Once::new();
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// The admin URL when PostgreSQL tests should run; otherwise prints the skip notice (once) and
-/// returns `None`.
+/// returns `None`. A build made with the variable set (`cfg(pg_tests)`) must also run with it:
+/// there a missing URL is a failure.
 pub fn admin_url(suite: &str) -> Option<String> {
     let url = std::env::var(ENV).ok().filter(|u| !u.trim().is_empty());
+    if url.is_none() && cfg!(pg_tests) {
+        panic!("these tests were built with {ENV} set (the PostgreSQL-only tests are in): run them with it too");
+    }
     NOTICE.call_once(|| {
         // Straight to the terminal: the harness captures print!/eprint! of passing tests.
         let mut err = std::io::stderr().lock();
@@ -39,6 +62,12 @@ pub fn admin_url(suite: &str) -> Option<String> {
         };
     });
     url
+}
+
+/// The admin URL for a PostgreSQL-only test (one ignored without `cfg(pg_tests)`); panics when
+/// there is none, so that such a test can never pass without having run.
+pub fn required_admin_url(suite: &str) -> String {
+    admin_url(suite).unwrap_or_else(|| panic!("{IGNORE_WITHOUT_PG}: {ENV} is not set"))
 }
 
 /// `url` with its database name replaced by `db`.
