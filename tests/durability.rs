@@ -5,59 +5,21 @@
 //! flight is the practical stand-in for a power cut here: the process dies between any two
 //! instructions, and only what SQLite fsynced (WAL, `synchronous=FULL`) may be relied upon.
 
+#[path = "common/process.rs"]
+mod process;
+
+use process::{cli, Server};
+
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_activity-hub");
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `serve` on a free port and waits for its "listening on" line.
+/// Starts `serve --no-rate-limit` on the SQLite file `db`.
 fn start(db: &str) -> Server {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--db",
-            db,
-            "--bind",
-            "127.0.0.1:0",
-            "--no-rate-limit",
-        ])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn server");
-    let stdout = child.stdout.take().expect("server stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .expect("read server stdout");
-        if let Some(url) = line.strip_prefix("activity-hub listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, base }
+    Server::spawn(db, &["--no-rate-limit"])
 }
 
 struct Client {
@@ -179,22 +141,17 @@ async fn stored_ids(client: &Client, lead: &str) -> Vec<(String, String)> {
 async fn acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/hub.db", dir.path().display());
-    let out = Command::new(BIN)
-        .args([
+    let keys = cli(
+        &db,
+        &[
             "tenant",
             "create",
             "--name",
             "Durable",
             "--admin-email",
             "owner@durable.example",
-            "--db",
-            &db,
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "tenant create failed");
-    let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+    );
 
     let server = start(&db);
     let client = |base: &str| Client {
@@ -203,8 +160,8 @@ async fn acknowledged_writes_survive_sigkill() {
             .build()
             .unwrap(),
         base: base.to_string(),
-        access: keys["access_key"].as_str().unwrap().to_string(),
-        secret: keys["secret_key"].as_str().unwrap().to_string(),
+        access: keys.access_key.clone(),
+        secret: keys.secret_key.clone(),
     };
     let c = Arc::new(client(&server.base));
     let mut leads = Vec::new();
@@ -251,8 +208,7 @@ async fn acknowledged_writes_survive_sigkill() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let in_flight_at_kill = progress.in_flight.load(Ordering::SeqCst);
-        server.child.kill().unwrap(); // SIGKILL on Unix
-        server.child.wait().unwrap();
+        server.stop(); // SIGKILL
         for t in tasks {
             t.await.unwrap();
         }

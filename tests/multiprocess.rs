@@ -117,8 +117,8 @@ async fn two_servers_on_one_database_are_one_service() {
     // Two tenants: the guarantees hold per tenant, each with its own clock.
     let tenants = [tenant("multi"), tenant("other")];
     let servers = [
-        Server::start(&db.url, &["--no-rate-limit"]),
-        Server::start(&db.url, &["--no-rate-limit"]),
+        Server::spawn(&db.url, &["--no-rate-limit"]),
+        Server::spawn(&db.url, &["--no-rate-limit"]),
     ];
     let http = http();
     let mut leads: [Vec<String>; 2] = [Vec::new(), Vec::new()];
@@ -354,8 +354,8 @@ async fn rate_budgets_are_shared_by_processes() {
         ],
     );
     {
-        let a = Server::start(&db.url, &[]);
-        let b = Server::start(&db.url, &[]);
+        let a = Server::spawn(&db.url, &[]);
+        let b = Server::spawn(&db.url, &[]);
         let (ok, limited) = shared_budget_allows_25(&a, &b, &t).await;
         assert_eq!((ok, limited), (25, 15), "PostgreSQL-kept budget");
     }
@@ -375,8 +375,8 @@ async fn rate_budgets_are_shared_by_processes() {
                     "r@rate.test",
                 ],
             );
-            let a = Server::start(&db.url, &["--redis", &redis]);
-            let b = Server::start(&db.url, &["--redis", &redis]);
+            let a = Server::spawn(&db.url, &["--redis", &redis]);
+            let b = Server::spawn(&db.url, &["--redis", &redis]);
             let (ok, limited) = shared_budget_allows_25(&a, &b, &u).await;
             assert_eq!((ok, limited), (25, 15), "Redis-kept budget");
         }

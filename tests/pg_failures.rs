@@ -311,7 +311,7 @@ async fn killed_backends_answer_503_at_worst_and_are_replaced() {
     let admin = pg::required_admin_url(SUITE);
     let db = pg::PgDb::create(&admin, "kill");
     let c = tenant(&db.url, "kill");
-    let s = Server::start(&db.url, &["--no-rate-limit"]);
+    let s = Server::spawn(&db.url, &["--no-rate-limit"]);
     let http = http();
     let lead = create_lead(&http, &s.base, &c, "k@kill.test").await;
     let sessions = format!(
@@ -402,7 +402,7 @@ async fn a_lost_database_gives_each_dialect_its_error_and_the_server_heals() {
     let db = pg::PgDb::create(&admin, "lost");
     let c = tenant(&db.url, "lost");
     // Rate limits on: their budgets live in the same PostgreSQL, so they fail too.
-    let s = Server::start(&db.url, &[]);
+    let s = Server::spawn(&db.url, &[]);
     let http = http();
     let lead = create_lead(&http, &s.base, &c, "l@lost.test").await;
     for (label, req) in calls(&http, &s.base, &c, &lead) {

@@ -1,6 +1,7 @@
-//! Black-box harness: runs the real `activity-hub` binary (CLI and server) and talks to the server
-//! over real HTTP. Every test owns a temp dir with its own SQLite file (or, with
-//! `ACTIVITY_HUB_TEST_BACKEND=postgres`, its own PostgreSQL database) and its own server process.
+//! Black-box harness of the LeadSquared suite: runs the real `activity-hub` binary (CLI and server,
+//! through tests/common/process.rs) and talks to the server over real HTTP. Every test owns a temp
+//! dir with its own SQLite file (or, with `ACTIVITY_HUB_TEST_BACKEND=postgres`, its own PostgreSQL
+//! database) and its own server process.
 
 #![allow(dead_code)]
 
@@ -8,16 +9,11 @@ pub use reqwest::StatusCode;
 pub use serde_json::{json, Value};
 
 use reqwest::header::HeaderMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::process::Output;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_activity-hub");
-
-const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // Database + CLI
@@ -25,6 +21,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[path = "../common/pg.rs"]
 mod pg;
+#[path = "../common/process.rs"]
+mod process;
+pub use process::{Creds, Server};
 
 /// The variable choosing the backend every test of this suite runs on: `sqlite` (default) or
 /// `postgres` (a fresh database per test on the server `ACTIVITY_HUB_TEST_PG` names).
@@ -89,13 +88,9 @@ impl Db {
 
     /// Runs `activity-hub ARGS... --db URL`.
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
+        process::command(args)
             .arg("--db")
             .arg(&self.url)
-            .env_remove("ACTIVITY_HUB_DB")
-            .env_remove("ACTIVITY_HUB_BIND")
-            .stdin(Stdio::null())
             .output()
             .expect("run activity-hub CLI")
     }
@@ -135,66 +130,9 @@ impl Db {
     }
 }
 
-/// What `tenant create` / `user create` print.
-#[derive(Clone, Debug)]
-pub struct Creds {
-    pub tenant_id: String,
-    pub user_id: String,
-    pub access_key: String,
-    pub secret_key: String,
-    pub api_key: String,
-}
-
-impl Creds {
-    pub fn from_output(what: &str, out: &Output) -> Creds {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "`activity-hub {what}` failed ({}):\nstdout: {stdout}\nstderr: {stderr}",
-            out.status
-        );
-        let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-            panic!("`activity-hub {what}` did not print one JSON object ({e}):\n{stdout}")
-        });
-        let get = |k: &str| -> String {
-            v[k].as_str()
-                .unwrap_or_else(|| panic!("`{what}` output lacks string {k:?}: {v}"))
-                .to_string()
-        };
-        Creds {
-            tenant_id: get("tenant_id"),
-            user_id: get("user_id"),
-            access_key: get("access_key"),
-            secret_key: get("secret_key"),
-            api_key: get("api_key"),
-        }
-    }
-
-    /// The same access key with a wrong secret.
-    pub fn with_secret(&self, secret: &str) -> Creds {
-        Creds {
-            secret_key: secret.to_string(),
-            ..self.clone()
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Server process
+// Requests
 // ---------------------------------------------------------------------------------------------
-
-pub struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT`
-    pub base: String,
-    /// `127.0.0.1:PORT`
-    pub host_port: String,
-    client: reqwest::Client,
-    stderr: Arc<Mutex<String>>,
-    /// What the server printed on stdout before it was listening (e.g. the demo credentials).
-    pub banner: String,
-}
 
 /// A response, kept whole (status, headers, raw body and the body parsed as JSON).
 pub struct Resp {
@@ -242,122 +180,21 @@ pub fn with_keys(path: &str, c: &Creds) -> String {
     )
 }
 
+/// The LeadSquared suite's ways to start a server and talk to it, on the shared process harness.
 impl Server {
     /// Starts `serve --no-rate-limit` on a free port of 127.0.0.1.
     pub fn start(db: &Db) -> Server {
-        Server::spawn(db, true)
+        Server::spawn(&db.url, &["--no-rate-limit"])
     }
 
     /// Starts `serve` with the default rate limits.
     pub fn start_rate_limited(db: &Db) -> Server {
-        Server::spawn(db, false)
-    }
-
-    fn spawn(db: &Db, no_rate_limit: bool) -> Server {
-        let extra: &[&str] = if no_rate_limit {
-            &["--no-rate-limit"]
-        } else {
-            &[]
-        };
-        Server::start_with(db, extra)
+        Server::spawn(&db.url, &[])
     }
 
     /// Starts `serve` with extra arguments (e.g. `--demo`).
     pub fn start_with(db: &Db, extra: &[&str]) -> Server {
-        let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--db", &db.url, "--bind", "127.0.0.1:0"]);
-        cmd.args(extra);
-        cmd.env_remove("ACTIVITY_HUB_DB")
-            .env_remove("ACTIVITY_HUB_BIND")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn `activity-hub serve`");
-
-        let stderr = Arc::new(Mutex::new(String::new()));
-        {
-            let pipe = child.stderr.take().expect("stderr pipe");
-            let stderr = stderr.clone();
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(pipe);
-                let mut line = Vec::new();
-                while let Ok(n) = r.read_until(b'\n', &mut line) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut s = stderr.lock().unwrap();
-                    if s.len() < 256 * 1024 {
-                        s.push_str(&String::from_utf8_lossy(&line));
-                    }
-                    line.clear();
-                }
-            });
-        }
-        let (tx, rx) = mpsc::channel::<String>();
-        {
-            let pipe = child.stdout.take().expect("stdout pipe");
-            std::thread::spawn(move || {
-                // Keeps draining stdout for the life of the process.
-                let mut r = BufReader::new(pipe);
-                let mut line = Vec::new();
-                while let Ok(n) = r.read_until(b'\n', &mut line) {
-                    if n == 0 {
-                        break;
-                    }
-                    let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
-                    line.clear();
-                }
-            });
-        }
-
-        let deadline = std::time::Instant::now() + START_TIMEOUT;
-        let marker = "activity-hub listening on http://";
-        let mut seen = String::new();
-        let base = loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    seen.push_str(&line);
-                    if let Some(i) = line.find(marker) {
-                        let rest = &line[i + marker.len()..];
-                        let hp: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
-                        break hp.trim_end_matches('/').to_string();
-                    }
-                }
-                Err(e) => {
-                    let _ = child.kill();
-                    let status = child.wait();
-                    std::thread::sleep(Duration::from_millis(200));
-                    panic!(
-                        "server did not print `{marker}HOST:PORT` ({e:?}, exit {status:?})\n\
-                         stdout so far:\n{seen}\nstderr:\n{}",
-                        stderr.lock().unwrap()
-                    );
-                }
-            }
-        };
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("reqwest client");
-        Server {
-            child,
-            base: format!("http://{base}"),
-            host_port: base,
-            client,
-            stderr,
-            banner: seen,
-        }
-    }
-
-    /// Kills the process (SIGKILL: nothing gets a chance to flush) and waits for it.
-    pub fn stop(self) {
-        drop(self)
-    }
-
-    pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        Server::spawn(&db.url, extra)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -699,13 +536,6 @@ impl Server {
             rows,
         )
         .await
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
