@@ -7,20 +7,20 @@ use std::time::Duration;
 const CREATE: &str = "/v2/ProspectActivity.svc/Create";
 
 #[tokio::test]
-async fn seed_003_body_is_stored_and_seed_001_body_retrieves_it_in_the_seed_shape() {
+async fn the_documented_create_is_stored_and_the_documented_retrieve_returns_it_in_its_shape() {
     let db = Db::new();
     let admin = db.tenant("Acme", "admin@acme.test");
     let srv = Server::start(&db);
     let lead = srv.create_lead(&admin, "lead@acme.test").await;
     let code = srv
-        .create_type(&admin, "Seed Activity", 5, seed_003_type_fields())
+        .create_type(&admin, "Seed Activity", 5, documented_create_type_fields())
         .await;
     assert_eq!(code, 201, "the first custom type of a tenant gets code 201");
 
     let (s, b) = srv
-        .lsq_post(CREATE, &admin, seed_003_body(&lead, code))
+        .lsq_post(CREATE, &admin, documented_create_body(&lead, code))
         .await;
-    assert_success("Create", s, &b);
+    assert_success("Create (the documented request)", s, &b);
     let id = b["Message"]["Id"].as_str().expect("Message.Id").to_string();
     assert!(is_guid(&id), "{b}");
     assert!(
@@ -28,21 +28,22 @@ async fn seed_003_body_is_stored_and_seed_001_body_retrieves_it_in_the_seed_shap
         "LeadScore only with IncludeLeadScore: {b}"
     );
 
-    // Another activity of a system type, which the filter of LeadSquared's Retrieve example must
-    // leave out.
+    // Another activity of a system type, which the documented Retrieve filter must leave out.
     srv.post_activity(
         &admin,
         json!({"RelatedProspectId": lead, "ActivityEvent": 105, "ActivityNote": "a note"}),
     )
     .await;
 
-    let r = srv.retrieve(&admin, &lead, seed_001_body()).await;
+    let r = srv
+        .retrieve(&admin, &lead, documented_retrieve_body())
+        .await;
     assert_eq!(r["RecordCount"], 1, "{r}");
     let rows = r["ProspectActivities"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{r}");
     let row = &rows[0];
-    // The keys of LeadSquared's Retrieve example, in its order (the page is written by hand, not
-    // by serde).
+    // The documented Retrieve response's keys, in its order (the page is written by hand, not by
+    // serde).
     let keys: Vec<&str> = row
         .as_object()
         .unwrap()
@@ -124,7 +125,7 @@ async fn seed_003_body_is_stored_and_seed_001_body_retrieves_it_in_the_seed_shap
     let af = row["ActivityFields"]
         .as_object()
         .expect("ActivityFields object");
-    for (k, v) in seed_003_values() {
+    for (k, v) in documented_create_values() {
         assert_eq!(af.get(k), Some(&json!(v)), "ActivityFields.{k}: {row}");
     }
     for k in ["mx_Custom_10", "mx_Custom_11", "mx_Custom_12"] {

@@ -553,7 +553,7 @@ fn dechunk(mut s: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Field definitions and seed bodies
+// Field definitions and the documented request bodies
 // ---------------------------------------------------------------------------------------------
 
 /// A custom field definition for `CreateType`.
@@ -582,8 +582,8 @@ pub fn fdef_options(seq: usize, schema: &str, dtype: &str, options: Value) -> Va
     f
 }
 
-/// A type whose fields accept exactly the values of seed 003's body.
-pub fn seed_003_type_fields() -> Value {
+/// A type whose fields accept exactly the values of the documented Create request's body.
+pub fn documented_create_type_fields() -> Value {
     json!([
         fdef(1, "mx_Custom_1", "Number"),
         fdef(2, "mx_Custom_2", "Number"),
@@ -603,8 +603,9 @@ pub fn seed_003_type_fields() -> Value {
     ])
 }
 
-/// Seed 003's request body, verbatim except RelatedProspectId (and the event code).
-pub fn seed_003_body(lead: &str, code: i64) -> Value {
+/// The body of LeadSquared's documented Create request ("Post an Activity on a Lead"), verbatim
+/// except RelatedProspectId (and the event code).
+pub fn documented_create_body(lead: &str, code: i64) -> Value {
     json!({
         "RelatedProspectId": lead,
         "ActivityEvent": code,
@@ -630,8 +631,8 @@ pub fn seed_003_body(lead: &str, code: i64) -> Value {
     })
 }
 
-/// The non-empty field values of seed 003's body.
-pub fn seed_003_values() -> Vec<(&'static str, &'static str)> {
+/// The non-empty field values of the documented Create request's body.
+pub fn documented_create_values() -> Vec<(&'static str, &'static str)> {
     vec![
         ("mx_Custom_1", "123123123"),
         ("mx_Custom_2", "123"),
@@ -648,8 +649,8 @@ pub fn seed_003_values() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// Seed 001's request body, verbatim.
-pub fn seed_001_body() -> Value {
+/// The body of LeadSquared's documented Retrieve request ("Get Activities of a Lead"), verbatim.
+pub fn documented_retrieve_body() -> Value {
     json!({"Parameter": {"ActivityEvent": 201}, "Paging": {"Offset": "0", "RowCount": "10"}})
 }
 

@@ -1,6 +1,5 @@
 //! LeadSquared opportunities over real HTTP: Capture, details, opportunities of a lead, bulk
-//! activities by opportunity and GetActivitiesOfOpportunity, with LeadSquared's documented
-//! examples.
+//! activities by opportunity and GetActivitiesOfOpportunity, each with its documented request.
 
 use crate::harness::*;
 
@@ -57,8 +56,8 @@ fn ids(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A type for the first row of LeadSquared's bulk-by-opportunity example (code 208 there; ours gets
-/// the next free code).
+/// A type for the first row of the documented Bulk by opportunity request (code 208 there; ours
+/// gets the next free code).
 async fn pan_type(s: &Server, c: &Creds) -> i64 {
     s.create_type(
         c,
@@ -72,8 +71,8 @@ async fn pan_type(s: &Server, c: &Creds) -> i64 {
     .await
 }
 
-/// LeadSquared's bulk-by-opportunity example body, with our event code and owner email.
-fn seed_002_body(code: i64, owner: &str) -> Value {
+/// The documented Bulk by opportunity request's body with our event code and owner email.
+fn documented_bulk_by_opportunity_body(code: i64, owner: &str) -> Value {
     json!([
         {"ActivityEvent": code, "ActivityNote": "PAN collected", "ActivityOwnerEmail": owner,
          "Fields": [{"SchemaName": "mx_Custom_2", "Value": "AAAAA1111A"}]},
@@ -240,13 +239,19 @@ async fn capture_by_phone_and_bad_capture_input_changes_nothing() {
 }
 
 #[tokio::test]
-async fn seed_002_bulk_by_opportunity_and_seed_000_listing() {
+async fn the_documented_bulk_by_opportunity_and_opportunity_listing() {
     let db = Db::new();
     let admin = db.tenant("Opp", ADMIN);
     let s = Server::start(&db);
     let code = pan_type(&s, &admin).await;
     let (opp, lead) = capture(&s, &admin, "manish@mailinator.com").await;
-    let (st, b) = bulk(&s, &admin, &opp, seed_002_body(code, ADMIN)).await;
+    let (st, b) = bulk(
+        &s,
+        &admin,
+        &opp,
+        documented_bulk_by_opportunity_body(code, ADMIN),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let rows = b["Response"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
@@ -256,7 +261,7 @@ async fn seed_002_bulk_by_opportunity_and_seed_000_listing() {
         assert!(is_guid(r["ProspectActivityId"].as_str().unwrap()));
         assert!(r.get("ExceptionMessage").is_none(), "{r}");
     }
-    // The request body of LeadSquared's GetActivitiesOfOpportunity example.
+    // The documented GetActivitiesOfOpportunity request's body.
     let (st, l) = list(
         &s,
         &admin,

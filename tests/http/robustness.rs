@@ -230,9 +230,11 @@ async fn data_survives_a_restart_on_the_same_db_file() {
     let srv = Server::start(&db);
     let lead = srv.create_lead(&admin, "lead@acme.test").await;
     let code = srv
-        .create_type(&admin, "Durable", 6, seed_003_type_fields())
+        .create_type(&admin, "Durable", 6, documented_create_type_fields())
         .await;
-    let id = srv.post_activity(&admin, seed_003_body(&lead, code)).await;
+    let id = srv
+        .post_activity(&admin, documented_create_body(&lead, code))
+        .await;
     let row_before = srv.activity_row(&admin, &lead, &id).await;
     let lead_before = srv.get_lead(&admin, &lead).await;
     let setting_before = srv.activity_setting(&admin, code).await;
@@ -267,7 +269,8 @@ async fn data_survives_a_restart_on_the_same_db_file() {
         "MXDuplicateEntryException",
         &[],
     );
-    srv.post_activity(&admin, seed_003_body(&lead, code)).await;
+    srv.post_activity(&admin, documented_create_body(&lead, code))
+        .await;
     assert_eq!(srv.record_count(&admin, &lead).await, 2);
 }
 
