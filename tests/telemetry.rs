@@ -5,12 +5,9 @@
 #[path = "common/process.rs"]
 mod process;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use process::{cli, http, Creds, Server, BIN};
+use process::{cli, http, Creds, Server};
 use serde_json::Value;
 
 /// A fresh SQLite store (kept while the returned directory lives) with one tenant.
@@ -71,7 +68,7 @@ async fn scrape(client: &reqwest::Client, base: &str) -> String {
 #[tokio::test]
 async fn every_answer_carries_a_request_id_echoed_or_generated() {
     let (_dir, db, creds) = store_with_tenant();
-    let server = Server::start(&db, &[]);
+    let server = Server::spawn(&db, &[]);
     let client = http();
     let base = &server.base;
 
@@ -137,7 +134,7 @@ async fn every_answer_carries_a_request_id_echoed_or_generated() {
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status_and_rate_limit_refusals() {
     let (_dir, db, creds) = store_with_tenant();
-    let server = Server::start(&db, &[]);
+    let server = Server::spawn(&db, &[]);
     let client = http();
     let base = &server.base;
 
@@ -218,36 +215,8 @@ async fn metrics_count_requests_by_route_and_status_and_rate_limit_refusals() {
 #[tokio::test]
 async fn log_format_json_writes_one_json_object_per_line_with_the_request_span() {
     let (_dir, db, creds) = store_with_tenant();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--db", &db, "--bind", "127.0.0.1:0"])
-        .args(["--log-format", "json"])
-        .env_remove("ACTIVITY_HUB_BIND")
-        .env_remove("ACTIVITY_HUB_REDIS")
-        .env("RUST_LOG", "activity_hub=debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn activity-hub serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let marker = "activity-hub listening on ";
-    let base = loop {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) if line.starts_with(marker) => break line[marker.len()..].trim().to_string(),
-            Ok(_) => {}
-            Err(e) => {
-                let _ = child.kill();
-                panic!("server did not start: {e:?}");
-            }
-        }
-    };
+    let server = Server::spawn_logging(&db, &["--log-format", "json"], Some("activity_hub=debug"));
+    let base = server.base.clone();
     let client = http();
     let resp = client
         .get(lsq_url(&base, &creds))
@@ -258,10 +227,7 @@ async fn log_format_json_writes_one_json_object_per_line_with_the_request_span()
     assert_eq!(resp.status(), 200);
     // The span's log line is written once the answer is; give the writer a moment, then stop.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut log = String::new();
-    stderr.read_to_string(&mut log).unwrap();
+    let log = server.stderr();
 
     let lines: Vec<Value> = log
         .lines()
@@ -289,7 +255,7 @@ async fn log_format_json_writes_one_json_object_per_line_with_the_request_span()
 #[tokio::test]
 async fn metrics_count_salesloft_refusals_under_their_dialect() {
     let (_dir, db, creds) = store_with_tenant();
-    let server = Server::start(&db, &[]);
+    let server = Server::spawn(&db, &[]);
     let client = http();
     let base = &server.base;
 

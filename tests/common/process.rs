@@ -110,12 +110,23 @@ impl Server {
     /// `serve --db DB --bind 127.0.0.1:0 EXTRA…`, waiting for its "listening on" line. The server
     /// logs at `RUST_LOG` when the test run sets it, else at `error`.
     pub fn spawn(db: &str, extra: &[&str]) -> Server {
+        Server::spawn_logging(db, extra, None)
+    }
+
+    /// `spawn`, logging at `rust_log` when given (whatever the test run sets).
+    pub fn spawn_logging(db: &str, extra: &[&str], rust_log: Option<&str>) -> Server {
         let mut cmd = command(&["serve", "--db", db, "--bind", "127.0.0.1:0"]);
         cmd.args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "error");
+        match rust_log {
+            Some(level) => {
+                cmd.env("RUST_LOG", level);
+            }
+            None if std::env::var_os("RUST_LOG").is_none() => {
+                cmd.env("RUST_LOG", "error");
+            }
+            None => {}
         }
         let mut child = cmd.spawn().expect("spawn `activity-hub serve`");
 
