@@ -106,3 +106,32 @@ pub fn s(v: &Value, key: &str) -> String {
         .unwrap_or_else(|| panic!("'{key}' is not a string in {v}"))
         .to_string()
 }
+
+/// A GUID no record has.
+pub const UNKNOWN: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+
+/// The LSQ activities of a lead (Retrieve), as their GUIDs.
+pub async fn lsq_ids(app: &App, who: &Who, lead_guid: &str) -> Vec<String> {
+    let r = app
+        .lsq(
+            who,
+            &format!("/v2/ProspectActivity.svc/Retrieve?leadId={lead_guid}"),
+            Some(json!({"Parameter": {}, "Paging": {"Offset": "0", "RowCount": "100"}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    r.json["ProspectActivities"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.json))
+        .iter()
+        .map(|a| s(a, "Id"))
+        .collect()
+}
+
+/// How many records a native list answer holds in `data`.
+pub fn data_len(r: &Resp) -> usize {
+    r.json["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("data array: {}", r.json))
+        .len()
+}

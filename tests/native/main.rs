@@ -4,6 +4,8 @@
 mod harness;
 
 mod activities;
+mod activity_changes;
 mod basics;
 mod directory;
 mod export;
+mod types_opportunities;
