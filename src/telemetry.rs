@@ -1,5 +1,6 @@
 //! Request observability: the per-request span and `x-request-id`, the Prometheus metrics behind
-//! `/metrics`, and the log format chosen with `serve --log-format`.
+//! `/metrics` (requests, store calls, the SQLite job queues), and the log format chosen with
+//! `serve --log-format`.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -24,9 +25,19 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Histogram buckets of the time a store job waits in its queue, in seconds: an idle thread takes
+/// a job within microseconds, a busy writer makes it wait for the batch before.
+const QUEUE_WAIT_BUCKETS: &[f64] = &[
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 1.0,
+];
+
 const REQUESTS_TOTAL: &str = "activity_hub_http_requests_total";
 const REQUEST_DURATION: &str = "activity_hub_http_request_duration_seconds";
 const RATE_LIMIT_REFUSALS: &str = "activity_hub_rate_limit_refusals_total";
+const STORE_CALL_DURATION: &str = "activity_hub_store_call_duration_seconds";
+const STORE_QUEUE_DEPTH: &str = "activity_hub_store_queue_depth";
+const STORE_QUEUE_WAIT: &str = "activity_hub_store_queue_wait_seconds";
 
 /// How `serve` writes its log lines to stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -46,10 +57,12 @@ pub fn init_logging(format: LogFormat) {
         .with_env_filter(filter);
     match format {
         LogFormat::Text => builder.init(),
+        // The span list too: a line logged inside a store call's span (the current one) still
+        // carries the request's id, which only the enclosing `http` span holds.
         LogFormat::Json => builder
             .json()
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .init(),
     }
 }
@@ -64,6 +77,12 @@ pub fn prometheus() -> &'static PrometheusHandle {
         // the exporter would render a summary instead.
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(REQUEST_DURATION.into()), LATENCY_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(STORE_CALL_DURATION.into()), LATENCY_BUCKETS)
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(STORE_QUEUE_WAIT.into()), QUEUE_WAIT_BUCKETS)
+            })
             .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
@@ -83,6 +102,20 @@ pub fn prometheus() -> &'static PrometheusHandle {
             RATE_LIMIT_REFUSALS,
             "Calls refused with 429 because a rate budget was spent, by dialect."
         );
+        metrics::describe_histogram!(
+            STORE_CALL_DURATION,
+            metrics::Unit::Seconds,
+            "Time a call into the store took, by operation and outcome (ok or error)."
+        );
+        metrics::describe_gauge!(
+            STORE_QUEUE_DEPTH,
+            "SQLite jobs waiting for a thread, by queue (read: the reader threads, write: the writer)."
+        );
+        metrics::describe_histogram!(
+            STORE_QUEUE_WAIT,
+            metrics::Unit::Seconds,
+            "Time a SQLite job waited in its queue before a thread started it, by queue."
+        );
         handle
     })
 }
@@ -101,6 +134,72 @@ pub async fn upkeep() {
 /// Counts a call refused by a rate limit (`dialect`: "leadsquared" or "salesloft").
 pub fn rate_limit_refused(dialect: &'static str) {
     metrics::counter!(RATE_LIMIT_REFUSALS, "dialect" => dialect).increment(1);
+}
+
+/// Records how long a store call took (`op`: the `Store` method) and whether it failed.
+pub fn store_call(op: &'static str, ok: bool, elapsed: Duration) {
+    let outcome = if ok { "ok" } else { "error" };
+    metrics::histogram!(STORE_CALL_DURATION, "op" => op, "outcome" => outcome)
+        .record(elapsed.as_secs_f64());
+}
+
+/// The depth gauge and wait histogram of one SQLite job queue, looked up once: a job then costs
+/// an `Instant` and two atomic updates of the gauge.
+pub struct StoreQueue {
+    depth: metrics::Gauge,
+    wait: metrics::Histogram,
+}
+
+impl StoreQueue {
+    /// The queue of reads waiting for a reader thread, shared by every store in the process.
+    pub fn read() -> &'static StoreQueue {
+        static READ: OnceLock<StoreQueue> = OnceLock::new();
+        READ.get_or_init(|| StoreQueue::named("read"))
+    }
+
+    /// The queue of writes waiting for the writer thread, shared by every store in the process.
+    pub fn write() -> &'static StoreQueue {
+        static WRITE: OnceLock<StoreQueue> = OnceLock::new();
+        WRITE.get_or_init(|| StoreQueue::named("write"))
+    }
+
+    fn named(queue: &'static str) -> StoreQueue {
+        // Handles taken before the recorder is installed would record nowhere.
+        prometheus();
+        StoreQueue {
+            depth: metrics::gauge!(STORE_QUEUE_DEPTH, "queue" => queue),
+            wait: metrics::histogram!(STORE_QUEUE_WAIT, "queue" => queue),
+        }
+    }
+
+    /// Counts a job into the queue; the job keeps the ticket until a thread starts it.
+    pub fn enqueue(&'static self) -> Queued {
+        self.depth.increment(1.0);
+        Queued {
+            queue: self,
+            at: Instant::now(),
+        }
+    }
+}
+
+/// A job waiting in a `StoreQueue`: it leaves the queue's depth when dropped, whether a thread
+/// started it (`start`) or it was dropped unrun.
+pub struct Queued {
+    queue: &'static StoreQueue,
+    at: Instant,
+}
+
+impl Queued {
+    /// The job starts: records how long it waited.
+    pub fn start(self) {
+        self.queue.wait.record(self.at.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.queue.depth.decrement(1.0);
+    }
 }
 
 /// The client's request id if it is fit to log and echo (1 to 128 visible ASCII characters).

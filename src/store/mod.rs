@@ -3,8 +3,11 @@
 //! Every method takes the tenant explicitly and every query is scoped by it in SQL, so isolation
 //! never depends on filtering results afterwards.
 
+mod instrumented;
 pub mod postgres;
 pub mod sqlite;
+
+pub use instrumented::InstrumentedStore;
 
 use std::time::Duration;
 
@@ -215,8 +218,15 @@ fn unsupported(what: &str) -> Error {
 }
 
 /// Opens the store a `--db` URL names: `sqlite://PATH` (or `sqlite:PATH`), or
-/// `postgres://…` / `postgresql://…` (connects, then applies pending migrations).
+/// `postgres://…` / `postgresql://…` (connects, then applies pending migrations). Its calls are
+/// traced and timed (see `InstrumentedStore`).
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    open_backend(url)
+        .await
+        .map(|backend| std::sync::Arc::new(InstrumentedStore::new(backend)) as _)
+}
+
+async fn open_backend(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))

@@ -3,6 +3,8 @@
 //! One writer thread group-commits (`writer`), reads run on the asking thread (or, past a small
 //! budget, on a pool of reader threads: `reader`), and a checkpointer thread copies the WAL back.
 
+#[cfg(test)]
+mod job_spans;
 mod labels;
 mod migrate;
 mod query;
@@ -106,6 +108,9 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, cache_kib, rx, checkpoints, checkpointed))
             .map_err(|e| e.to_string())?;
+        // `/metrics` shows both job queues from the start, not from the first job queued.
+        crate::telemetry::StoreQueue::read();
+        crate::telemetry::StoreQueue::write();
         Ok(SqliteStore {
             writer: tx,
             readers: Arc::new(ReaderPool::start(&path)?),

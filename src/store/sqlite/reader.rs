@@ -11,6 +11,7 @@ use super::labels::{Labels, Seen};
 use super::rows::SqlResult;
 use super::SqliteStore;
 use crate::error::{Error, Result};
+use crate::telemetry::StoreQueue;
 
 /// The most of the database file each connection maps (1 TiB: all of it, in practice). Needs the
 /// SQLITE_MAX_MMAP_SIZE build flag in .cargo/config.toml; without it SQLite caps this at 2 GiB.
@@ -163,7 +164,13 @@ impl SqliteStore {
             return done;
         }
         let (tx, rx) = oneshot::channel::<Result<T>>();
+        // The reader thread runs the read in the caller's span, so that what it logs names the
+        // request; the ticket counts the read in the queue's depth and wait.
+        let span = tracing::Span::current();
+        let queued = StoreQueue::read().enqueue();
         self.readers.submit(Box::new(move |conn| {
+            queued.start();
+            let _entered = span.enter();
             let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
                 .unwrap_or_else(|_| Err(Error::Internal("read panicked".into())));
             if !conn.is_autocommit() {

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::rows::map_err;
 use super::SqliteStore;
 use crate::error::{Error, Result};
+use crate::telemetry::{Queued, StoreQueue};
 
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
@@ -41,6 +42,10 @@ struct WriteJob<T, F, A> {
     after_commit: A,
     outcome: Option<Result<T>>,
     answer: oneshot::Sender<Result<T>>,
+    /// The caller's span, entered while the job runs: what the writer logs then names the request.
+    span: tracing::Span,
+    /// Counts the job in the write queue until its first run.
+    queued: Option<Queued>,
 }
 
 impl<T, F, A> Job for WriteJob<T, F, A>
@@ -50,6 +55,10 @@ where
     A: FnOnce() + Send,
 {
     fn run(&mut self, conn: &Connection, savepoint: bool) -> bool {
+        if let Some(queued) = self.queued.take() {
+            queued.start();
+        }
+        let _entered = self.span.enter();
         if savepoint {
             if let Err(e) = conn.execute_batch("SAVEPOINT job") {
                 self.outcome = Some(Err(map_err(e)));
@@ -76,6 +85,7 @@ where
     }
 
     fn finish(self: Box<Self>, commit: std::result::Result<(), String>) {
+        let _entered = self.span.enter();
         let answer = match (self.outcome, commit) {
             (None, Err(e)) => Err(Error::Unavailable(format!(
                 "cannot open a write transaction: {e}"
@@ -117,6 +127,8 @@ impl SqliteStore {
             after_commit,
             outcome: None,
             answer,
+            span: tracing::Span::current(),
+            queued: Some(StoreQueue::write().enqueue()),
         });
         self.writer
             .send(job)
