@@ -1,6 +1,6 @@
 //! Request observability over real HTTP against the real binary: `x-request-id` on every answer,
-//! `/metrics` in Prometheus' text format counting requests and rate-limit refusals, and
-//! `serve --log-format json` writing one JSON object per log line.
+//! `/metrics` in Prometheus' text format counting requests, rate-limit refusals, store calls and
+//! the SQLite job queues, and `serve --log-format json` writing one JSON object per log line.
 
 #[path = "common/process.rs"]
 mod process;
@@ -51,6 +51,25 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
             .and_then(|rest| rest.strip_prefix(' '))
             .and_then(|v| v.trim().parse().ok())
     })
+}
+
+/// `Lead.Create` with this email; the status and the body.
+async fn create_lead(client: &reqwest::Client, base: &str, c: &Creds, email: &str) -> (u16, Value) {
+    let resp = client
+        .post(format!(
+            "{base}/v2/LeadManagement.svc/Lead.Create?accessKey={}&secretKey={}",
+            c.access_key, c.secret_key
+        ))
+        .header("x-request-id", format!("lead-{email}"))
+        .json(&serde_json::json!([
+            {"Attribute": "EmailAddress", "Value": email},
+            {"Attribute": "FirstName", "Value": "Ada"},
+        ]))
+        .send()
+        .await
+        .expect("Lead.Create");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 async fn scrape(client: &reqwest::Client, base: &str) -> String {
@@ -287,6 +306,116 @@ async fn metrics_count_salesloft_refusals_under_their_dialect() {
             r#"activity_hub_rate_limit_refusals_total{dialect="leadsquared"}"#
         ),
         None,
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_time_store_calls_by_operation_and_outcome_and_show_the_sqlite_queues() {
+    let (_dir, db, creds) = store_with_tenant();
+    let server = Server::spawn(&db, &[]);
+    let client = http();
+    let base = &server.base;
+
+    let (status, body) = create_lead(&client, base, &creds, "ada@observed.test").await;
+    assert_eq!(status, 200, "{body}");
+    // The same email again: the store refuses it (a duplicate), an error outcome.
+    let (status, body) = create_lead(&client, base, &creds, "ada@observed.test").await;
+    assert_ne!(status, 200, "{body}");
+    let resp = client.get(lsq_url(base, &creds)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let text = scrape(&client, base).await;
+    let calls = |op: &str, outcome: &str| {
+        sample(
+            &text,
+            &format!(
+                r#"activity_hub_store_call_duration_seconds_count{{op="{op}",outcome="{outcome}"}}"#
+            ),
+        )
+    };
+    assert_eq!(calls("create_lead", "ok"), Some(1.0), "{text}");
+    assert_eq!(calls("create_lead", "error"), Some(1.0), "{text}");
+    assert!(calls("user_by_access_key", "ok") >= Some(1.0), "{text}");
+    assert!(calls("list_activity_types", "ok") >= Some(1.0), "{text}");
+    assert!(
+        text.contains(
+            r#"activity_hub_store_call_duration_seconds_bucket{op="create_lead",outcome="ok",le="+Inf"} 1"#
+        ),
+        "store call durations are a histogram: {text}"
+    );
+
+    // Both leads were written by the writer thread, each after a wait in its queue; nothing is
+    // queued once they are answered. The read queue is shown before any read has waited in it.
+    assert!(
+        sample(
+            &text,
+            r#"activity_hub_store_queue_wait_seconds_count{queue="write"}"#
+        ) >= Some(2.0),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"activity_hub_store_queue_wait_seconds_bucket{queue="write",le="+Inf"}"#),
+        "queue waits are a histogram: {text}"
+    );
+    for queue in ["read", "write"] {
+        assert_eq!(
+            sample(
+                &text,
+                &format!(r#"activity_hub_store_queue_depth{{queue="{queue}"}}"#)
+            ),
+            Some(0.0),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_store_failure_is_logged_with_the_request_id_of_the_call_it_failed() {
+    let (dir, db, creds) = store_with_tenant();
+    let server = Server::spawn_logging(&db, &["--log-format", "json"], Some("activity_hub=info"));
+    let client = http();
+    let base = &server.base;
+    // Every insert of a lead now fails inside the store, as a broken database would.
+    let sqlite = rusqlite::Connection::open(dir.path().join("hub.db")).expect("open the database");
+    sqlite
+        .busy_timeout(Duration::from_secs(10))
+        .expect("busy timeout");
+    sqlite
+        .execute_batch(
+            "CREATE TRIGGER refuse_leads BEFORE INSERT ON leads \
+             BEGIN SELECT RAISE(ABORT, 'leads are refused'); END;",
+        )
+        .expect("create the trigger");
+
+    let (status, body) = create_lead(&client, base, &creds, "bob@observed.test").await;
+    assert_eq!(status, 500, "{body}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = server.stderr();
+    let failure: Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["level"] == "ERROR" && l["fields"]["error"].to_string().contains("refused"))
+        .unwrap_or_else(|| panic!("the store's failure is logged: {log}"));
+    assert_eq!(
+        failure["span"]["request_id"], "lead-bob@observed.test",
+        "{failure}"
+    );
+    assert_eq!(failure["span"]["tenant"], creds.tenant_id.as_str());
+    assert!(
+        failure["spans"].as_array().is_some_and(|spans| spans
+            .iter()
+            .any(|s| s["request_id"] == "lead-bob@observed.test")),
+        "{failure}"
+    );
+
+    let text = scrape(&client, base).await;
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_store_call_duration_seconds_count{op="create_lead",outcome="error"}"#
+        ),
+        Some(1.0),
         "{text}"
     );
 }
