@@ -5,6 +5,7 @@
 
 mod instrumented;
 pub mod postgres;
+pub(crate) mod sql;
 pub mod sqlite;
 
 pub use instrumented::InstrumentedStore;

@@ -12,7 +12,7 @@
 
 mod connect;
 mod migrate;
-mod query;
+pub(crate) mod query;
 mod rate;
 mod rows;
 mod writes;

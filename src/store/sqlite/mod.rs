@@ -7,7 +7,7 @@
 mod job_spans;
 mod labels;
 mod migrate;
-mod query;
+pub(crate) mod query;
 mod reader;
 mod rows;
 mod writer;
