@@ -12,7 +12,7 @@
 
 mod connect;
 mod migrate;
-pub(crate) mod query;
+mod query;
 mod rate;
 mod rows;
 mod writes;

@@ -7,7 +7,7 @@
 mod job_spans;
 mod labels;
 mod migrate;
-pub(crate) mod query;
+mod query;
 mod reader;
 mod rows;
 mod writer;
