@@ -28,18 +28,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Rate budgets live in the store when it keeps shared ones (PostgreSQL), else in memory.
-    pub fn new(service: Arc<Service>, rate_limit: bool) -> AppState {
-        let backend = RateBackend::Store(service.store().clone());
-        AppState::with_rate_backend(service, rate_limit, backend)
-    }
-
-    /// Like `new`, with rate budgets kept in `backend` (e.g. Redis for `serve --redis`).
-    pub fn with_rate_backend(
-        service: Arc<Service>,
-        rate_limit: bool,
-        backend: RateBackend,
-    ) -> AppState {
+    /// The app over `service`, with rate budgets kept in `backend`: the store's when it keeps
+    /// shared ones (`RateBackend::kept_by`), Redis for `serve --redis`, else memory.
+    pub fn new(service: Arc<Service>, rate_limit: bool, backend: RateBackend) -> AppState {
         AppState {
             service,
             sl_limiter: rate_limit.then(|| {

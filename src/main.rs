@@ -123,14 +123,23 @@ fn keys_json(user: &User, keys: &IssuedKeys) -> serde_json::Value {
 }
 
 async fn open_service(db: &str) -> Result<Arc<Service>, String> {
+    open_service_with_budgets(db)
+        .await
+        .map(|(service, _)| service)
+}
+
+/// The service over the store `db` names, and where its rate budgets live (the store's shared
+/// budgets when it keeps them, else memory).
+async fn open_service_with_budgets(db: &str) -> Result<(Arc<Service>, app::RateBackend), String> {
     // The store's message is the whole story ("cannot connect to postgres://…: reason"); the
     // error kind's own prefix would only add noise to the one line the user sees.
-    let store = store::open(db).await.map_err(|e| match e {
+    let opened = store::open_with_budgets(db).await.map_err(|e| match e {
         activity_hub::error::Error::Unavailable(msg)
         | activity_hub::error::Error::InvalidInput(msg) => msg,
         other => other.to_string(),
     })?;
-    Ok(Arc::new(Service::new(store)))
+    let budgets = app::RateBackend::kept_by(opened.budgets);
+    Ok((Arc::new(Service::new(opened.store)), budgets))
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -143,10 +152,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             redis,
             log_format: _,
         } => {
-            let service = open_service(&db).await?;
+            let (service, store_budgets) = open_service_with_budgets(&db).await?;
             let rate_backend = match &redis {
-                Some(url) => Some(app::RateBackend::redis(url).await?),
-                None => None,
+                Some(url) => app::RateBackend::redis(url).await?,
+                None => store_budgets,
             };
             let demo_data = match demo {
                 true => Some(
@@ -175,10 +184,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("activity-hub listening on http://{addr}");
             let _ = std::io::stdout().flush();
             tracing::info!(%addr, db = %store::redact_url(&db), "serving");
-            let state = match rate_backend {
-                Some(backend) => AppState::with_rate_backend(service, !no_rate_limit, backend),
-                None => AppState::new(service, !no_rate_limit),
-            };
+            let state = AppState::new(service, !no_rate_limit, rate_backend);
             app::serve(listener, app::router(state))
                 .await
                 .map_err(|e| format!("server failed: {e}"))

@@ -1061,15 +1061,8 @@ async fn both_backends_render_the_same() {
 #[tokio::test]
 async fn sqlite_keeps_no_shared_rate_budgets() {
     let sqlite = sqlite().await;
-    assert!(
-        sqlite
-            .store
-            .spend_rate_budget("k", 2, Duration::from_secs(5), 1)
-            .await
-            .unwrap()
-            .is_none(),
-        "SQLite keeps no shared budgets"
-    );
+    let opened = store::open_with_budgets(&sqlite.url).await.unwrap();
+    assert!(opened.budgets.is_none(), "SQLite keeps no shared budgets");
 }
 
 #[tokio::test]
@@ -1079,41 +1072,27 @@ async fn sqlite_keeps_no_shared_rate_budgets() {
 )]
 async fn rate_budgets_are_shared_by_stores_on_one_postgres_database() {
     let b = postgres_required("rate").await;
+    let budgets = || async {
+        store::open_with_budgets(&b.url)
+            .await
+            .unwrap()
+            .budgets
+            .expect("PostgreSQL keeps shared budgets")
+    };
     // A second store on the same database stands for a second server process.
-    let other = store::open(&b.url).await.unwrap();
+    let (one, other) = (budgets().await, budgets().await);
     let w = Duration::from_secs(30);
-    let d1 = b
-        .store
-        .spend_rate_budget("user-1", 3, w, 2)
-        .await
-        .unwrap()
-        .expect("decision");
+    let d1 = one.spend("user-1", 3, w, 2).await.unwrap();
     assert!(d1.allowed && d1.remaining == 1);
-    let d2 = other
-        .spend_rate_budget("user-1", 3, w, 1)
-        .await
-        .unwrap()
-        .expect("decision");
+    let d2 = other.spend("user-1", 3, w, 1).await.unwrap();
     assert!(d2.allowed && d2.remaining == 0, "{d2:?}");
-    let d3 = b
-        .store
-        .spend_rate_budget("user-1", 3, w, 1)
-        .await
-        .unwrap()
-        .expect("decision");
+    let d3 = one.spend("user-1", 3, w, 1).await.unwrap();
     assert!(!d3.allowed, "the other process's spending counts: {d3:?}");
     assert!(
         d3.retry_after > Duration::from_secs(25) && d3.retry_after <= w,
         "{d3:?}"
     );
-    assert!(
-        other
-            .spend_rate_budget("user-2", 3, w, 3)
-            .await
-            .unwrap()
-            .expect("decision")
-            .allowed
-    );
+    assert!(other.spend("user-2", 3, w, 3).await.unwrap().allowed);
 }
 
 #[tokio::test]

@@ -9,25 +9,31 @@ use std::time::{Duration, Instant};
 
 use crate::domain::rate::decide;
 pub use crate::domain::rate::Decision;
-use crate::store::Store;
+use crate::store::SharedBudgets;
 
 /// Where budgets live. Chosen once at start: several server processes share a budget only through
-/// a shared backend, so `Store` is the default when the store keeps budgets (PostgreSQL).
+/// shared budgets, so the app uses the store's when it keeps them (PostgreSQL).
 #[derive(Clone)]
 pub enum RateBackend {
     /// This process's memory: exact for one process, per-process when there are several.
     Memory,
-    /// The store's shared budgets (`Store::spend_rate_budget`); falls back to memory when the
-    /// store keeps none (SQLite).
-    Store(Arc<dyn Store>),
-    /// A Redis server (`serve --redis URL`).
-    Redis(RedisBudgets),
+    /// Budgets every process sees: the PostgreSQL store's, or Redis (`serve --redis URL`).
+    Shared(Arc<dyn SharedBudgets>),
 }
 
 impl RateBackend {
     /// Connects to Redis at `url` (checking it answers), for `serve --redis`.
     pub async fn redis(url: &str) -> Result<RateBackend, String> {
-        RedisBudgets::connect(url).await.map(RateBackend::Redis)
+        let budgets = RedisBudgets::connect(url).await?;
+        Ok(RateBackend::Shared(Arc::new(budgets)))
+    }
+
+    /// The budgets a store keeps (`store::Opened::budgets`), or memory when it keeps none.
+    pub fn kept_by(budgets: Option<Arc<dyn SharedBudgets>>) -> RateBackend {
+        match budgets {
+            Some(b) => RateBackend::Shared(b),
+            None => RateBackend::Memory,
+        }
     }
 }
 
@@ -73,18 +79,12 @@ impl RateLimiter {
         let shared = format!("{}:{key}", self.namespace);
         let outcome = match &self.backend {
             RateBackend::Memory => return self.acquire_in_memory(key, cost),
-            RateBackend::Store(store) => store
-                .spend_rate_budget(&shared, self.limit, self.window, cost)
-                .await
-                .map_err(|e| e.to_string()),
-            RateBackend::Redis(redis) => redis
-                .spend(&shared, self.limit, self.window, cost)
-                .await
-                .map(Some),
+            RateBackend::Shared(budgets) => {
+                budgets.spend(&shared, self.limit, self.window, cost).await
+            }
         };
         match outcome {
-            Ok(Some(decision)) => decision,
-            Ok(None) => self.acquire_in_memory(key, cost),
+            Ok(decision) => decision,
             Err(e) => {
                 let n = self.backend_failures.fetch_add(1, Ordering::Relaxed);
                 if n.is_power_of_two() || n == 0 {
@@ -208,7 +208,10 @@ impl RedisBudgets {
             script: Arc::new(redis::Script::new(SPEND_SCRIPT)),
         })
     }
+}
 
+#[async_trait::async_trait]
+impl SharedBudgets for RedisBudgets {
     async fn spend(
         &self,
         key: &str,

@@ -217,20 +217,11 @@ impl Service {
             )
             .await?;
         let guid = new.guid;
-        let delta = new.score;
-        let stored_score = self
+        // The score as the insert's own transaction left it.
+        let score = self
             .store
             .insert_activity_scored(caller.tenant_id, new)
             .await?;
-        // The score as the insert left it; a backend that does not read it in the write
-        // transaction gets a re-read (a concurrent post may have moved it too).
-        let score = match stored_score {
-            Some(s) => s,
-            None => match self.store.lead_by_guid(caller.tenant_id, lead.guid).await? {
-                Some(l) => l.score,
-                None => lead.score + delta,
-            },
-        };
         Ok((guid, score))
     }
 

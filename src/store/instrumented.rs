@@ -7,14 +7,13 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{Store, UserCredentials};
-use crate::domain::rate::Decision;
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, NewAccount,
     NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
@@ -141,11 +140,7 @@ impl Store for InstrumentedStore {
         let call = self.inner.insert_activities(tenant_id, activities);
         observed("insert_activities", Some(tenant_id), call).await
     }
-    async fn insert_activity_scored(
-        &self,
-        tenant_id: i64,
-        activity: NewActivity,
-    ) -> Result<Option<i64>> {
+    async fn insert_activity_scored(&self, tenant_id: i64, activity: NewActivity) -> Result<i64> {
         let call = self.inner.insert_activity_scored(tenant_id, activity);
         observed("insert_activity_scored", Some(tenant_id), call).await
     }
@@ -209,16 +204,5 @@ impl Store for InstrumentedStore {
     ) -> Result<Vec<Account>> {
         let call = self.inner.list_accounts(tenant_id, after_id, limit);
         observed("list_accounts", Some(tenant_id), call).await
-    }
-
-    async fn spend_rate_budget(
-        &self,
-        key: &str,
-        limit: u64,
-        window: Duration,
-        cost: u64,
-    ) -> Result<Option<Decision>> {
-        let call = self.inner.spend_rate_budget(key, limit, window, cost);
-        observed("spend_rate_budget", None, call).await
     }
 }

@@ -3,6 +3,7 @@
 //! Every method takes the tenant explicitly and every query is scoped by it in SQL, so isolation
 //! never depends on filtering results afterwards.
 
+pub mod budgets;
 mod instrumented;
 pub mod postgres;
 pub(crate) mod sql;
@@ -10,17 +11,15 @@ pub mod sqlite;
 
 pub use instrumented::InstrumentedStore;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::rate::Decision;
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, NewAccount,
     NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::{Error, Result};
+pub use budgets::SharedBudgets;
 
 /// A user found by credentials, with the digest to verify the presented secret against.
 #[derive(Debug, Clone)]
@@ -41,27 +40,38 @@ pub trait Store: Send + Sync + 'static {
         admin: NewUser,
         types: Vec<NewActivityType>,
     ) -> Result<(Tenant, User)>;
+    /// The tenant with this GUID, if any.
     async fn tenant_by_guid(&self, guid: Uuid) -> Result<Option<Tenant>>;
+    /// How many tenants the store holds.
     async fn count_tenants(&self) -> Result<u64>;
 
+    /// Creates a user in the tenant; fails with `Error::Duplicate` when the email is taken.
     async fn create_user(&self, tenant_id: i64, user: NewUser) -> Result<User>;
+    /// The user whose access key hashes to `digest`, with the digest of its secret key.
     async fn user_by_access_key(&self, digest: &[u8; 32]) -> Result<Option<UserCredentials>>;
+    /// The user whose API key hashes to `digest`.
     async fn user_by_api_key(&self, digest: &[u8; 32]) -> Result<Option<User>>;
+    /// The tenant's users.
     async fn list_users(&self, tenant_id: i64) -> Result<Vec<User>>;
+    /// The tenant's user with this email.
     async fn user_by_email(&self, tenant_id: i64, email: &str) -> Result<Option<User>>;
+    /// The tenant's user with this GUID.
     async fn user_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<User>>;
 
     /// Fails with `Error::Duplicate` naming the field when email, phone or mobile is taken.
     async fn create_lead(&self, tenant_id: i64, lead: NewLead) -> Result<Lead>;
     /// Creates many leads in one transaction (demo data, imports).
     async fn create_leads(&self, tenant_id: i64, leads: Vec<NewLead>) -> Result<Vec<i64>>;
+    /// The tenant's lead with this GUID.
     async fn lead_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Lead>>;
     /// The lead whose unique `key` attribute equals `value` (emails compared case-insensitively).
     async fn lead_by_key(&self, tenant_id: i64, key: LeadKey, value: &str) -> Result<Option<Lead>>;
 
+    /// The tenant's activity types.
     async fn list_activity_types(&self, tenant_id: i64) -> Result<Vec<ActivityType>>;
-    /// Shared rather than owned: every write of an activity looks its type up, and the SQLite
-    /// store hands out the copy its type directory keeps instead of parsing the type again.
+    /// The tenant's activity type with this event code. Shared rather than owned: every write of
+    /// an activity looks its type up, and the SQLite store hands out the copy its type directory
+    /// keeps instead of parsing the type again.
     async fn activity_type_by_code(
         &self,
         tenant_id: i64,
@@ -73,6 +83,7 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: i64,
         ty: NewActivityType,
     ) -> Result<ActivityType>;
+    /// Replaces the type's definition; the activities of the type follow its Salesloft type.
     async fn update_activity_type(&self, tenant_id: i64, ty: ActivityType) -> Result<()>;
 
     /// Inserts all activities in one transaction (all or none), adds each one's score to its lead,
@@ -82,19 +93,14 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: i64,
         activities: Vec<NewActivity>,
     ) -> Result<Vec<i64>>;
-    /// Inserts one activity like `insert_activities` and returns the score of its lead as the same
-    /// transaction left it (`None`: this backend does not read it in the write, so the caller
-    /// reads the lead again).
-    async fn insert_activity_scored(
-        &self,
-        tenant_id: i64,
-        activity: NewActivity,
-    ) -> Result<Option<i64>> {
-        self.insert_activities(tenant_id, vec![activity]).await?;
-        Ok(None)
-    }
+    /// Inserts one activity on a lead like `insert_activities` and returns the lead's score as
+    /// the same transaction left it (so a Create needs no second read).
+    async fn insert_activity_scored(&self, tenant_id: i64, activity: NewActivity) -> Result<i64>;
+    /// Applies the update's given fields to the activity and stamps it modified.
     async fn update_activity(&self, tenant_id: i64, update: ActivityUpdate) -> Result<()>;
+    /// The tenant's activity with this GUID.
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>>;
+    /// One page of the activities `query` selects, in its order, with the count it asks for.
     async fn list_activities(&self, query: &ActivityQuery) -> Result<Page<ActivityView>>;
     /// The activities of the tenant's lead `lead_guid`, listed by `query` with its `lead_id` set
     /// to that lead's; `None` when no such lead exists, it is deleted, or `owner_only` names a
@@ -102,39 +108,19 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// Why one method and not `lead_by_guid` then `list_activities`: a backend can do both in one
     /// read transaction. The SQLite store does; resolving the lead in a read of its own was 7.6 %
-    /// of a Retrieve's server CPU (docs/benchmarks.md). This default composes the two.
+    /// of a Retrieve's server CPU (docs/benchmarks.md).
     async fn lead_activities(
         &self,
         lead_guid: Uuid,
         owner_only: Option<i64>,
         query: &ActivityQuery,
-    ) -> Result<Option<Page<ActivityView>>> {
-        let Some(lead) = self.lead_by_guid(query.tenant_id, lead_guid).await? else {
-            return Ok(None);
-        };
-        if !crate::domain::lead_visible(owner_only, lead.owner_id) {
-            return Ok(None);
-        }
-        let query = ActivityQuery {
-            lead_id: Some(lead.id),
-            ..query.clone()
-        };
-        self.list_activities(&query).await.map(Some)
-    }
-
-    // --- Salesloft dialect and native API. Defaults let a backend compile before it has them.
+    ) -> Result<Option<Page<ActivityView>>>;
 
     /// One activity by its integer id (Salesloft's `{type}-{id}`).
-    async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
-        let _ = (tenant_id, id);
-        Err(unsupported("activity_by_id"))
-    }
+    async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>>;
     /// Deletes an activity (hard delete) and takes its score back from its lead. Refuses an
     /// opportunity that still has activities logged on it.
-    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
-        let _ = (tenant_id, id);
-        Err(unsupported("delete_activity"))
-    }
+    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()>;
     /// Live (not deleted) leads by ascending id after `after_id`, optionally of one owner.
     async fn list_leads(
         &self,
@@ -142,48 +128,21 @@ pub trait Store: Send + Sync + 'static {
         owner_id: Option<i64>,
         after_id: i64,
         limit: u32,
-    ) -> Result<Vec<Lead>> {
-        let _ = (tenant_id, owner_id, after_id, limit);
-        Err(unsupported("list_leads"))
-    }
+    ) -> Result<Vec<Lead>>;
     /// Soft-deletes a lead: lookups stop finding it, its activities stay (Salesloft then reports
     /// the person as a failed dynamic resource).
-    async fn delete_lead(&self, tenant_id: i64, lead_id: i64) -> Result<()> {
-        let _ = (tenant_id, lead_id);
-        Err(unsupported("delete_lead"))
-    }
+    async fn delete_lead(&self, tenant_id: i64, lead_id: i64) -> Result<()>;
     /// Fails with `Error::Duplicate` when the name is taken (case-insensitively).
-    async fn create_account(&self, tenant_id: i64, account: NewAccount) -> Result<Account> {
-        let _ = (tenant_id, account);
-        Err(unsupported("create_account"))
-    }
-    async fn account_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Account>> {
-        let _ = (tenant_id, guid);
-        Err(unsupported("account_by_guid"))
-    }
+    async fn create_account(&self, tenant_id: i64, account: NewAccount) -> Result<Account>;
+    /// The tenant's account with this GUID.
+    async fn account_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Account>>;
     /// Accounts by ascending id after `after_id`.
     async fn list_accounts(
         &self,
         tenant_id: i64,
         after_id: i64,
         limit: u32,
-    ) -> Result<Vec<Account>> {
-        let _ = (tenant_id, after_id, limit);
-        Err(unsupported("list_accounts"))
-    }
-
-    /// Spends `cost` from the rolling-window rate budget `key` (at most `limit` per `window`),
-    /// shared by every server process on this store. `Ok(None)` when the store keeps no shared
-    /// budgets: SQLite is served by one process, whose limiter keeps budgets in memory.
-    async fn spend_rate_budget(
-        &self,
-        _key: &str,
-        _limit: u64,
-        _window: Duration,
-        _cost: u64,
-    ) -> Result<Option<Decision>> {
-        Ok(None)
-    }
+    ) -> Result<Vec<Account>>;
 }
 
 /// The Salesloft types a list with two or more of them is split into, one index-ordered arm each
@@ -214,33 +173,43 @@ pub(crate) fn per_type_arms(q: &ActivityQuery) -> Option<Vec<String>> {
     (types.len() >= 2).then_some(types)
 }
 
-fn unsupported(what: &str) -> Error {
-    Error::Internal(format!("this store backend does not implement {what} yet"))
+/// A store opened from a URL, with the rate budgets it keeps for every server process on it.
+pub struct Opened {
+    pub store: std::sync::Arc<dyn Store>,
+    /// `None` when the store keeps no shared budgets (SQLite: one process, budgets in memory).
+    pub budgets: Option<std::sync::Arc<dyn SharedBudgets>>,
 }
 
 /// Opens the store a `--db` URL names: `sqlite://PATH` (or `sqlite:PATH`), or
 /// `postgres://…` / `postgresql://…` (connects, then applies pending migrations). Its calls are
 /// traced and timed (see `InstrumentedStore`).
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
-    open_backend(url)
-        .await
-        .map(|backend| std::sync::Arc::new(InstrumentedStore::new(backend)) as _)
+    open_with_budgets(url).await.map(|opened| opened.store)
 }
 
-async fn open_backend(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+/// Like `open`, also giving the rate budgets the store keeps (the PostgreSQL store keeps them).
+pub async fn open_with_budgets(url: &str) -> Result<Opened> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         let store = sqlite::SqliteStore::open(path)
             .map_err(|e| Error::Unavailable(format!("cannot open {url}: {e}")))?;
-        return Ok(std::sync::Arc::new(store));
+        return Ok(Opened {
+            store: std::sync::Arc::new(InstrumentedStore::new(std::sync::Arc::new(store))),
+            budgets: None,
+        });
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = postgres::PgStore::open(url)
-            .await
-            .map_err(Error::Unavailable)?;
-        return Ok(std::sync::Arc::new(store));
+        let store = std::sync::Arc::new(
+            postgres::PgStore::open(url)
+                .await
+                .map_err(Error::Unavailable)?,
+        );
+        return Ok(Opened {
+            store: std::sync::Arc::new(InstrumentedStore::new(store.clone())),
+            budgets: Some(store),
+        });
     }
     Err(Error::InvalidInput(format!(
         "unsupported database URL '{}': expected sqlite://PATH or postgres://…",

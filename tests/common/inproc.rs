@@ -86,9 +86,10 @@ impl App {
         } else {
             (format!("sqlite://{}/hub.db", dir.path().display()), None)
         };
-        let store = store::open(&url).await.expect("open store");
-        let service = Arc::new(Service::new(store));
-        let state = AppState::new(service.clone(), rate_limit);
+        let opened = store::open_with_budgets(&url).await.expect("open store");
+        let service = Arc::new(Service::new(opened.store));
+        let budgets = app::RateBackend::kept_by(opened.budgets);
+        let state = AppState::new(service.clone(), rate_limit, budgets);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

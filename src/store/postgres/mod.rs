@@ -18,7 +18,6 @@ mod rows;
 mod writes;
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{
@@ -28,7 +27,6 @@ use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
 
 use super::{redact_url, Store, UserCredentials};
-use crate::domain::rate::Decision;
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
     LeadKey, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
@@ -296,6 +294,10 @@ impl Store for PgStore {
         writes::insert_activities(self, tenant_id, activities).await
     }
 
+    async fn insert_activity_scored(&self, tenant_id: i64, activity: NewActivity) -> Result<i64> {
+        writes::insert_activity_scored(self, tenant_id, activity).await
+    }
+
     async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate) -> Result<()> {
         writes::update_activity(self, tenant_id, u).await
     }
@@ -410,13 +412,23 @@ impl Store for PgStore {
         })
     }
 
-    async fn spend_rate_budget(
+    /// The lead, then its page: two reads (PostgreSQL's page query is the cost, not the lookup).
+    async fn lead_activities(
         &self,
-        key: &str,
-        limit: u64,
-        window: Duration,
-        cost: u64,
-    ) -> Result<Option<Decision>> {
-        rate::spend_rate_budget(self, key, limit, window, cost).await
+        lead_guid: Uuid,
+        owner_only: Option<i64>,
+        query: &ActivityQuery,
+    ) -> Result<Option<Page<ActivityView>>> {
+        let Some(lead) = self.lead_by_guid(query.tenant_id, lead_guid).await? else {
+            return Ok(None);
+        };
+        if !crate::domain::lead_visible(owner_only, lead.owner_id) {
+            return Ok(None);
+        }
+        let query = ActivityQuery {
+            lead_id: Some(lead.id),
+            ..query.clone()
+        };
+        self.list_activities(&query).await.map(Some)
     }
 }

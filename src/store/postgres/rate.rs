@@ -2,18 +2,37 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use super::rows::{execute, get, map_err, query, query_one};
 use super::PgStore;
 use crate::domain::rate::{decide, Decision};
 use crate::error::Result;
+use crate::store::SharedBudgets;
 
-pub(super) async fn spend_rate_budget(
+#[async_trait]
+impl SharedBudgets for PgStore {
+    async fn spend(
+        &self,
+        key: &str,
+        limit: u64,
+        window: Duration,
+        cost: u64,
+    ) -> std::result::Result<Decision, String> {
+        spend_rate_budget(self, key, limit, window, cost)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Spends from the budget `key` in one transaction: rows of `rate_spends` are the window's spends.
+async fn spend_rate_budget(
     store: &PgStore,
     key: &str,
     limit: u64,
     window: Duration,
     cost: u64,
-) -> Result<Option<Decision>> {
+) -> Result<Decision> {
     let window_us = window.as_micros().min(i64::MAX as u128) as i64;
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
@@ -52,5 +71,5 @@ pub(super) async fn spend_rate_budget(
         .await?;
     }
     tx.commit().await.map_err(map_err)?;
-    Ok(Some(decision))
+    Ok(decision)
 }

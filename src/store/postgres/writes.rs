@@ -418,6 +418,43 @@ pub(super) async fn insert_activities(
     if activities.is_empty() {
         return Ok(Vec::new());
     }
+    check_targets(&activities)?;
+    let mut c = store.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(ids)
+}
+
+/// Inserts one activity on a lead and returns the lead's score as the same transaction left it
+/// (read after the insert added the activity's score to it, so no second read is needed).
+pub(super) async fn insert_activity_scored(
+    store: &PgStore,
+    tenant_id: i64,
+    activity: NewActivity,
+) -> Result<i64> {
+    let Some(lead_id) = activity.lead_id else {
+        return Err(Error::Internal(
+            "insert_activity_scored needs an activity on a lead".into(),
+        ));
+    };
+    let activities = [activity];
+    let mut c = store.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    insert_activities_in(&tx, tenant_id, &activities).await?;
+    let row = query_one(
+        &tx,
+        "SELECT score FROM leads WHERE tenant_id = $1 AND id = $2",
+        &[&tenant_id, &lead_id],
+    )
+    .await?;
+    let score = get(&row, 0)?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(score)
+}
+
+/// Every activity is logged on a lead or an account.
+fn check_targets(activities: &[NewActivity]) -> Result<()> {
     if activities
         .iter()
         .any(|a| a.lead_id.is_none() && a.account_id.is_none())
@@ -426,6 +463,16 @@ pub(super) async fn insert_activities(
             "An activity needs a lead or an account".into(),
         ));
     }
+    Ok(())
+}
+
+/// Inserts `activities` in the transaction `tx` is in and adds each one's score to its lead;
+/// their ids in order. A row of an unknown type fails the whole batch.
+async fn insert_activities_in<C: GenericClient>(
+    tx: &C,
+    tenant_id: i64,
+    activities: &[NewActivity],
+) -> Result<Vec<i64>> {
     let guids: Vec<Uuid> = activities.iter().map(|a| a.guid).collect();
     let type_ids: Vec<i64> = activities.iter().map(|a| a.type_id).collect();
     let lead_ids: Vec<Option<i64>> = activities.iter().map(|a| a.lead_id).collect();
@@ -450,14 +497,12 @@ pub(super) async fn insert_activities(
         .iter()
         .map(|a| to_json_text(&a.static_data))
         .collect::<Result<_>>()?;
-    let mut c = store.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let first = tick(&tx, tenant_id, activities.len() as i64).await?;
+    let first = tick(tx, tenant_id, activities.len() as i64).await?;
     // Row i gets timestamp first + i. The join with activity_types drops rows of unknown
     // types, which the count check below turns into a rollback of the whole batch. An
     // opportunity record is its own Salesloft resource: res_id 0 here, its id just below.
     let rows = query(
-        &tx,
+        tx,
         "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id,
             owner_id, created_by, modified_by, note, occurred_at, created_at, updated_at, score,
             status, fields, account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id,
@@ -508,7 +553,7 @@ pub(super) async fn insert_activities(
     }
     let ids = ids_in_order(&guids, &rows)?;
     execute(
-        &tx,
+        tx,
         "UPDATE activities SET res_id = id
           WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND res_kind = 'crm_opportunity' AND res_id = 0",
         &[&tenant_id, &ids],
@@ -519,7 +564,7 @@ pub(super) async fn insert_activities(
         .any(|a| a.score != 0 && a.lead_id.is_some())
     {
         execute(
-            &tx,
+            tx,
             "UPDATE leads l SET score = l.score + s.delta
                FROM (SELECT lead_id, sum(score)::bigint AS delta
                        FROM unnest($2::bigint[], $3::bigint[]) AS v(lead_id, score)
@@ -530,7 +575,6 @@ pub(super) async fn insert_activities(
         )
         .await?;
     }
-    tx.commit().await.map_err(map_err)?;
     Ok(ids)
 }
 

@@ -393,22 +393,18 @@ impl Store for SqliteStore {
     }
 
     /// The lead's score is read in the write transaction: a Create costs no second read.
-    async fn insert_activity_scored(
-        &self,
-        tenant_id: i64,
-        activity: NewActivity,
-    ) -> Result<Option<i64>> {
+    async fn insert_activity_scored(&self, tenant_id: i64, activity: NewActivity) -> Result<i64> {
+        let Some(lead) = activity.lead_id else {
+            return Err(Error::Internal(
+                "insert_activity_scored needs an activity on a lead".into(),
+            ));
+        };
         self.write(move |c| {
             insert_rows(c, tenant_id, std::slice::from_ref(&activity))?;
-            match activity.lead_id {
-                Some(lead) => c
-                    .prepare_cached("SELECT score FROM leads WHERE tenant_id = ?1 AND id = ?2")
-                    .db()?
-                    .query_row(params![tenant_id, lead], |r| r.get(0))
-                    .optional()
-                    .db(),
-                None => Ok(None),
-            }
+            c.prepare_cached("SELECT score FROM leads WHERE tenant_id = ?1 AND id = ?2")
+                .db()?
+                .query_row(params![tenant_id, lead], |r| r.get(0))
+                .db()
         })
         .await
     }
