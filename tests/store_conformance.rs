@@ -556,6 +556,36 @@ async fn activities_get_ids_in_order_unique_timestamps_and_scores() {
     }
 }
 
+/// `insert_activity_scored` stores the activity and returns its lead's score as the insert left it
+/// (a zero-score activity included), on both backends.
+#[tokio::test]
+async fn a_scored_insert_returns_the_leads_new_score() {
+    for b in backends("scored").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let l = s
+            .create_lead(t.id, lead(admin.id, Some("a@x.test"), None))
+            .await
+            .unwrap();
+        let ty = s
+            .create_activity_type(t.id, custom_type("Scored", 5))
+            .await
+            .unwrap();
+        let mut expected = 0;
+        for score in [5, 0, -2] {
+            let mut a = activity(ty.id, l.id, admin.id, 1_000, "n");
+            a.score = score;
+            let guid = a.guid;
+            expected += score;
+            let got = s.insert_activity_scored(t.id, a).await.unwrap();
+            assert_eq!(got, expected, "{}", b.name);
+            assert!(s.activity_by_guid(t.id, guid).await.unwrap().is_some());
+        }
+        let stored = s.lead_by_guid(t.id, l.guid).await.unwrap().expect("lead");
+        assert_eq!(stored.score, expected, "{}", b.name);
+    }
+}
+
 #[tokio::test]
 async fn a_failing_batch_stores_nothing() {
     for b in backends("atomic").await {

@@ -62,7 +62,10 @@ pub(crate) fn count_sql(dialect: Dialect, q: &ActivityQuery) -> Option<Statement
         CountMode::Exact => format!("SELECT count(*) FROM activities a WHERE {filter}"),
         CountMode::Capped(cap) => {
             let cap = b.bind(Arg::Int(clamp(cap)));
-            format!("SELECT count(*) FROM (SELECT 1 FROM activities a WHERE {filter} LIMIT {cap}) capped")
+            format!(
+                "SELECT count(*) FROM (SELECT 1 FROM activities a WHERE {filter} LIMIT {cap}) \
+                 capped"
+            )
         }
     };
     Some((sql, b.args))
@@ -395,8 +398,8 @@ impl Builder {
                     let t = self.bind(Arg::Text(t.clone()));
                     let arm_limit = self.bind(Arg::Int(arm_limit));
                     arms.push(format!(
-                        "SELECT id FROM (SELECT a.id FROM activities a WHERE {filter} AND a.sl_type = {t} \
-                         ORDER BY {order} LIMIT {arm_limit})"
+                        "SELECT id FROM (SELECT a.id FROM activities a WHERE {filter} \
+                         AND a.sl_type = {t} ORDER BY {order} LIMIT {arm_limit})"
                     ));
                 }
                 let tenant = self.bind(Arg::Int(q.tenant_id));

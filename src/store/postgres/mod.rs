@@ -7,8 +7,9 @@
 //! commit, so one tenant's writes commit in timestamp order, whichever process makes them.
 //!
 //! `connect` holds the pool settings, `migrate` the schema, `rows` the row mapping and statement
-//! wrappers, `query` the activity list SQL, `writes` the batch inserts, the clock and the bodies of
-//! the writing methods, `rate` the shared rate budgets; this file is the `Store` surface.
+//! wrappers, `query` the activity list statements (built by `store::sql`), `writes` the batch
+//! inserts, the clock and the bodies of the writing methods, `rate` the shared rate budgets
+//! (`SharedBudgets`); this file is the `Store` surface.
 
 mod connect;
 mod migrate;
