@@ -1,5 +1,7 @@
 //! The one error type of the domain, service and store; each API dialect renders it in its own format.
 
+use std::fmt;
+
 /// What went wrong, in terms a dialect can map to its own status codes and envelopes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -26,16 +28,105 @@ pub enum Error {
     Forbidden(String),
     /// The store cannot be reached (connection lost, database locked for too long).
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Fault),
     /// A bug or an unexpected store failure; details go to the log, not to the client.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Fault),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The boxed error an internal or unavailable failure keeps as its cause.
+pub type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// What an internal or unavailable error keeps for the log: what failed and, when an underlying
+/// error caused it, that error. Clients never see it (see [`Error::hidden_text`]).
+#[derive(Debug)]
+pub struct Fault {
+    context: String,
+    source: Option<Source>,
+}
+
+impl Fault {
+    /// A failure described by `context` and caused by `source`.
+    pub fn new(context: impl Into<String>, source: impl Into<Source>) -> Fault {
+        Fault {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// A failure caused by `source` alone.
+    pub fn from_source(source: impl Into<Source>) -> Fault {
+        Fault {
+            context: String::new(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The underlying error, if there is one.
+    pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+}
+
+impl From<String> for Fault {
+    fn from(context: String) -> Fault {
+        Fault {
+            context,
+            source: None,
+        }
+    }
+}
+
+impl From<&str> for Fault {
+    fn from(context: &str) -> Fault {
+        Fault::from(context.to_string())
+    }
+}
+
+/// The context, then the source and its causes, separated by ": " (a cause whose text its
+/// parent already shows is skipped).
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = self.context.clone();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            Some(s) => Some(s.as_ref()),
+            None => None,
+        };
+        while let Some(s) = next {
+            let text = s.to_string();
+            if !out.contains(&text) {
+                if !out.is_empty() {
+                    out.push_str(": ");
+                }
+                out.push_str(&text);
+            }
+            next = s.source();
+        }
+        f.write_str(&out)
+    }
+}
+
 impl Error {
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        Error::Internal(e.to_string())
+    /// An internal error caused by `e` (an error value or a message).
+    pub fn internal(e: impl Into<Source>) -> Self {
+        Error::Internal(Fault::from_source(e))
+    }
+
+    /// For an internal or unavailable error: logs it with its source and returns the text a
+    /// client may see instead; `None` for every other error, which the dialect words itself.
+    pub fn hidden_text(&self) -> Option<&'static str> {
+        match self {
+            Error::Internal(fault) => {
+                tracing::error!(error = %fault, "internal error");
+                Some("An internal error occurred; it has been logged")
+            }
+            Error::Unavailable(fault) => {
+                tracing::warn!(error = %fault, "store unavailable");
+                Some("The service is temporarily unavailable; retry shortly")
+            }
+            _ => None,
+        }
     }
 }

@@ -134,8 +134,8 @@ async fn open_service_with_budgets(db: &str) -> Result<(Arc<Service>, app::RateB
     // The store's message is the whole story ("cannot connect to postgres://…: reason"); the
     // error kind's own prefix would only add noise to the one line the user sees.
     let opened = store::open_with_budgets(db).await.map_err(|e| match e {
-        activity_hub::error::Error::Unavailable(msg)
-        | activity_hub::error::Error::InvalidInput(msg) => msg,
+        activity_hub::error::Error::Unavailable(fault) => fault.to_string(),
+        activity_hub::error::Error::InvalidInput(msg) => msg,
         other => other.to_string(),
     })?;
     let budgets = app::RateBackend::kept_by(opened.budgets);

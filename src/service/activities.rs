@@ -314,7 +314,7 @@ impl Service {
             .store
             .activity_type_by_code(caller.tenant_id, a.event_code)
             .await?
-            .ok_or_else(|| Error::Internal(format!("activity {} has no type", a.id)))?;
+            .ok_or_else(|| Error::Internal(format!("activity {} has no type", a.id).into()))?;
         Ok((a, ty))
     }
 

@@ -318,7 +318,7 @@ impl Service {
                 .store
                 .activity_by_id(caller.tenant_id, id)
                 .await?
-                .ok_or_else(|| Error::Internal(format!("activity {id} vanished")))?;
+                .ok_or_else(|| Error::Internal(format!("activity {id} vanished").into()))?;
             out.push(a);
         }
         Ok(out)
@@ -337,7 +337,7 @@ impl Service {
             .store
             .activity_type_by_code(caller.tenant_id, a.event_code)
             .await?
-            .ok_or_else(|| Error::Internal(format!("activity {} has no type", a.id)))?;
+            .ok_or_else(|| Error::Internal(format!("activity {} has no type", a.id).into()))?;
         check_status(ty.kind, edit.status.as_deref())?;
         let inputs = with_system_fields(edit.fields, edit.status.as_deref(), None);
         let valid = fields::validate(&ty, &inputs, &a.fields.to_map(), false)?;

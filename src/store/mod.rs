@@ -194,7 +194,7 @@ pub async fn open_with_budgets(url: &str) -> Result<Opened> {
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         let store = sqlite::SqliteStore::open(path)
-            .map_err(|e| Error::Unavailable(format!("cannot open {url}: {e}")))?;
+            .map_err(|e| Error::Unavailable(format!("cannot open {url}: {e}").into()))?;
         return Ok(Opened {
             store: std::sync::Arc::new(InstrumentedStore::new(std::sync::Arc::new(store))),
             budgets: None,
@@ -204,7 +204,7 @@ pub async fn open_with_budgets(url: &str) -> Result<Opened> {
         let store = std::sync::Arc::new(
             postgres::PgStore::open(url)
                 .await
-                .map_err(Error::Unavailable)?,
+                .map_err(|e| Error::Unavailable(e.into()))?,
         );
         return Ok(Opened {
             store: std::sync::Arc::new(InstrumentedStore::new(store.clone())),

@@ -53,16 +53,9 @@ impl From<Error> for ApiError {
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        let message = match &e {
-            Error::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
-                "An internal error occurred; it has been logged".to_string()
-            }
-            Error::Unavailable(detail) => {
-                tracing::warn!(error = %detail, "store unavailable");
-                "The service is temporarily unavailable; retry shortly".to_string()
-            }
-            other => other.to_string(),
+        let message = match e.hidden_text() {
+            Some(text) => text.to_string(),
+            None => e.to_string(),
         };
         ApiError::new(status, code, message)
     }

@@ -50,5 +50,5 @@ pub(super) fn describe(config: &tokio_postgres::Config) -> String {
 /// Any failure to get a connection (a pool timeout, or the server refusing a new one for whatever
 /// reason: down, not accepting connections, too many clients) means the store is unavailable.
 pub(super) fn pool_err(e: PoolError) -> Error {
-    Error::Unavailable(format!("no database connection: {}", chain(&e)))
+    Error::Unavailable(format!("no database connection: {}", chain(&e)).into())
 }

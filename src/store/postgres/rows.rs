@@ -10,7 +10,7 @@ use tokio_postgres::Row;
 use crate::domain::{
     Account, ActivityType, ActivityView, FieldDef, Lead, ResourceKind, Role, TypeKind, User,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Fault, Result};
 use crate::store::UserCredentials;
 
 /// A parameter list for statements whose shape is built at run time.
@@ -61,20 +61,20 @@ pub(super) fn map_err(e: tokio_postgres::Error) -> Error {
             || *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
         {
-            return Error::Unavailable(db.message().to_string());
+            return Error::Unavailable(db.message().into());
         }
-        return Error::Internal(format!("{}: {}", code.code(), db.message()));
+        return Error::Internal(format!("{}: {}", code.code(), db.message()).into());
     }
     if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
-        return Error::Unavailable(format!("lost the database connection: {}", chain(&e)));
+        return Error::Unavailable(Fault::new("lost the database connection", e));
     }
-    Error::Internal(chain(&e))
+    Error::Internal(Fault::from_source(e))
 }
 
 /// A column of `row`, failing (not panicking) when its type is not what the code expects.
 pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> Result<T> {
     row.try_get(idx)
-        .map_err(|e| Error::Internal(format!("column {idx}: {}", chain(&e))))
+        .map_err(|e| Error::Internal(Fault::new(format!("column {idx}"), e)))
 }
 
 fn json<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> Result<T> {
@@ -257,7 +257,7 @@ pub(super) fn activity_row(row: &Row) -> Result<ActivityView> {
     let kind: String = get(row, 6)?;
     let res_kind: String = get(row, 35)?;
     let resource_kind = ResourceKind::parse(&res_kind)
-        .ok_or_else(|| Error::Internal(format!("unknown resource kind '{res_kind}'")))?;
+        .ok_or_else(|| Error::Internal(format!("unknown resource kind '{res_kind}'").into()))?;
     // An opportunity is named by its note, or by its type when the note is empty.
     let opportunity_name = match (
         get::<Option<String>>(row, 38)?,

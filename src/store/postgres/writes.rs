@@ -157,7 +157,7 @@ fn ids_in_order(guids: &[Uuid], rows: &[Row]) -> Result<Vec<i64>> {
             by_guid
                 .get(g)
                 .copied()
-                .ok_or_else(|| Error::Internal(format!("inserted row {g} not returned")))
+                .ok_or_else(|| Error::Internal(format!("inserted row {g} not returned").into()))
         })
         .collect()
 }

@@ -232,9 +232,9 @@ impl Labels {
             .map(|r| {
                 let id = r.view.id;
                 let missing = |what: &str, of: i64| {
-                    Error::Internal(format!(
-                        "activity {id} names {what} {of}, which does not exist"
-                    ))
+                    Error::Internal(
+                        format!("activity {id} names {what} {of}, which does not exist").into(),
+                    )
                 };
                 let user = |of: i64| users.get(of).ok_or_else(|| missing("user", of));
                 let owner = user(r.view.owner_id)?;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::domain::{
     Account, ActivityType, ActivityView, FieldDef, Lead, ResourceKind, Role, TypeKind, User,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Fault, Result};
 use crate::store::UserCredentials;
 
 /// Turns a SQLite error into the domain's: unique violations become `Duplicate` naming the field.
@@ -30,12 +30,12 @@ pub(super) fn map_err(e: rusqlite::Error) -> Error {
                 return Error::Duplicate(format!("A record with the same {field} already exists"));
             }
             rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
-                return Error::Unavailable(msg.clone())
+                return Error::Unavailable(Fault::from_source(e))
             }
             _ => {}
         }
     }
-    Error::Internal(e.to_string())
+    Error::Internal(Fault::from_source(e))
 }
 
 pub(super) trait SqlResult<T> {

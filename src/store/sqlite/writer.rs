@@ -87,16 +87,16 @@ where
     fn finish(self: Box<Self>, commit: std::result::Result<(), String>) {
         let _entered = self.span.enter();
         let answer = match (self.outcome, commit) {
-            (None, Err(e)) => Err(Error::Unavailable(format!(
-                "cannot open a write transaction: {e}"
-            ))),
+            (None, Err(e)) => Err(Error::Unavailable(
+                format!("cannot open a write transaction: {e}").into(),
+            )),
             (None, Ok(())) => Err(Error::Internal("the SQLite writer skipped a write".into())),
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(v)), Ok(())) => {
                 (self.after_commit)();
                 Ok(v)
             }
-            (Some(Ok(_)), Err(e)) => Err(Error::Unavailable(format!("commit failed: {e}"))),
+            (Some(Ok(_)), Err(e)) => Err(Error::Unavailable(format!("commit failed: {e}").into())),
         };
         let _ = self.answer.send(answer);
     }
