@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::domain::LeadKey;
+
 /// What went wrong, in terms a dialect can map to its own status codes and envelopes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,7 +21,11 @@ pub enum Error {
     InvalidFields(String),
     /// A unique value (lead email, type name, user email…) is already taken.
     #[error("{0}")]
-    Duplicate(String),
+    Duplicate(Unique),
+    /// The record's current state does not allow the change (e.g. deleting an opportunity that
+    /// still has activities); the message says why.
+    #[error("{0}")]
+    Conflict(String),
     /// Missing or wrong credentials, or a deactivated user.
     #[error("{0}")]
     Unauthorized(String),
@@ -35,6 +41,57 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The unique value that clashed. `Display` gives the LeadSquared wording (which the Salesloft
+/// dialect shares); the native API words it with its own field names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unique {
+    /// Another live lead has this email, phone or mobile.
+    Lead(LeadKey),
+    /// The lead a request finds by this key exists but belongs to a user the caller may not see.
+    LeadOfAnotherOwner(LeadKey),
+    /// A lead with this key was created concurrently and cannot be found again.
+    LeadByKey(LeadKey),
+    /// An activity type of the tenant already has this name (case-insensitively).
+    TypeName,
+    /// An activity type of the tenant already has this event code.
+    TypeCode,
+    /// A user of the tenant already has this email (as given).
+    UserEmail(String),
+    /// An account of the tenant already has this name (as given).
+    AccountName(String),
+    /// A unique constraint the store does not name.
+    Other,
+}
+
+impl fmt::Display for Unique {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let same = |f: &mut fmt::Formatter<'_>, field: &str| {
+            write!(f, "A record with the same {field} already exists")
+        };
+        match self {
+            Unique::Lead(key) => same(f, key.lsq_name()),
+            Unique::LeadOfAnotherOwner(key) => write!(
+                f,
+                "A lead with this {} already exists and is owned by another user",
+                key.lsq_name()
+            ),
+            Unique::LeadByKey(key) => {
+                write!(f, "A lead with this {} already exists", key.lsq_name())
+            }
+            Unique::TypeName => same(f, "ActivityEventName"),
+            Unique::TypeCode => same(f, "ActivityEvent"),
+            Unique::UserEmail(email) => {
+                write!(
+                    f,
+                    "A user with email '{email}' already exists in this tenant"
+                )
+            }
+            Unique::AccountName(name) => write!(f, "An account named '{name}' already exists"),
+            Unique::Other => same(f, "a unique field"),
+        }
+    }
+}
 
 /// The boxed error an internal or unavailable failure keeps as its cause.
 pub type Source = Box<dyn std::error::Error + Send + Sync>;

@@ -16,7 +16,7 @@ use activity_hub::domain::{
     LeadKey, NewActivity, NewActivityType, NewLead, NewUser, RecordKind, Role, Tenant, TypeKind,
     User,
 };
-use activity_hub::error::Error;
+use activity_hub::error::{Error, Unique};
 use activity_hub::store::{self, Store};
 use uuid::Uuid;
 
@@ -156,9 +156,9 @@ fn custom_type(name: &str, score: i64) -> NewActivityType {
     }
 }
 
-fn duplicate_message(e: Error) -> String {
+fn clash(e: Error) -> Unique {
     match e {
-        Error::Duplicate(m) => m,
+        Error::Duplicate(u) => u,
         other => panic!("expected Duplicate, got {other:?}"),
     }
 }
@@ -226,8 +226,8 @@ async fn tenants_users_and_credentials() {
             .await
             .unwrap_err();
         assert_eq!(
-            duplicate_message(dup),
-            "A user with email 'SAM@acme.test' already exists in this tenant",
+            clash(dup),
+            Unique::UserEmail("SAM@acme.test".into()),
             "{}",
             b.name
         );
@@ -269,25 +269,20 @@ async fn lead_uniqueness_names_the_field() {
         let cases = [
             (
                 lead(admin.id, Some("pat@example.COM"), None),
-                "EmailAddress",
+                LeadKey::Email,
             ),
-            (lead(admin.id, None, Some("+1 555 0100")), "Phone"),
+            (lead(admin.id, None, Some("+1 555 0100")), LeadKey::Phone),
             (
                 NewLead {
                     mobile: Some("+1 555 0199".into()),
                     ..lead(admin.id, None, None)
                 },
-                "Mobile",
+                LeadKey::Mobile,
             ),
         ];
-        for (l, field) in cases {
+        for (l, key) in cases {
             let e = s.create_lead(t.id, l).await.unwrap_err();
-            assert_eq!(
-                duplicate_message(e),
-                format!("A record with the same {field} already exists"),
-                "{}",
-                b.name
-            );
+            assert_eq!(clash(e), Unique::Lead(key), "{}", b.name);
         }
     }
 }
@@ -357,21 +352,11 @@ async fn activity_types_codes_names_and_updates() {
             .create_activity_type(t.id, custom_type("DEMO", 0))
             .await
             .unwrap_err();
-        assert_eq!(
-            duplicate_message(e),
-            "A record with the same ActivityEventName already exists",
-            "{}",
-            b.name
-        );
+        assert_eq!(clash(e), Unique::TypeName, "{}", b.name);
         let mut coded = custom_type("Coded", 0);
         coded.event_code = Some(202);
         let e = s.create_activity_type(t.id, coded).await.unwrap_err();
-        assert_eq!(
-            duplicate_message(e),
-            "A record with the same ActivityEvent already exists",
-            "{}",
-            b.name
-        );
+        assert_eq!(clash(e), Unique::TypeCode, "{}", b.name);
 
         // Looked up (and, on SQLite, kept in its type directory) before the change below: the
         // lookup after it must not answer from what was kept.

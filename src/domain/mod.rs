@@ -696,6 +696,26 @@ pub enum LeadKey {
     Mobile,
 }
 
+impl LeadKey {
+    /// The attribute's LeadSquared name (`SearchBy` values, error messages).
+    pub fn lsq_name(self) -> &'static str {
+        match self {
+            LeadKey::Email => "EmailAddress",
+            LeadKey::Phone => "Phone",
+            LeadKey::Mobile => "Mobile",
+        }
+    }
+
+    /// The attribute's native API name.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            LeadKey::Email => "email",
+            LeadKey::Phone => "phone",
+            LeadKey::Mobile => "mobile",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     /// The number of matching rows per `ActivityQuery::count` (0 with `CountMode::None`, at most

@@ -377,7 +377,7 @@ impl Service {
         let a = self.native_activity(caller, id).await?;
         match self.store.delete_activity(caller.tenant_id, a.id).await {
             // The store refuses an opportunity that still has activities: a state conflict.
-            Err(Error::InvalidInput(m)) => Err(Error::Duplicate(m)),
+            Err(Error::InvalidInput(m)) => Err(Error::Conflict(m)),
             other => other,
         }
     }

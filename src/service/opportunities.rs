@@ -9,7 +9,7 @@ use crate::domain::{
     ActivityQuery, ActivitySort, ActivityType, ActivityView, Lead, LeadKey, NewLead, Page,
     RecordKind, TypeKind, User,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unique};
 
 /// What `OpportunityManagement.svc/Capture` carries: the lead to find (or create) and the opportunity.
 #[derive(Debug, Clone)]
@@ -40,14 +40,6 @@ pub struct OpportunityContext {
 
 pub const OPPORTUNITY_NOT_FOUND: &str = "Opportunity does not exist in the system";
 
-fn key_name(key: LeadKey) -> &'static str {
-    match key {
-        LeadKey::Email => "EmailAddress",
-        LeadKey::Phone => "Phone",
-        LeadKey::Mobile => "Mobile",
-    }
-}
-
 impl Service {
     /// Finds the lead by the `SearchBy` attribute (creating it when absent) and creates the
     /// opportunity on it. The opportunity is validated before any lead is created, so bad input
@@ -62,7 +54,7 @@ impl Service {
         .ok_or_else(|| {
             Error::MandatoryMissing(format!(
                 "LeadDetails must contain {} (the SearchBy attribute)",
-                key_name(key)
+                key.lsq_name()
             ))
         })?;
         let mut cache = TypeCache::default();
@@ -81,12 +73,7 @@ impl Service {
                 Err(Error::Duplicate(_)) => self
                     .find_lead_by_key(caller, key, &value)
                     .await?
-                    .ok_or_else(|| {
-                        Error::Duplicate(format!(
-                            "A lead with this {} already exists",
-                            key_name(key)
-                        ))
-                    })?,
+                    .ok_or(Error::Duplicate(Unique::LeadByKey(key)))?,
                 Err(e) => return Err(e),
             },
         };
@@ -107,10 +94,9 @@ impl Service {
         value: &str,
     ) -> Result<Option<Lead>> {
         match self.store.lead_by_key(caller.tenant_id, key, value).await? {
-            Some(l) if !caller.can_see_lead_of(l.owner_id) => Err(Error::Duplicate(format!(
-                "A lead with this {} already exists and is owned by another user",
-                key_name(key)
-            ))),
+            Some(l) if !caller.can_see_lead_of(l.owner_id) => {
+                Err(Error::Duplicate(Unique::LeadOfAnotherOwner(key)))
+            }
             other => Ok(other),
         }
     }

@@ -44,6 +44,15 @@ impl LsqError {
     pub fn bad_input(message: impl Into<String>) -> LsqError {
         LsqError::new(StatusCode::BAD_REQUEST, "MXInvalidInputException", message)
     }
+
+    /// A clash of unique values, worded by the endpoint.
+    pub fn duplicate(message: impl Into<String>) -> LsqError {
+        LsqError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "MXDuplicateEntryException",
+            message,
+        )
+    }
 }
 
 impl From<Error> for LsqError {
@@ -62,7 +71,7 @@ impl From<Error> for LsqError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "MXInvalidActivityFieldsException",
             ),
-            Error::Duplicate(_) => (
+            Error::Duplicate(_) | Error::Conflict(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "MXDuplicateEntryException",
             ),

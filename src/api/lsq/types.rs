@@ -185,10 +185,9 @@ pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
         .create_activity_type(&lsq.user, ty)
         .await
         .map_err(|e| match e {
-            Error::Duplicate(_) => LsqError::from(Error::Duplicate(
-                "An activity type with the same ActivityEventName or ActivityEvent already exists"
-                    .into(),
-            )),
+            Error::Duplicate(_) => LsqError::duplicate(
+                "An activity type with the same ActivityEventName or ActivityEvent already exists",
+            ),
             other => other.into(),
         })?;
     Ok(Json(
@@ -267,9 +266,9 @@ pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
         .update_activity_type(&lsq.user, code, patch)
         .await
         .map_err(|e| match e {
-            Error::Duplicate(_) => LsqError::from(Error::Duplicate(
-                "An activity type with the same name already exists".into(),
-            )),
+            Error::Duplicate(_) => {
+                LsqError::duplicate("An activity type with the same name already exists")
+            }
             other => other.into(),
         })?;
     Ok(Json(json!({"Status": "Success"})))

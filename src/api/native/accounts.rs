@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::{forbid_sales_user, Caller};
-use super::error::{native_duplicate, ApiResult};
+use super::error::ApiResult;
 use super::input::{body, check_len, window};
 use super::render::{account_json, created};
 use crate::api::params::Params;
@@ -33,8 +33,7 @@ pub(super) async fn create_account(
     let a = app
         .service
         .create_account(&me, &b.name, b.domain, b.owner_guid.as_deref())
-        .await
-        .map_err(native_duplicate)?;
+        .await?;
     Ok(created(account_json(&a)))
 }
 

@@ -17,7 +17,7 @@ use crate::domain::{
     is_salesloft_type, DataType, FieldDef, NewActivityType, TypeKind, FIRST_CUSTOM_CODE,
     FIRST_OPPORTUNITY_CODE,
 };
-use crate::error::Error;
+use crate::error::{Error, Unique};
 use crate::service::MAX_FIELDS;
 
 pub(super) async fn list_types(
@@ -180,9 +180,9 @@ pub(super) async fn create_type(
         .create_activity_type(&me, ty)
         .await
         .map_err(|e| match e {
-            Error::Duplicate(m) => {
+            Error::Duplicate(unique) => {
                 let m = match wanted_code {
-                    Some(code) if !m.contains("ActivityEventName") => {
+                    Some(code) if unique != Unique::TypeName => {
                         format!("'event_code': {code} is taken by another activity type")
                     }
                     _ => format!(

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::error::Error;
+use crate::error::{Error, Unique};
 
 /// A native error: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug)]
@@ -47,15 +47,16 @@ impl From<Error> for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
             }
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Error::Duplicate(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::Duplicate(_) | Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        let message = match e.hidden_text() {
-            Some(text) => text.to_string(),
-            None => e.to_string(),
+        let message = match (e.hidden_text(), &e) {
+            (Some(text), _) => text.to_string(),
+            (None, Error::Duplicate(unique)) => unique_text(unique),
+            (None, other) => other.to_string(),
         };
         ApiError::new(status, code, message)
     }
@@ -73,21 +74,20 @@ impl IntoResponse for ApiError {
 
 pub(super) type ApiResult<T> = Result<T, ApiError>;
 
-/// Turns the store's "same EmailAddress" style duplicate messages into this API's names.
-pub(super) fn native_duplicate(e: Error) -> ApiError {
-    match e {
-        Error::Duplicate(m) => {
-            let m = [
-                ("ActivityEventName", "name"),
-                ("ActivityEvent", "event_code"),
-                ("EmailAddress", "email"),
-                ("Mobile", "mobile"),
-                ("Phone", "phone"),
-            ]
-            .iter()
-            .fold(m, |m, (lsq, native)| m.replace(lsq, &format!("'{native}'")));
-            ApiError::new(StatusCode::CONFLICT, "conflict", m)
+/// A clash of unique values, in this API's field names.
+fn unique_text(unique: &Unique) -> String {
+    let same = |field: &str| format!("A record with the same '{field}' already exists");
+    match unique {
+        Unique::Lead(key) => same(key.native_name()),
+        Unique::LeadOfAnotherOwner(key) => format!(
+            "A lead with this '{}' already exists and is owned by another user",
+            key.native_name()
+        ),
+        Unique::LeadByKey(key) => {
+            format!("A lead with this '{}' already exists", key.native_name())
         }
-        other => other.into(),
+        Unique::TypeName => same("name"),
+        Unique::TypeCode => same("event_code"),
+        Unique::UserEmail(_) | Unique::AccountName(_) | Unique::Other => unique.to_string(),
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Caller;
-use super::error::{native_duplicate, ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use super::input::{body, check_len, window};
 use super::render::{created, lead_json};
 use crate::api::params::Params;
@@ -132,8 +132,7 @@ pub(super) async fn create_lead(
     let lead = app
         .service
         .create_lead(&me, lead, b.owner_guid.as_deref())
-        .await
-        .map_err(native_duplicate)?;
+        .await?;
     Ok(created(lead_json(&lead)))
 }
 

@@ -48,7 +48,7 @@ impl From<Error> for SlError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Duplicate(_) => StatusCode::CONFLICT,
+            Error::Duplicate(_) | Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

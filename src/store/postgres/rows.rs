@@ -8,9 +8,10 @@ use tokio_postgres::types::{FromSql, Json, ToSql};
 use tokio_postgres::Row;
 
 use crate::domain::{
-    Account, ActivityType, ActivityView, FieldDef, Lead, ResourceKind, Role, TypeKind, User,
+    Account, ActivityType, ActivityView, FieldDef, Lead, LeadKey, ResourceKind, Role, TypeKind,
+    User,
 };
-use crate::error::{Error, Fault, Result};
+use crate::error::{Error, Fault, Result, Unique};
 use crate::store::UserCredentials;
 
 /// A parameter list for statements whose shape is built at run time.
@@ -32,27 +33,20 @@ pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Turns a PostgreSQL error into the domain's: unique violations become `Duplicate` naming the
-/// field (the same names as the SQLite backend), lost connections and a server shutting down
+/// field (by the constraint's name), lost connections and a server shutting down
 /// become `Unavailable`.
 pub(super) fn map_err(e: tokio_postgres::Error) -> Error {
     if let Some(db) = e.as_db_error() {
         let code = db.code();
         if *code == SqlState::UNIQUE_VIOLATION {
-            let constraint = db.constraint().unwrap_or_default();
-            let field = if constraint.contains("email") {
-                "EmailAddress"
-            } else if constraint.contains("mobile") {
-                "Mobile"
-            } else if constraint.contains("phone") {
-                "Phone"
-            } else if constraint == "activity_types_name" {
-                "ActivityEventName"
-            } else if constraint == "activity_types_code" {
-                "ActivityEvent"
-            } else {
-                "a unique field"
-            };
-            return Error::Duplicate(format!("A record with the same {field} already exists"));
+            return Error::Duplicate(match db.constraint().unwrap_or_default() {
+                "leads_tenant_email" => Unique::Lead(LeadKey::Email),
+                "leads_tenant_phone" => Unique::Lead(LeadKey::Phone),
+                "leads_tenant_mobile" => Unique::Lead(LeadKey::Mobile),
+                "activity_types_name" => Unique::TypeName,
+                "activity_types_code" => Unique::TypeCode,
+                _ => Unique::Other,
+            });
         }
         // 08: connection exception, 53: insufficient resources, 57: operator intervention
         // (shutdown, pg_terminate_backend); serialization failures and deadlocks are transient.

@@ -47,10 +47,7 @@ pub(super) async fn insert_user<C: GenericClient>(
     )
     .await
     .map_err(|e| match e {
-        Error::Duplicate(_) => Error::Duplicate(format!(
-            "A user with email '{}' already exists in this tenant",
-            u.email
-        )),
+        Error::Duplicate(_) => Error::Duplicate(crate::error::Unique::UserEmail(u.email.clone())),
         other => other,
     })?;
     get(&row, 0)
@@ -697,10 +694,7 @@ pub(super) async fn create_account(
         )
         .await
         .map_err(|e| match e {
-            Error::Duplicate(_) => Error::Duplicate(format!(
-                "An account named '{}' already exists",
-                account.name
-            )),
+            Error::Duplicate(_) => Error::Duplicate(crate::error::Unique::AccountName(account.name.clone())),
             other => other,
         })?;
     }

@@ -4,30 +4,33 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
 use crate::domain::{
-    Account, ActivityType, ActivityView, FieldDef, Lead, ResourceKind, Role, TypeKind, User,
+    Account, ActivityType, ActivityView, FieldDef, Lead, LeadKey, ResourceKind, Role, TypeKind,
+    User,
 };
-use crate::error::{Error, Fault, Result};
+use crate::error::{Error, Fault, Result, Unique};
 use crate::store::UserCredentials;
 
-/// Turns a SQLite error into the domain's: unique violations become `Duplicate` naming the field.
+/// Turns a SQLite error into the domain's: unique violations become `Duplicate` naming the field,
+/// a busy or locked database `Unavailable`.
 pub(super) fn map_err(e: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
         match f.code {
             rusqlite::ErrorCode::ConstraintViolation if msg.contains("UNIQUE") => {
-                let field = if msg.contains("email") {
-                    "EmailAddress"
-                } else if msg.contains("mobile") {
-                    "Mobile"
-                } else if msg.contains("phone") {
-                    "Phone"
-                } else if msg.contains("name_lc") {
-                    "ActivityEventName"
-                } else if msg.contains("event_code") {
-                    "ActivityEvent"
+                // SQLite names the columns: "UNIQUE constraint failed: leads.tenant_id, leads.email_lc".
+                let unique = if msg.contains("leads.email_lc") {
+                    Unique::Lead(LeadKey::Email)
+                } else if msg.contains("leads.mobile") {
+                    Unique::Lead(LeadKey::Mobile)
+                } else if msg.contains("leads.phone") {
+                    Unique::Lead(LeadKey::Phone)
+                } else if msg.contains("activity_types.name_lc") {
+                    Unique::TypeName
+                } else if msg.contains("activity_types.event_code") {
+                    Unique::TypeCode
                 } else {
-                    "a unique field"
+                    Unique::Other
                 };
-                return Error::Duplicate(format!("A record with the same {field} already exists"));
+                return Error::Duplicate(unique);
             }
             rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
                 return Error::Unavailable(Fault::from_source(e))

@@ -32,10 +32,7 @@ pub(super) fn insert_user(conn: &Connection, tenant_id: i64, u: &NewUser, now: i
         now
     ])
     .map_err(|e| match map_err(e) {
-        Error::Duplicate(_) => Error::Duplicate(format!(
-            "A user with email '{}' already exists in this tenant",
-            u.email
-        )),
+        Error::Duplicate(_) => Error::Duplicate(crate::error::Unique::UserEmail(u.email.clone())),
         other => other,
     })?;
     Ok(conn.last_insert_rowid())
@@ -458,10 +455,7 @@ pub(super) fn create_account(c: &Connection, tenant_id: i64, account: &NewAccoun
         now
     ])
     .map_err(|e| match map_err(e) {
-        Error::Duplicate(_) => Error::Duplicate(format!(
-            "An account named '{}' already exists",
-            account.name
-        )),
+        Error::Duplicate(_) => Error::Duplicate(crate::error::Unique::AccountName(account.name.clone())),
         other => other,
     })?;
     Ok(())
