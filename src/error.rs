@@ -12,7 +12,7 @@ pub enum Error {
     InvalidInput(String),
     /// A referenced record does not exist or is not visible to the caller.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Missing),
     /// A required top-level attribute is absent.
     #[error("{0}")]
     MandatoryMissing(String),
@@ -41,6 +41,50 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The record that was not found. `Display` gives the sentence every dialect shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// The tenant, by GUID when the caller named one.
+    Tenant(Option<String>),
+    Lead,
+    Opportunity,
+    /// The activity, by the id or GUID the caller gave when there is one.
+    Activity(Option<String>),
+    /// The activity type, by event code when known.
+    ActivityType(Option<i64>),
+    /// An activity names an event code no type of the tenant has.
+    EventCode(i64),
+    /// An opportunity names an event code of a type that is not an opportunity type.
+    NotAnOpportunityType(i64),
+    /// An activity names an opportunity type's event code.
+    OpportunityTypeForActivity(i64),
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Missing::Tenant(Some(guid)) => write!(f, "tenant '{guid}' does not exist"),
+            Missing::Tenant(None) => f.write_str("tenant does not exist"),
+            Missing::Lead => f.write_str("Lead does not exist in the system"),
+            Missing::Opportunity => f.write_str("Opportunity does not exist in the system"),
+            Missing::Activity(Some(id)) => write!(f, "Activity '{id}' does not exist"),
+            Missing::Activity(None) => f.write_str("Activity does not exist"),
+            Missing::ActivityType(Some(code)) => {
+                write!(f, "Activity type with code {code} does not exist")
+            }
+            Missing::ActivityType(None) => f.write_str("Activity type does not exist"),
+            Missing::EventCode(code) => write!(f, "Activity event code {code} does not exist"),
+            Missing::NotAnOpportunityType(code) => {
+                write!(f, "Event code {code} is not an opportunity type")
+            }
+            Missing::OpportunityTypeForActivity(code) => write!(
+                f,
+                "ActivityEvent {code} is an opportunity type; create opportunities with OpportunityManagement.svc/Capture"
+            ),
+        }
+    }
+}
 
 /// The unique value that clashed. `Display` gives the LeadSquared wording (which the Salesloft
 /// dialect shares); the native API words it with its own field names.

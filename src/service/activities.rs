@@ -12,7 +12,7 @@ use crate::domain::{
     time::now_micros, ActivityQuery, ActivitySort, ActivityType, ActivityUpdate, ActivityView,
     Lead, Micros, NewActivity, Page, RecordKind, TypeKind, User,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 
 /// An activity as a client describes it, before validation against its type.
 #[derive(Debug, Clone, Default)]
@@ -156,14 +156,10 @@ impl Service {
         let ty = match self.cached_type(caller, cache, code).await? {
             Some(t) if (t.kind == TypeKind::Opportunity) == opportunity_record => t.clone(),
             Some(_) if opportunity_record => {
-                return Err(Error::NotFound(format!("Event code {code} is not an opportunity type")))
+                return Err(Error::NotFound(Missing::NotAnOpportunityType(code)))
             }
-            Some(_) => {
-                return Err(Error::NotFound(format!(
-                    "ActivityEvent {code} is an opportunity type; create opportunities with OpportunityManagement.svc/Capture"
-                )))
-            }
-            None => return Err(Error::NotFound(format!("Activity event code {code} does not exist"))),
+            Some(_) => return Err(Error::NotFound(Missing::OpportunityTypeForActivity(code))),
+            None => return Err(Error::NotFound(Missing::EventCode(code))),
         };
         let valid = fields::validate(
             &ty,
@@ -302,7 +298,7 @@ impl Service {
         caller: &User,
         guid: &str,
     ) -> Result<(ActivityView, Arc<ActivityType>)> {
-        let not_found = || Error::NotFound(format!("Activity '{guid}' does not exist"));
+        let not_found = || Error::NotFound(Missing::Activity(Some(guid.to_string())));
         let id = Uuid::parse_str(guid.trim()).map_err(|_| not_found())?;
         let a = self
             .store

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, CredentialCache, IssuedKeys};
 use crate::domain::{starter_types, Lead, NewLead, NewUser, Role, Tenant, User};
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 use crate::store::{Store, UserCredentials};
 
 /// How long an authenticated key is remembered (see `CredentialCache`).
@@ -36,13 +36,10 @@ pub struct Service {
     api_keys: CredentialCache<User>,
 }
 
-/// The message LeadSquared gives for any lead a caller cannot read.
-pub const LEAD_NOT_FOUND: &str = "Lead does not exist in the system";
-
 /// LeadSquared's error for a lead that is missing or that the caller may not see (the two are
 /// answered alike, so that no caller learns of another owner's lead).
 fn lead_not_found() -> Error {
-    Error::NotFound(LEAD_NOT_FOUND.into())
+    Error::NotFound(Missing::Lead)
 }
 
 impl Service {
@@ -114,7 +111,7 @@ impl Service {
             Some(fut) => fut.await?,
             None => None,
         }
-        .ok_or_else(|| Error::NotFound(format!("tenant '{tenant_guid}' does not exist")))?;
+        .ok_or_else(|| Error::NotFound(Missing::Tenant(Some(tenant_guid.to_string()))))?;
         let (new_user, keys) = Self::new_user(email, first, last, role)?;
         let user = self.store.create_user(tenant.id, new_user).await?;
         Ok((user, keys))

@@ -10,7 +10,7 @@ use crate::domain::{
     Account, ActivityQuery, ActivitySort, ActivityUpdate, ActivityView, CountMode, Micros,
     NewAccount, Page, RecordKind, ResourceKind, Role, TypeKind, User, FIRST_OPPORTUNITY_CODE,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 
 /// The most activities one native batch may carry.
 pub const MAX_BATCH: usize = 100;
@@ -155,10 +155,10 @@ fn check_status(kind: TypeKind, status: Option<&str>) -> Result<()> {
 /// reference to a record that is not there is a validation error of the body, not a 404.
 fn located(place: &str, e: Error) -> Error {
     match e {
-        Error::InvalidInput(m)
-        | Error::NotFound(m)
-        | Error::MandatoryMissing(m)
-        | Error::InvalidFields(m) => Error::InvalidFields(format!("{place}: {m}")),
+        Error::InvalidInput(m) | Error::MandatoryMissing(m) | Error::InvalidFields(m) => {
+            Error::InvalidFields(format!("{place}: {m}"))
+        }
+        Error::NotFound(missing) => Error::InvalidFields(format!("{place}: {missing}")),
         Error::Forbidden(m) => Error::Forbidden(format!("{place}: {m}")),
         other => other,
     }
@@ -167,7 +167,7 @@ fn located(place: &str, e: Error) -> Error {
 impl Service {
     /// The activity with this integer id or GUID, if the caller may see it.
     pub async fn native_activity(&self, caller: &User, id: &str) -> Result<ActivityView> {
-        let not_found = || Error::NotFound(format!("Activity '{id}' does not exist"));
+        let not_found = || Error::NotFound(Missing::Activity(Some(id.to_string())));
         let found = match id.trim().parse::<i64>() {
             Ok(n) => self.store.activity_by_id(caller.tenant_id, n).await?,
             Err(_) => match Uuid::parse_str(id.trim()) {
@@ -369,7 +369,7 @@ impl Service {
         self.store
             .activity_by_id(caller.tenant_id, a.id)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("Activity '{id}' does not exist")))
+            .ok_or_else(|| Error::NotFound(Missing::Activity(Some(id.to_string()))))
     }
 
     /// Deletes an activity: it disappears from both dialects.

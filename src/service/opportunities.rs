@@ -9,7 +9,7 @@ use crate::domain::{
     ActivityQuery, ActivitySort, ActivityType, ActivityView, Lead, LeadKey, NewLead, Page,
     RecordKind, TypeKind, User,
 };
-use crate::error::{Error, Result, Unique};
+use crate::error::{Error, Missing, Result, Unique};
 
 /// What `OpportunityManagement.svc/Capture` carries: the lead to find (or create) and the opportunity.
 #[derive(Debug, Clone)]
@@ -37,8 +37,6 @@ pub struct OpportunityContext {
     pub opportunity_type: std::sync::Arc<ActivityType>,
     pub lead: Lead,
 }
-
-pub const OPPORTUNITY_NOT_FOUND: &str = "Opportunity does not exist in the system";
 
 impl Service {
     /// Finds the lead by the `SearchBy` attribute (creating it when absent) and creates the
@@ -103,7 +101,7 @@ impl Service {
 
     /// An opportunity, its type and its lead, if the caller may see the lead.
     pub async fn opportunity(&self, caller: &User, guid: &str) -> Result<OpportunityContext> {
-        let not_found = || Error::NotFound(OPPORTUNITY_NOT_FOUND.into());
+        let not_found = || Error::NotFound(Missing::Opportunity);
         let (opportunity, opportunity_type) = match self.activity(caller, guid).await {
             Ok((a, t)) if t.kind == TypeKind::Opportunity => (a, t),
             Ok(_) | Err(Error::NotFound(_)) => return Err(not_found()),

@@ -7,7 +7,7 @@ use crate::domain::{
     is_salesloft_type, ActivityType, FieldDef, NewActivityType, Role, TypeKind, User,
     FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 
 /// How many custom fields a type may have (`mx_Custom_1` … `mx_Custom_50`).
 pub const MAX_FIELDS: usize = 50;
@@ -149,9 +149,7 @@ impl Service {
             .activity_type_by_code(caller.tenant_id, code)
             .await?
             .map(std::sync::Arc::unwrap_or_clone)
-            .ok_or_else(|| {
-                Error::NotFound(format!("Activity type with code {code} does not exist"))
-            })?;
+            .ok_or_else(|| Error::NotFound(Missing::ActivityType(Some(code))))?;
         if let Some(name) = patch
             .name
             .map(|n| n.trim().to_string())

@@ -12,7 +12,7 @@ use super::wire::{Bool, Int};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
 use crate::domain::{ActivityType, DataType, FieldDef, NewActivityType, TypeKind};
-use crate::error::Error;
+use crate::error::{Error, Missing};
 use crate::service::TypePatch;
 
 /// Option sets travel as a JSON array serialised into a string; this renders ours that way.
@@ -215,7 +215,7 @@ pub async fn setting(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Va
         .service
         .activity_type(&lsq.user, code)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("Activity type with code {code} does not exist")))?;
+        .ok_or_else(|| Error::NotFound(Missing::ActivityType(Some(code))))?;
     Ok(Json(setting_json(&ty)))
 }
 

@@ -228,7 +228,7 @@ async fn tick<C: GenericClient>(c: &C, tenant_id: i64, n: i64) -> Result<i64> {
         &[&tenant_id, &n, &now_micros()],
     )
     .await?
-    .ok_or_else(|| Error::NotFound("tenant does not exist".into()))?;
+    .ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
     let last: i64 = get(&row, 0)?;
     Ok(last - n + 1)
 }
@@ -347,7 +347,7 @@ pub(super) async fn create_activity_type(
         &[&tenant_id],
     )
     .await?
-    .ok_or_else(|| Error::NotFound("tenant does not exist".into()))?;
+    .ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
     let ids = insert_types(&tx, tenant_id, std::slice::from_ref(&ty), now_micros()).await?;
     let id = ids
         .first()
@@ -374,7 +374,7 @@ pub(super) async fn update_activity_type(
         &[&tenant_id],
     )
     .await?
-    .ok_or_else(|| Error::NotFound("tenant does not exist".into()))?;
+    .ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
     let n = execute(
         &tx,
         "UPDATE activity_types SET name = $3, name_lc = $4, display_name = $5, score = $6,
@@ -398,10 +398,9 @@ pub(super) async fn update_activity_type(
     )
     .await?;
     if n == 0 {
-        return Err(Error::NotFound(format!(
-            "Activity type {} does not exist",
-            ty.event_code
-        )));
+        return Err(Error::NotFound(crate::error::Missing::ActivityType(Some(
+            ty.event_code,
+        ))));
     }
     restamp_sl_type(&tx, tenant_id, ty.id, &ty.salesloft_type).await?;
     tx.commit().await.map_err(map_err)
@@ -546,7 +545,7 @@ async fn insert_activities_in<C: GenericClient>(
     )
     .await?;
     if rows.len() != activities.len() {
-        return Err(Error::NotFound("Activity type does not exist".into()));
+        return Err(Error::NotFound(crate::error::Missing::ActivityType(None)));
     }
     let ids = ids_in_order(&guids, &rows)?;
     execute(
@@ -612,7 +611,7 @@ pub(super) async fn update_activity(
     )
     .await?;
     if n == 0 {
-        return Err(Error::NotFound("Activity does not exist".into()));
+        return Err(Error::NotFound(crate::error::Missing::Activity(None)));
     }
     tx.commit().await.map_err(map_err)
 }
@@ -638,7 +637,7 @@ pub(super) async fn delete_activity(store: &PgStore, tenant_id: i64, id: i64) ->
         &[&tenant_id, &id],
     )
     .await?
-    .ok_or_else(|| Error::NotFound("Activity does not exist".into()))?;
+    .ok_or_else(|| Error::NotFound(crate::error::Missing::Activity(None)))?;
     let (lead, score): (Option<i64>, i64) = (get(&deleted, 0)?, get(&deleted, 1)?);
     if let (Some(lead), true) = (lead, score != 0) {
         execute(
@@ -665,7 +664,7 @@ pub(super) async fn delete_lead(store: &PgStore, tenant_id: i64, lead_id: i64) -
     )
     .await?;
     if n == 0 {
-        return Err(Error::NotFound("Lead does not exist".into()));
+        return Err(Error::NotFound(crate::error::Missing::Lead));
     }
     restamp_lead_activities(&tx, tenant_id, lead_id).await?;
     tx.commit().await.map_err(map_err)

@@ -372,7 +372,9 @@ mod tests {
             .map(|(i, &then)| -> Pending<'_> {
                 Box::pin(store.write(move |c| {
                     if then == Then::FailFirst {
-                        return Err(Error::NotFound(format!("write {i} finds nothing")));
+                        return Err(Error::NotFound(crate::error::Missing::Activity(Some(
+                            format!("write {i}"),
+                        ))));
                     }
                     c.execute(
                         "INSERT INTO tenants (guid, name, created_at) VALUES (?1, ?2, 0)",

@@ -124,7 +124,7 @@ fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
         .execute(params![tenant_id, n, now_micros()])
         .db()?;
     if changed == 0 {
-        return Err(Error::NotFound("tenant does not exist".into()));
+        return Err(Error::NotFound(crate::error::Missing::Tenant(None)));
     }
     let last: i64 = conn
         .prepare_cached("SELECT clock FROM tenants WHERE id = ?1")
@@ -243,7 +243,7 @@ pub(super) fn insert_rows(
                     })
                     .optional()
                     .db()?
-                    .ok_or_else(|| Error::NotFound("Activity type does not exist".into()))?;
+                    .ok_or_else(|| Error::NotFound(crate::error::Missing::ActivityType(None)))?;
                 types.push((a.type_id, ty));
                 types.len() - 1
             }
@@ -341,10 +341,9 @@ pub(super) fn update_activity_type(
         ])
         .db()?;
     if n == 0 {
-        return Err(Error::NotFound(format!(
-            "Activity type {} does not exist",
-            ty.event_code
-        )));
+        return Err(Error::NotFound(crate::error::Missing::ActivityType(Some(
+            ty.event_code,
+        ))));
     }
     restamp_sl_type(c, tenant_id, ty.id, &ty.salesloft_type)?;
     Ok(())
@@ -379,7 +378,7 @@ pub(super) fn update_activity(c: &Connection, tenant_id: i64, u: &ActivityUpdate
         ])
         .db()?;
     if n == 0 {
-        return Err(Error::NotFound("Activity does not exist".into()));
+        return Err(Error::NotFound(crate::error::Missing::Activity(None)));
     }
     Ok(())
 }
@@ -407,7 +406,7 @@ pub(super) fn delete_activity(c: &Connection, tenant_id: i64, id: i64) -> Result
         .optional()
         .db()?;
     match deleted {
-        None => Err(Error::NotFound("Activity does not exist".into())),
+        None => Err(Error::NotFound(crate::error::Missing::Activity(None))),
         Some((Some(lead), score)) if score != 0 => {
             c.prepare_cached(
                 "UPDATE leads SET score = score - ?3 WHERE tenant_id = ?1 AND id = ?2",
@@ -432,7 +431,7 @@ pub(super) fn delete_lead(c: &Connection, tenant_id: i64, lead_id: i64) -> Resul
         .execute(params![tenant_id, lead_id, now])
         .db()?;
     if n == 0 {
-        return Err(Error::NotFound("Lead does not exist".into()));
+        return Err(Error::NotFound(crate::error::Missing::Lead));
     }
     restamp_lead_activities(c, tenant_id, lead_id)
 }
