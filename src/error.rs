@@ -19,6 +19,13 @@ pub enum Error {
     /// A custom/system field value failed validation against its activity type.
     #[error("{0}")]
     InvalidFields(String),
+    /// A value the rules refuse: which field, and why ("must be …, not …"). Dialects show
+    /// "{field} {reason}" with the field in their own vocabulary.
+    #[error("{} {reason}", field.lsq_name())]
+    Invalid { field: Field, reason: String },
+    /// A required value is absent; dialects show "{field} is required".
+    #[error("{} is required", .0.lsq_name())]
+    Required(Field),
     /// A unique value (lead email, type name, user email…) is already taken.
     #[error("{0}")]
     Duplicate(Unique),
@@ -41,6 +48,54 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A field a validation rule names, so that each dialect can name it in its own vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// An activity type's name.
+    TypeName,
+    /// An activity type's event code.
+    EventCode,
+    Direction,
+    SalesloftType,
+    /// An activity type's list of custom field definitions.
+    TypeFields,
+    /// The schema name of the custom field definition at this index.
+    SchemaName(usize),
+    /// The options of the custom field definition at this index.
+    Options {
+        index: usize,
+        schema_name: String,
+    },
+}
+
+impl Field {
+    /// The field as LeadSquared's API names it (Salesloft shares these messages).
+    pub fn lsq_name(&self) -> String {
+        match self {
+            Field::TypeName => "ActivityEventName".into(),
+            Field::EventCode => "ActivityEvent".into(),
+            Field::Direction => "Direction".into(),
+            Field::SalesloftType => "SalesloftType".into(),
+            Field::TypeFields => "Fields".into(),
+            Field::SchemaName(_) => "SchemaName".into(),
+            Field::Options { schema_name, .. } => format!("OptionSet of {schema_name}"),
+        }
+    }
+
+    /// The field as the native API names it, quoted as its messages quote fields.
+    pub fn native_name(&self) -> String {
+        match self {
+            Field::TypeName => "'name'".into(),
+            Field::EventCode => "'event_code'".into(),
+            Field::Direction => "'direction'".into(),
+            Field::SalesloftType => "'salesloft_type'".into(),
+            Field::TypeFields => "'fields'".into(),
+            Field::SchemaName(i) => format!("'fields[{i}].schema_name'"),
+            Field::Options { index, .. } => format!("'fields[{index}].options'"),
+        }
+    }
+}
 
 /// The record that was not found. `Display` gives the sentence every dialect shows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 pub mod fields;
 pub mod rate;
+pub mod rules;
 pub mod time;
 
 use std::collections::BTreeMap;

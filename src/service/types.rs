@@ -3,14 +3,11 @@
 use uuid::Uuid;
 
 use super::Service;
-use crate::domain::{
-    is_salesloft_type, ActivityType, FieldDef, NewActivityType, Role, TypeKind, User,
-    FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE,
-};
+use crate::domain::rules::{check_direction, check_fields, check_salesloft_type};
+use crate::domain::{rules, ActivityType, FieldDef, NewActivityType, Role, TypeKind, User};
 use crate::error::{Error, Missing, Result};
 
-/// How many custom fields a type may have (`mx_Custom_1` … `mx_Custom_50`).
-pub const MAX_FIELDS: usize = 50;
+pub use crate::domain::rules::MAX_FIELDS;
 
 /// Changes to an activity type; `None` keeps the current value. `fields` are merged by SchemaName.
 #[derive(Debug, Default, Clone)]
@@ -22,61 +19,6 @@ pub struct TypePatch {
     pub direction: Option<i64>,
     pub salesloft_type: Option<String>,
     pub fields: Vec<FieldDef>,
-}
-
-fn check_fields(fields: &[FieldDef]) -> Result<()> {
-    if fields.len() > MAX_FIELDS {
-        return Err(Error::InvalidInput(format!(
-            "An activity type has at most {MAX_FIELDS} custom fields"
-        )));
-    }
-    for (i, f) in fields.iter().enumerate() {
-        let n = f
-            .schema_name
-            .strip_prefix("mx_Custom_")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| (1..=MAX_FIELDS).contains(n));
-        if n.is_none() {
-            return Err(Error::InvalidInput(format!(
-                "Invalid SchemaName '{}': custom fields are named mx_Custom_1 to mx_Custom_{MAX_FIELDS}",
-                f.schema_name
-            )));
-        }
-        if fields[..i].iter().any(|g| g.schema_name == f.schema_name) {
-            return Err(Error::InvalidInput(format!(
-                "SchemaName '{}' is given twice",
-                f.schema_name
-            )));
-        }
-        if f.data_type.has_options() && f.options.is_empty() {
-            return Err(Error::InvalidInput(format!(
-                "Field '{}' of type {} needs an OptionSet",
-                f.schema_name,
-                f.data_type.as_str()
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn check_direction(d: i64) -> Result<()> {
-    if d == 0 || d == 1 {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput(format!(
-            "Direction must be 0 (inbound) or 1 (outbound), not {d}"
-        )))
-    }
-}
-
-fn check_salesloft_type(t: &str) -> Result<()> {
-    if is_salesloft_type(t) {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput(format!(
-            "SalesloftType '{t}' is not one of the 25 Salesloft activity types"
-        )))
-    }
 }
 
 fn require_manager(caller: &User) -> Result<()> {
@@ -109,28 +51,9 @@ impl Service {
     ) -> Result<ActivityType> {
         require_manager(caller)?;
         ty.name = ty.name.trim().to_string();
-        if ty.name.is_empty() {
-            return Err(Error::MandatoryMissing(
-                "ActivityEventName is required".into(),
-            ));
-        }
+        rules::check_new_type(&ty)?;
         if ty.display_name.trim().is_empty() {
             ty.display_name = ty.name.clone();
-        }
-        check_direction(ty.direction)?;
-        check_salesloft_type(&ty.salesloft_type)?;
-        check_fields(&ty.fields)?;
-        if let Some(code) = ty.event_code {
-            let range = match ty.kind {
-                TypeKind::Opportunity => FIRST_OPPORTUNITY_CODE..i64::MAX,
-                _ => FIRST_CUSTOM_CODE..FIRST_OPPORTUNITY_CODE,
-            };
-            if !range.contains(&code) {
-                return Err(Error::InvalidInput(format!(
-                    "ActivityEvent {code} is outside the range for this kind of type ({}..{})",
-                    range.start, range.end
-                )));
-            }
         }
         ty.guid = Uuid::now_v7();
         self.store.create_activity_type(caller.tenant_id, ty).await
@@ -155,6 +78,7 @@ impl Service {
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty())
         {
+            rules::check_type_name(&name)?;
             if ty.kind == TypeKind::System && name != ty.name {
                 return Err(Error::InvalidInput(
                     "The name of a system activity type cannot change".into(),

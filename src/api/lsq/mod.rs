@@ -58,12 +58,14 @@ impl LsqError {
 impl From<Error> for LsqError {
     fn from(e: Error) -> LsqError {
         let (status, kind) = match &e {
-            Error::InvalidInput(_) => (StatusCode::BAD_REQUEST, "MXInvalidInputException"),
+            Error::InvalidInput(_) | Error::Invalid { .. } => {
+                (StatusCode::BAD_REQUEST, "MXInvalidInputException")
+            }
             Error::NotFound(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "MXInvalidEntityException",
             ),
-            Error::MandatoryMissing(_) => (
+            Error::MandatoryMissing(_) | Error::Required(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "MXMandatoryAttributeMissingException",
             ),

@@ -13,12 +13,8 @@ use super::error::{ApiError, ApiResult};
 use super::input::body;
 use super::render::{created, type_json};
 use crate::app::AppState;
-use crate::domain::{
-    is_salesloft_type, DataType, FieldDef, NewActivityType, TypeKind, FIRST_CUSTOM_CODE,
-    FIRST_OPPORTUNITY_CODE,
-};
+use crate::domain::{DataType, FieldDef, NewActivityType, TypeKind};
 use crate::error::{Error, Unique};
-use crate::service::MAX_FIELDS;
 
 pub(super) async fn list_types(
     State(app): State<AppState>,
@@ -72,9 +68,6 @@ pub(super) async fn create_type(
     forbid_sales_user(&me, "create activity types")?;
     let b: NewTypeBody = body(b).await?;
     let name = b.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 255 {
-        return Err(ApiError::invalid("'name' must be 1 to 255 characters long"));
-    }
     let kind = match b.kind.as_deref() {
         None | Some("custom") => TypeKind::Custom,
         Some("opportunity") => TypeKind::Opportunity,
@@ -84,58 +77,14 @@ pub(super) async fn create_type(
             )))
         }
     };
-    if let Some(code) = b.event_code {
-        let (lo, hi) = match kind {
-            TypeKind::Opportunity => (FIRST_OPPORTUNITY_CODE, i64::MAX),
-            _ => (FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE - 1),
-        };
-        if !(lo..=hi).contains(&code) {
-            return Err(ApiError::invalid(format!(
-                "'event_code' of a {} type must be {lo}..={hi}, not {code}",
-                kind.as_str()
-            )));
-        }
-    }
-    if b.direction != 0 && b.direction != 1 {
-        return Err(ApiError::invalid(format!(
-            "'direction' must be 0 (inbound) or 1 (outbound), not {}",
-            b.direction
-        )));
-    }
-    let salesloft_type = match (b.salesloft_type, kind) {
-        (Some(t), _) if is_salesloft_type(&t) => t,
-        (Some(t), _) => {
-            return Err(ApiError::invalid(format!(
-                "'salesloft_type' '{t}' is not one of the 25 Salesloft activity types"
-            )))
-        }
-        (None, TypeKind::Opportunity) => "opportunity_stage_change".into(),
-        (None, _) => "note".into(),
-    };
-    if b.fields.len() > MAX_FIELDS {
-        return Err(ApiError::invalid(format!(
-            "'fields': an activity type has at most {MAX_FIELDS} custom fields"
-        )));
-    }
+    let salesloft_type = b.salesloft_type.unwrap_or_else(|| match kind {
+        TypeKind::Opportunity => "opportunity_stage_change".into(),
+        _ => "note".into(),
+    });
+    // Only the wire-level part here (the data type's spelling); the definitions' rules are the
+    // service's, for every dialect.
     let mut fields: Vec<FieldDef> = Vec::with_capacity(b.fields.len());
     for (i, f) in b.fields.into_iter().enumerate() {
-        let numbered = f
-            .schema_name
-            .strip_prefix("mx_Custom_")
-            .and_then(|n| n.parse::<usize>().ok())
-            .is_some_and(|n| (1..=MAX_FIELDS).contains(&n));
-        if !numbered {
-            return Err(ApiError::invalid(format!(
-                "'fields[{i}].schema_name' must be mx_Custom_1 to mx_Custom_{MAX_FIELDS}, not '{}'",
-                f.schema_name
-            )));
-        }
-        if fields.iter().any(|g| g.schema_name == f.schema_name) {
-            return Err(ApiError::invalid(format!(
-                "'fields[{i}].schema_name': '{}' is given twice",
-                f.schema_name
-            )));
-        }
         let data_type = DataType::parse(&f.data_type).ok_or_else(|| {
             ApiError::invalid(format!(
                 "'fields[{i}].data_type' must be one of {}, not '{}'",
@@ -143,12 +92,6 @@ pub(super) async fn create_type(
                 f.data_type
             ))
         })?;
-        if data_type.has_options() && f.options.is_empty() {
-            return Err(ApiError::invalid(format!(
-                "'fields[{i}].options' must list the options of a {} field",
-                data_type.as_str()
-            )));
-        }
         fields.push(FieldDef {
             display_name: f
                 .display_name

@@ -43,9 +43,11 @@ impl From<Error> for ApiError {
             // Wire-level problems (JSON, shapes, query parameters) are answered with 400 by this
             // module before the service runs; what the service refuses is a value it cannot
             // accept: 422.
-            Error::InvalidInput(_) | Error::MandatoryMissing(_) | Error::InvalidFields(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-            }
+            Error::InvalidInput(_)
+            | Error::MandatoryMissing(_)
+            | Error::InvalidFields(_)
+            | Error::Invalid { .. }
+            | Error::Required(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Duplicate(_) | Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -56,6 +58,8 @@ impl From<Error> for ApiError {
         let message = match (e.hidden_text(), &e) {
             (Some(text), _) => text.to_string(),
             (None, Error::Duplicate(unique)) => unique_text(unique),
+            (None, Error::Invalid { field, reason }) => format!("{} {reason}", field.native_name()),
+            (None, Error::Required(field)) => format!("{} is required", field.native_name()),
             (None, other) => other.to_string(),
         };
         ApiError::new(status, code, message)

@@ -44,9 +44,11 @@ impl SlError {
 impl From<Error> for SlError {
     fn from(e: Error) -> SlError {
         let status = match &e {
-            Error::InvalidInput(_) | Error::MandatoryMissing(_) | Error::InvalidFields(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Error::InvalidInput(_)
+            | Error::MandatoryMissing(_)
+            | Error::InvalidFields(_)
+            | Error::Invalid { .. }
+            | Error::Required(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Duplicate(_) | Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,

@@ -1,0 +1,138 @@
+//! The rules an activity type definition must satisfy, checked once here for every dialect.
+
+use std::ops::RangeInclusive;
+
+use super::{is_salesloft_type, FieldDef, NewActivityType, TypeKind};
+use super::{FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE};
+use crate::error::{Error, Field, Result};
+
+/// How many custom fields a type may have (`mx_Custom_1` … `mx_Custom_50`).
+pub const MAX_FIELDS: usize = 50;
+
+/// The longest activity type name, in characters.
+pub const MAX_TYPE_NAME_CHARS: usize = 255;
+
+impl TypeKind {
+    /// The event codes a type of this kind may have: 201..=11999 for custom types, 12000 and up
+    /// for opportunity types (system types are 101..=125 and never created).
+    pub fn event_codes(self) -> RangeInclusive<i64> {
+        match self {
+            TypeKind::Opportunity => FIRST_OPPORTUNITY_CODE..=i64::MAX,
+            _ => FIRST_CUSTOM_CODE..=FIRST_OPPORTUNITY_CODE - 1,
+        }
+    }
+}
+
+fn invalid(field: Field, reason: String) -> Error {
+    Error::Invalid { field, reason }
+}
+
+/// A type's name (already trimmed): present and at most [`MAX_TYPE_NAME_CHARS`] long.
+pub fn check_type_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::Required(Field::TypeName));
+    }
+    if name.chars().count() > MAX_TYPE_NAME_CHARS {
+        return Err(invalid(
+            Field::TypeName,
+            format!("must be at most {MAX_TYPE_NAME_CHARS} characters long"),
+        ));
+    }
+    Ok(())
+}
+
+/// An event code chosen for a new type must lie in its kind's range.
+pub fn check_event_code(kind: TypeKind, code: i64) -> Result<()> {
+    let codes = kind.event_codes();
+    if codes.contains(&code) {
+        return Ok(());
+    }
+    let reason = match kind {
+        TypeKind::Opportunity => {
+            format!(
+                "of an opportunity type must be {} or more, not {code}",
+                codes.start()
+            )
+        }
+        _ => format!(
+            "of a custom type must be {}..={}, not {code}",
+            codes.start(),
+            codes.end()
+        ),
+    };
+    Err(invalid(Field::EventCode, reason))
+}
+
+pub fn check_direction(d: i64) -> Result<()> {
+    if d == 0 || d == 1 {
+        return Ok(());
+    }
+    Err(invalid(
+        Field::Direction,
+        format!("must be 0 (inbound) or 1 (outbound), not {d}"),
+    ))
+}
+
+pub fn check_salesloft_type(t: &str) -> Result<()> {
+    if is_salesloft_type(t) {
+        return Ok(());
+    }
+    Err(invalid(
+        Field::SalesloftType,
+        format!("'{t}' is not one of the 25 Salesloft activity types"),
+    ))
+}
+
+/// A type's custom field definitions: at most [`MAX_FIELDS`], each named `mx_Custom_N` once, and
+/// the option-set types with their options.
+pub fn check_fields(fields: &[FieldDef]) -> Result<()> {
+    if fields.len() > MAX_FIELDS {
+        return Err(invalid(
+            Field::TypeFields,
+            format!("must hold at most {MAX_FIELDS} custom fields"),
+        ));
+    }
+    for (i, f) in fields.iter().enumerate() {
+        let numbered = f
+            .schema_name
+            .strip_prefix("mx_Custom_")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| (1..=MAX_FIELDS).contains(&n));
+        if !numbered {
+            return Err(invalid(
+                Field::SchemaName(i),
+                format!(
+                    "must be mx_Custom_1 to mx_Custom_{MAX_FIELDS}, not '{}'",
+                    f.schema_name
+                ),
+            ));
+        }
+        if fields[..i].iter().any(|g| g.schema_name == f.schema_name) {
+            return Err(invalid(
+                Field::SchemaName(i),
+                format!("'{}' is given twice", f.schema_name),
+            ));
+        }
+        if f.data_type.has_options() && f.options.is_empty() {
+            return Err(invalid(
+                Field::Options {
+                    index: i,
+                    schema_name: f.schema_name.clone(),
+                },
+                format!("must list the options of a {} field", f.data_type.as_str()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Everything a new type must satisfy, in the order a client would fix it.
+pub fn check_new_type(ty: &NewActivityType) -> Result<()> {
+    check_type_name(&ty.name)?;
+    if let Some(code) = ty.event_code {
+        check_event_code(ty.kind, code)?;
+    }
+    check_direction(ty.direction)?;
+    check_salesloft_type(&ty.salesloft_type)?;
+    check_fields(&ty.fields)
+}
