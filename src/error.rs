@@ -67,6 +67,11 @@ pub enum Field {
         index: usize,
         schema_name: String,
     },
+    /// What identifies a lead: at least one of its first name, last name, email or phone.
+    LeadIdentity,
+    LeadEmail,
+    /// The user a new lead is assigned to.
+    LeadOwner,
 }
 
 impl Field {
@@ -80,6 +85,9 @@ impl Field {
             Field::TypeFields => "Fields".into(),
             Field::SchemaName(_) => "SchemaName".into(),
             Field::Options { schema_name, .. } => format!("OptionSet of {schema_name}"),
+            Field::LeadIdentity => "One of FirstName, LastName, EmailAddress or Phone".into(),
+            Field::LeadEmail => "EmailAddress".into(),
+            Field::LeadOwner => "OwnerId".into(),
         }
     }
 
@@ -93,7 +101,19 @@ impl Field {
             Field::TypeFields => "'fields'".into(),
             Field::SchemaName(i) => format!("'fields[{i}].schema_name'"),
             Field::Options { index, .. } => format!("'fields[{index}].options'"),
+            Field::LeadIdentity => "One of 'first_name', 'last_name', 'email' or 'phone'".into(),
+            Field::LeadEmail => "'email'".into(),
+            Field::LeadOwner => "'owner_guid'".into(),
         }
+    }
+
+    /// Whether the field belongs to a lead's values (LeadSquared answers those with its
+    /// field-value exception) rather than to an activity type's definition.
+    pub fn is_lead_value(&self) -> bool {
+        matches!(
+            self,
+            Field::LeadIdentity | Field::LeadEmail | Field::LeadOwner
+        )
     }
 }
 

@@ -136,3 +136,28 @@ pub fn check_new_type(ty: &NewActivityType) -> Result<()> {
     check_salesloft_type(&ty.salesloft_type)?;
     check_fields(&ty.fields)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_codes_follow_the_documented_ranges() {
+        assert!(check_event_code(TypeKind::Custom, 201).is_ok());
+        assert!(check_event_code(TypeKind::Custom, 11999).is_ok());
+        assert!(check_event_code(TypeKind::Opportunity, 12000).is_ok());
+        assert!(check_event_code(TypeKind::Opportunity, 11999).is_err());
+        let e = check_event_code(TypeKind::Custom, 12000).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ActivityEvent of a custom type must be 201..=11999, not 12000"
+        );
+        match e {
+            Error::Invalid { field, reason } => assert_eq!(
+                format!("{} {reason}", field.native_name()),
+                "'event_code' of a custom type must be 201..=11999, not 12000"
+            ),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+}

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, CredentialCache, IssuedKeys};
 use crate::domain::{starter_types, Lead, NewLead, NewUser, Role, Tenant, User};
-use crate::error::{Error, Missing, Result};
+use crate::error::{Error, Field, Missing, Result};
 use crate::store::{Store, UserCredentials};
 
 /// How long an authenticated key is remembered (see `CredentialCache`).
@@ -189,25 +189,23 @@ impl Service {
             && lead.email.is_none()
             && lead.phone.is_none()
         {
-            return Err(Error::MandatoryMissing(
-                "A lead needs at least one of FirstName, LastName, EmailAddress or Phone".into(),
-            ));
+            return Err(Error::Required(Field::LeadIdentity));
         }
         if let Some(email) = &lead.email {
             if !crate::domain::fields::looks_like_email(email) {
-                return Err(Error::InvalidFields(format!(
-                    "Invalid value '{email}' for EmailAddress"
-                )));
+                return Err(Error::Invalid {
+                    field: Field::LeadEmail,
+                    reason: format!("must be an email address, not '{email}'"),
+                });
             }
         }
         lead.owner_id = match owner_guid.filter(|_| caller.role != Role::SalesUser) {
             Some(g) => {
                 self.active_user_by_guid(caller, g)
                     .await?
-                    .ok_or_else(|| {
-                        Error::InvalidFields(format!(
-                            "Invalid value '{g}' for OwnerId: no such active user"
-                        ))
+                    .ok_or_else(|| Error::Invalid {
+                        field: Field::LeadOwner,
+                        reason: format!("must be an active user of this tenant, not '{g}'"),
                     })?
                     .id
             }

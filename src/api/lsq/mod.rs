@@ -58,6 +58,10 @@ impl LsqError {
 impl From<Error> for LsqError {
     fn from(e: Error) -> LsqError {
         let (status, kind) = match &e {
+            Error::Invalid { field, .. } if field.is_lead_value() => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "MXInvalidActivityFieldsException",
+            ),
             Error::InvalidInput(_) | Error::Invalid { .. } => {
                 (StatusCode::BAD_REQUEST, "MXInvalidInputException")
             }

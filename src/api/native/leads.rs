@@ -14,8 +14,7 @@ use super::input::{body, check_len, window};
 use super::render::{created, lead_json};
 use crate::api::params::Params;
 use crate::app::AppState;
-use crate::domain::fields::looks_like_email;
-use crate::domain::{NewLead, Role};
+use crate::domain::NewLead;
 
 pub(super) async fn list_leads(
     State(app): State<AppState>,
@@ -70,34 +69,6 @@ pub(super) async fn create_lead(
         check_len(field, value.as_deref(), max)?;
     }
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let (first, last, email, phone) = (
-        clean(b.first_name.clone()),
-        clean(b.last_name.clone()),
-        clean(b.email.clone()),
-        clean(b.phone.clone()),
-    );
-    if first.is_none() && last.is_none() && email.is_none() && phone.is_none() {
-        return Err(ApiError::invalid(
-            "A lead needs at least one of 'first_name', 'last_name', 'email' or 'phone'",
-        ));
-    }
-    if let Some(e) = email.as_deref().filter(|e| !looks_like_email(e)) {
-        return Err(ApiError::invalid(format!(
-            "'email' must be an email address, not '{e}'"
-        )));
-    }
-    // A Sales_User always owns what it creates (its owner_guid is ignored, as in Lead.Create).
-    if let Some(g) = b
-        .owner_guid
-        .as_deref()
-        .filter(|_| me.role != Role::SalesUser)
-    {
-        if app.service.active_user_by_guid(&me, g).await?.is_none() {
-            return Err(ApiError::invalid(format!(
-                "'owner_guid': '{g}' is not an active user of this tenant"
-            )));
-        }
-    }
     let mut attributes = std::collections::BTreeMap::new();
     for (k, v) in b.attributes {
         let name = k.trim();
@@ -119,10 +90,10 @@ pub(super) async fn create_lead(
         }
     }
     let lead = NewLead {
-        first_name: first,
-        last_name: last,
-        email,
-        phone,
+        first_name: clean(b.first_name),
+        last_name: clean(b.last_name),
+        email: clean(b.email),
+        phone: clean(b.phone),
         mobile: clean(b.mobile),
         do_not_call: b.do_not_call,
         do_not_email: b.do_not_email,
