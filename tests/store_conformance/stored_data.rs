@@ -1,0 +1,240 @@
+//! Data kept in step by the database itself: each activity's copy of its lead's owner, and field
+//! values that can only be JSON objects.
+
+use std::time::Duration;
+
+use activity_hub::domain::Role;
+use activity_hub::store;
+use uuid::Uuid;
+
+use crate::fixtures::*;
+
+/// A Sales_User's list is read from each activity's copy of its lead's owner (migration 0005).
+/// No API moves an activity to another lead or gives a lead a new owner today; the migration's
+/// triggers keep the copy right if either ever happens, which is checked here by doing both in SQL.
+#[tokio::test]
+async fn the_copied_lead_owner_follows_lead_and_owner_changes() {
+    for b in backends("leadowner").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let ann = s
+            .create_user(t.id, new_user("ann@acme.test", Role::SalesUser))
+            .await
+            .unwrap();
+        let bob = s
+            .create_user(t.id, new_user("bob@acme.test", Role::SalesUser))
+            .await
+            .unwrap();
+        let la = s
+            .create_lead(t.id, lead(ann.id, Some("la@x.test"), None))
+            .await
+            .unwrap();
+        let lb = s
+            .create_lead(t.id, lead(bob.id, Some("lb@x.test"), None))
+            .await
+            .unwrap();
+        let ty = s
+            .create_activity_type(t.id, custom_type("Visit", 0))
+            .await
+            .unwrap();
+        s.insert_activities(
+            t.id,
+            vec![
+                activity(ty.id, la.id, admin.id, 1, "a1"),
+                activity(ty.id, la.id, admin.id, 2, "a2"),
+                activity(ty.id, lb.id, admin.id, 3, "b1"),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            notes_visible_to(s, t.id, ann.id).await,
+            ["a1", "a2"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            notes_visible_to(s, t.id, bob.id).await,
+            ["b1"],
+            "{}",
+            b.name
+        );
+
+        exec_sql(
+            &b,
+            &format!(
+                "UPDATE activities SET lead_id = {} WHERE tenant_id = {} AND note = 'a1'",
+                lb.id, t.id
+            ),
+        );
+        assert_eq!(
+            notes_visible_to(s, t.id, ann.id).await,
+            ["a2"],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            notes_visible_to(s, t.id, bob.id).await,
+            ["a1", "b1"],
+            "{}",
+            b.name
+        );
+
+        exec_sql(
+            &b,
+            &format!(
+                "UPDATE leads SET owner_id = {} WHERE tenant_id = {} AND id = {}",
+                bob.id, t.id, la.id
+            ),
+        );
+        assert!(
+            notes_visible_to(s, t.id, ann.id).await.is_empty(),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            notes_visible_to(s, t.id, bob.id).await,
+            ["a1", "a2", "b1"],
+            "{}",
+            b.name
+        );
+
+        // Rows of several leads in one page each show their own lead, as it is now: its owner,
+        // its name and email after an edit, and whether it is deleted.
+        exec_sql(
+            &b,
+            &format!(
+                "UPDATE leads SET first_name = 'Renamed', email = 'new@x.test' WHERE tenant_id = {} AND id = {}",
+                t.id, lb.id
+            ),
+        );
+        s.delete_lead(t.id, la.id).await.unwrap();
+        let page = s.list_activities(&page_query(t.id)).await.unwrap();
+        let shown: Vec<_> = page
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.note.as_str(),
+                    r.lead_guid,
+                    r.lead_owner_id,
+                    r.lead_first_name.as_deref(),
+                    r.lead_email.as_deref(),
+                    r.lead_deleted,
+                )
+            })
+            .collect();
+        let (renamed, new_email) = (Some("Renamed"), Some("new@x.test"));
+        assert_eq!(
+            shown,
+            [
+                ("a1", Some(lb.guid), Some(bob.id), renamed, new_email, false),
+                (
+                    "a2",
+                    Some(la.guid),
+                    Some(bob.id),
+                    la.first_name.as_deref(),
+                    Some("la@x.test"),
+                    true
+                ),
+                ("b1", Some(lb.guid), Some(bob.id), renamed, new_email, false),
+            ],
+            "{}",
+            b.name
+        );
+    }
+}
+
+/// SQLite pastes stored field values into its pages without parsing them again, so its database
+/// refuses any value that is not one JSON object, from anyone (migration 0007); opening a store
+/// written before that migration checks the rows it already holds. PostgreSQL stores them as
+/// `jsonb` and needs neither.
+#[tokio::test]
+async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
+    let b = sqlite().await;
+    let s = &*b.store;
+    let (t, admin) = tenant(s, "acme").await;
+    let l = s
+        .create_lead(t.id, lead(admin.id, Some("l@x.test"), None))
+        .await
+        .unwrap();
+    let ty = s
+        .create_activity_type(t.id, custom_type("Visit", 0))
+        .await
+        .unwrap();
+    let mut a = activity(ty.id, l.id, admin.id, 1, "a");
+    a.fields.insert("mx_Custom_1".into(), "one".into());
+    let ids = s.insert_activities(t.id, vec![a]).await.unwrap();
+    let path = b
+        .url
+        .strip_prefix("sqlite://")
+        .expect("sqlite URL")
+        .to_string();
+    let raw = || {
+        let c = rusqlite::Connection::open(&path).expect("open the SQLite file");
+        c.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        c
+    };
+    let set = |value: &str| {
+        raw().execute(
+            "UPDATE activities SET fields = ?1 WHERE id = ?2",
+            rusqlite::params![value, ids[0]],
+        )
+    };
+    for bad in ["not json", "[1]", "\"text\"", "{\"a\":", ""] {
+        let e = set(bad).expect_err(bad).to_string();
+        assert!(e.contains("fields_must_be_one_json_object"), "{bad}: {e}");
+    }
+    let copy_with = |fields: &str| {
+        raw().execute(
+            "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, owner_id,
+                 created_by, modified_by, occurred_at, created_at, updated_at, fields, sl_type,
+                 res_kind, res_id)
+             SELECT tenant_id, ?2, type_id, event_code, lead_id, owner_id, created_by, modified_by,
+                 occurred_at, created_at, updated_at + 1000, ?1, sl_type, res_kind, res_id
+             FROM activities WHERE id = ?3",
+            rusqlite::params![fields, Uuid::now_v7().to_string(), ids[0]],
+        )
+    };
+    let e = copy_with("{\"a\":1").expect_err("insert").to_string();
+    assert!(e.contains("fields_must_be_one_json_object"), "{e}");
+    // Refused writes changed nothing; an object is taken and read back as stored.
+    let fields_now = || async {
+        let page = s.list_activities(&page_query(t.id)).await.unwrap();
+        page.rows
+            .iter()
+            .map(|r| r.fields.as_json().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fields_now().await, [r#"{"mx_Custom_1":"one"}"#]);
+    set(r#"{ "mx_Custom_1": "edited" }"#).expect("an object");
+    assert_eq!(fields_now().await, [r#"{ "mx_Custom_1": "edited" }"#]);
+
+    // A file from before migration 0007 holding a value that is not an object: opening it fails,
+    // naming the activity, and applies nothing; once the value is mended it opens.
+    drop(b.store);
+    raw()
+        .execute_batch(
+            "ALTER TABLE activities DROP COLUMN fields_are_an_object; PRAGMA user_version = 6;",
+        )
+        .expect("back to version 6");
+    set("[1]").expect("no check before 0007");
+    let e = match store::open(&b.url).await {
+        Ok(_) => panic!("opened a store whose field values are not all objects"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains(&format!("activities {} ", ids[0])), "{e}");
+    assert!(e.contains("not a JSON object"), "{e}");
+    let version = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&raw()), 6);
+    set("{}").expect("mended");
+    let reopened = store::open(&b.url).await.expect("open after mending");
+    assert_eq!(version(&raw()), 7);
+    let e = set("[2]").expect_err("the check is back").to_string();
+    assert!(e.contains("fields_must_be_one_json_object"), "{e}");
+    drop(reopened);
+}
