@@ -407,6 +407,47 @@ pub fn bulk_response(results: &[BulkRowResult]) -> Value {
     json!({"Response": rows})
 }
 
+/// A bulk row's related lead (as sent) and its activity.
+pub type RowInput = (Option<String>, ActivityInput);
+
+/// The bulk endpoints' rows as inputs. A row whose own shape is bad (e.g. an invalid date) is
+/// reported in place, like a row that fails validation, and never reaches the service: `early`
+/// holds each row's error or `None`, in request order, and the valid rows' inputs come in order.
+pub fn bulk_inputs(rows: Vec<CreateBody>) -> (Vec<RowInput>, Vec<Option<String>>) {
+    let mut valid = Vec::with_capacity(rows.len());
+    let mut early = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.into_input() {
+            Ok(pair) => {
+                valid.push(pair);
+                early.push(None);
+            }
+            Err(e) => early.push(Some(e.message)),
+        }
+    }
+    (valid, early)
+}
+
+/// The bulk answer in request order: a row refused before the service with its early error, every
+/// other row with the service's result for it, taken in turn.
+pub fn bulk_answer(early: Vec<Option<String>>, stored: Vec<BulkRowResult>) -> Json<Value> {
+    let mut stored = stored.into_iter();
+    let results: Vec<BulkRowResult> = early
+        .into_iter()
+        .map(|e| match e {
+            Some(msg) => BulkRowResult {
+                guid: None,
+                error: Some(msg),
+            },
+            None => stored.next().unwrap_or(BulkRowResult {
+                guid: None,
+                error: Some("row was not processed".into()),
+            }),
+        })
+        .collect();
+    Json(bulk_response(&results))
+}
+
 /// Checks the 1..=25 row limit of the bulk endpoints.
 pub fn check_bulk_len(n: usize) -> LsqResult<()> {
     if n == 0 || n > MAX_BULK_ROWS {
@@ -425,46 +466,9 @@ pub async fn bulk_by_lead(
 ) -> LsqResult<Json<Value>> {
     let rows: Vec<CreateBody> = json_body(body).await?;
     check_bulk_len(rows.len())?;
-    let mut inputs = Vec::with_capacity(rows.len());
-    let mut early: Vec<Option<String>> = Vec::with_capacity(rows.len());
-    for row in rows {
-        match row.into_input() {
-            Ok(pair) => {
-                inputs.push(pair);
-                early.push(None);
-            }
-            Err(e) => {
-                // A bad date is this row's problem only: report it in place, store nothing for it.
-                inputs.push((None, ActivityInput::default()));
-                early.push(Some(e.message));
-            }
-        }
-    }
-    let valid: Vec<_> = inputs
-        .into_iter()
-        .zip(&early)
-        .filter(|(_, e)| e.is_none())
-        .map(|(i, _)| i)
-        .collect();
-    let mut stored = app
-        .service
-        .bulk_post_by_lead(&lsq.user, valid)
-        .await?
-        .into_iter();
-    let results: Vec<BulkRowResult> = early
-        .into_iter()
-        .map(|e| match e {
-            Some(msg) => BulkRowResult {
-                guid: None,
-                error: Some(msg),
-            },
-            None => stored.next().unwrap_or(BulkRowResult {
-                guid: None,
-                error: Some("row was not processed".into()),
-            }),
-        })
-        .collect();
-    Ok(Json(bulk_response(&results)))
+    let (valid, early) = bulk_inputs(rows);
+    let stored = app.service.bulk_post_by_lead(&lsq.user, valid).await?;
+    Ok(bulk_answer(early, stored))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::activities::{bulk_response, check_bulk_len, fields_with_values, CreateBody};
+use super::activities::{bulk_answer, bulk_inputs, check_bulk_len, fields_with_values, CreateBody};
 use super::leads::{parse_lead, Attribute};
 use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
@@ -530,38 +530,13 @@ pub async fn bulk_by_opportunity(
     let id = lsq.param("opportunityId")?.to_string();
     let rows: Vec<CreateBody> = json_body(body).await?;
     check_bulk_len(rows.len())?;
-    // A row whose own shape is bad (e.g. an invalid date) is reported in place, like a row that
-    // fails validation; it never reaches the store.
-    let mut early: Vec<Option<String>> = Vec::with_capacity(rows.len());
-    let mut inputs = Vec::with_capacity(rows.len());
-    for row in rows {
-        match row.into_input() {
-            Ok((_, input)) => {
-                inputs.push(input);
-                early.push(None);
-            }
-            Err(e) => early.push(Some(e.message)),
-        }
-    }
-    let mut stored = app
+    let (valid, early) = bulk_inputs(rows);
+    let inputs = valid.into_iter().map(|(_, input)| input).collect();
+    let stored = app
         .service
         .bulk_post_by_opportunity(&lsq.user, &id, inputs)
-        .await?
-        .into_iter();
-    let results: Vec<_> = early
-        .into_iter()
-        .map(|e| match e {
-            Some(msg) => crate::service::BulkRowResult {
-                guid: None,
-                error: Some(msg),
-            },
-            None => stored.next().unwrap_or(crate::service::BulkRowResult {
-                guid: None,
-                error: Some("row was not processed".into()),
-            }),
-        })
-        .collect();
-    Ok(Json(bulk_response(&results)))
+        .await?;
+    Ok(bulk_answer(early, stored))
 }
 
 #[cfg(test)]
