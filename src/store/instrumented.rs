@@ -3,9 +3,9 @@
 //! The span (`op`: the method; `tenant_id` where the method takes one) is a child of whatever span
 //! is current, the request's `http` span when a handler calls, so a line logged during the call
 //! names the request it served. It is a debug-level span: at the default `info` filter it is not
-//! created (span bookkeeping on every store call cost a tenth of a read's server CPU), and a line
-//! logged during the call still carries the request's `http` span, which the SQLite store carries
-//! onto its reader and writer threads. The time each call took goes to
+//! created, so the several store calls of a request add no span bookkeeping (the fields of an
+//! enabled span are formatted when it opens), and a line logged during a call still carries the
+//! request's `http` span, which the SQLite store takes along onto its reader and writer threads. The time each call took goes to
 //! `activity_hub_store_call_duration_seconds{op,outcome}` (see `telemetry::store_call`).
 
 use std::future::Future;
