@@ -41,6 +41,23 @@ pub fn check_type_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The code a new type of `kind` gets when none is given: one past the highest code of its kind
+/// already taken (`highest`), or the first of its range. Refused (409) once the range is used up,
+/// rather than running into the next kind's codes.
+pub fn next_event_code(kind: TypeKind, highest: Option<i64>) -> Result<i64> {
+    let codes = kind.event_codes();
+    match highest {
+        None => Ok(*codes.start()),
+        Some(h) if h < *codes.end() => Ok(h + 1),
+        Some(_) => Err(Error::Conflict(format!(
+            "No event code is left for a new {} type ({}..={} are taken); give one explicitly",
+            kind.as_str(),
+            codes.start(),
+            codes.end()
+        ))),
+    }
+}
+
 /// An event code chosen for a new type must lie in its kind's range.
 pub fn check_event_code(kind: TypeKind, code: i64) -> Result<()> {
     let codes = kind.event_codes();
@@ -140,6 +157,20 @@ pub fn check_new_type(ty: &NewActivityType) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_code_follows_the_highest_and_stays_in_its_range() {
+        assert_eq!(next_event_code(TypeKind::Custom, None).ok(), Some(201));
+        assert_eq!(next_event_code(TypeKind::Custom, Some(250)).ok(), Some(251));
+        assert_eq!(
+            next_event_code(TypeKind::Opportunity, None).ok(),
+            Some(12000)
+        );
+        assert!(matches!(
+            next_event_code(TypeKind::Custom, Some(11999)),
+            Err(Error::Conflict(_))
+        ));
+    }
 
     #[test]
     fn event_codes_follow_the_documented_ranges() {

@@ -229,6 +229,28 @@ async fn activity_types_codes_names_and_updates() {
     }
 }
 
+/// A type created without a code gets the next one of its kind's range, never one of the next
+/// kind's: once custom codes reach 11999 it is refused, and an explicit code still works.
+#[tokio::test]
+async fn new_type_codes_stay_in_their_kinds_range() {
+    for b in backends("type_codes").await {
+        let s = &*b.store;
+        let (t, _) = tenant(s, "acme").await;
+        let mut top = custom_type("Top", 0);
+        top.event_code = Some(11_999);
+        s.create_activity_type(t.id, top).await.unwrap();
+        let e = s
+            .create_activity_type(t.id, custom_type("Past the top", 0))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{}: {e:?}", b.name);
+        let mut coded = custom_type("Coded", 0);
+        coded.event_code = Some(300);
+        let c = s.create_activity_type(t.id, coded).await.unwrap();
+        assert_eq!(c.event_code, 300, "{}", b.name);
+    }
+}
+
 /// Activities show their type as it is now: a list or lookup after `update_activity_type` never
 /// shows the old name, direction or Salesloft type (SQLite keeps types in memory for rows).
 #[tokio::test]

@@ -14,8 +14,7 @@ use super::rows::{
 use super::PgStore;
 use crate::domain::{
     time::now_micros, Account, ActivityType, ActivityUpdate, NewAccount, NewActivity,
-    NewActivityType, NewLead, NewUser, Tenant, TypeKind, User, FIRST_CUSTOM_CODE,
-    FIRST_OPPORTUNITY_CODE,
+    NewActivityType, NewLead, NewUser, Tenant, TypeKind, User,
 };
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -64,31 +63,29 @@ async fn insert_types<C: GenericClient>(
     if types.is_empty() {
         return Ok(Vec::new());
     }
-    let mut next: HashMap<bool, i64> = HashMap::new();
+    let mut last: HashMap<bool, i64> = HashMap::new();
     let mut codes = Vec::with_capacity(types.len());
     for t in types {
         let code = match t.event_code {
             Some(c) => c,
             None => {
                 let opportunity = t.kind == TypeKind::Opportunity;
-                let code = match next.get(&opportunity) {
-                    Some(n) => *n,
+                // `last` keeps the last code given to each kind in this batch.
+                let code = match last.get(&opportunity) {
+                    Some(prev) => crate::domain::rules::next_event_code(t.kind, Some(*prev))?,
                     None => {
-                        let (lo, hi) = match opportunity {
-                            true => (FIRST_OPPORTUNITY_CODE, i64::MAX),
-                            false => (FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE),
-                        };
+                        let codes = t.kind.event_codes();
                         let row = query_one(
                             c,
                             "SELECT max(event_code) FROM activity_types
-                              WHERE tenant_id = $1 AND event_code >= $2 AND event_code < $3",
-                            &[&tenant_id, &lo, &hi],
+                              WHERE tenant_id = $1 AND event_code >= $2 AND event_code <= $3",
+                            &[&tenant_id, codes.start(), codes.end()],
                         )
                         .await?;
-                        get::<Option<i64>>(&row, 0)?.map_or(lo, |m| m + 1)
+                        crate::domain::rules::next_event_code(t.kind, get(&row, 0)?)?
                     }
                 };
-                next.insert(opportunity, code + 1);
+                last.insert(opportunity, code);
                 code
             }
         };

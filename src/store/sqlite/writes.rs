@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     time::now_micros, ActivityType, ActivityUpdate, NewAccount, NewActivity, NewActivityType,
-    NewLead, NewUser, Tenant, TypeKind, FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE,
+    NewLead, NewUser, Tenant,
 };
 use crate::error::{Error, Result};
 
@@ -47,18 +47,15 @@ pub(super) fn insert_type(
     let code = match t.event_code {
         Some(c) => c,
         None => {
-            let (lo, hi) = match t.kind {
-                TypeKind::Opportunity => (FIRST_OPPORTUNITY_CODE, i64::MAX),
-                _ => (FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE),
-            };
-            let max: Option<i64> = conn
+            let codes = t.kind.event_codes();
+            let highest: Option<i64> = conn
                 .prepare_cached(
-                    "SELECT max(event_code) FROM activity_types WHERE tenant_id = ?1 AND event_code >= ?2 AND event_code < ?3",
+                    "SELECT max(event_code) FROM activity_types WHERE tenant_id = ?1 AND event_code >= ?2 AND event_code <= ?3",
                 )
                 .db()?
-                .query_row(params![tenant_id, lo, hi], |r| r.get(0))
+                .query_row(params![tenant_id, codes.start(), codes.end()], |r| r.get(0))
                 .db()?;
-            max.map_or(lo, |m| m + 1)
+            crate::domain::rules::next_event_code(t.kind, highest)?
         }
     };
     conn.prepare_cached(
