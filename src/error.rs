@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::domain::LeadKey;
+use crate::domain::{DataType, LeadKey};
 
 /// What went wrong, in terms a dialect can map to its own status codes and envelopes.
 #[derive(Debug, thiserror::Error)]
@@ -13,19 +13,18 @@ pub enum Error {
     /// A referenced record does not exist or is not visible to the caller.
     #[error("{0}")]
     NotFound(Missing),
-    /// A required top-level attribute is absent.
-    #[error("{0}")]
-    MandatoryMissing(String),
-    /// A custom/system field value failed validation against its activity type.
-    #[error("{0}")]
-    InvalidFields(String),
     /// A value the rules refuse: which field, and why ("must be …, not …"). Dialects show
     /// "{field} {reason}" with the field in their own vocabulary.
     #[error("{} {reason}", field.lsq_name())]
     Invalid { field: Field, reason: String },
-    /// A required value is absent; dialects show "{field} is required".
-    #[error("{} is required", .0.lsq_name())]
+    /// A required value is absent; dialects show "{field} is required" (see
+    /// [`Field::required_text`]).
+    #[error("{}", .0.required_text(Field::lsq_name))]
     Required(Field),
+    /// A value given for an activity (one of its fields, or an attribute of a native activity)
+    /// that its type or the rules refuse; each dialect words the problem with its field names.
+    #[error("{}", problem.text(field, Field::lsq_name))]
+    InvalidValue { field: Field, problem: Problem },
     /// A unique value (lead email, type name, user email…) is already taken.
     #[error("{0}")]
     Duplicate(Unique),
@@ -72,6 +71,46 @@ pub enum Field {
     LeadEmail,
     /// The user a new lead is assigned to.
     LeadOwner,
+    /// The lead an activity is posted on.
+    RelatedLead,
+    /// The activity a request edits.
+    ActivityId,
+    /// The opportunity a Capture request describes.
+    Opportunity,
+    /// An opportunity's event code.
+    OpportunityEventCode,
+    /// The lead attribute a Capture request finds the lead by (its `SearchBy`).
+    SearchBy(LeadKey),
+    /// The email of the user who owns an activity.
+    ActivityOwnerEmail,
+    /// A custom or system field of an activity, by the SchemaName given (`Status`, `Owner`,
+    /// `mx_Custom_1`); both dialects name it so, unquoted (the [`Problem`] sentences quote it).
+    ActivityField(String),
+    /// The user who owns a native activity, account or opportunity, by GUID.
+    OwnerGuid,
+    /// A native activity's status.
+    Status,
+    /// A native activity's tags.
+    Tags,
+    /// A key of a native activity's `static_data`.
+    StaticDataKey(String),
+    /// The activities of a native batch.
+    Activities,
+    /// A native activity's Salesloft type.
+    ActivityKind,
+    /// What identifies a native activity's type: its Salesloft type or its event code.
+    KindOrEventCode,
+    /// The record (lead, account or opportunity) a native activity is logged on.
+    Resource,
+    /// An account's name.
+    AccountName,
+    /// A record a row of a request refers to, where no one field names it.
+    Record,
+    /// A field of one row of a request body (`activities[3]`): `inner`, at `place`.
+    At {
+        place: String,
+        inner: Box<Field>,
+    },
 }
 
 impl Field {
@@ -88,6 +127,24 @@ impl Field {
             Field::LeadIdentity => "One of FirstName, LastName, EmailAddress or Phone".into(),
             Field::LeadEmail => "EmailAddress".into(),
             Field::LeadOwner => "OwnerId".into(),
+            Field::RelatedLead => "RelatedProspectId".into(),
+            Field::ActivityId => "ProspectActivityId".into(),
+            Field::Opportunity => "Opportunity".into(),
+            Field::OpportunityEventCode => "OpportunityEventCode".into(),
+            Field::SearchBy(key) => key.lsq_name().into(),
+            Field::ActivityOwnerEmail => "ActivityOwnerEmail".into(),
+            Field::ActivityField(name) => name.clone(),
+            Field::OwnerGuid => "Owner".into(),
+            Field::Status => "Status".into(),
+            Field::Tags => "Tags".into(),
+            Field::StaticDataKey(key) => format!("StaticData.{key}"),
+            Field::Activities => "Activities".into(),
+            Field::ActivityKind => "SalesloftType".into(),
+            Field::KindOrEventCode => "SalesloftType or ActivityEvent".into(),
+            Field::Resource => "Resource".into(),
+            Field::AccountName => "AccountName".into(),
+            Field::Record => String::new(),
+            Field::At { place, inner } => format!("{place}: {}", inner.lsq_name()),
         }
     }
 
@@ -103,7 +160,36 @@ impl Field {
             Field::Options { index, .. } => format!("'fields[{index}].options'"),
             Field::LeadIdentity => "One of 'first_name', 'last_name', 'email' or 'phone'".into(),
             Field::LeadEmail => "'email'".into(),
-            Field::LeadOwner => "'owner_guid'".into(),
+            Field::LeadOwner | Field::OwnerGuid => "'owner_guid'".into(),
+            Field::RelatedLead => "'lead_guid'".into(),
+            Field::ActivityId => "'id'".into(),
+            Field::Opportunity => "'opportunity'".into(),
+            Field::OpportunityEventCode => "'event_code'".into(),
+            Field::SearchBy(key) => format!("'{}'", key.native_name()),
+            Field::ActivityOwnerEmail => "'owner_email'".into(),
+            Field::ActivityField(name) => name.clone(),
+            Field::Status => "'status'".into(),
+            Field::Tags => "'tags'".into(),
+            Field::StaticDataKey(key) => format!("'static_data.{key}'"),
+            Field::Activities => "'activities'".into(),
+            Field::ActivityKind => "'type'".into(),
+            Field::KindOrEventCode => "'type' or 'event_code'".into(),
+            Field::Resource => "'resource'".into(),
+            Field::AccountName => "'name'".into(),
+            Field::Record => String::new(),
+            Field::At { place, inner } => format!("{place}: {}", inner.native_name()),
+        }
+    }
+
+    /// The sentence saying this field is missing, with fields named by `name` (a dialect's
+    /// [`Field::lsq_name`] or [`Field::native_name`]).
+    pub fn required_text(&self, name: fn(&Field) -> String) -> String {
+        match self {
+            Field::SearchBy(_) => format!(
+                "LeadDetails must contain {} (the SearchBy attribute)",
+                name(self)
+            ),
+            _ => format!("{} is required", name(self)),
         }
     }
 
@@ -114,6 +200,175 @@ impl Field {
             self,
             Field::LeadIdentity | Field::LeadEmail | Field::LeadOwner
         )
+    }
+}
+
+/// Why a value of an [`Error::InvalidValue`] was refused, with what the sentence shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The value is longer than the longest a field holds.
+    TooLong { max: usize },
+    /// The value is not one of the allowed ones (an activity's `Status` field).
+    NotAnOption {
+        value: String,
+        allowed: &'static [&'static str],
+    },
+    /// The activity type has no field of this name.
+    NotOfType { event_code: i64, type_name: String },
+    /// A mandatory field of the type has no value.
+    MandatoryEmpty { display_name: String },
+    /// The value does not parse as the field's data type (or is not one of its options).
+    WrongType {
+        value: String,
+        data_type: DataType,
+        options: Vec<String>,
+    },
+    /// No active user has this id (the `Owner` field of an activity).
+    NoActiveUserWithId { value: String },
+    /// The email is not an active user's of the caller's account (LeadSquared).
+    NotActiveUserOfAccount { value: String },
+    /// The GUID is not an active user's of the caller's tenant (native).
+    NotActiveUserOfTenant { value: String },
+    /// An edit names another event code than the activity's own.
+    TypeMismatch { given: i64, actual: i64 },
+    /// More tags than an activity may carry.
+    TooManyTags { max: usize, got: usize },
+    /// A tag is empty or too long.
+    TagLength { max: usize, tag: String },
+    /// The key is one the Salesloft dialect fills itself (`keys`).
+    Reserved { keys: &'static [&'static str] },
+    /// The value is not one of the allowed ones (a native activity's status).
+    NotOneOf {
+        value: String,
+        allowed: &'static [&'static str],
+    },
+    /// A batch is empty or larger than the largest allowed.
+    BatchSize { max: usize, got: usize },
+    /// No activity type has this event code.
+    NoSuchType { event_code: i64 },
+    /// The event code's type has another Salesloft type than the one given with it.
+    KindMismatch {
+        event_code: i64,
+        has: String,
+        given: String,
+    },
+    /// No system type has this Salesloft type.
+    NotAnActivityKind { value: String },
+    /// The event code is an opportunity type's where an activity was expected.
+    OpportunityType { event_code: i64 },
+    /// The event code is not an opportunity type's where an opportunity was expected.
+    NotAnOpportunityType { event_code: i64 },
+    /// The referenced record (`what`: person, account, lead…) does not exist.
+    Gone { what: &'static str, id: String },
+    /// The text is empty or longer than `max` characters.
+    Length { max: usize },
+    /// The record a row refers to was not found.
+    Missing(Missing),
+}
+
+impl Problem {
+    /// The sentence saying what is wrong with `field`, each field named by `name` (a dialect's
+    /// [`Field::lsq_name`] or [`Field::native_name`]). A field at a place in the body is
+    /// prefixed with it: "activities[3]: …".
+    pub fn text(&self, field: &Field, name: fn(&Field) -> String) -> String {
+        if let Field::At { place, inner } = field {
+            return format!("{place}: {}", self.text(inner, name));
+        }
+        let n = name(field);
+        match self {
+            Problem::TooLong { max } => {
+                format!("Value of field '{n}' is longer than {max} characters")
+            }
+            Problem::NotAnOption { value, allowed } => format!(
+                "Invalid value '{value}' for field '{n}': expected one of {}",
+                allowed.join(", ")
+            ),
+            Problem::NotOfType {
+                event_code,
+                type_name,
+            } => format!(
+                "Invalid field: '{n}' is not a field of activity type {event_code} ({type_name})"
+            ),
+            Problem::MandatoryEmpty { display_name } => {
+                format!("Mandatory field '{n}' ({display_name}) is missing or empty")
+            }
+            Problem::WrongType {
+                value,
+                data_type,
+                options,
+            } => format!(
+                "Invalid value '{value}' for field '{n}' of type {}: expected {}",
+                data_type.as_str(),
+                expected(*data_type, options)
+            ),
+            Problem::NoActiveUserWithId { value } => {
+                format!("Invalid value '{value}' for field '{n}': no active user with this id")
+            }
+            Problem::NotActiveUserOfAccount { value } => {
+                format!("{n} '{value}' is not an active user of this account")
+            }
+            Problem::NotActiveUserOfTenant { value } => {
+                format!("{n}: '{value}' is not an active user of this tenant")
+            }
+            Problem::TypeMismatch { given, actual } => {
+                format!("{n} {given} does not match the activity's type {actual}")
+            }
+            Problem::TooManyTags { max, got } => {
+                format!("{n}: an activity has at most {max} tags, got {got}")
+            }
+            Problem::TagLength { max, tag } => {
+                format!("{n}: each tag must be 1 to {max} characters long, not '{tag}'")
+            }
+            Problem::Reserved { keys } => format!(
+                "{n} is reserved: the Salesloft dialect fills {} from the activity",
+                keys.join(", ")
+            ),
+            Problem::NotOneOf { value, allowed } => {
+                format!("{n} must be one of {}, not '{value}'", allowed.join(", "))
+            }
+            Problem::BatchSize { max, got } => format!("{n} takes 1 to {max} activities, got {got}"),
+            Problem::NoSuchType { event_code } => {
+                format!("{n}: activity type {event_code} does not exist")
+            }
+            Problem::KindMismatch {
+                event_code,
+                has,
+                given,
+            } => format!(
+                "{n}: type {event_code} has Salesloft type '{has}', not '{given}' (the 'type' given)"
+            ),
+            Problem::NotAnActivityKind { value } => {
+                format!("{n}: '{value}' is not one of the 25 Salesloft activity types")
+            }
+            Problem::OpportunityType { event_code } => format!(
+                "{n}: {event_code} is an opportunity type; create opportunities with POST /api/v1/opportunities"
+            ),
+            Problem::NotAnOpportunityType { event_code } => {
+                format!("{n}: {event_code} is not an opportunity type of this tenant")
+            }
+            Problem::Gone { what, id } => format!("{n}: {what} '{id}' does not exist"),
+            Problem::Length { max } => format!("{n} must be 1 to {max} characters long"),
+            Problem::Missing(missing) => missing.to_string(),
+        }
+    }
+}
+
+/// What a value of this data type must look like.
+fn expected(data_type: DataType, options: &[String]) -> String {
+    match data_type {
+        DataType::Number => "a number".into(),
+        DataType::Date => "a date as yyyy-MM-dd".into(),
+        DataType::DateTime => "a date and time as yyyy-MM-dd HH:mm:ss".into(),
+        DataType::Boolean => "true, false, 1 or 0".into(),
+        DataType::Dropdown | DataType::SearchableDropdown | DataType::LargeOptionSet => {
+            format!("one of the options [{}]", options.join(", "))
+        }
+        DataType::MultiSelect => {
+            format!("options from [{}] separated by ';'", options.join(", "))
+        }
+        DataType::Email => "an email address".into(),
+        DataType::Phone => "a phone number".into(),
+        DataType::String | DataType::Website | DataType::Text => "text".into(),
     }
 }
 
@@ -304,5 +559,112 @@ impl Error {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(place: &str, inner: Field) -> Field {
+        Field::At {
+            place: place.into(),
+            inner: Box::new(inner),
+        }
+    }
+
+    fn value(field: Field, problem: Problem) -> Error {
+        Error::InvalidValue { field, problem }
+    }
+
+    #[test]
+    fn required_values_are_worded_in_each_vocabulary() {
+        let lsq = |f: Field| Error::Required(f).to_string();
+        assert_eq!(lsq(Field::RelatedLead), "RelatedProspectId is required");
+        assert_eq!(
+            lsq(Field::OpportunityEventCode),
+            "OpportunityEventCode is required"
+        );
+        assert_eq!(
+            lsq(Field::SearchBy(LeadKey::Phone)),
+            "LeadDetails must contain Phone (the SearchBy attribute)"
+        );
+        let native = at("activities[2]", Field::KindOrEventCode);
+        assert_eq!(
+            native.required_text(Field::native_name),
+            "activities[2]: 'type' or 'event_code' is required"
+        );
+    }
+
+    #[test]
+    fn field_values_are_worded_with_the_schema_name_and_the_place() {
+        let custom = || Field::ActivityField("mx_Custom_1".into());
+        let wrong = Problem::WrongType {
+            value: "c".into(),
+            data_type: DataType::Dropdown,
+            options: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(
+            value(custom(), wrong.clone()).to_string(),
+            "Invalid value 'c' for field 'mx_Custom_1' of type Dropdown: expected one of the options [a, b]"
+        );
+        assert_eq!(
+            wrong.text(&at("activities[3]", custom()), Field::native_name),
+            "activities[3]: Invalid value 'c' for field 'mx_Custom_1' of type Dropdown: expected one of the options [a, b]"
+        );
+        assert_eq!(
+            value(
+                Field::ActivityField("Status".into()),
+                Problem::NotAnOption {
+                    value: "x".into(),
+                    allowed: &["Active", "Inactive"],
+                },
+            )
+            .to_string(),
+            "Invalid value 'x' for field 'Status': expected one of Active, Inactive"
+        );
+        assert_eq!(
+            value(
+                Field::EventCode,
+                Problem::TypeMismatch {
+                    given: 205,
+                    actual: 204
+                }
+            )
+            .to_string(),
+            "ActivityEvent 205 does not match the activity's type 204"
+        );
+    }
+
+    #[test]
+    fn native_values_are_worded_with_native_names() {
+        let native = |field: &Field, problem: Problem| problem.text(field, Field::native_name);
+        assert_eq!(
+            native(
+                &Field::Status,
+                Problem::NotOneOf {
+                    value: "Done".into(),
+                    allowed: &["Active", "Inactive"],
+                },
+            ),
+            "'status' must be one of Active, Inactive, not 'Done'"
+        );
+        assert_eq!(
+            native(
+                &at("activities[0]", Field::Resource),
+                Problem::Gone {
+                    what: "person",
+                    id: "g".into(),
+                },
+            ),
+            "activities[0]: 'resource': person 'g' does not exist"
+        );
+        assert_eq!(
+            native(
+                &at("activities[1]", Field::Record),
+                Problem::Missing(Missing::Lead)
+            ),
+            "activities[1]: Lead does not exist in the system"
+        );
     }
 }

@@ -6,7 +6,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::{time, ActivityType, DataType, FieldDef, TypeKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Problem, Result};
 
 /// The longest text value accepted in any field.
 pub const MAX_VALUE_LEN: usize = 4000;
@@ -149,9 +149,7 @@ pub fn validate(
         let name = input.schema_name.trim();
         let value = input.value.as_str();
         if value.chars().count() > MAX_VALUE_LEN {
-            return Err(invalid(format!(
-                "Value of field '{name}' is longer than {MAX_VALUE_LEN} characters"
-            )));
+            return Err(invalid(name, Problem::TooLong { max: MAX_VALUE_LEN }));
         }
         match name {
             n if n.eq_ignore_ascii_case("Status") => {
@@ -163,10 +161,13 @@ pub fn validate(
                 match allowed.iter().find(|s| s.eq_ignore_ascii_case(v)) {
                     Some(s) => out.status = Some(s.to_string()),
                     None => {
-                        return Err(invalid(format!(
-                            "Invalid value '{v}' for field 'Status': expected one of {}",
-                            allowed.join(", ")
-                        )))
+                        return Err(invalid(
+                            "Status",
+                            Problem::NotAnOption {
+                                value: v.to_string(),
+                                allowed,
+                            },
+                        ))
                     }
                 }
             }
@@ -178,10 +179,13 @@ pub fn validate(
             n if n.eq_ignore_ascii_case("ActivityEvent_Note") => out.note = Some(value.to_string()),
             _ => {
                 let Some(def) = ty.field(name) else {
-                    return Err(invalid(format!(
-                        "Invalid field: '{name}' is not a field of activity type {} ({})",
-                        ty.event_code, ty.name
-                    )));
+                    return Err(invalid(
+                        name,
+                        Problem::NotOfType {
+                            event_code: ty.event_code,
+                            type_name: ty.name.clone(),
+                        },
+                    ));
                 };
                 if value.trim().is_empty() {
                     out.custom.remove(&def.schema_name);
@@ -199,27 +203,36 @@ pub fn validate(
         .filter(|f| f.is_mandatory)
         .find(|f| !out.custom.contains_key(&f.schema_name))
     {
-        return Err(invalid(format!(
-            "Mandatory field '{}' ({}) is missing or empty",
-            missing.schema_name, missing.display_name
-        )));
+        return Err(invalid(
+            &missing.schema_name,
+            Problem::MandatoryEmpty {
+                display_name: missing.display_name.clone(),
+            },
+        ));
     }
     Ok(out)
 }
 
-fn invalid(msg: String) -> Error {
-    Error::InvalidFields(msg)
+/// The field named `schema_name` (as given) has `problem`.
+fn invalid(schema_name: &str, problem: Problem) -> Error {
+    Error::InvalidValue {
+        field: Field::ActivityField(schema_name.to_string()),
+        problem,
+    }
 }
 
 /// Checks one non-empty value against its field definition.
 pub fn check_value(def: &FieldDef, value: &str, skip_option_check: bool) -> Result<()> {
     let v = value.trim();
-    let bad = |expect: &str| {
-        invalid(format!(
-            "Invalid value '{value}' for field '{}' of type {}: expected {expect}",
-            def.schema_name,
-            def.data_type.as_str()
-        ))
+    let bad = || {
+        invalid(
+            &def.schema_name,
+            Problem::WrongType {
+                value: value.to_string(),
+                data_type: def.data_type,
+                options: def.options.clone(),
+            },
+        )
     };
     match def.data_type {
         DataType::Number => {
@@ -227,17 +240,17 @@ pub fn check_value(def: &FieldDef, value: &str, skip_option_check: bool) -> Resu
                 && v.chars()
                     .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
             if !ok {
-                return Err(bad("a number"));
+                return Err(bad());
             }
         }
         DataType::Date => {
             if time::parse_lsq_date(v).is_none() {
-                return Err(bad("a date as yyyy-MM-dd"));
+                return Err(bad());
             }
         }
         DataType::DateTime => {
             if time::parse_lsq_datetime(v).is_none() {
-                return Err(bad("a date and time as yyyy-MM-dd HH:mm:ss"));
+                return Err(bad());
             }
         }
         DataType::Boolean => {
@@ -245,32 +258,26 @@ pub fn check_value(def: &FieldDef, value: &str, skip_option_check: bool) -> Resu
                 .iter()
                 .any(|b| b.eq_ignore_ascii_case(v));
             if !ok {
-                return Err(bad("true, false, 1 or 0"));
+                return Err(bad());
             }
         }
         DataType::Dropdown | DataType::SearchableDropdown | DataType::LargeOptionSet => {
             if !skip_option_check && !def.options.iter().any(|o| o == v) {
-                return Err(bad(&format!(
-                    "one of the options [{}]",
-                    def.options.join(", ")
-                )));
+                return Err(bad());
             }
         }
         DataType::MultiSelect => {
             if !skip_option_check {
                 for part in v.split(';').map(str::trim).filter(|p| !p.is_empty()) {
                     if !def.options.iter().any(|o| o == part) {
-                        return Err(bad(&format!(
-                            "options from [{}] separated by ';'",
-                            def.options.join(", ")
-                        )));
+                        return Err(bad());
                     }
                 }
             }
         }
         DataType::Email => {
             if !looks_like_email(v) {
-                return Err(bad("an email address"));
+                return Err(bad());
             }
         }
         DataType::Phone => {
@@ -279,7 +286,7 @@ pub fn check_value(def: &FieldDef, value: &str, skip_option_check: bool) -> Resu
                 && v.chars()
                     .all(|c| c.is_ascii_digit() || " +-().".contains(c));
             if !ok {
-                return Err(bad("a phone number"));
+                return Err(bad());
             }
         }
         DataType::String | DataType::Website | DataType::Text => {}

@@ -12,7 +12,7 @@ use crate::domain::{
     time::now_micros, ActivityQuery, ActivitySort, ActivityType, ActivityUpdate, ActivityView,
     Lead, Micros, NewActivity, Page, RecordKind, TypeKind, User,
 };
-use crate::error::{Error, Missing, Result};
+use crate::error::{Error, Field, Missing, Problem, Result};
 
 /// An activity as a client describes it, before validation against its type.
 #[derive(Debug, Clone, Default)]
@@ -118,17 +118,19 @@ impl Service {
         if let Some(g) = owner_guid {
             return match self.active_user_by_guid(caller, g).await? {
                 Some(u) => Ok(u.id),
-                None => Err(Error::InvalidFields(format!(
-                    "Invalid value '{g}' for field 'Owner': no active user with this id"
-                ))),
+                None => Err(Error::InvalidValue {
+                    field: Field::ActivityField("Owner".into()),
+                    problem: Problem::NoActiveUserWithId { value: g.into() },
+                }),
             };
         }
         if let Some(e) = owner_email.map(str::trim).filter(|e| !e.is_empty()) {
             return match self.active_user_by_email(caller, e).await? {
                 Some(u) => Ok(u.id),
-                None => Err(Error::InvalidFields(format!(
-                    "ActivityOwnerEmail '{e}' is not an active user of this account"
-                ))),
+                None => Err(Error::InvalidValue {
+                    field: Field::ActivityOwnerEmail,
+                    problem: Problem::NotActiveUserOfAccount { value: e.into() },
+                }),
             };
         }
         Ok(caller.id)
@@ -147,10 +149,10 @@ impl Service {
         cache: &mut TypeCache,
     ) -> Result<NewActivity> {
         let code = input.event_code.ok_or_else(|| {
-            Error::MandatoryMissing(if opportunity_record {
-                "OpportunityEventCode is required".into()
+            Error::Required(if opportunity_record {
+                Field::OpportunityEventCode
             } else {
-                "ActivityEvent is required".into()
+                Field::EventCode
             })
         })?;
         let ty = match self.cached_type(caller, cache, code).await? {
@@ -236,9 +238,7 @@ impl Service {
                 let lead_guid = lead_guid
                     .as_deref()
                     .filter(|g| !g.trim().is_empty())
-                    .ok_or_else(|| {
-                        Error::MandatoryMissing("RelatedProspectId is required".into())
-                    })?;
+                    .ok_or(Error::Required(Field::RelatedLead))?;
                 let lead = match leads.entry(lead_guid.to_string()) {
                     Entry::Occupied(e) => e.into_mut(),
                     Entry::Vacant(e) => e.insert(self.find_lead(caller, lead_guid).await?),
@@ -323,10 +323,13 @@ impl Service {
     ) -> Result<Uuid> {
         let (a, ty) = self.activity(caller, guid).await?;
         if let Some(code) = patch.event_code.filter(|c| *c != a.event_code) {
-            return Err(Error::InvalidFields(format!(
-                "ActivityEvent {code} does not match the activity's type {}",
-                a.event_code
-            )));
+            return Err(Error::InvalidValue {
+                field: Field::EventCode,
+                problem: Problem::TypeMismatch {
+                    given: code,
+                    actual: a.event_code,
+                },
+            });
         }
         let valid = fields::validate(
             &ty,

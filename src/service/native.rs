@@ -10,7 +10,7 @@ use crate::domain::{
     Account, ActivityQuery, ActivitySort, ActivityUpdate, ActivityView, CountMode, Micros,
     NewAccount, Page, RecordKind, ResourceKind, Role, TypeKind, User, FIRST_OPPORTUNITY_CODE,
 };
-use crate::error::{Error, Missing, Result};
+use crate::error::{Error, Field, Missing, Problem, Result};
 
 /// The most activities one native batch may carry.
 pub const MAX_BATCH: usize = 100;
@@ -71,18 +71,25 @@ pub struct NativeEdit {
 
 fn check_tags(tags: &[String]) -> Result<Vec<String>> {
     if tags.len() > MAX_TAGS {
-        return Err(Error::InvalidFields(format!(
-            "'tags': an activity has at most {MAX_TAGS} tags, got {}",
-            tags.len()
-        )));
+        return Err(Error::InvalidValue {
+            field: Field::Tags,
+            problem: Problem::TooManyTags {
+                max: MAX_TAGS,
+                got: tags.len(),
+            },
+        });
     }
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for t in tags {
         let t = t.trim();
         if t.is_empty() || t.chars().count() > MAX_TAG_LEN {
-            return Err(Error::InvalidFields(format!(
-                "'tags': each tag must be 1 to {MAX_TAG_LEN} characters long, not '{t}'"
-            )));
+            return Err(Error::InvalidValue {
+                field: Field::Tags,
+                problem: Problem::TagLength {
+                    max: MAX_TAG_LEN,
+                    tag: t.to_string(),
+                },
+            });
         }
         if !out.iter().any(|o| o == t) {
             out.push(t.to_string());
@@ -129,10 +136,12 @@ fn check_static_data(data: &serde_json::Map<String, serde_json::Value>) -> Resul
         .keys()
         .find(|k| RESERVED_STATIC_KEYS.contains(&k.as_str()))
     {
-        Some(k) => Err(Error::InvalidFields(format!(
-            "'static_data.{k}' is reserved: the Salesloft dialect fills {} from the activity",
-            RESERVED_STATIC_KEYS.join(", ")
-        ))),
+        Some(k) => Err(Error::InvalidValue {
+            field: Field::StaticDataKey(k.clone()),
+            problem: Problem::Reserved {
+                keys: &RESERVED_STATIC_KEYS,
+            },
+        }),
         None => Ok(()),
     }
 }
@@ -145,20 +154,37 @@ fn check_status(kind: TypeKind, status: Option<&str>) -> Result<()> {
     if allowed.iter().any(|a| a.eq_ignore_ascii_case(s.trim())) {
         return Ok(());
     }
-    Err(Error::InvalidFields(format!(
-        "'status' must be one of {}, not '{s}'",
-        allowed.join(", ")
-    )))
+    Err(Error::InvalidValue {
+        field: Field::Status,
+        problem: Problem::NotOneOf {
+            value: s.to_string(),
+            allowed,
+        },
+    })
 }
 
-/// Prefixes an error's message with where it happened (`activities[3]`), keeping its kind; a
-/// reference to a record that is not there is a validation error of the body, not a 404.
+/// Places an error where it happened (`activities[3]`), keeping its kind; a reference to a
+/// record that is not there is a validation error of the body, not a 404.
 fn located(place: &str, e: Error) -> Error {
+    let at = |inner: Field| Field::At {
+        place: place.to_string(),
+        inner: Box::new(inner),
+    };
     match e {
-        Error::InvalidInput(m) | Error::MandatoryMissing(m) | Error::InvalidFields(m) => {
-            Error::InvalidFields(format!("{place}: {m}"))
-        }
-        Error::NotFound(missing) => Error::InvalidFields(format!("{place}: {missing}")),
+        Error::InvalidInput(m) => Error::InvalidInput(format!("{place}: {m}")),
+        Error::Required(field) => Error::Required(at(field)),
+        Error::Invalid { field, reason } => Error::Invalid {
+            field: at(field),
+            reason,
+        },
+        Error::InvalidValue { field, problem } => Error::InvalidValue {
+            field: at(field),
+            problem,
+        },
+        Error::NotFound(missing) => Error::InvalidValue {
+            field: at(Field::Record),
+            problem: Problem::Missing(missing),
+        },
         Error::Forbidden(m) => Error::Forbidden(format!("{place}: {m}")),
         other => other,
     }
@@ -178,14 +204,15 @@ impl Service {
         found.filter(|a| a.visible_to(caller)).ok_or_else(not_found)
     }
 
-    /// An active user of the caller's tenant by GUID, or a validation error naming `field`.
-    async fn native_owner(&self, caller: &User, field: &str, guid: &str) -> Result<User> {
+    /// An active user of the caller's tenant by GUID, or a validation error naming `owner_guid`.
+    async fn native_owner(&self, caller: &User, guid: &str) -> Result<User> {
         self.active_user_by_guid(caller, guid)
             .await?
-            .ok_or_else(|| {
-                Error::InvalidFields(format!(
-                    "'{field}': '{guid}' is not an active user of this tenant"
-                ))
+            .ok_or_else(|| Error::InvalidValue {
+                field: Field::OwnerGuid,
+                problem: Problem::NotActiveUserOfTenant {
+                    value: guid.to_string(),
+                },
             })
     }
 
@@ -197,10 +224,13 @@ impl Service {
         rows: Vec<NativeActivity>,
     ) -> Result<Vec<ActivityView>> {
         if rows.is_empty() || rows.len() > MAX_BATCH {
-            return Err(Error::InvalidFields(format!(
-                "'activities' takes 1 to {MAX_BATCH} activities, got {}",
-                rows.len()
-            )));
+            return Err(Error::InvalidValue {
+                field: Field::Activities,
+                problem: Problem::BatchSize {
+                    max: MAX_BATCH,
+                    got: rows.len(),
+                },
+            });
         }
         let types = self.store.list_activity_types(caller.tenant_id).await?;
         let mut cache = TypeCache::default();
@@ -208,22 +238,23 @@ impl Service {
         for (i, row) in rows.into_iter().enumerate() {
             let at = |e: Error| located(&format!("activities[{i}]"), e);
             let ty = match (&row.sl_type, row.event_code) {
-                (None, None) => {
-                    return Err(at(Error::InvalidFields(
-                        "'type' or 'event_code' is required".into(),
-                    )))
-                }
+                (None, None) => return Err(at(Error::Required(Field::KindOrEventCode))),
                 (sl, Some(code)) => {
                     let ty = types.iter().find(|t| t.event_code == code).ok_or_else(|| {
-                        at(Error::InvalidFields(format!(
-                            "'event_code': activity type {code} does not exist"
-                        )))
+                        at(Error::InvalidValue {
+                            field: Field::EventCode,
+                            problem: Problem::NoSuchType { event_code: code },
+                        })
                     })?;
                     if let Some(sl) = sl.as_deref().filter(|s| *s != ty.salesloft_type) {
-                        return Err(at(Error::InvalidFields(format!(
-                            "'event_code': type {code} has Salesloft type '{}', not '{sl}' (the 'type' given)",
-                            ty.salesloft_type
-                        ))));
+                        return Err(at(Error::InvalidValue {
+                            field: Field::EventCode,
+                            problem: Problem::KindMismatch {
+                                event_code: code,
+                                has: ty.salesloft_type.clone(),
+                                given: sl.to_string(),
+                            },
+                        }));
                     }
                     ty
                 }
@@ -231,32 +262,35 @@ impl Service {
                     .iter()
                     .find(|t| t.kind == TypeKind::System && t.salesloft_type == *sl)
                     .ok_or_else(|| {
-                        at(Error::InvalidFields(format!(
-                            "'type': '{sl}' is not one of the 25 Salesloft activity types"
-                        )))
+                        at(Error::InvalidValue {
+                            field: Field::ActivityKind,
+                            problem: Problem::NotAnActivityKind { value: sl.clone() },
+                        })
                     })?,
             };
             let code = ty.event_code;
             if ty.kind == TypeKind::Opportunity || code >= FIRST_OPPORTUNITY_CODE {
-                return Err(at(Error::InvalidFields(format!(
-                    "'event_code': {code} is an opportunity type; create opportunities with POST /api/v1/opportunities"
-                ))));
+                return Err(at(Error::InvalidValue {
+                    field: Field::EventCode,
+                    problem: Problem::OpportunityType { event_code: code },
+                }));
             }
             check_status(ty.kind, row.status.as_deref()).map_err(at)?;
             if let Some(g) = row.owner_guid.as_deref() {
-                self.native_owner(caller, "owner_guid", g)
-                    .await
-                    .map_err(at)?;
+                self.native_owner(caller, g).await.map_err(at)?;
             }
             let resource = row
                 .resource
                 .clone()
-                .ok_or_else(|| at(Error::InvalidFields("'resource' is required".into())))?;
-            let gone = |what: &str| {
-                at(Error::InvalidFields(format!(
-                    "'resource': {what} '{}' does not exist",
-                    resource.guid
-                )))
+                .ok_or_else(|| at(Error::Required(Field::Resource)))?;
+            let gone = |what: &'static str| {
+                at(Error::InvalidValue {
+                    field: Field::Resource,
+                    problem: Problem::Gone {
+                        what,
+                        id: resource.guid.clone(),
+                    },
+                })
             };
             let (lead_id, account_id, opportunity_id) = match resource.kind {
                 ResourceKind::Person => {
@@ -342,7 +376,7 @@ impl Service {
         let inputs = with_system_fields(edit.fields, edit.status.as_deref(), None);
         let valid = fields::validate(&ty, &inputs, &a.fields.to_map(), false)?;
         let owner_id = match edit.owner_guid.as_deref() {
-            Some(g) => Some(self.native_owner(caller, "owner_guid", g).await?.id),
+            Some(g) => Some(self.native_owner(caller, g).await?.id),
             None => None,
         };
         let tags = edit.tags.as_deref().map(check_tags).transpose()?;
@@ -419,12 +453,13 @@ impl Service {
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 255 {
-            return Err(Error::InvalidFields(
-                "'name' must be 1 to 255 characters long".into(),
-            ));
+            return Err(Error::InvalidValue {
+                field: Field::AccountName,
+                problem: Problem::Length { max: 255 },
+            });
         }
         let owner_id = match owner_guid {
-            Some(g) => self.native_owner(caller, "owner_guid", g).await?.id,
+            Some(g) => self.native_owner(caller, g).await?.id,
             None => caller.id,
         };
         self.store
@@ -460,26 +495,29 @@ impl Service {
         caller: &User,
         o: NativeOpportunity,
     ) -> Result<ActivityView> {
-        let lead = self.find_lead(caller, &o.lead_guid).await?.ok_or_else(|| {
-            Error::InvalidFields(format!(
-                "'lead_guid': lead '{}' does not exist",
-                o.lead_guid
-            ))
-        })?;
+        let lead =
+            self.find_lead(caller, &o.lead_guid)
+                .await?
+                .ok_or_else(|| Error::InvalidValue {
+                    field: Field::RelatedLead,
+                    problem: Problem::Gone {
+                        what: "lead",
+                        id: o.lead_guid.clone(),
+                    },
+                })?;
         let code = o.event_code.unwrap_or(FIRST_OPPORTUNITY_CODE);
         let ty = self
             .store
             .activity_type_by_code(caller.tenant_id, code)
             .await?
             .filter(|t| t.kind == TypeKind::Opportunity)
-            .ok_or_else(|| {
-                Error::InvalidFields(format!(
-                    "'event_code': {code} is not an opportunity type of this tenant"
-                ))
+            .ok_or_else(|| Error::InvalidValue {
+                field: Field::EventCode,
+                problem: Problem::NotAnOpportunityType { event_code: code },
             })?;
         check_status(ty.kind, o.status.as_deref())?;
         if let Some(g) = o.owner_guid.as_deref() {
-            self.native_owner(caller, "owner_guid", g).await?;
+            self.native_owner(caller, g).await?;
         }
         let input = ActivityInput {
             event_code: Some(code),

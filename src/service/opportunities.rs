@@ -9,7 +9,7 @@ use crate::domain::{
     ActivityQuery, ActivitySort, ActivityType, ActivityView, Lead, LeadKey, NewLead, Page,
     RecordKind, TypeKind, User,
 };
-use crate::error::{Error, Missing, Result, Unique};
+use crate::error::{Error, Field, Missing, Result, Unique};
 
 /// What `OpportunityManagement.svc/Capture` carries: the lead to find (or create) and the opportunity.
 #[derive(Debug, Clone)]
@@ -49,12 +49,7 @@ impl Service {
             LeadKey::Phone => input.lead.phone.clone(),
             LeadKey::Mobile => input.lead.mobile.clone(),
         }
-        .ok_or_else(|| {
-            Error::MandatoryMissing(format!(
-                "LeadDetails must contain {} (the SearchBy attribute)",
-                key.lsq_name()
-            ))
-        })?;
+        .ok_or(Error::Required(Field::SearchBy(key)))?;
         let mut cache = TypeCache::default();
         // Validate first against a placeholder lead id; the real id is filled in below.
         let mut opportunity = self
@@ -161,9 +156,7 @@ impl Service {
                 .map(str::trim)
                 .filter(|e| !e.is_empty())
             {
-                None => Err(Error::MandatoryMissing(
-                    "ActivityOwnerEmail is required".into(),
-                )),
+                None => Err(Error::Required(Field::ActivityOwnerEmail)),
                 Some(_) => {
                     self.prepare_activity(
                         caller,

@@ -81,8 +81,8 @@ pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
     let include_score = body.include_lead_score.unwrap_or_default().0;
     let (lead, input) = body.into_input()?;
     let lead = lead.filter(|l| !l.trim().is_empty()).ok_or_else(|| {
-        LsqError::from(crate::error::Error::MandatoryMissing(
-            "RelatedProspectId is required".into(),
+        LsqError::from(crate::error::Error::Required(
+            crate::error::Field::RelatedLead,
         ))
     })?;
     let (id, score) = app.service.post_activity(&lsq.user, &lead, input).await?;
@@ -368,8 +368,8 @@ pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
         .filter(|s| !s.trim().is_empty())
         .or_else(|| lsq.params.get("activityId").map(str::to_string))
         .ok_or_else(|| {
-            LsqError::from(crate::error::Error::MandatoryMissing(
-                "ProspectActivityId is required".into(),
+            LsqError::from(crate::error::Error::Required(
+                crate::error::Field::ActivityId,
             ))
         })?;
     let patch = ActivityPatch {

@@ -69,11 +69,11 @@ impl From<Error> for LsqError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "MXInvalidEntityException",
             ),
-            Error::MandatoryMissing(_) | Error::Required(_) => (
+            Error::Required(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "MXMandatoryAttributeMissingException",
             ),
-            Error::InvalidFields(_) => (
+            Error::InvalidValue { .. } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "MXInvalidActivityFieldsException",
             ),

@@ -71,7 +71,7 @@ pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
     let (lead, owner) = parse_lead(attrs)?;
     let opp = b
         .opportunity
-        .ok_or_else(|| LsqError::from(Error::MandatoryMissing("Opportunity is required".into())))?;
+        .ok_or_else(|| LsqError::from(Error::Required(crate::error::Field::Opportunity)))?;
     let occurred_at = match opp
         .date_time
         .as_ref()

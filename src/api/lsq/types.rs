@@ -12,7 +12,7 @@ use super::wire::{Bool, Int};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
 use crate::domain::{ActivityType, DataType, FieldDef, NewActivityType, TypeKind};
-use crate::error::{Error, Missing};
+use crate::error::{Error, Field, Missing};
 use crate::service::TypePatch;
 
 /// Option sets travel as a JSON array serialised into a string; this renders ours that way.
@@ -249,9 +249,7 @@ pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
                 "The query parameter 'code' must be an integer, got '{raw}'"
             ))
         })?,
-        (None, None) => {
-            return Err(Error::MandatoryMissing("ActivityEvent is required".into()).into())
-        }
+        (None, None) => return Err(Error::Required(Field::EventCode).into()),
     };
     let patch = TypePatch {
         name: b.name,

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::error::{Error, Unique};
+use crate::error::{Error, Field, Unique};
 
 /// A native error: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug)]
@@ -44,8 +44,7 @@ impl From<Error> for ApiError {
             // module before the service runs; what the service refuses is a value it cannot
             // accept: 422.
             Error::InvalidInput(_)
-            | Error::MandatoryMissing(_)
-            | Error::InvalidFields(_)
+            | Error::InvalidValue { .. }
             | Error::Invalid { .. }
             | Error::Required(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -59,7 +58,10 @@ impl From<Error> for ApiError {
             (Some(text), _) => text.to_string(),
             (None, Error::Duplicate(unique)) => unique_text(unique),
             (None, Error::Invalid { field, reason }) => format!("{} {reason}", field.native_name()),
-            (None, Error::Required(field)) => format!("{} is required", field.native_name()),
+            (None, Error::Required(field)) => field.required_text(Field::native_name),
+            (None, Error::InvalidValue { field, problem }) => {
+                problem.text(field, Field::native_name)
+            }
             (None, other) => other.to_string(),
         };
         ApiError::new(status, code, message)

@@ -45,8 +45,7 @@ impl From<Error> for SlError {
     fn from(e: Error) -> SlError {
         let status = match &e {
             Error::InvalidInput(_)
-            | Error::MandatoryMissing(_)
-            | Error::InvalidFields(_)
+            | Error::InvalidValue { .. }
             | Error::Invalid { .. }
             | Error::Required(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
