@@ -330,6 +330,19 @@ pub(super) async fn create_tenant(
     Ok((tenant, user.user))
 }
 
+/// Locks the tenant's row for the rest of the transaction: every write that takes a code or a
+/// timestamp from the tenant takes this lock first, so they queue in one order.
+async fn lock_tenant<C: GenericClient>(tx: &C, tenant_id: i64) -> Result<()> {
+    query_opt(
+        tx,
+        "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE",
+        &[&tenant_id],
+    )
+    .await?
+    .ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
+    Ok(())
+}
+
 pub(super) async fn create_activity_type(
     store: &PgStore,
     tenant_id: i64,
@@ -338,13 +351,7 @@ pub(super) async fn create_activity_type(
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     // The tenant's row lock makes "next free code" safe against other processes.
-    query_opt(
-        &tx,
-        "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE",
-        &[&tenant_id],
-    )
-    .await?
-    .ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
+    lock_tenant(&tx, tenant_id).await?;
     let ids = insert_types(&tx, tenant_id, std::slice::from_ref(&ty), now_micros()).await?;
     let id = ids
         .first()
@@ -365,13 +372,7 @@ pub(super) async fn update_activity_type(
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     // The tenant's row first, as every timestamping write takes it: one lock order.
-    query_opt(
-        &tx,
-        "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE",
-        &[&tenant_id],
-    )
-    .await?
-    .ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
+    lock_tenant(&tx, tenant_id).await?;
     let n = execute(
         &tx,
         "UPDATE activity_types SET name = $3, name_lc = $4, display_name = $5, score = $6,
