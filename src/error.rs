@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::domain::{DataType, LeadKey};
+use crate::domain::{time, DataType, LeadKey};
 
 /// What went wrong, in terms a dialect can map to its own status codes and envelopes.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +69,12 @@ pub enum Field {
     /// What identifies a lead: at least one of its first name, last name, email or phone.
     LeadIdentity,
     LeadEmail,
+    LeadFirstName,
+    LeadLastName,
+    LeadPhone,
+    LeadMobile,
+    /// A lead attribute besides the named ones (`mx_…`, `Source`, `Company`, `JobTitle`).
+    LeadAttribute(String),
     /// The user a new lead is assigned to.
     LeadOwner,
     /// The lead an activity is posted on.
@@ -126,6 +132,11 @@ impl Field {
             Field::Options { schema_name, .. } => format!("OptionSet of {schema_name}"),
             Field::LeadIdentity => "One of FirstName, LastName, EmailAddress or Phone".into(),
             Field::LeadEmail => "EmailAddress".into(),
+            Field::LeadFirstName => "FirstName".into(),
+            Field::LeadLastName => "LastName".into(),
+            Field::LeadPhone => "Phone".into(),
+            Field::LeadMobile => "Mobile".into(),
+            Field::LeadAttribute(name) => name.clone(),
             Field::LeadOwner => "OwnerId".into(),
             Field::RelatedLead => "RelatedProspectId".into(),
             Field::ActivityId => "ProspectActivityId".into(),
@@ -160,6 +171,11 @@ impl Field {
             Field::Options { index, .. } => format!("'fields[{index}].options'"),
             Field::LeadIdentity => "One of 'first_name', 'last_name', 'email' or 'phone'".into(),
             Field::LeadEmail => "'email'".into(),
+            Field::LeadFirstName => "'first_name'".into(),
+            Field::LeadLastName => "'last_name'".into(),
+            Field::LeadPhone => "'phone'".into(),
+            Field::LeadMobile => "'mobile'".into(),
+            Field::LeadAttribute(name) => format!("'attributes.{name}'"),
             Field::LeadOwner | Field::OwnerGuid => "'owner_guid'".into(),
             Field::RelatedLead => "'lead_guid'".into(),
             Field::ActivityId => "'id'".into(),
@@ -198,7 +214,14 @@ impl Field {
     pub fn is_lead_value(&self) -> bool {
         matches!(
             self,
-            Field::LeadIdentity | Field::LeadEmail | Field::LeadOwner
+            Field::LeadIdentity
+                | Field::LeadEmail
+                | Field::LeadFirstName
+                | Field::LeadLastName
+                | Field::LeadPhone
+                | Field::LeadMobile
+                | Field::LeadAttribute(_)
+                | Field::LeadOwner
         )
     }
 }
@@ -357,8 +380,11 @@ impl Problem {
 fn expected(data_type: DataType, options: &[String]) -> String {
     match data_type {
         DataType::Number => "a number".into(),
-        DataType::Date => "a date as yyyy-MM-dd".into(),
-        DataType::DateTime => "a date and time as yyyy-MM-dd HH:mm:ss".into(),
+        DataType::Date => format!("a date as yyyy-MM-dd with {}", time::YEAR_RANGE),
+        DataType::DateTime => format!(
+            "a date and time as yyyy-MM-dd HH:mm:ss with {}",
+            time::YEAR_RANGE
+        ),
         DataType::Boolean => "true, false, 1 or 0".into(),
         DataType::Dropdown | DataType::SearchableDropdown | DataType::LargeOptionSet => {
             format!("one of the options [{}]", options.join(", "))

@@ -1,5 +1,7 @@
 //! Query-string parameters with case-insensitive names (clients send `UserId` and `userId` alike).
 
+use crate::domain::text::has_nul;
+
 /// The decoded `name=value` pairs of a query string, names lower-cased, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Params(Vec<(String, String)>);
@@ -11,6 +13,14 @@ impl Params {
                 .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
                 .collect(),
         )
+    }
+
+    /// The name of the first parameter of `query` whose name or value holds a NUL, as the client
+    /// spelled it: such a request is refused whole (see `domain::text`).
+    pub fn first_with_nul(query: Option<&str>) -> Option<String> {
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .find(|(k, v)| has_nul(k) || has_nul(v))
+            .map(|(k, _)| k.replace('\0', "\\u0000"))
     }
 
     /// The first value of `name` (matched case-insensitively).

@@ -3,6 +3,7 @@
 pub mod fields;
 pub mod rate;
 pub mod rules;
+pub mod text;
 pub mod time;
 
 use std::collections::BTreeMap;

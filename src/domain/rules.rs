@@ -2,7 +2,7 @@
 
 use std::ops::RangeInclusive;
 
-use super::{is_salesloft_type, FieldDef, NewActivityType, TypeKind};
+use super::{is_salesloft_type, FieldDef, NewActivityType, NewLead, TypeKind};
 use super::{FIRST_CUSTOM_CODE, FIRST_OPPORTUNITY_CODE};
 use crate::error::{Error, Field, Result};
 
@@ -37,6 +37,45 @@ pub fn check_type_name(name: &str) -> Result<()> {
             Field::TypeName,
             format!("must be at most {MAX_TYPE_NAME_CHARS} characters long"),
         ));
+    }
+    Ok(())
+}
+
+/// The longest lead name (first or last), in characters.
+pub const MAX_LEAD_NAME_CHARS: usize = 255;
+/// The longest lead email, in characters (RFC 5321's limit on a path).
+pub const MAX_LEAD_EMAIL_CHARS: usize = 254;
+/// The longest lead phone or mobile number, in characters.
+pub const MAX_LEAD_PHONE_CHARS: usize = 50;
+/// The longest value of any other lead attribute, in characters.
+pub const MAX_LEAD_ATTRIBUTE_CHARS: usize = 4000;
+
+fn check_len(field: Field, value: &str, max: usize) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(invalid(field, format!("is longer than {max} characters")));
+    }
+    Ok(())
+}
+
+/// The lengths of a new lead's values (already trimmed), the same whichever dialect sent them.
+pub fn check_lead_lengths(lead: &NewLead) -> Result<()> {
+    for (field, value, max) in [
+        (Field::LeadFirstName, &lead.first_name, MAX_LEAD_NAME_CHARS),
+        (Field::LeadLastName, &lead.last_name, MAX_LEAD_NAME_CHARS),
+        (Field::LeadEmail, &lead.email, MAX_LEAD_EMAIL_CHARS),
+        (Field::LeadPhone, &lead.phone, MAX_LEAD_PHONE_CHARS),
+        (Field::LeadMobile, &lead.mobile, MAX_LEAD_PHONE_CHARS),
+    ] {
+        if let Some(v) = value {
+            check_len(field, v, max)?;
+        }
+    }
+    for (name, value) in &lead.attributes {
+        check_len(
+            Field::LeadAttribute(name.clone()),
+            value,
+            MAX_LEAD_ATTRIBUTE_CHARS,
+        )?;
     }
     Ok(())
 }

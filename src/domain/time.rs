@@ -7,6 +7,21 @@ use time::{
 /// Microseconds since 1970-01-01T00:00:00Z; the store's only time representation.
 pub type Micros = i64;
 
+/// 0001-01-01T00:00:00Z, the earliest instant an input may name.
+pub const EARLIEST: Micros = -62_135_596_800_000_000;
+/// 9999-12-31T23:59:59.999999Z, the latest instant an input may name.
+pub const LATEST: Micros = 253_402_300_799_999_999;
+
+/// How error messages state the accepted range. Every dialect renders a timestamp as a four-digit
+/// year (RFC 3339 and LeadSquared's `yyyy-MM-dd HH:mm:ss` allow no other), so the parsers below
+/// refuse instants outside 0001–9999 UTC rather than store what could not be served back.
+pub const YEAR_RANGE: &str = "a year from 0001 to 9999 (UTC)";
+
+/// `us` if it lies in the renderable range.
+fn in_range(us: Micros) -> Option<Micros> {
+    (EARLIEST..=LATEST).contains(&us).then_some(us)
+}
+
 const LSQ_DATETIME: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 const LSQ_DATE: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
@@ -80,19 +95,19 @@ pub fn format_lsq(us: Micros) -> String {
     lsq_text(us).as_str().to_owned()
 }
 
-/// Parses `yyyy-MM-dd HH:mm:ss` as UTC.
+/// Parses `yyyy-MM-dd HH:mm:ss` as UTC; `None` outside [`YEAR_RANGE`].
 pub fn parse_lsq_datetime(s: &str) -> Option<Micros> {
     let dt = PrimitiveDateTime::parse(s.trim(), LSQ_DATETIME).ok()?;
-    Some((dt.assume_utc().unix_timestamp_nanos() / 1_000) as Micros)
+    in_range((dt.assume_utc().unix_timestamp_nanos() / 1_000) as Micros)
 }
 
-/// Parses `yyyy-MM-dd` (midnight UTC) or `yyyy-MM-dd HH:mm:ss`.
+/// Parses `yyyy-MM-dd` (midnight UTC) or `yyyy-MM-dd HH:mm:ss`; `None` outside [`YEAR_RANGE`].
 pub fn parse_lsq_date(s: &str) -> Option<Micros> {
     if let Some(us) = parse_lsq_datetime(s) {
         return Some(us);
     }
     let d = time::Date::parse(s.trim(), LSQ_DATE).ok()?;
-    Some((d.midnight().assume_utc().unix_timestamp_nanos() / 1_000) as Micros)
+    in_range((d.midnight().assume_utc().unix_timestamp_nanos() / 1_000) as Micros)
 }
 
 /// RFC 3339 with exactly six fractional digits and `Z`, as Salesloft renders timestamps.
@@ -133,11 +148,12 @@ fn rfc3339_general(dt: &OffsetDateTime) -> String {
     )
 }
 
-/// Parses an ISO-8601/RFC 3339 timestamp (any offset, optional fraction) to microseconds.
+/// Parses an ISO-8601/RFC 3339 timestamp (any offset, optional fraction) to microseconds;
+/// `None` when the instant, in UTC, falls outside [`YEAR_RANGE`].
 pub fn parse_rfc3339(s: &str) -> Option<Micros> {
     let dt =
         OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).ok()?;
-    Some((dt.unix_timestamp_nanos() / 1_000) as Micros)
+    in_range((dt.unix_timestamp_nanos() / 1_000) as Micros)
 }
 
 #[cfg(test)]
@@ -184,6 +200,27 @@ mod tests {
         );
         assert!(parse_lsq_datetime("2015-13-11 12:13:44").is_none());
         assert!(parse_lsq_datetime("yesterday").is_none());
+    }
+
+    #[test]
+    fn only_years_0001_to_9999_parse() {
+        for bad in [
+            "-0001-01-01 00:00:00",
+            "0000-12-31 23:59:59",
+            "+10000-01-01 00:00:00",
+        ] {
+            assert_eq!(parse_lsq_datetime(bad), None, "{bad}");
+        }
+        assert_eq!(parse_lsq_date("0000-01-01"), None);
+        assert_eq!(parse_lsq_datetime("0001-01-01 00:00:00"), Some(EARLIEST));
+        assert_eq!(
+            parse_lsq_datetime("9999-12-31 23:59:59"),
+            Some(LATEST - 999_999)
+        );
+        assert_eq!(parse_rfc3339("0001-01-01T00:00:00+01:00"), None);
+        assert_eq!(parse_rfc3339("9999-12-31T23:30:00-01:00"), None);
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59.999999Z"), Some(LATEST));
+        assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), Some(EARLIEST));
     }
 
     #[test]

@@ -191,6 +191,7 @@ impl Service {
         {
             return Err(Error::Required(Field::LeadIdentity));
         }
+        crate::domain::rules::check_lead_lengths(&lead)?;
         if let Some(email) = &lead.email {
             if !crate::domain::fields::looks_like_email(email) {
                 return Err(Error::Invalid {

@@ -11,6 +11,7 @@ mod activity_types;
 mod bulk;
 mod cli;
 mod demo;
+mod inputs;
 mod leads_users;
 mod opportunities;
 mod paging;

@@ -8,4 +8,5 @@ mod activity_changes;
 mod basics;
 mod directory;
 mod export;
+mod inputs;
 mod types_opportunities;

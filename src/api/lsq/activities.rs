@@ -16,7 +16,7 @@ use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::fields::{FieldKey, FieldValues};
-use crate::domain::time::{format_lsq, lsq_text, parse_lsq_datetime};
+use crate::domain::time::{format_lsq, lsq_text, parse_lsq_datetime, YEAR_RANGE};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
 use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
 
@@ -28,7 +28,7 @@ fn lsq_date(name: &str, v: Option<&Text>) -> LsqResult<Option<Micros>> {
         None => Ok(None),
         Some(s) => parse_lsq_datetime(s).map(Some).ok_or_else(|| {
             LsqError::bad_input(format!(
-                "Invalid {name} '{s}': expected yyyy-MM-dd HH:mm:ss"
+                "Invalid {name} '{s}': expected yyyy-MM-dd HH:mm:ss with {YEAR_RANGE}"
             ))
         }),
     }

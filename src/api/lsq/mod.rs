@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::api::extract::{body_bytes, refuse_other_methods, MAX_BODY};
 use crate::api::params::Params;
 use crate::app::AppState;
+use crate::domain::text::{self, nul_path};
 use crate::domain::User;
 use crate::error::Error;
 
@@ -148,6 +149,9 @@ impl FromRequestParts<AppState> for Lsq {
     type Rejection = LsqError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Lsq, LsqError> {
+        if let Some(name) = Params::first_with_nul(parts.uri.query()) {
+            return Err(LsqError::bad_input(format!("{name} {}", text::NO_NUL)));
+        }
         let params = Params::parse(parts.uri.query());
         let access = credential(&params, &parts.headers, "accessKey", "x-lsq-accesskey");
         let secret = credential(&params, &parts.headers, "secretKey", "x-lsq-secretkey");
@@ -194,6 +198,16 @@ pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
     } else {
         &bytes
     };
+    // JSON spells a NUL only as the escape `\u0000`, so bodies without one skip the walk.
+    if text.windows(6).any(|w| w == b"\\u0000") {
+        if let Some(path) = serde_json::from_slice(text)
+            .ok()
+            .as_ref()
+            .and_then(nul_path)
+        {
+            return Err(LsqError::bad_input(format!("{path} {}", text::NO_NUL)));
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(text);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();

@@ -18,7 +18,7 @@ use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{respond, JsonOut};
 use crate::app::AppState;
-use crate::domain::time::{format_lsq, parse_lsq_datetime};
+use crate::domain::time::{format_lsq, parse_lsq_datetime, YEAR_RANGE};
 use crate::domain::{ActivitySort, ActivityType, ActivityView, DataType, Lead, LeadKey};
 use crate::error::Error;
 use crate::service::{ActivityInput, CaptureInput, OpportunityActivityFilter, OpportunityContext};
@@ -81,7 +81,7 @@ pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
         None => None,
         Some(s) => Some(parse_lsq_datetime(s).ok_or_else(|| {
             LsqError::bad_input(format!(
-                "Invalid OpportunityDateTime '{s}': expected yyyy-MM-dd HH:mm:ss"
+                "Invalid OpportunityDateTime '{s}': expected yyyy-MM-dd HH:mm:ss with {YEAR_RANGE}"
             ))
         })?),
     };

@@ -41,6 +41,13 @@ fn parse_option_set(field: &str, v: &Value) -> LsqResult<Vec<String>> {
         Value::String(s) => serde_json::from_str::<Value>(s).map_err(|_| bad())?,
         other => other.clone(),
     };
+    // The serialised form is a JSON text of its own, which the body parser did not look into.
+    if crate::domain::text::nul_path(&arr).is_some() {
+        return Err(LsqError::bad_input(format!(
+            "OptionSet of field '{field}' {}",
+            crate::domain::text::NO_NUL
+        )));
+    }
     let Value::Array(items) = arr else {
         return Err(bad());
     };

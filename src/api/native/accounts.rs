@@ -9,9 +9,8 @@ use serde_json::{json, Value};
 
 use super::auth::{forbid_sales_user, Caller};
 use super::error::ApiResult;
-use super::input::{body, check_len, window};
+use super::input::{body, check_len, query, window};
 use super::render::{account_json, created};
-use crate::api::params::Params;
 use crate::app::AppState;
 
 #[derive(Deserialize)]
@@ -42,7 +41,7 @@ pub(super) async fn list_accounts(
     Caller(me): Caller,
     req: axum::extract::RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let (after, limit) = window(&Params::parse(req.0.as_deref()))?;
+    let (after, limit) = window(&query(req.0.as_deref())?)?;
     let accounts = app.service.list_accounts(&me, after, limit).await?;
     let next = (accounts.len() == limit as usize)
         .then(|| accounts.last().map(|a| a.id))

@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
+use super::input::query;
 use super::render::activity_json;
-use crate::api::params::Params;
 use crate::app::AppState;
-use crate::domain::time::parse_rfc3339;
+use crate::domain::time::{parse_rfc3339, YEAR_RANGE};
 use crate::domain::{ActivityView, User};
 
 /// Rows read per store round trip while streaming an export.
@@ -46,12 +46,12 @@ pub(super) async fn export(
     Caller(me): Caller,
     req: axum::extract::RawQuery,
 ) -> ApiResult<Response> {
-    let params = Params::parse(req.0.as_deref());
+    let params = query(req.0.as_deref())?;
     let after = match params.get("updated_after") {
         None => None,
         Some(v) => Some(parse_rfc3339(v).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "'updated_after' must be an RFC 3339 timestamp, not '{v}'"
+                "'updated_after' must be an RFC 3339 timestamp with {YEAR_RANGE}, not '{v}'"
             ))
         })?),
     };

@@ -9,7 +9,8 @@ use super::error::{ApiError, ApiResult};
 use crate::api::extract::{body_bytes, MAX_BODY};
 use crate::api::params::Params;
 use crate::domain::fields::FieldInput;
-use crate::domain::time::parse_rfc3339;
+use crate::domain::text::{nul_path, NO_NUL};
+use crate::domain::time::{parse_rfc3339, YEAR_RANGE};
 
 /// Default and largest page of the list endpoints.
 const DEFAULT_LIMIT: u32 = 100;
@@ -26,6 +27,9 @@ pub(super) async fn body<T: DeserializeOwned>(body: Body) -> ApiResult<T> {
     })?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    if let Some(path) = nul_path(&value) {
+        return Err(ApiError::invalid(format!("'{path}' {NO_NUL}")));
+    }
     if !value.is_object() {
         return Err(ApiError::bad_request(
             "The request body has the wrong shape: expected a JSON object",
@@ -46,8 +50,18 @@ pub(super) fn time(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
     match v {
         None => Ok(None),
         Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
-            ApiError::invalid(format!("'{name}' must be an ISO-8601 timestamp, not '{s}'"))
+            ApiError::invalid(format!(
+                "'{name}' must be an ISO-8601 timestamp with {YEAR_RANGE}, not '{s}'"
+            ))
         }),
+    }
+}
+
+/// The query parameters of a request; one with a NUL in its name or value is refused (422).
+pub(super) fn query(raw: Option<&str>) -> ApiResult<Params> {
+    match Params::first_with_nul(raw) {
+        Some(name) => Err(ApiError::invalid(format!("'{name}' {NO_NUL}"))),
+        None => Ok(Params::parse(raw)),
     }
 }
 

@@ -10,9 +10,8 @@ use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::input::{body, check_len, window};
+use super::input::{body, query, window};
 use super::render::{created, lead_json};
-use crate::api::params::Params;
 use crate::app::AppState;
 use crate::domain::NewLead;
 
@@ -21,7 +20,7 @@ pub(super) async fn list_leads(
     Caller(me): Caller,
     req: axum::extract::RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let (after, limit) = window(&Params::parse(req.0.as_deref()))?;
+    let (after, limit) = window(&query(req.0.as_deref())?)?;
     let leads = app.service.list_leads(&me, after, limit).await?;
     let next = (leads.len() == limit as usize)
         .then(|| leads.last().map(|l| l.id))
@@ -59,15 +58,6 @@ pub(super) async fn create_lead(
     b: Body,
 ) -> ApiResult<Response> {
     let b: NewLeadBody = body(b).await?;
-    for (field, value, max) in [
-        ("first_name", &b.first_name, 255),
-        ("last_name", &b.last_name, 255),
-        ("email", &b.email, 254),
-        ("phone", &b.phone, 50),
-        ("mobile", &b.mobile, 50),
-    ] {
-        check_len(field, value.as_deref(), max)?;
-    }
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let mut attributes = std::collections::BTreeMap::new();
     for (k, v) in b.attributes {
@@ -77,11 +67,6 @@ pub(super) async fn create_lead(
             return Err(ApiError::invalid(format!(
                 "'attributes.{k}' is not a lead attribute: use mx_… custom attributes or {}",
                 LEAD_EXTRA_ATTRIBUTES.join(", ")
-            )));
-        }
-        if v.chars().count() > 4000 {
-            return Err(ApiError::invalid(format!(
-                "'attributes.{k}' is longer than 4000 characters"
             )));
         }
         // "" means no value, as in Lead.Create.

@@ -9,9 +9,8 @@ use serde_json::{json, Map, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::input::{body, fields_input, time, window};
+use super::input::{body, fields_input, query, time, window};
 use super::render::{activity_json, created};
-use crate::api::params::Params;
 use crate::app::AppState;
 use crate::service::NativeOpportunity;
 
@@ -52,7 +51,7 @@ pub(super) async fn list_opportunities(
     Caller(me): Caller,
     req: axum::extract::RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let params = Params::parse(req.0.as_deref());
+    let params = query(req.0.as_deref())?;
     let offset = match params.get("offset") {
         None => 0,
         Some(v) => v

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::domain::time::parse_rfc3339;
+use crate::domain::text;
+use crate::domain::time::{parse_rfc3339, YEAR_RANGE};
 use crate::domain::{
     is_salesloft_type, ActivityIdFilter, ActivitySort, CountMode, Micros, ResourceKind, TypeFilter,
 };
@@ -180,7 +181,10 @@ fn time_bounds(
         let Some(t) = parse_iso8601(&p.value) else {
             errors.add(
                 name,
-                format!("'{}' is not a valid ISO-8601 timestamp", p.value),
+                format!(
+                    "'{}' is not a valid ISO-8601 timestamp with {YEAR_RANGE}",
+                    p.value
+                ),
             );
             continue;
         };
@@ -266,6 +270,13 @@ pub fn cost_of(params: &[RawParam]) -> u64 {
 /// Validates every parameter of `GET /v2/activity_histories`; all problems are reported at once.
 pub fn parse_list(params: &[RawParam]) -> Result<ListRequest, Errors> {
     let mut errors = Errors::default();
+    // A NUL in any value is refused before it is read as anything (see domain::text).
+    for p in params.iter().filter(|p| text::has_nul(&p.value)) {
+        errors.add(&p.name, text::NO_NUL);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let mut filtering = Map::new();
     let per_page = integer(&mut errors, params, "per_page", 1, MAX_PER_PAGE as u64)
         .map_or(DEFAULT_PER_PAGE, |n| n as u32);
