@@ -2,8 +2,10 @@
 //! the Bearer token. Each dialect keeps its own wording, status and envelope for what goes wrong.
 
 use axum::body::{Body, Bytes};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
 use axum::handler::Handler;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::MethodRouter;
 
 use crate::app::AppState;
@@ -31,6 +33,22 @@ pub async fn body_bytes(body: Body) -> Result<Bytes, BodyUnread> {
     axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| BodyUnread)
+}
+
+/// A rejected path parameter as a status and a sentence each dialect puts in its own envelope:
+/// axum's own answer is plain text, which no dialect's clients can parse. A segment that does
+/// not decode to UTF-8 (`/…/%FF`) is the client's error (400); the rest are routing mistakes.
+pub fn path_rejection(rejection: &PathRejection) -> (StatusCode, String) {
+    match rejection {
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::InvalidUtf8InPathParam { key } => (
+                StatusCode::BAD_REQUEST,
+                format!("The path segment '{key}' is not valid UTF-8 once percent-decoded"),
+            ),
+            _ => (e.status(), e.body_text()),
+        },
+        other => (other.status(), other.body_text()),
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header, trimmed; `None` when the header is

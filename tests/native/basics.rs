@@ -137,6 +137,41 @@ async fn unknown_paths_wrong_methods_and_bad_bodies() {
     assert_eq!(r.json["data"], json!([]), "no lead was created: {}", r.json);
 }
 
+/// A path segment that does not decode to UTF-8 is refused by the router's extractor before any
+/// handler runs; every native route with an `{id}`/`{guid}` answers it in the envelope (400).
+#[tokio::test]
+async fn undecodable_path_segments_are_answered_in_the_envelope() {
+    let app = App::start().await;
+    let admin = app.tenant("Bytes").await;
+    for (method, path) in [
+        ("GET", "/api/v1/activities/%FF"),
+        ("PATCH", "/api/v1/activities/%C3%28"),
+        ("DELETE", "/api/v1/activities/%FF"),
+        ("POST", "/api/v1/activities/%FF/pin"),
+        ("DELETE", "/api/v1/activities/%FF/pin"),
+        ("PUT", "/api/v1/activities/%FF/tags"),
+        ("GET", "/api/v1/leads/%FF"),
+        ("DELETE", "/api/v1/leads/%FE%FF"),
+    ] {
+        let body = (method != "GET" && method != "DELETE").then(|| json!({"tags": []}));
+        let r = app.call(&admin, method, path, body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{method} {path}: {}",
+            r.json
+        );
+        r.assert_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "not valid UTF-8",
+        );
+    }
+    // Authentication still comes first: no key, no word about the path.
+    let r = app.raw("GET", "/api/v1/activities/%FF", None, None).await;
+    r.assert_error(StatusCode::UNAUTHORIZED, "unauthorized", "Bearer");
+}
+
 #[tokio::test]
 async fn oversized_bodies_are_refused_with_413_and_store_nothing() {
     let app = App::start().await;

@@ -243,3 +243,25 @@ async fn valid_edge_values_and_unknown_names_are_accepted() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.ids(&admin, "").await, baseline);
 }
+
+/// An id that does not decode to UTF-8 gets Salesloft's `{"error":…}` body, as does the
+/// LeadSquared dialect's envelope for such a path: never axum's plain-text rejection.
+#[tokio::test]
+async fn undecodable_path_segments_get_the_dialects_error_body() {
+    let app = App::start(false).await;
+    let admin = app.tenant("Bytes").await;
+    let r = app.get(&admin, "/v2/activity_histories/%FF").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
+    let msg = r.json["error"].as_str().unwrap_or_default();
+    assert!(msg.contains("not valid UTF-8"), "{}", r.json);
+
+    let r = app
+        .lsq(&admin, "/v2/ProspectActivity.svc/%FF/Retrieve", None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.json);
+    assert_eq!(r.json["Status"], json!("Error"), "{}", r.json);
+    let r = app
+        .lsq(&admin, "/v2/LeadManagement.svc/Leads.GetById?id=%FF", None)
+        .await;
+    assert_eq!(r.json, json!([]), "no such lead: {}", r.json);
+}

@@ -1,7 +1,7 @@
 //! `/api/v1/activities[/{id}[/pin|/tags]]`: batches of activities; reading, editing, pinning, tagging, deleting one.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::input::{body, fields_input, time};
+use super::input::{body, fields_input, time, PathId};
 use super::render::{activity_json, created};
 use crate::app::AppState;
 use crate::domain::ResourceKind;
@@ -97,7 +97,7 @@ pub(super) async fn create_activities(
 pub(super) async fn get_activity(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<Value>> {
     let a = app.service.native_activity(&me, &id).await?;
     Ok(Json(json!({ "data": activity_json(&a) })))
@@ -120,7 +120,7 @@ struct EditBody {
 pub(super) async fn edit_activity(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     b: Body,
 ) -> ApiResult<Json<Value>> {
     let b: EditBody = body(b).await?;
@@ -141,7 +141,7 @@ pub(super) async fn edit_activity(
 pub(super) async fn pin(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<Value>> {
     let edit = NativeEdit {
         pinned: Some(true),
@@ -154,7 +154,7 @@ pub(super) async fn pin(
 pub(super) async fn unpin(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<Value>> {
     let edit = NativeEdit {
         pinned: Some(false),
@@ -173,7 +173,7 @@ struct TagsBody {
 pub(super) async fn set_tags(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     b: Body,
 ) -> ApiResult<Json<Value>> {
     let b: TagsBody = body(b).await?;
@@ -188,7 +188,7 @@ pub(super) async fn set_tags(
 pub(super) async fn delete_activity(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
     app.service.delete_activity(&me, &id).await?;
     Ok(StatusCode::NO_CONTENT)

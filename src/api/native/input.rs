@@ -1,12 +1,13 @@
 //! Reading requests: the JSON body, timestamps, list windows, custom fields and length limits.
 
 use axum::body::Body;
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::{request::Parts, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
-use crate::api::extract::{body_bytes, MAX_BODY};
+use crate::api::extract::{body_bytes, path_rejection, MAX_BODY};
 use crate::api::params::Params;
 use crate::domain::fields::FieldInput;
 use crate::domain::text::{nul_path, NO_NUL};
@@ -15,6 +16,29 @@ use crate::domain::time::{parse_rfc3339, YEAR_RANGE};
 /// Default and largest page of the list endpoints.
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
+
+/// The one parameter of a route's path (`{id}`, `{guid}`) as text; a segment axum cannot decode
+/// is answered in the native envelope, where axum's `Path` answers plain text.
+pub(super) struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<PathId> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(PathId(id)),
+            Err(rejection) => {
+                let (status, message) = path_rejection(&rejection);
+                let code = if status.is_client_error() {
+                    "invalid_request"
+                } else {
+                    "internal"
+                };
+                Err(ApiError::new(status, code, message))
+            }
+        }
+    }
+}
 
 /// Parses a JSON body, naming the offending property on error (400).
 pub(super) async fn body<T: DeserializeOwned>(body: Body) -> ApiResult<T> {

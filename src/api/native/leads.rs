@@ -1,7 +1,7 @@
 //! `/api/v1/leads[/{guid}]`: listing, creating, reading and deleting leads.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::input::{body, query, window};
+use super::input::{body, query, window, PathId};
 use super::render::{created, lead_json};
 use crate::app::AppState;
 use crate::domain::NewLead;
@@ -95,7 +95,7 @@ pub(super) async fn create_lead(
 pub(super) async fn get_lead(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(guid): Path<String>,
+    PathId(guid): PathId,
 ) -> ApiResult<Json<Value>> {
     let lead = app.service.visible_lead(&me, &guid).await?;
     Ok(Json(json!({ "data": lead_json(&lead) })))
@@ -104,7 +104,7 @@ pub(super) async fn get_lead(
 pub(super) async fn delete_lead(
     State(app): State<AppState>,
     Caller(me): Caller,
-    Path(guid): Path<String>,
+    PathId(guid): PathId,
 ) -> ApiResult<StatusCode> {
     app.service.delete_lead(&me, &guid).await?;
     Ok(StatusCode::NO_CONTENT)

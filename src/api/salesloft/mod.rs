@@ -3,6 +3,7 @@
 
 pub mod query;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -11,7 +12,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
-use crate::api::extract::{bearer_token, refuse_other_methods};
+use crate::api::extract::{bearer_token, path_rejection, refuse_other_methods};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_micros_text;
@@ -353,12 +354,20 @@ async fn list(
     })())
 }
 
-/// `GET /v2/activity_histories/{id}` — `call-12` or `12`; 404 when absent or not visible.
+/// `GET /v2/activity_histories/{id}` — `call-12` or `12`; 404 when absent or not visible. A
+/// segment that does not decode (`%FF`) is answered in Salesloft's `{"error":…}`, not axum's text.
 async fn one(
     State(app): State<AppState>,
     Extension(user): Extension<User>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let id = match id {
+        Ok(Path(id)) => id,
+        Err(rejection) => {
+            let (status, message) = path_rejection(&rejection);
+            return SlError::new(status, message).into_response();
+        }
+    };
     let Some(f) = query::parse_activity_id(&id) else {
         return SlError::not_found().into_response();
     };
