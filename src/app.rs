@@ -15,6 +15,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 pub use crate::api::rate_limit::RateBackend;
 use crate::api::rate_limit::RateLimiter;
+use crate::auth::{FailedLogins, FAILED_LOGIN_ADDRESSES, FAILED_LOGIN_LIMIT, FAILED_LOGIN_WINDOW};
 use crate::service::Service;
 
 /// What every handler can reach.
@@ -25,6 +26,9 @@ pub struct AppState {
     pub lsq_limiter: Option<Arc<RateLimiter>>,
     /// Salesloft's per-tenant budget (600 cost / minute); `None` with `--no-rate-limit`.
     pub sl_limiter: Option<Arc<RateLimiter>>,
+    /// Refused credentials per client address (`auth::FailedLogins`), in this process's memory.
+    /// On with `--no-rate-limit` too: it guards the store, not a tenant's budget.
+    pub failed_logins: Arc<FailedLogins>,
 }
 
 impl AppState {
@@ -33,6 +37,11 @@ impl AppState {
     pub fn new(service: Arc<Service>, rate_limit: bool, backend: RateBackend) -> AppState {
         AppState {
             service,
+            failed_logins: Arc::new(FailedLogins::new(
+                FAILED_LOGIN_LIMIT,
+                FAILED_LOGIN_WINDOW,
+                FAILED_LOGIN_ADDRESSES,
+            )),
             sl_limiter: rate_limit.then(|| {
                 Arc::new(RateLimiter::with_backend(
                     crate::api::salesloft::BUDGET_PER_MINUTE,

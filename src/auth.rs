@@ -2,6 +2,7 @@
 //! constant time. Keys carry 128–256 random bits, so a fast digest is as safe as a slow hash here.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -105,6 +106,106 @@ impl<V: Clone> CredentialCache<V> {
     }
 }
 
+/// Refused credentials an address may present per [`FAILED_LOGIN_WINDOW`] before it is locked
+/// out until the window ends. High enough for a client with a stale key to see its 401s and
+/// for the test suites' deliberate bad-key requests; low enough that a guesser's rate is a few
+/// lookups a second instead of thousands.
+pub const FAILED_LOGIN_LIMIT: u32 = 30;
+/// The window failures are counted in, from an address's first failure.
+pub const FAILED_LOGIN_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses tracked at most (two generations of half each); about 100 bytes per address.
+pub const FAILED_LOGIN_ADDRESSES: usize = 100_000;
+
+/// Refused credentials per client address, so that a flood of wrong keys is answered with 429
+/// before the store is asked (each refused key is a store lookup: a cache only keeps found keys).
+///
+/// Counted per peer address; an IPv6 client is counted per /64, the block one host commonly
+/// holds. Only failures count: a successful login neither counts nor resets the count. The
+/// memory is bounded: when the current generation is full it becomes the previous one and the
+/// one before is dropped, so under a flood of new addresses the oldest are forgotten first.
+pub struct FailedLogins {
+    generations: Mutex<[HashMap<IpAddr, Strikes>; 2]>,
+    limit: u32,
+    window: Duration,
+    per_generation: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Strikes {
+    since: Instant,
+    count: u32,
+}
+
+impl FailedLogins {
+    pub fn new(limit: u32, window: Duration, capacity: usize) -> FailedLogins {
+        FailedLogins {
+            generations: Mutex::new([HashMap::new(), HashMap::new()]),
+            limit,
+            window,
+            per_generation: (capacity / 2).max(1),
+        }
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// How long `client` must still wait when it is locked out; `None` when it may try.
+    pub fn locked_out(&self, client: IpAddr) -> Option<Duration> {
+        let key = counted_as(client);
+        let generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        let strikes = generations.iter().find_map(|g| g.get(&key))?;
+        let elapsed = strikes.since.elapsed();
+        (strikes.count >= self.limit && elapsed < self.window).then(|| self.window - elapsed)
+    }
+
+    /// Counts one refused credential of `client`.
+    pub fn record(&self, client: IpAddr) {
+        let key = counted_as(client);
+        let mut generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        let [current, previous] = &mut *generations;
+        let earlier = current.get(&key).or_else(|| previous.get(&key)).copied();
+        previous.remove(&key);
+        let strikes = match earlier {
+            Some(s) if s.since.elapsed() < self.window => Strikes {
+                count: s.count.saturating_add(1),
+                ..s
+            },
+            _ => Strikes {
+                since: Instant::now(),
+                count: 1,
+            },
+        };
+        if strikes.count == self.limit {
+            tracing::warn!(client = %key, failures = self.limit, window_secs = self.window.as_secs(),
+                "client locked out after repeated refused credentials");
+        }
+        if !current.contains_key(&key) && current.len() >= self.per_generation {
+            *previous = std::mem::take(current);
+        }
+        generations[0].insert(key, strikes);
+    }
+}
+
+/// The address failures are counted under: IPv4 (also when mapped into IPv6) as it is, IPv6 by
+/// its /64 network.
+fn counted_as(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +234,40 @@ mod tests {
         assert_eq!(cache.get(&[3; 32]), Some("three"));
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(cache.get(&[3; 32]), None);
+    }
+
+    #[test]
+    fn failed_logins_lock_an_address_out_for_the_rest_of_its_window() {
+        let v4 = |n: u8| IpAddr::from([10, 0, 0, n]);
+        let f = FailedLogins::new(3, Duration::from_millis(80), 100);
+        for _ in 0..2 {
+            f.record(v4(1));
+        }
+        assert_eq!(f.locked_out(v4(1)), None);
+        f.record(v4(1));
+        let wait = f.locked_out(v4(1)).expect("locked out");
+        assert!(wait <= Duration::from_millis(80));
+        assert_eq!(f.locked_out(v4(2)), None, "other addresses are not");
+        std::thread::sleep(Duration::from_millis(90));
+        assert_eq!(f.locked_out(v4(1)), None, "the window ended");
+        f.record(v4(1));
+        assert_eq!(f.locked_out(v4(1)), None, "a new window starts at one");
+    }
+
+    #[test]
+    fn failed_logins_count_ipv6_per_64_and_stay_bounded() {
+        let f = FailedLogins::new(2, Duration::from_secs(60), 4);
+        f.record("2001:db8::1".parse().unwrap());
+        f.record("2001:db8::ffff:2".parse().unwrap());
+        assert!(f.locked_out("2001:db8::3".parse().unwrap()).is_some());
+        assert!(f.locked_out("2001:db8:0:1::3".parse().unwrap()).is_none());
+        f.record("::ffff:10.0.0.9".parse().unwrap());
+        f.record("10.0.0.9".parse().unwrap());
+        assert!(f.locked_out("10.0.0.9".parse().unwrap()).is_some());
+        for n in 0..10u8 {
+            f.record(IpAddr::from([192, 0, 2, n]));
+        }
+        let g = f.generations.lock().unwrap();
+        assert!(g[0].len() + g[1].len() <= 4, "bounded");
     }
 }

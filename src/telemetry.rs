@@ -35,6 +35,7 @@ const QUEUE_WAIT_BUCKETS: &[f64] = &[
 const REQUESTS_TOTAL: &str = "activity_hub_http_requests_total";
 const REQUEST_DURATION: &str = "activity_hub_http_request_duration_seconds";
 const RATE_LIMIT_REFUSALS: &str = "activity_hub_rate_limit_refusals_total";
+const LOGIN_LOCKOUTS: &str = "activity_hub_login_lockout_refusals_total";
 const STORE_CALL_DURATION: &str = "activity_hub_store_call_duration_seconds";
 const STORE_QUEUE_DEPTH: &str = "activity_hub_store_queue_depth";
 const STORE_QUEUE_WAIT: &str = "activity_hub_store_queue_wait_seconds";
@@ -105,6 +106,10 @@ pub fn prometheus() -> &'static PrometheusHandle {
             RATE_LIMIT_REFUSALS,
             "Calls refused with 429 because a rate budget was spent, by dialect."
         );
+        metrics::describe_counter!(
+            LOGIN_LOCKOUTS,
+            "Calls refused with 429 unchecked because their address presented too many refused credentials."
+        );
         metrics::describe_histogram!(
             STORE_CALL_DURATION,
             metrics::Unit::Seconds,
@@ -137,6 +142,11 @@ pub async fn upkeep() {
 /// Counts a call refused by a rate limit (`dialect`: "leadsquared" or "salesloft").
 pub fn rate_limit_refused(dialect: &'static str) {
     metrics::counter!(RATE_LIMIT_REFUSALS, "dialect" => dialect).increment(1);
+}
+
+/// Counts a call refused because its address is locked out (`auth::FailedLogins`).
+pub fn login_locked_out() {
+    metrics::counter!(LOGIN_LOCKOUTS).increment(1);
 }
 
 /// Records how long a store call took (`op`: the `Store` method) and whether it failed.

@@ -1,14 +1,21 @@
-//! What every dialect reads from a request the same way: the method guard, the body bytes and
-//! the Bearer token. Each dialect keeps its own wording, status and envelope for what goes wrong.
+//! What every dialect reads from a request the same way: the method guard, the body bytes, the
+//! Bearer token and the failed-login guard. Each dialect keeps its own wording, status and
+//! envelope for what goes wrong.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
+use axum::extract::ConnectInfo;
 use axum::handler::Handler;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::routing::MethodRouter;
 
 use crate::app::AppState;
+use crate::error::Error;
 
 /// The largest request body any dialect accepts, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
@@ -62,6 +69,57 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// Why a request's credentials produced no caller.
+#[derive(Debug)]
+pub enum AuthRefused {
+    /// The client's address presented too many refused credentials lately; nothing was looked
+    /// up. It may try again after this long.
+    LockedOut(Duration),
+    /// The check's own error: refused credentials (counted against the address) or a store error.
+    Failed(Error),
+}
+
+/// Runs the credential `check` of a request that arrived with `extensions`, unless its client
+/// address is locked out (`auth::FailedLogins`); a refusal (`Error::Unauthorized`) counts
+/// against the address. Requests without a peer address (a router served without
+/// `ConnectInfo`) are checked but not counted.
+pub async fn authenticate<T>(
+    state: &AppState,
+    extensions: &Extensions,
+    check: impl Future<Output = Result<T, Error>>,
+) -> Result<T, AuthRefused> {
+    let client = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(wait) = client.and_then(|ip| state.failed_logins.locked_out(ip)) {
+        crate::telemetry::login_locked_out();
+        return Err(AuthRefused::LockedOut(wait));
+    }
+    match check.await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            if let (Error::Unauthorized(_), Some(ip)) = (&e, client) {
+                state.failed_logins.record(ip);
+            }
+            Err(AuthRefused::Failed(e))
+        }
+    }
+}
+
+/// Whole seconds to tell a client to wait (`Retry-After`), at least one.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// The sentence every dialect words a lockout with.
+pub fn locked_out_text(state: &AppState) -> String {
+    format!(
+        "Too many refused credentials from this address ({} within {} seconds); try again later",
+        state.failed_logins.limit(),
+        state.failed_logins.window().as_secs()
+    )
 }
 
 #[cfg(test)]

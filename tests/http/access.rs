@@ -469,3 +469,98 @@ async fn a_sales_user_sees_only_its_own_leads_and_others_see_all() {
         "the rep sees activities others post on its lead"
     );
 }
+
+/// The value of the Prometheus sample `series` (name and labels) on the server's `/metrics`.
+async fn metric(srv: &Server, series: &str) -> f64 {
+    let text = srv
+        .send(reqwest::Method::GET, "/metrics", &[], None)
+        .await
+        .text();
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0.0)
+}
+
+/// After 30 refused credentials in a minute an address is answered 429 with `Retry-After` in the
+/// envelope, without a store lookup — even for good keys — while other addresses keep working.
+/// On with `--no-rate-limit` too (the server under test runs with it).
+#[tokio::test]
+async fn repeated_refused_keys_lock_the_address_out_without_store_lookups() {
+    const LIMIT: usize = 30;
+    const LOOKUPS: &str =
+        r#"activity_hub_store_call_duration_seconds_count{op="user_by_access_key",outcome="ok"}"#;
+    let db = Db::new();
+    let admin = db.tenant("Acme", "admin@acme.test");
+    let srv = Server::start(&db);
+    // Unknown access keys: never cached, so each refusal is a store lookup.
+    let unknown = |n: usize| {
+        let mut c = admin.clone();
+        c.access_key = format!("u$r{n:032x}");
+        c
+    };
+    for n in 0..LIMIT {
+        let (s, b) = srv.lsq_get(TYPES, &unknown(n)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {n}: {b}");
+    }
+    let lookups = metric(&srv, LOOKUPS).await;
+    assert!(lookups >= LIMIT as f64, "{lookups}");
+
+    for n in LIMIT..LIMIT + 10 {
+        let r = srv
+            .send(
+                reqwest::Method::GET,
+                &with_keys(TYPES, &unknown(n)),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+        assert_eq!(r.json["Status"], json!("Error"), "{}", r.text());
+        assert_eq!(
+            r.json["ExceptionType"],
+            json!("MXAPIRateLimitExceededException")
+        );
+        assert!(
+            r.json["ExceptionMessage"]
+                .as_str()
+                .is_some_and(|m| m.contains("refused credentials")),
+            "{}",
+            r.text()
+        );
+        let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    }
+    // The address is locked out before anything is looked up, good keys included.
+    let (s, b) = srv.lsq_get(TYPES, &admin).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    assert_eq!(metric(&srv, LOOKUPS).await, lookups, "no store lookup");
+    assert_eq!(
+        metric(&srv, "activity_hub_login_lockout_refusals_total").await,
+        11.0
+    );
+
+    // Another address (127.0.0.2, also loopback) is not affected.
+    let other = reqwest::Client::builder()
+        .no_proxy()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let good = other
+        .get(srv.url(&with_keys(TYPES, &admin)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), StatusCode::OK);
+    let bad = other
+        .get(srv.url(&with_keys(TYPES, &unknown(999))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+}

@@ -387,3 +387,65 @@ async fn documented_response_shapes_match_what_is_served() {
         keys(&doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"])
     );
 }
+
+/// Refused Bearer keys count per client address across the native and Salesloft dialects: after
+/// 30 in a minute the address gets 429 with `Retry-After` in each dialect's body (good keys too),
+/// while a good key from another address keeps working.
+#[tokio::test]
+async fn repeated_refused_bearer_keys_lock_the_address_out() {
+    let app = App::start().await;
+    let admin = app.tenant("Locked").await;
+    let wrong = |n: usize| format!("Bearer ak_{n:064x}");
+    for n in 0..30 {
+        let path = if n % 2 == 0 {
+            "/api/v1/leads"
+        } else {
+            "/v2/me"
+        };
+        let r = app.raw("GET", path, Some(&wrong(n)), None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {n}: {}",
+            r.json
+        );
+    }
+    let retry_after =
+        |r: &Resp| -> u64 { r.headers["retry-after"].to_str().unwrap().parse().unwrap() };
+    let r = app
+        .raw("GET", "/api/v1/leads", Some(&wrong(30)), None)
+        .await;
+    r.assert_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "refused credentials",
+    );
+    assert!((1..=60).contains(&retry_after(&r)), "{:?}", r.headers);
+    let r = app.get(&admin, "/api/v1/leads").await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "try again");
+    let r = app.get(&admin, "/v2/me").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.json);
+    assert!(
+        r.json["error"]
+            .as_str()
+            .is_some_and(|m| m.contains("refused credentials")),
+        "{}",
+        r.json
+    );
+    assert!((1..=60).contains(&retry_after(&r)), "{:?}", r.headers);
+
+    let other = reqwest::Client::builder()
+        .no_proxy()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    for path in ["/api/v1/leads", "/v2/me"] {
+        let ok = other
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(admin.bearer())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK, "{path} from 127.0.0.2");
+    }
+}

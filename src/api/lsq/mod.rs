@@ -15,7 +15,10 @@ use axum::{body::Body, Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::api::extract::{body_bytes, refuse_other_methods, MAX_BODY};
+use crate::api::extract::{
+    authenticate, body_bytes, locked_out_text, refuse_other_methods, retry_after_secs, AuthRefused,
+    MAX_BODY,
+};
 use crate::api::params::Params;
 use crate::app::AppState;
 use crate::domain::text::{self, nul_path};
@@ -162,7 +165,20 @@ impl FromRequestParts<AppState> for Lsq {
                 "accessKey and secretKey are required (query string or x-LSQ-AccessKey / x-LSQ-SecretKey headers)",
             ));
         };
-        let user = state.service.authenticate_lsq(access, secret).await?;
+        let check = state.service.authenticate_lsq(access, secret);
+        let user = match authenticate(state, &parts.extensions, check).await {
+            Ok(user) => user,
+            Err(AuthRefused::Failed(e)) => return Err(e.into()),
+            Err(AuthRefused::LockedOut(wait)) => {
+                let mut e = LsqError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "MXAPIRateLimitExceededException",
+                    locked_out_text(state),
+                );
+                e.retry_after = Some(retry_after_secs(wait));
+                return Err(e);
+            }
+        };
         if let Some(limiter) = &state.lsq_limiter {
             let d = limiter.acquire(&user.guid.to_string(), 1).await;
             if !d.allowed {

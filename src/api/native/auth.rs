@@ -4,7 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{request::Parts, StatusCode};
 
 use super::error::{ApiError, ApiResult};
-use crate::api::extract::bearer_token;
+use crate::api::extract::{authenticate, bearer_token, locked_out_text, AuthRefused};
 use crate::app::AppState;
 use crate::domain::{Role, User};
 
@@ -22,7 +22,22 @@ impl FromRequestParts<AppState> for Caller {
                 "Authorization: Bearer <api key> is required",
             )
         })?;
-        Ok(Caller(state.service.authenticate_bearer(token).await?))
+        match authenticate(
+            state,
+            &parts.extensions,
+            state.service.authenticate_bearer(token),
+        )
+        .await
+        {
+            Ok(user) => Ok(Caller(user)),
+            Err(AuthRefused::Failed(e)) => Err(e.into()),
+            Err(AuthRefused::LockedOut(wait)) => Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                locked_out_text(state),
+            )
+            .retry_after(wait)),
+        }
     }
 }
 

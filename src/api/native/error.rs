@@ -1,6 +1,6 @@
 //! The native error envelope `{"error":{"code","message"}}` and how service errors map onto it.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -13,6 +13,8 @@ pub struct ApiError {
     status: StatusCode,
     pub(super) code: &'static str,
     pub(super) message: String,
+    /// `Retry-After` of a 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -21,7 +23,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error telling the client to wait `wait` (`Retry-After`, whole seconds).
+    pub(super) fn retry_after(mut self, wait: std::time::Duration) -> ApiError {
+        self.retry_after = Some(crate::api::extract::retry_after_secs(wait));
+        self
     }
 
     pub(super) fn bad_request(message: impl Into<String>) -> ApiError {
@@ -70,11 +79,16 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut resp = (
             self.status,
             Json(json!({"error": {"code": self.code, "message": self.message}})),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }
 

@@ -12,7 +12,10 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
-use crate::api::extract::{bearer_token, path_rejection, refuse_other_methods};
+use crate::api::extract::{
+    authenticate, bearer_token, locked_out_text, path_rejection, refuse_other_methods,
+    retry_after_secs, AuthRefused,
+};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_micros_text;
@@ -97,14 +100,21 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
             .into_response(),
         );
     };
-    let user = match app.service.authenticate_bearer(&token).await {
+    let check = app.service.authenticate_bearer(&token);
+    let user = match authenticate(&app, req.extensions(), check).await {
         Ok(u) => u,
-        Err(Error::Unauthorized(_)) => {
+        Err(AuthRefused::Failed(Error::Unauthorized(_))) => {
             return unspent(
                 SlError::new(StatusCode::UNAUTHORIZED, "Invalid Bearer Token").into_response(),
             )
         }
-        Err(e) => return unspent(SlError::from(e).into_response()),
+        Err(AuthRefused::Failed(e)) => return unspent(SlError::from(e).into_response()),
+        Err(AuthRefused::LockedOut(wait)) => {
+            let mut resp =
+                SlError::new(StatusCode::TOO_MANY_REQUESTS, locked_out_text(&app)).into_response();
+            set_header(&mut resp, "retry-after", retry_after_secs(wait));
+            return unspent(resp);
+        }
     };
     let remaining = match &app.sl_limiter {
         Some(limiter) => {
@@ -121,11 +131,7 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
                     ),
                 )
                 .into_response();
-                set_header(
-                    &mut resp,
-                    "retry-after",
-                    d.retry_after.as_secs_f64().ceil().max(1.0) as u64,
-                );
+                set_header(&mut resp, "retry-after", retry_after_secs(d.retry_after));
                 set_header(&mut resp, "x-ratelimit-endpoint-cost", cost);
                 set_header(&mut resp, "x-ratelimit-remaining-minute", d.remaining);
                 return resp;
