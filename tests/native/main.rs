@@ -9,4 +9,5 @@ mod basics;
 mod directory;
 mod export;
 mod inputs;
+mod openapi_bounds;
 mod types_opportunities;
