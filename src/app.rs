@@ -1,6 +1,5 @@
 //! Assembles the HTTP server from a store URL: state, routes, operations endpoints, and serving.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +15,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 pub use crate::api::rate_limit::RateBackend;
 use crate::api::rate_limit::RateLimiter;
 use crate::auth::{FailedLogins, FAILED_LOGIN_ADDRESSES, FAILED_LOGIN_LIMIT, FAILED_LOGIN_WINDOW};
+pub use crate::server::Limits;
 use crate::service::Service;
 
 /// What every handler can reach.
@@ -146,15 +146,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on an already-bound listener until Ctrl-C / SIGTERM.
+/// Serves `router` on an already-bound listener under the default [`Limits`] until Ctrl-C /
+/// SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    serve_with(listener, router, Limits::default()).await
+}
+
+/// [`serve`] under `limits` (the `serve` command's flags).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+) -> std::io::Result<()> {
     let upkeep = tokio::spawn(crate::telemetry::upkeep());
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let served = crate::server::run(listener, router, limits, shutdown_signal()).await;
     upkeep.abort();
     served
 }

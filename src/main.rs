@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -60,6 +61,19 @@ enum Command {
             default_value = "text"
         )]
         log_format: LogFormat,
+        /// Seconds a connection may take to send a complete request head, idle or not
+        /// (see docs/decisions.md, "Connections").
+        #[arg(long, env = "ACTIVITY_HUB_HEAD_TIMEOUT", default_value_t = app::Limits::default().head_timeout.as_secs())]
+        head_timeout: u64,
+        /// Seconds a request body may take to arrive whole.
+        #[arg(long, env = "ACTIVITY_HUB_BODY_TIMEOUT", default_value_t = app::Limits::default().body_timeout.as_secs())]
+        body_timeout: u64,
+        /// Connections served at once; more are answered 503 and closed.
+        #[arg(long, env = "ACTIVITY_HUB_MAX_CONNECTIONS", default_value_t = app::Limits::default().max_connections)]
+        max_connections: usize,
+        /// Request-body bytes buffered at once across all connections; past it bodies get 503.
+        #[arg(long, env = "ACTIVITY_HUB_BODY_BUDGET", default_value_t = app::Limits::default().body_budget)]
+        body_budget: usize,
     },
     /// Manage tenants.
     Tenant {
@@ -151,6 +165,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             no_rate_limit,
             redis,
             log_format: _,
+            head_timeout,
+            body_timeout,
+            max_connections,
+            body_budget,
         } => {
             let (service, store_budgets) = open_service_with_budgets(&db).await?;
             let rate_backend = match &redis {
@@ -185,7 +203,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             let _ = std::io::stdout().flush();
             tracing::info!(%addr, db = %store::redact_url(&db), "serving");
             let state = AppState::new(service, !no_rate_limit, rate_backend);
-            app::serve(listener, app::router(state))
+            let limits = app::Limits {
+                head_timeout: Duration::from_secs(head_timeout),
+                body_timeout: Duration::from_secs(body_timeout),
+                max_connections,
+                body_budget,
+            };
+            app::serve_with(listener, app::router(state), limits)
                 .await
                 .map_err(|e| format!("server failed: {e}"))
         }

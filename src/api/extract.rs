@@ -1,18 +1,25 @@
-//! What every dialect reads from a request the same way: the method guard, the body bytes, the
-//! Bearer token and the failed-login guard. Each dialect keeps its own wording, status and
-//! envelope for what goes wrong.
+//! What every dialect reads from a request the same way: the method guard, the body bytes (within
+//! the server's body guard), the Bearer token and the failed-login guard. Each dialect keeps its own
+//! wording, status and envelope for what goes wrong.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, BodyDataStream, Bytes, HttpBody};
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::handler::Handler;
-use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::MethodRouter;
+use axum::BoxError;
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::AppState;
 use crate::error::Error;
@@ -30,16 +37,128 @@ where
     r.fallback(refuse)
 }
 
-/// A body that could not be read whole: larger than [`MAX_BODY`], or the connection failed while
-/// it was being read. The dialects answer both as too large.
-#[derive(Debug)]
-pub struct BodyUnread;
+/// Why a body could not be read whole. Each dialect words each in its own envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUnread {
+    /// Larger than [`MAX_BODY`], or the connection failed while it was being read: answered 413.
+    TooLarge,
+    /// Not whole within the body timeout (`server::BODY_TIMEOUT`): answered 408, connection closed.
+    TimedOut,
+    /// The process-wide budget of body bytes in flight (`server::BODY_BUDGET`) is spent: answered
+    /// 503 with `Retry-After`, connection closed, nothing more of it buffered.
+    Busy,
+}
 
-/// Reads the whole request body, up to [`MAX_BODY`] bytes.
+/// Reads the whole request body, up to [`MAX_BODY`] bytes (and within the [`BodyGuard`]'s time
+/// and budget when the server installed it).
 pub async fn body_bytes(body: Body) -> Result<Bytes, BodyUnread> {
-    axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| BodyUnread)
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cause {
+            if let Some(BodyFault(why)) = c.downcast_ref::<BodyFault>() {
+                return *why;
+            }
+            cause = c.source();
+        }
+        BodyUnread::TooLarge
+    })
+}
+
+/// The error a guarded body ends with when the [`BodyGuard`] stops it.
+#[derive(Debug)]
+struct BodyFault(BodyUnread);
+
+impl std::fmt::Display for BodyFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "request body stopped: {:?}", self.0)
+    }
+}
+
+impl std::error::Error for BodyFault {}
+
+/// Bounds how long request bodies take to arrive and how many of their bytes are buffered at once
+/// in the whole process, so slow or withheld bodies cannot pin memory and connections.
+pub struct BodyGuard {
+    timeout: Duration,
+    budget: Arc<Semaphore>,
+}
+
+impl BodyGuard {
+    /// A guard giving each body `timeout` to arrive whole, with `budget` bytes shared by all.
+    pub fn new(timeout: Duration, budget: usize) -> BodyGuard {
+        BodyGuard {
+            timeout,
+            budget: Arc::new(Semaphore::new(budget.min(Semaphore::MAX_PERMITS))),
+        }
+    }
+}
+
+/// Middleware wrapping each request body that has one in the [`BodyGuard`]'s limits. When the
+/// guard stopped a body, the response closes the connection: the rest of that body is never read.
+pub async fn guard_body(State(guard): State<Arc<BodyGuard>>, req: Request, next: Next) -> Response {
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let stopped = Arc::new(AtomicBool::new(false));
+    let req = req.map(|body| {
+        let reading = Reading {
+            data: Some(body.into_data_stream()),
+            held: None,
+            budget: guard.budget.clone(),
+            deadline: tokio::time::Instant::now() + guard.timeout,
+            stopped: stopped.clone(),
+        };
+        Body::from_stream(stream::unfold(reading, Reading::next))
+    });
+    let mut resp = next.run(req).await;
+    if stopped.load(Ordering::Relaxed) {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// A guarded body being read: the chunks so far hold their bytes of the budget until it ends.
+struct Reading {
+    data: Option<BodyDataStream>,
+    held: Option<OwnedSemaphorePermit>,
+    budget: Arc<Semaphore>,
+    deadline: tokio::time::Instant,
+    stopped: Arc<AtomicBool>,
+}
+
+impl Reading {
+    /// The next chunk, or the fault that ends the body (dropping the rest and the budget held).
+    async fn next(mut self) -> Option<(Result<Bytes, BoxError>, Reading)> {
+        let data = self.data.as_mut()?;
+        let chunk = match tokio::time::timeout_at(self.deadline, data.next()).await {
+            Err(_) => return Some((Err(self.stop(BodyUnread::TimedOut)), self.ended())),
+            Ok(None) => return None,
+            Ok(Some(Err(e))) => return Some((Err(e.into()), self.ended())),
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        let n = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
+        match self.budget.clone().try_acquire_many_owned(n) {
+            Ok(p) => match &mut self.held {
+                Some(held) => held.merge(p),
+                None => self.held = Some(p),
+            },
+            Err(_) => return Some((Err(self.stop(BodyUnread::Busy)), self.ended())),
+        }
+        Some((Ok(chunk), self))
+    }
+
+    fn stop(&self, why: BodyUnread) -> BoxError {
+        self.stopped.store(true, Ordering::Relaxed);
+        Box::new(BodyFault(why))
+    }
+
+    /// This reading with the connection's body and the budget let go; its next poll ends.
+    fn ended(mut self) -> Reading {
+        self.data = None;
+        self.held = None;
+        self
+    }
 }
 
 /// A rejected path parameter as a status and a sentence each dialect puts in its own envelope:

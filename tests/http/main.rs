@@ -10,6 +10,7 @@ mod activities;
 mod activity_types;
 mod bulk;
 mod cli;
+mod connections;
 mod demo;
 mod inputs;
 mod leads_users;

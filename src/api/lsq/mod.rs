@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::api::extract::{
     authenticate, body_bytes, locked_out_text, refuse_other_methods, retry_after_secs, AuthRefused,
-    MAX_BODY,
+    BodyUnread, MAX_BODY,
 };
 use crate::api::params::Params;
 use crate::app::AppState;
@@ -202,12 +202,26 @@ impl FromRequestParts<AppState> for Lsq {
 
 /// Reads and parses a JSON body; an empty body counts as `{}` when `T` allows it.
 pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
-    let bytes = body_bytes(body).await.map_err(|_| {
-        LsqError::new(
+    let bytes = body_bytes(body).await.map_err(|why| match why {
+        BodyUnread::TooLarge => LsqError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "MXInvalidInputException",
             format!("The request body is larger than the limit of {MAX_BODY} bytes"),
-        )
+        ),
+        BodyUnread::TimedOut => LsqError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "MXInvalidInputException",
+            "The request body did not arrive in time",
+        ),
+        BodyUnread::Busy => {
+            let mut e = LsqError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "MXServiceUnavailableException",
+                "The server is receiving too many request bodies; try again shortly",
+            );
+            e.retry_after = Some(1);
+            e
+        }
     })?;
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
-use crate::api::extract::{body_bytes, path_rejection, MAX_BODY};
+use crate::api::extract::{body_bytes, path_rejection, BodyUnread, MAX_BODY};
 use crate::api::params::Params;
 use crate::domain::fields::FieldInput;
 use crate::domain::text::{nul_path, NO_NUL};
@@ -42,12 +42,23 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 
 /// Parses a JSON body, naming the offending property on error (400).
 pub(super) async fn body<T: DeserializeOwned>(body: Body) -> ApiResult<T> {
-    let bytes = body_bytes(body).await.map_err(|_| {
-        ApiError::new(
+    let bytes = body_bytes(body).await.map_err(|why| match why {
+        BodyUnread::TooLarge => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("The request body is larger than {MAX_BODY} bytes"),
-        )
+        ),
+        BodyUnread::TimedOut => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "The request body did not arrive in time",
+        ),
+        // `Retry-After` is added to every 503 (app::retry_after_on_503).
+        BodyUnread::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The server is receiving too many request bodies; try again shortly",
+        ),
     })?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
