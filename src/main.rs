@@ -61,12 +61,12 @@ enum Command {
             default_value = "text"
         )]
         log_format: LogFormat,
-        /// Seconds a connection may take to send a complete request head, idle or not
-        /// (see docs/decisions.md, "Connections").
-        #[arg(long, env = "ACTIVITY_HUB_HEAD_TIMEOUT", default_value_t = app::Limits::default().head_timeout.as_secs())]
+        /// Seconds a connection may take to send a complete request head once it is accepted or
+        /// answered: closes idle keep-alive connections and trickled heads.
+        #[arg(long, env = "ACTIVITY_HUB_HEAD_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..), default_value_t = app::Limits::default().head_timeout.as_secs())]
         head_timeout: u64,
         /// Seconds a request body may take to arrive whole.
-        #[arg(long, env = "ACTIVITY_HUB_BODY_TIMEOUT", default_value_t = app::Limits::default().body_timeout.as_secs())]
+        #[arg(long, env = "ACTIVITY_HUB_BODY_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..), default_value_t = app::Limits::default().body_timeout.as_secs())]
         body_timeout: u64,
         /// Connections served at once; more are answered 503 and closed.
         #[arg(long, env = "ACTIVITY_HUB_MAX_CONNECTIONS", default_value_t = app::Limits::default().max_connections)]
