@@ -244,9 +244,75 @@ pub fn locked_out_text(state: &AppState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::routing::post;
+    use axum::Router;
+    use tower_service::Service;
+
+    /// What `body_bytes` makes of `body` sent through a guard of `budget` bytes and 200 ms.
+    async fn read_guarded(budget: usize, body: Body) -> Result<usize, BodyUnread> {
+        let guard = Arc::new(BodyGuard::new(Duration::from_millis(200), budget));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+        let mut app = Router::new()
+            .route(
+                "/",
+                post(move |body: Body| async move {
+                    let got = body_bytes(body).await.map(|b| b.len());
+                    if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                        let _ = tx.send(got);
+                    }
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(guard, guard_body));
+        let req = Request::post("/").body(body).unwrap();
+        let resp = app.call(req).await.unwrap();
+        let got = rx.await.unwrap();
+        // The guard closes the connection when it stopped the body, only then.
+        let closes = resp.headers().get(header::CONNECTION).is_some();
+        assert_eq!(
+            closes,
+            matches!(got, Err(BodyUnread::Busy | BodyUnread::TimedOut))
+        );
+        got
+    }
+
+    #[tokio::test]
+    async fn the_guard_passes_bodies_within_its_budget_and_time() {
+        assert_eq!(
+            read_guarded(100, Body::from("x".repeat(100))).await,
+            Ok(100)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_budget_is_busy() {
+        assert_eq!(
+            read_guarded(100, Body::from("x".repeat(101))).await,
+            Err(BodyUnread::Busy)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_slower_than_the_timeout_timed_out() {
+        let chunks = stream::iter([Ok::<_, BoxError>(Bytes::from("{"))])
+            .chain(stream::pending::<Result<Bytes, BoxError>>());
+        assert_eq!(
+            read_guarded(100, Body::from_stream(chunks)).await,
+            Err(BodyUnread::TimedOut)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_over_max_body_is_too_large() {
+        let big = "x".repeat(MAX_BODY + 1);
+        assert_eq!(
+            read_guarded(2 * MAX_BODY, Body::from(big)).await,
+            Err(BodyUnread::TooLarge)
+        );
+    }
 
     fn token(value: &str) -> Option<String> {
+        use axum::http::HeaderValue;
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         bearer_token(&h).map(str::to_string)
