@@ -26,6 +26,9 @@ pub struct AppState {
     pub lsq_limiter: Option<Arc<RateLimiter>>,
     /// Salesloft's per-tenant budget (600 cost / minute); `None` with `--no-rate-limit`.
     pub sl_limiter: Option<Arc<RateLimiter>>,
+    /// The native API's per-user budget (`api::native::NATIVE_BUDGET_PER_MINUTE`); `None` with
+    /// `--no-rate-limit`.
+    pub native_limiter: Option<Arc<RateLimiter>>,
     /// Refused credentials per client address (`auth::FailedLogins`), in this process's memory.
     /// On with `--no-rate-limit` too: it guards the store, not a tenant's budget.
     pub failed_logins: Arc<FailedLogins>,
@@ -46,6 +49,13 @@ impl AppState {
                 Arc::new(RateLimiter::with_backend(
                     crate::api::salesloft::BUDGET_PER_MINUTE,
                     Duration::from_secs(60),
+                    backend.clone(),
+                ))
+            }),
+            native_limiter: rate_limit.then(|| {
+                Arc::new(RateLimiter::with_backend(
+                    crate::api::native::NATIVE_BUDGET_PER_MINUTE,
+                    crate::api::native::NATIVE_WINDOW,
                     backend.clone(),
                 ))
             }),

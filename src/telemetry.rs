@@ -139,7 +139,7 @@ pub async fn upkeep() {
     }
 }
 
-/// Counts a call refused by a rate limit (`dialect`: "leadsquared" or "salesloft").
+/// Counts a call refused by a rate limit (`dialect`: "leadsquared", "salesloft" or "native").
 pub fn rate_limit_refused(dialect: &'static str) {
     metrics::counter!(RATE_LIMIT_REFUSALS, "dialect" => dialect).increment(1);
 }

@@ -311,6 +311,36 @@ async fn metrics_count_salesloft_refusals_under_their_dialect() {
 }
 
 #[tokio::test]
+async fn metrics_count_native_refusals_under_their_dialect() {
+    let (_dir, db, creds) = store_with_tenant();
+    let server = Server::spawn(&db, &[]);
+    let client = http();
+    let base = &server.base;
+
+    // 600 cost per minute per user; an export costs 10, so the 61st is refused.
+    let mut refused = 0;
+    for _ in 0..61 {
+        let resp = client
+            .get(format!("{base}/api/v1/export"))
+            .bearer_auth(&creds.api_key)
+            .send()
+            .await
+            .unwrap();
+        refused += usize::from(resp.status() == 429);
+    }
+    assert_eq!(refused, 1, "over the budget within a minute");
+    let text = scrape(&client, base).await;
+    assert_eq!(
+        sample(
+            &text,
+            r#"activity_hub_rate_limit_refusals_total{dialect="native"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn metrics_time_store_calls_by_operation_and_outcome_and_show_the_sqlite_queues() {
     let (_dir, db, creds) = store_with_tenant();
     let server = Server::spawn(&db, &[]);

@@ -10,4 +10,5 @@ mod directory;
 mod export;
 mod inputs;
 mod openapi_bounds;
+mod rate_limit;
 mod types_opportunities;

@@ -29,7 +29,10 @@ impl FromRequestParts<AppState> for Caller {
         )
         .await
         {
-            Ok(user) => Ok(Caller(user)),
+            Ok(user) => {
+                super::rate::charge(state, &parts.extensions, parts.uri.path(), &user).await?;
+                Ok(Caller(user))
+            }
             Err(AuthRefused::Failed(e)) => Err(e.into()),
             Err(AuthRefused::LockedOut(wait)) => Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

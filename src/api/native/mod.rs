@@ -11,6 +11,7 @@ mod export;
 mod input;
 mod leads;
 mod opportunities;
+mod rate;
 mod render;
 mod users;
 
@@ -24,6 +25,7 @@ use crate::app::AppState;
 
 pub use auth::Caller;
 pub use error::ApiError;
+pub use rate::{EXPORT_COST, NATIVE_BUDGET_PER_MINUTE, NATIVE_WINDOW};
 
 /// The project's OpenAPI document for this API, served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -44,7 +46,7 @@ async fn no_such_endpoint() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint")
 }
 
-/// The `/api/v1` routes and `/openapi.json`.
+/// The `/api/v1` routes and `/openapi.json`; authenticated answers state the caller's budget.
 pub fn routes(_state: AppState) -> Router<AppState> {
     let m = |r| refuse_other_methods(r, method_not_allowed);
     Router::new()
@@ -88,4 +90,5 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/api/v1/export", m(get(export::export)))
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
         .route("/api/v1", axum::routing::any(no_such_endpoint))
+        .layer(axum::middleware::from_fn(rate::budget_headers))
 }
