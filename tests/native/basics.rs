@@ -270,11 +270,21 @@ async fn openapi_document_matches_the_router() {
                 r.json
             );
             if path != "/openapi.json" {
-                for needed in ["401", "405"] {
+                for needed in ["401", "405", "429"] {
                     assert!(
                         !op["responses"][needed].is_null(),
                         "{method} {path} documents {needed}"
                     );
+                }
+                // The budget headers every authenticated answer carries.
+                let ok = op["responses"]
+                    .as_object()
+                    .and_then(|rs| rs.iter().find(|(c, _)| c.starts_with('2')))
+                    .map(|(_, r)| r.clone())
+                    .unwrap_or_else(|| panic!("{method} {path} documents a success"));
+                for h in ["x-ratelimit-limit", "x-ratelimit-remaining"] {
+                    assert!(!ok["headers"][h].is_null(), "{method} {path} documents {h}");
+                    assert!(r.headers.get(h).is_some(), "{method} {path} answers {h}");
                 }
                 assert!(
                     op["security"].is_null() || op["security"] != json!([]),
