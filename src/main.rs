@@ -46,7 +46,8 @@ enum Command {
         /// Fill an empty database with a demo tenant and print its credentials.
         #[arg(long)]
         demo: bool,
-        /// Switch both dialects' rate limits off (load tests, emulating a higher plan).
+        /// Switch the rate budgets off: LeadSquared's, Salesloft's and the native API's (load tests,
+        /// emulating a higher plan). The failed-login guard stays on.
         #[arg(long)]
         no_rate_limit: bool,
         /// Keep rate-limit budgets in this Redis (redis://HOST:PORT), shared by every process
