@@ -565,6 +565,11 @@ impl fmt::Display for Fault {
     }
 }
 
+/// Gates the "store unavailable" line: the first, then at most one per 10 s with the count left
+/// out (`suppressed`).
+static UNAVAILABLE_LOG: crate::ratelog::RateLimitedLog =
+    crate::ratelog::RateLimitedLog::new(std::time::Duration::from_secs(10));
+
 impl Error {
     /// An internal error caused by `e` (an error value or a message).
     pub fn internal(e: impl Into<Source>) -> Self {
@@ -580,7 +585,10 @@ impl Error {
                 Some("An internal error occurred; it has been logged")
             }
             Error::Unavailable(fault) => {
-                tracing::warn!(error = %fault, "store unavailable");
+                // A full disk fails every write: one line per failure would flood the log.
+                if let Some(suppressed) = UNAVAILABLE_LOG.admit() {
+                    tracing::warn!(error = %fault, suppressed, "store unavailable");
+                }
                 Some("The service is temporarily unavailable; retry shortly")
             }
             _ => None,

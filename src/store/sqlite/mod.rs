@@ -37,11 +37,13 @@ use rows::{
     account_row, activity_row, lead_row, query_users, type_by_id, type_row, uuid_col, SqlResult,
     ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
 };
-use writer::{checkpointer_loop, writer_cache_kib, writer_loop, Job, WAL_PAGES};
+use writer::{checkpointer_loop, writer_cache_kib, writer_loop, Job, WriteHealth, WAL_PAGES};
 use writes::{insert_lead, insert_rows, insert_type, insert_user};
 
 pub struct SqliteStore {
     writer: mpsc::UnboundedSender<Box<dyn Job>>,
+    /// Whether writes are failing for want of space; `ping` reports it.
+    health: Arc<WriteHealth>,
     readers: Arc<ReaderPool>,
     path: PathBuf,
     labels: Arc<Labels>,
@@ -104,15 +106,27 @@ impl SqliteStore {
             .spawn(move || checkpointer_loop(checkpoint_conn, checkpoint_rx, checkpointed_tx))
             .map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let health = Arc::new(WriteHealth::default());
+        let writer_health = health.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, cache_kib, rx, checkpoints, checkpointed))
+            .spawn(move || {
+                writer_loop(
+                    conn,
+                    cache_kib,
+                    rx,
+                    checkpoints,
+                    checkpointed,
+                    writer_health,
+                )
+            })
             .map_err(|e| e.to_string())?;
         // `/metrics` shows both job queues from the start, not from the first job queued.
         crate::telemetry::StoreQueue::read();
         crate::telemetry::StoreQueue::write();
         Ok(SqliteStore {
             writer: tx,
+            health,
             readers: Arc::new(ReaderPool::start(&path)?),
             labels: Arc::new(Labels::new()),
             path,
@@ -144,7 +158,15 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// Not ready while writes fail for want of space (a full disk, an I/O error), even though
+    /// reads still answer: every write would fail. Ready again once a write succeeds.
     async fn ping(&self) -> Result<()> {
+        if let Some(since) = self.health.failing_since() {
+            let secs = (now_micros() - since).max(0) / 1_000_000;
+            return Err(Error::Unavailable(
+                format!("writes to the database file have been failing for {secs} s (disk full or I/O error)").into(),
+            ));
+        }
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).db())
             .await
     }

@@ -7,6 +7,9 @@
 //! without touching the others in the batch.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -14,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::rows::map_err;
 use super::SqliteStore;
 use crate::error::{Error, Result};
+use crate::ratelog::RateLimitedLog;
 use crate::telemetry::{Queued, StoreQueue};
 
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
@@ -179,6 +183,56 @@ thread_local! {
     /// Pages in the WAL after the last commit of the writer running on this thread (set by the
     /// WAL hook, which SQLite calls on the committing thread).
     pub(super) static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    /// Set (by `map_err`) when SQLite reported a full disk or an I/O error on this thread; the
+    /// writer clears it before each batch and reads it after.
+    pub(super) static SPACE_ERROR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether writes are failing for want of space (or an I/O error): set by the writer when a batch
+/// fails so, cleared when a batch that changed something commits. `ping` reports the store not
+/// ready while it is set, so that a balancer stops sending writes that can only fail.
+#[derive(Default)]
+pub(super) struct WriteHealth {
+    failing: AtomicBool,
+    /// When writes started failing, in microseconds since the epoch.
+    since: AtomicI64,
+}
+
+impl WriteHealth {
+    /// When writes started failing (microseconds since the epoch), or `None` while they succeed.
+    pub(super) fn failing_since(&self) -> Option<i64> {
+        self.failing
+            .load(Ordering::Acquire)
+            .then(|| self.since.load(Ordering::Relaxed))
+    }
+
+    fn set_failing(&self) {
+        if !self.failing.load(Ordering::Relaxed) {
+            self.since
+                .store(crate::domain::time::now_micros(), Ordering::Relaxed);
+            self.failing.store(true, Ordering::Release);
+        }
+    }
+
+    fn clear(&self) {
+        self.failing.store(false, Ordering::Release);
+    }
+}
+
+/// Gates the writer's lines about failed batches (see `RateLimitedLog`): a full disk fails every
+/// batch, thousands a second.
+static BATCH_FAILED_LOG: RateLimitedLog = RateLimitedLog::new(Duration::from_secs(10));
+/// Gates the line about a failed checkpoint, which under a full disk is retried often.
+static CHECKPOINT_FAILED_LOG: RateLimitedLog = RateLimitedLog::new(Duration::from_secs(10));
+/// While writes are failing, the least time between two checkpoints the writer tries.
+const PRESSURE_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Whether `e` says the disk is full or failing.
+fn is_space_error(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)
+    )
 }
 
 /// Copies the WAL back into the database file whenever the writer asks (PASSIVE: it never blocks
@@ -198,23 +252,49 @@ pub(super) fn checkpointer_loop(
 /// A PASSIVE checkpoint on `conn`; whether it succeeded (a failure is logged, the next one
 /// retries).
 fn checkpoint(conn: &Connection) -> bool {
-    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        Ok(()) => true,
+    checkpoint_mode(conn, "PASSIVE")
+}
+
+/// A TRUNCATE checkpoint on `conn`, run by the writer while writes fail for want of space and
+/// once they succeed again. Only TRUNCATE gives the WAL's space back to the file system: PASSIVE
+/// and RESTART copy the frames into the database file but leave the WAL file as long as it was
+/// (it is reused from its start), so a full disk would stay full. Copying needs room only for the
+/// database file to grow by the pages it lacks, not for the WAL, so it can succeed as soon as a
+/// little space is freed, and the truncation then returns all of the WAL's. On the writer's
+/// connection, between batches, no write can be in the way; it waits (busy timeout) for readers
+/// still using the WAL, and a failure leaves the WAL as it was, to be tried again.
+fn checkpoint_truncate(conn: &Connection) -> bool {
+    checkpoint_mode(conn, "TRUNCATE")
+}
+
+/// `PRAGMA wal_checkpoint(MODE)`; true when every frame was copied (for TRUNCATE: and the WAL
+/// emptied).
+fn checkpoint_mode(conn: &Connection, mode: &str) -> bool {
+    let sql = format!("PRAGMA wal_checkpoint({mode})");
+    // (busy, frames in the WAL, frames copied); busy is 1 when a reader or writer was in the way.
+    match conn.query_row(&sql, [], |r| r.get::<_, i64>(0)) {
+        Ok(busy) => busy == 0 || mode == "PASSIVE",
         Err(e) => {
-            tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+            if let Some(suppressed) = CHECKPOINT_FAILED_LOG.admit() {
+                tracing::warn!(error = %e, mode, suppressed, "WAL checkpoint failed; the next one retries");
+            }
             false
         }
     }
 }
 
 /// `cache_kib`: the page cache `open` gave the writer's connection (see `writer_cache_kib`).
+/// `health`: where the writer notes that writes fail for want of space (see `WriteHealth`).
 pub(super) fn writer_loop(
     conn: Connection,
     cache_kib: i64,
     mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>,
     checkpoints: std::sync::mpsc::SyncSender<()>,
     checkpointed: std::sync::mpsc::Receiver<()>,
+    health: Arc<WriteHealth>,
 ) {
+    // When the writer last tried a checkpoint because writes were failing.
+    let mut pressure_checkpoint: Option<Instant> = None;
     // WAL pages when the checkpointer was last asked.
     let mut asked_at = 0;
     // Commits until the next look at the database's size, while the writer's cache is small.
@@ -227,7 +307,30 @@ pub(super) fn writer_loop(
                 Err(_) => break,
             }
         }
+        if health.failing_since().is_some()
+            && pressure_checkpoint.is_none_or(|t| t.elapsed() >= PRESSURE_CHECKPOINT_EVERY)
+        {
+            // Writes have been failing for want of space: the WAL's frames are copied into the
+            // database file and the WAL truncated when possible, which may be what makes room
+            // for this batch.
+            pressure_checkpoint = Some(Instant::now());
+            checkpoint_truncate(&conn);
+        }
+        SPACE_ERROR.with(|e| e.set(false));
+        let before = conn.total_changes();
         let commit = run_batch(&conn, &mut batch);
+        if SPACE_ERROR.with(|e| e.get()) {
+            health.set_failing();
+        } else if commit.is_ok()
+            && conn.total_changes() != before
+            && health.failing_since().is_some()
+        {
+            // Space is back: the WAL grown while writes failed goes back to the file system now,
+            // not when it reaches the checkpoint threshold.
+            checkpoint_truncate(&conn);
+            tracing::warn!("writes succeed again");
+            health.clear();
+        }
         for job in batch {
             job.finish(commit.clone());
         }
@@ -268,10 +371,8 @@ pub(super) fn writer_loop(
 /// answered with its error and the batch goes on without running again.
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
     let begin = || {
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
-            tracing::error!(error = %e, "cannot begin a write transaction");
-            e.to_string()
-        })
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| failed(&e, "cannot begin a write transaction"))
     };
     if !conn.is_autocommit() {
         // Left open by an earlier batch whose ROLLBACK failed: nothing in it was answered as done.
@@ -290,8 +391,7 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Resu
         // Some errors (a full disk, say) have SQLite roll the transaction back by itself.
         if !conn.is_autocommit() {
             if let Err(e) = conn.execute_batch("ROLLBACK") {
-                tracing::error!(error = %e, "cannot roll a failed batch back");
-                return Err(e.to_string());
+                return Err(failed(&e, "cannot roll a failed batch back"));
             }
         }
         begin()?;
@@ -300,16 +400,30 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Resu
             if conn.is_autocommit() {
                 // SQLite rolled the whole transaction back: nothing of this batch is kept, and a
                 // later write must not run outside it (its RELEASE would commit it alone).
-                tracing::error!("SQLite rolled a write batch back");
+                if let Some(suppressed) = BATCH_FAILED_LOG.admit() {
+                    tracing::error!(suppressed, "SQLite rolled a write batch back");
+                }
                 return Err("the write transaction was rolled back".into());
             }
         }
     }
     conn.execute_batch("COMMIT").map_err(|e| {
-        tracing::error!(error = %e, "commit failed");
+        let text = failed(&e, "commit failed");
         let _ = conn.execute_batch("ROLLBACK");
-        e.to_string()
+        text
     })
+}
+
+/// Notes and logs (rate-limited: see `BATCH_FAILED_LOG`) a failure of the batch's transaction;
+/// its text, for the callers.
+fn failed(e: &rusqlite::Error, what: &'static str) -> String {
+    if is_space_error(e) {
+        SPACE_ERROR.with(|s| s.set(true));
+    }
+    if let Some(suppressed) = BATCH_FAILED_LOG.admit() {
+        tracing::error!(error = %e, suppressed, "{what}");
+    }
+    e.to_string()
 }
 
 #[cfg(test)]
