@@ -74,7 +74,7 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness for load balancers: 503 while the store does not answer. The endpoint needs no
+/// Readiness for load balancers: 503 while the store does not answer or cannot take writes. The endpoint needs no
 /// credentials, so the body names the kind of failure only; the detail (host, database, server
 /// message) goes to the log.
 async fn readyz(State(app): State<AppState>) -> Response {
@@ -83,7 +83,9 @@ async fn readyz(State(app): State<AppState>) -> Response {
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             let reason = match e {
-                crate::error::Error::Unavailable(_) => "the database does not answer",
+                crate::error::Error::Unavailable(_) => {
+                    "the database does not answer or cannot take writes"
+                }
                 _ => "the database check failed",
             };
             (

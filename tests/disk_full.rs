@@ -59,14 +59,16 @@ async fn post(s: &Server, keys: &process::Creds, path: &str, body: Value) -> (u1
     (status, retry, resp.json().await.unwrap_or(Value::Null))
 }
 
-async fn readyz(s: &Server) -> u16 {
-    s.client
+/// `/readyz`'s status and body.
+async fn readyz(s: &Server) -> (u16, Value) {
+    let resp = s
+        .client
         .get(format!("{}/readyz", s.base))
         .send()
         .await
-        .expect("readyz")
-        .status()
-        .as_u16()
+        .expect("readyz");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 fn size(p: &Path) -> u64 {
@@ -148,7 +150,18 @@ async fn a_full_disk_gives_503_and_recovers_when_space_is_freed() {
         assert_eq!(status, 503, "a write on a full disk: {v}");
         assert!(retry, "503 without Retry-After: {v}");
     }
-    assert_eq!(readyz(&s).await, 503, "/readyz while every write fails");
+    let (status, v) = readyz(&s).await;
+    assert_eq!(status, 503, "/readyz while every write fails: {v}");
+    assert!(
+        v["error"].as_str().is_some_and(|e| e.contains("writes")),
+        "/readyz says why: {v}"
+    );
+    assert!(
+        s.stderr()
+            .contains("writes to the database file have been failing"),
+        "the log says why /readyz failed:\n{}",
+        s.stderr()
+    );
     let lines = s.stderr().lines().count() - log_before;
     assert!(
         lines < 20,
@@ -174,7 +187,8 @@ async fn a_full_disk_gives_503_and_recovers_when_space_is_freed() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(readyz(&s).await, 200, "/readyz once writes succeed");
+    let (status, v) = readyz(&s).await;
+    assert_eq!(status, 200, "/readyz once writes succeed: {v}");
     let wal_after = size(&wal);
     assert!(
         wal_after < wal_full / 2,
