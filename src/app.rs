@@ -74,9 +74,9 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness for load balancers: 503 while the store does not answer or cannot take writes. The endpoint needs no
-/// credentials, so the body names the kind of failure only; the detail (host, database, server
-/// message) goes to the log.
+/// Readiness for load balancers: 503 while the store does not answer or cannot take writes. The
+/// endpoint needs no credentials, so the body names the kind of failure only; the detail (host,
+/// database, server message) goes to the log.
 async fn readyz(State(app): State<AppState>) -> Response {
     match app.service.store().ping().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
