@@ -156,12 +156,17 @@ impl SqliteStore {
     }
 }
 
+/// How long after the last write that failed for want of space `/readyz` keeps answering 503.
+const NOT_READY_AFTER_FAILURE: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[async_trait]
 impl Store for SqliteStore {
     /// Not ready while writes fail for want of space (a full disk, an I/O error), even though
-    /// reads still answer: every write would fail. Ready again once a write succeeds.
+    /// reads still answer: every write would fail. Ready again once a write succeeds, or once
+    /// [`NOT_READY_AFTER_FAILURE`] has passed without a failed write (no write may come while a
+    /// balancer keeps traffic away; the next one tells again).
     async fn ping(&self) -> Result<()> {
-        if let Some(since) = self.health.failing_since() {
+        if let Some(since) = self.health.failing_recently(NOT_READY_AFTER_FAILURE) {
             let secs = (now_micros() - since).max(0) / 1_000_000;
             return Err(Error::Unavailable(
                 format!("writes to the database file have been failing for {secs} s (disk full or I/O error)").into(),

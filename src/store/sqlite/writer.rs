@@ -196,6 +196,8 @@ pub(super) struct WriteHealth {
     failing: AtomicBool,
     /// When writes started failing, in microseconds since the epoch.
     since: AtomicI64,
+    /// When a write last failed so, in microseconds since the epoch.
+    last: AtomicI64,
 }
 
 impl WriteHealth {
@@ -206,10 +208,21 @@ impl WriteHealth {
             .then(|| self.since.load(Ordering::Relaxed))
     }
 
+    /// When writes started failing, if one failed within `recent`: readiness looks only that far
+    /// back, so that a balancer which stopped sending writes sends them again and the next write
+    /// tells whether space is back (it fails again, or it succeeds and clears the state).
+    pub(super) fn failing_recently(&self, recent: Duration) -> Option<i64> {
+        let since = self.failing_since()?;
+        let last = self.last.load(Ordering::Relaxed);
+        let recent = i64::try_from(recent.as_micros()).unwrap_or(i64::MAX);
+        (crate::domain::time::now_micros().saturating_sub(last) <= recent).then_some(since)
+    }
+
     fn set_failing(&self) {
+        let now = crate::domain::time::now_micros();
+        self.last.store(now, Ordering::Relaxed);
         if !self.failing.load(Ordering::Relaxed) {
-            self.since
-                .store(crate::domain::time::now_micros(), Ordering::Relaxed);
+            self.since.store(now, Ordering::Relaxed);
             self.failing.store(true, Ordering::Release);
         }
     }
@@ -428,6 +441,20 @@ fn failed(e: &rusqlite::Error, what: &'static str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn readiness_looks_back_only_at_recent_failures() {
+        let health = WriteHealth::default();
+        assert_eq!(health.failing_recently(Duration::from_secs(10)), None);
+        health.set_failing();
+        assert!(health.failing_recently(Duration::from_secs(10)).is_some());
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(health.failing_recently(Duration::from_millis(1)), None);
+        assert!(health.failing_since().is_some(), "the writer still knows");
+        health.clear();
+        assert_eq!(health.failing_since(), None);
+    }
+
     use rusqlite::params;
     use uuid::Uuid;
 
