@@ -1,5 +1,6 @@
-//! A full disk under the real binary: the SQLite file on a 2 MiB tmpfs mounted by the test (it
-//! needs root, as CI runs; it fails rather than skips when it cannot mount). Writes until they
+//! A full disk under the real binary: the SQLite file on a 2 MiB tmpfs mounted by the test. It
+//! needs root (as CI runs): built by another user it is reported ignored with the reason, and
+//! `.ci/run` fails on that; built as root it fails rather than skips when it cannot mount. Writes until they
 //! fail give 503 with `Retry-After` and `/readyz` 503; freeing space brings writes and `/readyz`
 //! back without a restart, the WAL is truncated, every acknowledged write is there, and the log
 //! holds a few lines, not one per failed write.
@@ -76,6 +77,7 @@ fn size(p: &Path) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(root_tests), ignore = "needs root (mounts a 2 MiB tmpfs)")]
 async fn a_full_disk_gives_503_and_recovers_when_space_is_freed() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let mnt = Tmpfs::mount(tmp.path(), "2m");
