@@ -28,24 +28,25 @@ async fn every_response_carries_cost_and_remaining() {
         .await;
     let sl = made[0]["salesloft_id"].as_str().unwrap().to_string();
 
-    // (path, expected status, expected cost); pages of more than 50 cost 2.
+    // (path, expected status, expected cost): Salesloft charges by page number, not page size
+    // (pages 101-150 cost 3, 151-250 8, 251-500 10, 501+ 30, anything else 1).
     let calls: Vec<(String, StatusCode, u64)> = vec![
         ("/v2/activity_histories".into(), StatusCode::OK, 1),
         (
-            "/v2/activity_histories?per_page=50".into(),
+            "/v2/activity_histories?per_page=100&include_paging_counts=true".into(),
             StatusCode::OK,
             1,
         ),
+        ("/v2/activity_histories?page=100".into(), StatusCode::OK, 1),
+        ("/v2/activity_histories?page=101".into(), StatusCode::OK, 3),
+        ("/v2/activity_histories?page=150".into(), StatusCode::OK, 3),
+        ("/v2/activity_histories?page=151".into(), StatusCode::OK, 8),
         (
-            "/v2/activity_histories?per_page=51".into(),
+            "/v2/activity_histories?page=251&per_page=10".into(),
             StatusCode::OK,
-            2,
+            10,
         ),
-        (
-            "/v2/activity_histories?per_page=100&include_paging_counts=true".into(),
-            StatusCode::OK,
-            2,
-        ),
+        ("/v2/activity_histories?page=501".into(), StatusCode::OK, 30),
         (format!("/v2/activity_histories/{sl}"), StatusCode::OK, 1),
         (
             "/v2/activity_histories/call-999999".into(),
@@ -91,18 +92,22 @@ async fn over_budget_is_429_per_tenant() {
         .await;
     let other = app.tenant("Idleco").await;
 
-    // 299 pages of 100 (cost 2) and one of 25 (cost 1): 599 spent.
-    for i in 0..299 {
-        let r = app.get(&admin, "/v2/activity_histories?per_page=100").await;
+    // 19 pages past 500 (cost 30 each) and 29 first pages (cost 1): 599 spent.
+    for i in 0..19 {
+        let r = app.get(&admin, "/v2/activity_histories?page=501").await;
+        assert_eq!(r.status, StatusCode::OK, "request {i}");
+    }
+    for i in 0..28 {
+        let r = app.get(&admin, "/v2/activity_histories").await;
         assert_eq!(r.status, StatusCode::OK, "request {i}");
     }
     let r = app.get(&admin, "/v2/activity_histories").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(num(&r, "x-ratelimit-remaining-minute"), 1);
-    // Cost 2 no longer fits; cost 1 does, once.
-    let r = app.get(&admin, "/v2/activity_histories?per_page=100").await;
+    // A deep page (cost 3) no longer fits; cost 1 does, once.
+    let r = app.get(&admin, "/v2/activity_histories?page=101").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.json);
-    assert_eq!(num(&r, "x-ratelimit-endpoint-cost"), 2);
+    assert_eq!(num(&r, "x-ratelimit-endpoint-cost"), 3);
     assert_eq!(num(&r, "x-ratelimit-remaining-minute"), 1);
     let r = app.get(&admin, "/v2/me").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -144,10 +149,10 @@ async fn over_budget_is_429_per_tenant() {
 async fn no_rate_limit_never_refuses_and_still_sends_headers() {
     let app = App::start(false).await;
     let admin = app.tenant("Freeco").await;
-    for i in 0..320 {
-        let r = app.get(&admin, "/v2/activity_histories?per_page=100").await;
+    for i in 0..30 {
+        let r = app.get(&admin, "/v2/activity_histories?page=501").await;
         assert_eq!(r.status, StatusCode::OK, "request {i}");
-        assert_eq!(num(&r, "x-ratelimit-endpoint-cost"), 2);
+        assert_eq!(num(&r, "x-ratelimit-endpoint-cost"), 30);
         assert_eq!(
             num(&r, "x-ratelimit-remaining-minute"),
             600,

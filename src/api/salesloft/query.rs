@@ -259,10 +259,15 @@ pub fn parse_activity_id(s: &str) -> Option<ActivityIdFilter> {
     }
 }
 
-/// The endpoint cost of a listing: 1, or 2 for pages of more than 50 records.
+/// The endpoint cost of a request, as Salesloft's Rate Limits page charges it: by the page asked
+/// for (deep offset pages are what costs), whatever its size — pages 101–150 cost 3, 151–250 cost
+/// 8, 251–500 cost 10, 501 and beyond 30, and every other request 1.
 pub fn cost_of(params: &[RawParam]) -> u64 {
-    match scalar(params, "per_page").and_then(|v| v.parse::<u64>().ok()) {
-        Some(n) if n > 50 => 2,
+    match scalar(params, "page").and_then(|v| v.parse::<u64>().ok()) {
+        Some(p) if p > 500 => 30,
+        Some(p) if p > 250 => 10,
+        Some(p) if p > 150 => 8,
+        Some(p) if p > 100 => 3,
         _ => 1,
     }
 }
