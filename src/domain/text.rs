@@ -11,6 +11,12 @@ pub fn has_nul(s: &str) -> bool {
     s.contains('\0')
 }
 
+/// Whether JSON text can hold a NUL at all: JSON spells one only as the escape `\u0000` (a raw
+/// control character is invalid JSON), so a body without it need not be walked.
+pub fn json_may_hold_nul(json: &[u8]) -> bool {
+    memchr::memmem::find(json, b"\\u0000").is_some()
+}
+
 /// The path (`Fields[2].Value`, `activities[0].note`) of the first string or property name of a
 /// JSON document that holds a NUL, or `None`. A `Value` beside a `SchemaName` or `Attribute` (the
 /// LeadSquared pairs) is named by that name, which is what a client knows the field as.
@@ -54,6 +60,13 @@ fn walk(v: &Value, path: String) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_json_with_the_escape_is_walked() {
+        assert!(json_may_hold_nul(br#"{"note":"a\u0000b"}"#));
+        assert!(!json_may_hold_nul(br#"{"note":"a\u0001b","n":0}"#));
+        assert!(!json_may_hold_nul(b"{}"));
+    }
 
     #[test]
     fn finds_the_first_nul_and_names_it() {

@@ -228,8 +228,7 @@ pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
     } else {
         &bytes
     };
-    // JSON spells a NUL only as the escape `\u0000`, so bodies without one skip the walk.
-    if text.windows(6).any(|w| w == b"\\u0000") {
+    if text::json_may_hold_nul(text) {
         if let Some(path) = serde_json::from_slice(text)
             .ok()
             .as_ref()

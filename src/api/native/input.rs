@@ -10,7 +10,7 @@ use super::error::{ApiError, ApiResult};
 use crate::api::extract::{body_bytes, path_rejection, BodyUnread, MAX_BODY};
 use crate::api::params::Params;
 use crate::domain::fields::FieldInput;
-use crate::domain::text::{nul_path, NO_NUL};
+use crate::domain::text::{json_may_hold_nul, nul_path, NO_NUL};
 use crate::domain::time::{parse_rfc3339, YEAR_RANGE};
 
 /// Default and largest page of the list endpoints.
@@ -62,7 +62,10 @@ pub(super) async fn body<T: DeserializeOwned>(body: Body) -> ApiResult<T> {
     })?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
-    if let Some(path) = nul_path(&value) {
+    if let Some(path) = json_may_hold_nul(&bytes)
+        .then(|| nul_path(&value))
+        .flatten()
+    {
         return Err(ApiError::invalid(format!("'{path}' {NO_NUL}")));
     }
     if !value.is_object() {
