@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -125,6 +126,11 @@ pub const FAILED_LOGIN_ADDRESSES: usize = 100_000;
 /// one before is dropped, so under a flood of new addresses the oldest are forgotten first.
 pub struct FailedLogins {
     generations: Mutex<[HashMap<IpAddr, Strikes>; 2]>,
+    /// When the last lockout of any address ends, in microseconds after `epoch` (0: none yet).
+    /// Every authenticated request asks `locked_out`; while no address is locked out it answers
+    /// from this without taking the lock.
+    lockouts_end: AtomicU64,
+    epoch: Instant,
     limit: u32,
     window: Duration,
     per_generation: usize,
@@ -140,6 +146,8 @@ impl FailedLogins {
     pub fn new(limit: u32, window: Duration, capacity: usize) -> FailedLogins {
         FailedLogins {
             generations: Mutex::new([HashMap::new(), HashMap::new()]),
+            lockouts_end: AtomicU64::new(0),
+            epoch: Instant::now(),
             limit,
             window,
             per_generation: (capacity / 2).max(1),
@@ -156,6 +164,9 @@ impl FailedLogins {
 
     /// How long `client` must still wait when it is locked out; `None` when it may try.
     pub fn locked_out(&self, client: IpAddr) -> Option<Duration> {
+        if self.micros_since_epoch(Instant::now()) >= self.lockouts_end.load(Ordering::Acquire) {
+            return None;
+        }
         let key = counted_as(client);
         let generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
         let strikes = generations.iter().find_map(|g| g.get(&key))?;
@@ -180,6 +191,10 @@ impl FailedLogins {
                 count: 1,
             },
         };
+        if strikes.count >= self.limit {
+            let ends = self.micros_since_epoch(strikes.since + self.window);
+            self.lockouts_end.fetch_max(ends, Ordering::AcqRel);
+        }
         if strikes.count == self.limit {
             tracing::warn!(client = %key, failures = self.limit, window_secs = self.window.as_secs(),
                 "client locked out after repeated refused credentials");
@@ -188,6 +203,12 @@ impl FailedLogins {
             *previous = std::mem::take(current);
         }
         generations[0].insert(key, strikes);
+    }
+}
+
+impl FailedLogins {
+    fn micros_since_epoch(&self, t: Instant) -> u64 {
+        u64::try_from(t.saturating_duration_since(self.epoch).as_micros()).unwrap_or(u64::MAX)
     }
 }
 
