@@ -1,7 +1,8 @@
 //! PostgreSQL failures seen from outside, over the real binary: an unreachable database at start
 //! is one clear line and a non-zero exit; backends killed under a running server are replaced
 //! without failed requests; a database that stops accepting connections gives 503 on `/readyz`
-//! and each dialect's own error envelope, and the server heals by itself when it comes back.
+//! and each dialect's own error envelope, and the server heals by itself when it comes back; a
+//! read-only database (a standby, or one set read-only) is not ready and its writes answer 503.
 //!
 //! The machine's PostgreSQL cluster is never stopped (other suites use it): each test gets its own
 //! database and takes it away with `ALTER DATABASE … ALLOW_CONNECTIONS false` plus
@@ -514,4 +515,80 @@ async fn a_lost_database_gives_each_dialect_its_error_and_the_server_heals() {
         assert_eq!(status, 200, "{label} after recovery: {b}");
     }
     assert_eq!(record_count(&http, &s.base, &c, &lead).await, stored + 1);
+}
+
+/// Waits until `/readyz` answers `want`, returning its last body.
+async fn readyz_becomes(http: &reqwest::Client, base: &str, want: u16) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, b) = send(http.get(format!("{base}/readyz"))).await;
+        if status == want {
+            return b;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz stayed {status} (wanted {want}): {b}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(pg_tests),
+    ignore = "needs ACTIVITY_HUB_TEST_PG (a PostgreSQL URL)"
+)]
+async fn a_read_only_database_is_not_ready_and_its_writes_answer_503() {
+    let admin = pg::required_admin_url(SUITE);
+    let db = pg::PgDb::create(&admin, "readonly");
+    let c = tenant(&db.url, "readonly");
+    let s = Server::spawn(&db.url, &["--no-rate-limit"]);
+    let http = http();
+    let lead = create_lead(&http, &s.base, &c, "l@readonly.test").await;
+    readyz_becomes(&http, &s.base, 200).await;
+
+    // What a standby or an operator's read-only switch looks like to the server: every session it
+    // opens from now on is read-only; reads still answer.
+    pg::admin_exec(
+        &admin,
+        &format!(
+            "ALTER DATABASE \"{}\" SET default_transaction_read_only = on",
+            db.name
+        ),
+    )
+    .expect("set read-only");
+    terminate_backends(&admin, &db.name);
+    let b = readyz_becomes(&http, &s.base, 503).await;
+    assert_eq!(b["status"], "unavailable", "{b}");
+    assert_eq!(
+        record_count(&http, &s.base, &c, &lead).await,
+        0,
+        "reads still answer"
+    );
+    let (status, retry, b) = send_full(
+        http.post(lsq_url(&s.base, &c, "/v2/ProspectActivity.svc/Create"))
+            .json(&json!({"RelatedProspectId": lead, "ActivityEvent": 101, "ActivityNote": "n"})),
+    )
+    .await;
+    assert_eq!(status, 503, "a write to a read-only database: {b}");
+    assert_eq!(retry.as_deref(), Some("1"), "{b}");
+    assert_eq!(b["ExceptionType"], "MXServiceUnavailableException", "{b}");
+
+    pg::admin_exec(
+        &admin,
+        &format!(
+            "ALTER DATABASE \"{}\" RESET default_transaction_read_only",
+            db.name
+        ),
+    )
+    .expect("reset read-only");
+    terminate_backends(&admin, &db.name);
+    readyz_becomes(&http, &s.base, 200).await;
+    let (status, b) = send(
+        http.post(lsq_url(&s.base, &c, "/v2/ProspectActivity.svc/Create"))
+            .json(&json!({"RelatedProspectId": lead, "ActivityEvent": 101, "ActivityNote": "n"})),
+    )
+    .await;
+    assert_eq!(status, 200, "writable again: {b}");
+    assert_eq!(record_count(&http, &s.base, &c, &lead).await, 1);
 }

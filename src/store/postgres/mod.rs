@@ -101,10 +101,28 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<()> {
         // A pooled connection the server dropped fails once before the pool discards it; a
         // second try on a fresh connection tells whether the database itself is unreachable.
+        //
+        // Answering is not enough: a standby (after a failover) or a database set read-only
+        // answers every read and refuses every write, so it is not ready either.
         for attempt in 0..2 {
             let c = self.client().await?;
-            match c.simple_query("SELECT 1").await {
-                Ok(_) => return Ok(()),
+            match c
+                .query_one(
+                    "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
+                    &[],
+                )
+                .await
+            {
+                Ok(row) => {
+                    return match row.try_get::<_, bool>(0) {
+                        Ok(false) => Ok(()),
+                        Ok(true) => Err(Error::Unavailable(
+                            "the database is read-only (a standby, or default_transaction_read_only is on)"
+                                .into(),
+                        )),
+                        Err(e) => Err(map_err(e)),
+                    }
+                }
                 Err(e) if attempt == 0 && e.is_closed() => continue,
                 Err(e) => return Err(map_err(e)),
             }

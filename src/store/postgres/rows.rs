@@ -48,12 +48,15 @@ pub(super) fn map_err(e: tokio_postgres::Error) -> Error {
                 _ => Unique::Other,
             });
         }
-        // 08: connection exception, 53: insufficient resources, 57: operator intervention
-        // (shutdown, pg_terminate_backend); serialization failures and deadlocks are transient.
+        // 08: connection exception, 53: insufficient resources (disk full, out of memory), 57:
+        // operator intervention (shutdown, pg_terminate_backend); serialization failures and
+        // deadlocks are transient, and so is a read-only database (a standby until failover
+        // completes, or one an operator set read-only): the write may succeed on a retry.
         let class = &code.code()[..2.min(code.code().len())];
         if matches!(class, "08" | "53" | "57")
             || *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::READ_ONLY_SQL_TRANSACTION
         {
             return Error::Unavailable(db.message().into());
         }
