@@ -69,6 +69,10 @@ enum Command {
         /// Seconds a request body may take to arrive whole.
         #[arg(long, env = "ACTIVITY_HUB_BODY_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..), default_value_t = app::Limits::default().body_timeout.as_secs())]
         body_timeout: u64,
+        /// Seconds a response write may stay blocked by a client that does not read; then the
+        /// connection is closed.
+        #[arg(long, env = "ACTIVITY_HUB_WRITE_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..), default_value_t = app::Limits::default().write_timeout.as_secs())]
+        write_timeout: u64,
         /// Connections served at once; more are answered 503 and closed.
         #[arg(long, env = "ACTIVITY_HUB_MAX_CONNECTIONS", default_value_t = app::Limits::default().max_connections)]
         max_connections: usize,
@@ -168,6 +172,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             log_format: _,
             head_timeout,
             body_timeout,
+            write_timeout,
             max_connections,
             body_budget,
         } => {
@@ -207,6 +212,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let limits = app::Limits {
                 head_timeout: Duration::from_secs(head_timeout),
                 body_timeout: Duration::from_secs(body_timeout),
+                write_timeout: Duration::from_secs(write_timeout),
                 max_connections,
                 body_budget,
             };

@@ -1,5 +1,5 @@
-//! The accept loop: HTTP/1 connections with a head/idle timeout, a cap on open connections, the
-//! request-body guard, and graceful shutdown.
+//! The accept loop: HTTP/1 connections with a head/idle timeout, a write timeout, a cap on open
+//! connections, the request-body guard, and graceful shutdown.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 use tower_service::Service;
 
 use crate::api::extract::{guard_body, BodyGuard};
@@ -32,6 +33,13 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// largest body (1 MiB) through at ~35 KB/s; a body trickled slower is answered 408 and its
 /// connection closed, so it cannot pin memory and a connection indefinitely.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a write to a connection may stay blocked because its client does not read. hyper has
+/// no such timer: a client that sends requests (or asks for a large export) and never reads the
+/// answers would otherwise keep its connection, its buffered response and its slot under the cap
+/// for ever. A client that reads at all unblocks the write and restarts the timer, so a slow but
+/// live reader of a long export is not cut.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connections served at once. At the cap a new connection gets a short 503 and is closed, so the
 /// listener keeps draining its backlog. 768 leaves a quarter of the common 1,024-descriptor limit
@@ -78,6 +86,7 @@ content-length: 100\r\n\
 pub struct Limits {
     pub head_timeout: Duration,
     pub body_timeout: Duration,
+    pub write_timeout: Duration,
     pub max_connections: usize,
     pub body_budget: usize,
 }
@@ -87,6 +96,7 @@ impl Default for Limits {
         Limits {
             head_timeout: HEAD_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
             body_budget: BODY_BUDGET,
         }
@@ -127,6 +137,8 @@ pub async fn run(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(addr));
@@ -136,7 +148,7 @@ pub async fn run(
                 resp
             }
         });
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(Box::pin(stream)), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %addr, "connection ended with an error");
