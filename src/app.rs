@@ -152,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::salesloft::routes(state.clone()))
         .merge(crate::api::native::routes(state.clone()))
         .fallback(not_found)
+        .layer(middleware::from_fn(crate::api::head_limits::limit_head))
         .layer(middleware::map_response(retry_after_on_503))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(crate::telemetry::observe))

@@ -116,8 +116,11 @@ pub async fn run(
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let refusing = Arc::new(Semaphore::new(REFUSALS_IN_FLIGHT));
     let mut http = hyper::server::conn::http1::Builder::new();
+    // hyper parses up to twice the header count `head_limits` allows, so that a request with a
+    // few too many reaches it and is refused in its dialect's envelope, not with hyper's bare 431.
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.head_timeout);
+        .header_read_timeout(limits.head_timeout)
+        .max_headers(2 * crate::api::head_limits::MAX_HEADERS);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

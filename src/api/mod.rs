@@ -2,6 +2,7 @@
 //! and the pieces they share (request extraction, query parsing, JSON output, rate limits).
 
 pub mod extract;
+pub mod head_limits;
 pub mod json_out;
 pub mod lsq;
 pub mod native;

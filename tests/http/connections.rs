@@ -270,3 +270,81 @@ fn a_client_that_never_reads_its_answers_is_cut_after_the_write_timeout() {
     // The server is unharmed and serves other connections.
     healthz(&mut connect(&srv));
 }
+
+/// Sends `head` (a request head without its final blank line) with `Connection: close` and
+/// returns the answer's status line and JSON body.
+fn answer_to(srv: &Server, head: &str) -> (String, Value) {
+    let mut s = connect(srv);
+    s.write_all(format!("{head}Connection: close\r\n\r\n").as_bytes())
+        .expect("send");
+    let got = read_to_close(&mut s);
+    let status = got.lines().next().unwrap_or_default().to_string();
+    (status, body_of(&got))
+}
+
+#[test]
+fn over_long_uris_and_oversized_headers_are_refused_in_each_dialects_envelope() {
+    let db = Db::new();
+    let srv = Server::start_with(&db, &["--no-rate-limit"]);
+    let long_query = "x".repeat(20 * 1024);
+    for (path, dialect) in [
+        ("/v2/ProspectActivity.svc/Retrieve", "lsq"),
+        ("/v2/activity_histories", "salesloft"),
+        ("/api/v1/leads", "native"),
+    ] {
+        let asks = [
+            (
+                format!("GET {path}?q={long_query} HTTP/1.1\r\nHost: t\r\n"),
+                "414",
+                "URI is",
+            ),
+            (
+                format!(
+                    "GET {path} HTTP/1.1\r\nHost: t\r\n{}",
+                    (0..150)
+                        .map(|i| format!("X-H{i}: v\r\n"))
+                        .collect::<String>()
+                ),
+                "431",
+                "153 headers",
+            ),
+            (
+                format!(
+                    "GET {path} HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n",
+                    "y".repeat(40 * 1024)
+                ),
+                "431",
+                "headers hold",
+            ),
+        ];
+        for (head, status, says) in asks {
+            let (line, body) = answer_to(&srv, &head);
+            assert!(
+                line.starts_with(&format!("HTTP/1.1 {status}")),
+                "{dialect} {says}: {line}"
+            );
+            let message = match dialect {
+                "lsq" => {
+                    assert_eq!(body["Status"], "Error", "{body}");
+                    assert_eq!(body["ExceptionType"], "MXInvalidInputException", "{body}");
+                    body["ExceptionMessage"].as_str()
+                }
+                "salesloft" => body["error"].as_str(),
+                _ => body["error"]["message"].as_str(),
+            };
+            assert!(
+                message.is_some_and(|m| m.contains(says) && m.contains("limit")),
+                "{dialect}: the message says what is over which limit: {body}"
+            );
+        }
+    }
+    // Within the limits the same requests are routed as usual (here: refused for want of keys).
+    let (line, _) = answer_to(
+        &srv,
+        &format!(
+            "GET /api/v1/leads?q={} HTTP/1.1\r\nHost: t\r\n",
+            "x".repeat(8 * 1024)
+        ),
+    );
+    assert!(line.starts_with("HTTP/1.1 401"), "{line}");
+}

@@ -6,7 +6,7 @@ mod accounts;
 mod activities;
 mod activity_types;
 mod auth;
-mod error;
+pub mod error;
 mod export;
 mod input;
 mod leads;
