@@ -1,4 +1,4 @@
-//! The `activity-hub` command line: `serve`, `tenant create`, `user create`.
+//! The `activity-hub` command line: `serve`, `tenant create`, `user create`, `backup`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -89,6 +89,14 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Copy a SQLite store to a new file, consistently, while a server may keep serving it.
+    /// (PostgreSQL stores are backed up with pg_dump; see the README.)
+    Backup {
+        #[arg(long, env = "ACTIVITY_HUB_DB", default_value = DEFAULT_DB)]
+        db: String,
+        /// The new file to write (it must not exist).
+        path: std::path::PathBuf,
     },
 }
 
@@ -260,6 +268,33 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot create user: {e}"))?;
             println!("{}", keys_json(&user, &keys));
+            Ok(())
+        }
+        Command::Backup { db, path } => {
+            let Some(source) = db
+                .strip_prefix("sqlite://")
+                .or_else(|| db.strip_prefix("sqlite:"))
+            else {
+                return Err(format!(
+                    "backup copies SQLite stores; for {} use pg_dump (see the README)",
+                    store::redact_url(&db)
+                ));
+            };
+            let (source, dest) = (std::path::PathBuf::from(source), path);
+            let report = tokio::task::spawn_blocking(move || {
+                store::sqlite::backup::backup(&source, &dest).map(|r| (r, dest))
+            })
+            .await
+            .map_err(|e| format!("the backup stopped: {e}"))??;
+            let (report, dest) = report;
+            println!(
+                "{}",
+                json!({
+                    "path": dest.display().to_string(),
+                    "bytes": report.bytes,
+                    "activities": report.activities,
+                })
+            );
             Ok(())
         }
     }

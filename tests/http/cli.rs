@@ -1,4 +1,4 @@
-//! The CLI contract: `tenant create` / `user create` output and errors.
+//! The CLI contract: `tenant create` / `user create` output and errors, and `backup`.
 
 use crate::harness::*;
 
@@ -173,4 +173,94 @@ async fn user_create_errors_exit_non_zero_with_one_stderr_line() {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(users.as_array().unwrap().len(), 1, "{users}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copies_a_live_store_consistently_and_refuses_what_it_cannot_copy() {
+    let db = Db::new();
+    let c = db.tenant("Backed", "admin@backed.test");
+    let dest_dir = tempfile::tempdir().expect("temp dir");
+    let dest = dest_dir.path().join("copy.db");
+    let dest_arg = dest.to_str().expect("utf-8 path");
+    if !db.url.starts_with("sqlite") {
+        let out = db.cli(&["backup", dest_arg]);
+        assert_one_line_error("backup of a PostgreSQL store", &out);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("pg_dump"),
+            "it says what to use instead: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!dest.exists());
+        return;
+    }
+    let srv = Server::start(&db);
+    let lead = srv.create_lead(&c, "l@backed.test").await;
+    // Writes go on while the backup runs; each acknowledged one is counted.
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (acked, stop, c, lead) = (acked.clone(), stop.clone(), c.clone(), lead.clone());
+        let base = srv.url("");
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let resp = http
+                    .post(with_keys(
+                        &format!("{base}/v2/ProspectActivity.svc/Create"),
+                        &c,
+                    ))
+                    .json(&json!({"RelatedProspectId": lead, "ActivityEvent": 101}))
+                    .send()
+                    .await
+                    .expect("create");
+                assert_eq!(resp.status(), 200);
+                acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+    while acked.load(std::sync::atomic::Ordering::SeqCst) < 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let before = acked.load(std::sync::atomic::Ordering::SeqCst);
+    let out = db.cli(&["backup", dest_arg]);
+    let after = acked.load(std::sync::atomic::Ordering::SeqCst);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.await.expect("writer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let copied = report["activities"].as_i64().expect("activities");
+    assert!(
+        (before..=after + 1).contains(&copied),
+        "the copy holds a prefix of the writes: {before} acknowledged before, {after} after, copied {copied}"
+    );
+    assert_eq!(
+        report["bytes"].as_u64(),
+        Some(std::fs::metadata(&dest).expect("the copy").len())
+    );
+
+    // The copy is a store a server opens, holding exactly what the report says.
+    let copy = Server::spawn(&format!("sqlite://{dest_arg}"), &["--no-rate-limit"]);
+    assert_eq!(copy.record_count(&c, &lead).await, copied);
+
+    // It never overwrites, and refuses what is not a store.
+    let again = db.cli(&["backup", dest_arg]);
+    assert_one_line_error("backup onto an existing file", &again);
+    let stranger = dest_dir.path().join("stranger.db");
+    rusqlite::Connection::open(&stranger)
+        .and_then(|c| c.execute_batch("CREATE TABLE t (x)"))
+        .expect("a foreign SQLite file");
+    let out = process::command(&[
+        "backup",
+        "--db",
+        &format!("sqlite://{}", stranger.display()),
+        dest_dir.path().join("x.db").to_str().expect("utf-8"),
+    ])
+    .output()
+    .expect("run");
+    assert_one_line_error("backup of a file that is not a store", &out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an activity-hub store"));
 }

@@ -22,7 +22,7 @@ use std::time::Duration;
 #[path = "../common/pg.rs"]
 mod pg;
 #[path = "../common/process.rs"]
-mod process;
+pub mod process;
 pub use process::{Creds, Server};
 #[path = "checks.rs"]
 mod checks;

@@ -3,6 +3,7 @@
 //! One writer thread group-commits (`writer`), reads run on the asking thread (or, past a small
 //! budget, on a pool of reader threads: `reader`), and a checkpointer thread copies the WAL back.
 
+pub mod backup;
 #[cfg(test)]
 mod job_spans;
 mod labels;
