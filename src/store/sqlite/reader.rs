@@ -18,6 +18,9 @@ use crate::telemetry::StoreQueue;
 const MMAP_SIZE: u64 = 1 << 40;
 /// Reader threads (and connections); reads beyond this many wait their turn in a queue.
 const READERS: usize = 6;
+
+/// How long a connection waits for a lock another connection holds before its call fails busy.
+pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long a read may run on the async worker that asked for it before it is stopped and handed
 /// to a reader thread (see `SqliteStore::read`).
 const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(3);
@@ -107,7 +110,7 @@ pub(super) fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<
             | OpenFlags::SQLITE_OPEN_URI
     };
     let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
     )?;

@@ -147,6 +147,14 @@ const CHECKPOINT_PAGES: i32 = 16384;
 /// WAL pages after which the writer checkpoints by itself, because the checkpointer has fallen
 /// behind: writes then slow down instead of growing the WAL without bound (~256 MiB).
 const CHECKPOINT_PAGES_HARD: i32 = 4 * CHECKPOINT_PAGES;
+/// WAL pages past which a checkpoint must also start the WAL over (RESTART, see
+/// `checkpoint_restart`): under a steady stream of reads some reader nearly always holds a
+/// snapshot that keeps the WAL in use, and PASSIVE checkpoints alone never let it start over.
+const RESTART_PAGES: i32 = 2 * CHECKPOINT_PAGES;
+/// How long a RESTART checkpoint waits for readers to let go of the WAL. Reads take milliseconds;
+/// the writer waits this long at most, once per checkpoint, and tries again later when a long
+/// read is in the way.
+const RESTART_WAIT: Duration = Duration::from_millis(100);
 
 /// The writer's page cache (KiB) while the database is at most `LOCK_PAGE_OFFSET` bytes.
 const WRITER_CACHE_SMALL_KIB: i64 = 32 * 1024;
@@ -280,6 +288,17 @@ fn checkpoint_truncate(conn: &Connection) -> bool {
     checkpoint_mode(conn, "TRUNCATE")
 }
 
+/// A RESTART checkpoint on the writer's connection: copies the frames left, then waits (at most
+/// [`RESTART_WAIT`]) until no reader uses the WAL, so that the next commit writes it from its
+/// beginning. No commit can happen meanwhile (the writer is busy here), so the readers the wait
+/// is for are the ones already running.
+fn checkpoint_restart(conn: &Connection) -> bool {
+    let _ = conn.busy_timeout(RESTART_WAIT);
+    let done = checkpoint_mode(conn, "RESTART");
+    let _ = conn.busy_timeout(super::reader::BUSY_TIMEOUT);
+    done
+}
+
 /// `PRAGMA wal_checkpoint(MODE)`; true when every frame was copied (for TRUNCATE: and the WAL
 /// emptied).
 fn checkpoint_mode(conn: &Connection, mode: &str) -> bool {
@@ -364,10 +383,16 @@ pub(super) fn writer_loop(
         if checkpointed.try_recv().is_ok() {
             // The checkpointer copied the WAL as it was when asked; copying the few frames
             // committed since lets the next transaction start the WAL over from its beginning
-            // (SQLite restarts it only once every frame is in the database file).
-            let _ = checkpoint(&conn);
+            // (SQLite restarts it only once every frame is in the database file and no reader
+            // uses the WAL). Past RESTART_PAGES readers have kept it from starting over: wait
+            // for them briefly.
+            if wal_pages >= RESTART_PAGES {
+                let _ = checkpoint_restart(&conn);
+            } else {
+                let _ = checkpoint(&conn);
+            }
         } else if wal_pages >= CHECKPOINT_PAGES_HARD {
-            let _ = checkpoint(&conn);
+            let _ = checkpoint_restart(&conn);
         } else if wal_pages >= CHECKPOINT_PAGES && wal_pages >= asked_at + CHECKPOINT_PAGES / 2 {
             // Once per half threshold of growth: each checkpoint ends with an fsync of the
             // database file, which a checkpoint after every commit would add to every commit.
@@ -613,5 +638,57 @@ mod tests {
         // The database file holds what was checkpointed (a few MiB before any checkpoint).
         let db_size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         assert!(db_size > 60 * mib, "database file is {} MiB", db_size / mib);
+    }
+
+    /// The same stream of writes while two threads read without pause, as a busy server's
+    /// readers do: some reader nearly always holds a snapshot in the WAL, so PASSIVE checkpoints
+    /// copy it back but it never starts over; the writer's RESTART checkpoints still bound it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_under_a_steady_stream_of_reads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(path.to_str().expect("utf-8 path")).expect("open store");
+        store
+            .write(|c| c.execute_batch("CREATE TABLE filler (b BLOB)").db())
+            .await
+            .expect("create table");
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (path, stop) = (path.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let conn = super::super::reader::open_connection(&path, true).expect("reader");
+                    let mut reads = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        conn.query_row("SELECT count(*) FROM filler", [], |r| r.get::<_, i64>(0))
+                            .expect("read");
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        let mut largest_wal = 0;
+        let wal = dir.path().join("t.db-wal");
+        for _ in 0..320 {
+            store
+                .write(|c| {
+                    c.execute("INSERT INTO filler VALUES (zeroblob(1048576))", [])
+                        .db()
+                        .map(|_| ())
+                })
+                .await
+                .expect("insert");
+            largest_wal = largest_wal.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+        }
+        stop.store(true, Ordering::Relaxed);
+        let reads: u64 = readers.into_iter().map(|r| r.join().expect("reader")).sum();
+        assert!(reads > 320, "the readers kept reading ({reads} reads)");
+        let mib = 1 << 20;
+        assert!(
+            largest_wal < 200 * mib,
+            "the WAL grew to {} MiB of the 320 MiB written",
+            largest_wal / mib
+        );
     }
 }
