@@ -1,0 +1,1374 @@
+//! Foreign ids: every id-taking parameter of every route, filled with tenant B's ids (and, for A's
+//! Sales_User, A's records it does not own), is answered exactly as a never-existing id of the
+//! same shape, shows none of B's data, and changes nothing in either tenant.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::harness::*;
+use crate::routes::ROUTES;
+
+/// What an id-taking parameter names.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    LeadGuid,
+    LeadInt,
+    ActivityGuid,
+    ActivityInt,
+    /// `{salesloft type}-{id}`
+    SlId,
+    OppGuid,
+    AccountGuid,
+    AccountInt,
+    UserGuid,
+    UserEmail,
+    TypeCode,
+    OppTypeCode,
+    /// Values that are unique within a tenant, used to create a record: B's i-th lead email,
+    /// its account name, its i-th B-only type name and code. Each check takes its own, since the
+    /// record it creates in A takes the value there.
+    LeadEmail(usize),
+    AccountName,
+    TypeName(usize),
+    FreeCode(usize),
+}
+
+impl Kind {
+    /// A value that must not reach tenant A's record for a unique value: A may create its own.
+    fn creates(self) -> bool {
+        matches!(
+            self,
+            Kind::LeadEmail(_) | Kind::AccountName | Kind::TypeName(_) | Kind::FreeCode(_)
+        )
+    }
+}
+
+/// The request the control sends: the caller's own id, which must get a different answer than
+/// the unknown id (so the check reaches the lookup and is not refused for another reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Control {
+    /// Both callers, their own record.
+    Own,
+    /// The Administrator only (the Sales_User is refused the route whatever the id, or its own
+    /// record is not one this parameter reaches).
+    OwnAdmin,
+    /// A record made for the control alone (the route destroys it).
+    Spare,
+    SpareAdmin,
+    /// None: the parameter names nothing the caller owns (a creation's unique value).
+    Nothing,
+}
+
+struct Ctx<'a> {
+    own: &'a Ids,
+}
+
+struct Case {
+    method: &'static str,
+    route: &'static str,
+    slot: &'static str,
+    kind: Kind,
+    /// The Sales_User is left out (a value A's Administrator consumes by creating).
+    admin_only: bool,
+    /// The answer to an accepted request carries a new record: accepted answers are compared by
+    /// shape, and tenant A may change.
+    fresh: bool,
+    control: Control,
+    build: fn(&Ctx, &str) -> Req,
+}
+
+fn num(id: &str) -> Value {
+    id.parse::<i64>().map_or_else(|_| json!(id), |n| json!(n))
+}
+
+const CREATE: &str = "/v2/ProspectActivity.svc/Create";
+const RETRIEVE: &str = "/v2/ProspectActivity.svc/Retrieve";
+const DETAILS: &str = "/v2/ProspectActivity.svc/GetActivityDetails";
+const UPDATE: &str = "/v2/ProspectActivity.svc/CustomActivity/Update";
+const BULK_LEAD: &str = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId";
+const CREATE_TYPE: &str = "/v2/ProspectActivity.svc/CreateType";
+const SETTING: &str = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting";
+const UPDATE_TYPE: &str = "/v2/ProspectActivity.svc/CustomActivityType/Update";
+const LEAD_CREATE: &str = "/v2/LeadManagement.svc/Lead.Create";
+const LEAD_BY_ID: &str = "/v2/LeadManagement.svc/Leads.GetById";
+const BY_EMAIL: &str = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress";
+const BY_USER_ID: &str = "/v2/UserManagement.svc/User/Retrieve/ByUserId";
+const CAPTURE: &str = "/v2/OpportunityManagement.svc/Capture";
+const OPP_DETAILS: &str = "/v2/OpportunityManagement.svc/GetOpportunityDetails";
+const OPPS_OF_LEAD: &str = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead";
+const ACTS_OF_OPP: &str = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity";
+const BULK_OPP: &str = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId";
+const HISTORIES: &str = "/v2/activity_histories";
+const HISTORY: &str = "/v2/activity_histories/{id}";
+
+fn lsq_activity(lead: &str, code: Value, owner_email: &str) -> Value {
+    json!({"RelatedProspectId": lead, "ActivityEvent": code, "ActivityNote": "probe",
+           "ActivityOwnerEmail": owner_email,
+           "Fields": [{"SchemaName": "mx_Custom_1", "Value": "probe"}],
+           "ActivityDateTime": "2026-01-02 03:04:05"})
+}
+
+/// The checks, in the order they run: those that create records with B's unique values last, so
+/// that nothing they create is found by an earlier check.
+fn cases() -> Vec<Case> {
+    fn c(
+        method: &'static str,
+        route: &'static str,
+        slot: &'static str,
+        kind: Kind,
+        control: Control,
+        build: fn(&Ctx, &str) -> Req,
+    ) -> Case {
+        Case {
+            method,
+            route,
+            slot,
+            kind,
+            admin_only: false,
+            fresh: false,
+            control,
+            build,
+        }
+    }
+    fn fresh(mut case: Case) -> Case {
+        case.fresh = true;
+        case
+    }
+    fn admin(mut case: Case) -> Case {
+        case.admin_only = true;
+        case
+    }
+    use Control::*;
+    use Kind::*;
+    vec![
+        // ----- LeadSquared
+        c(
+            "POST",
+            CREATE,
+            "body.RelatedProspectId",
+            LeadGuid,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE.into(),
+                    Some(lsq_activity(id, json!(SHARED_CODE), &c.own.user_email)),
+                )
+            },
+        ),
+        c(
+            "POST",
+            CREATE,
+            "body.ActivityEvent",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE.into(),
+                    Some(lsq_activity(&c.own.lead_guid, num(id), &c.own.user_email)),
+                )
+            },
+        ),
+        c(
+            "POST",
+            CREATE,
+            "body.ActivityOwnerEmail",
+            UserEmail,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE.into(),
+                    Some(lsq_activity(&c.own.lead_guid, json!(SHARED_CODE), id)),
+                )
+            },
+        ),
+        c(
+            "POST",
+            CREATE,
+            "body.Fields.Owner",
+            UserGuid,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE.into(),
+                    Some(json!({"RelatedProspectId": c.own.lead_guid,
+                "ActivityEvent": SHARED_CODE, "Fields": [{"SchemaName": "Owner", "Value": id}]})),
+                )
+            },
+        ),
+        c("POST", RETRIEVE, "query.leadId", LeadGuid, Own, |_, id| {
+            Req::lsq(
+                "POST",
+                format!("{RETRIEVE}?leadId={}", enc(id)),
+                Some(json!({"Paging": {"Offset": "0", "RowCount": "100"}})),
+            )
+        }),
+        c(
+            "POST",
+            RETRIEVE,
+            "body.Parameter.ActivityEvent",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{RETRIEVE}?leadId={}", c.own.lead_guid),
+                    Some(json!({"Parameter": {"ActivityEvent": num(id)}})),
+                )
+            },
+        ),
+        c(
+            "GET",
+            DETAILS,
+            "query.activityId",
+            ActivityGuid,
+            Own,
+            |_, id| Req::lsq("GET", format!("{DETAILS}?activityId={}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            DETAILS,
+            "query.activityId",
+            ActivityInt,
+            Nothing,
+            |_, id| Req::lsq("GET", format!("{DETAILS}?activityId={}", enc(id)), None),
+        ),
+        c(
+            "POST",
+            UPDATE,
+            "body.ProspectActivityId",
+            ActivityGuid,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    UPDATE.into(),
+                    Some(json!({"ProspectActivityId": id, "ActivityNote": "probe update"})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            UPDATE,
+            "query.activityId",
+            ActivityGuid,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{UPDATE}?activityId={}", enc(id)),
+                    Some(json!({"ActivityNote": "probe update"})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            UPDATE,
+            "body.ActivityEvent",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    UPDATE.into(),
+                    Some(
+                        json!({"ProspectActivityId": c.own.activity_guid, "ActivityEvent": num(id)}),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            UPDATE,
+            "body.Fields.Owner",
+            UserGuid,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    UPDATE.into(),
+                    Some(json!({"ProspectActivityId": c.own.activity_guid,
+                "Fields": [{"SchemaName": "Owner", "Value": id}]})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            BULK_LEAD,
+            "body.RelatedProspectId",
+            LeadGuid,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    BULK_LEAD.into(),
+                    Some(json!([lsq_activity(
+                        id,
+                        json!(SHARED_CODE),
+                        &c.own.user_email
+                    )])),
+                )
+            },
+        ),
+        c(
+            "POST",
+            BULK_LEAD,
+            "body.ActivityEvent",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    BULK_LEAD.into(),
+                    Some(json!([lsq_activity(
+                        &c.own.lead_guid,
+                        num(id),
+                        &c.own.user_email
+                    )])),
+                )
+            },
+        ),
+        c(
+            "POST",
+            BULK_LEAD,
+            "body.ActivityOwnerEmail",
+            UserEmail,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    BULK_LEAD.into(),
+                    Some(json!([lsq_activity(
+                        &c.own.lead_guid,
+                        json!(SHARED_CODE),
+                        id
+                    )])),
+                )
+            },
+        ),
+        c("GET", SETTING, "query.code", TypeCode, Own, |_, id| {
+            Req::lsq("GET", format!("{SETTING}?code={}", enc(id)), None)
+        }),
+        c("GET", SETTING, "query.code", OppTypeCode, Own, |_, id| {
+            Req::lsq("GET", format!("{SETTING}?code={}", enc(id)), None)
+        }),
+        c(
+            "POST",
+            UPDATE_TYPE,
+            "query.code",
+            TypeCode,
+            OwnAdmin,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{UPDATE_TYPE}?code={}", enc(id)),
+                    Some(json!({"DisplayName": "Probe display"})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            UPDATE_TYPE,
+            "body.ActivityEvent",
+            TypeCode,
+            OwnAdmin,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    UPDATE_TYPE.into(),
+                    Some(json!({"ActivityEvent": num(id), "Description": "probe"})),
+                )
+            },
+        ),
+        fresh(c(
+            "POST",
+            LEAD_CREATE,
+            "body.OwnerId",
+            UserGuid,
+            OwnAdmin,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    LEAD_CREATE.into(),
+                    Some(json!([{"Attribute": "FirstName", "Value": "Probe"},
+                {"Attribute": "OwnerId", "Value": id}])),
+                )
+            },
+        )),
+        c("GET", LEAD_BY_ID, "query.id", LeadGuid, Own, |_, id| {
+            Req::lsq("GET", format!("{LEAD_BY_ID}?id={}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            BY_EMAIL,
+            "query.emailAddress",
+            UserEmail,
+            Own,
+            |_, id| Req::lsq("GET", format!("{BY_EMAIL}?emailAddress={}", enc(id)), None),
+        ),
+        c("GET", BY_USER_ID, "query.userId", UserGuid, Own, |_, id| {
+            Req::lsq("GET", format!("{BY_USER_ID}?userId={}", enc(id)), None)
+        }),
+        fresh(c(
+            "POST",
+            CAPTURE,
+            "body.LeadDetails.OwnerId",
+            UserGuid,
+            OwnAdmin,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CAPTURE.into(),
+                    Some(json!({
+                "LeadDetails": [{"Attribute": "EmailAddress", "Value": format!("cap-{}@probe.example", SEQ.fetch_add(1, Ordering::Relaxed))},
+                                {"Attribute": "OwnerId", "Value": id}],
+                "Opportunity": {"OpportunityEventCode": 12000, "OpportunityNote": "probe"}})),
+                )
+            },
+        )),
+        c(
+            "POST",
+            CAPTURE,
+            "body.Opportunity.OpportunityEventCode",
+            OppTypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    CAPTURE.into(),
+                    Some(json!({
+                "LeadDetails": [{"Attribute": "EmailAddress", "Value": c.own.lead_email}],
+                "Opportunity": {"OpportunityEventCode": num(id), "OpportunityNote": "probe"}})),
+                )
+            },
+        ),
+        c(
+            "GET",
+            OPP_DETAILS,
+            "query.OpportunityId",
+            OppGuid,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "GET",
+                    format!("{OPP_DETAILS}?OpportunityId={}", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "POST",
+            OPPS_OF_LEAD,
+            "query.leadId",
+            LeadGuid,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{OPPS_OF_LEAD}?leadId={}", enc(id)),
+                    Some(json!({})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            OPPS_OF_LEAD,
+            "query.opportunityType",
+            OppTypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!(
+                        "{OPPS_OF_LEAD}?leadId={}&opportunityType={}",
+                        c.own.lead_guid,
+                        enc(id)
+                    ),
+                    Some(json!({})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            ACTS_OF_OPP,
+            "query.opportunityId",
+            OppGuid,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{ACTS_OF_OPP}?opportunityId={}", enc(id)),
+                    Some(json!({})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            ACTS_OF_OPP,
+            "query.activityEventCode",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!(
+                        "{ACTS_OF_OPP}?opportunityId={}&activityEventCode={}",
+                        c.own.opp_guid,
+                        enc(id)
+                    ),
+                    Some(json!({})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            BULK_OPP,
+            "query.opportunityId",
+            OppGuid,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{BULK_OPP}?opportunityId={}", enc(id)),
+                    Some(
+                        json!([{"ActivityEvent": SHARED_CODE, "ActivityOwnerEmail": c.own.user_email, "ActivityNote": "probe"}]),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            BULK_OPP,
+            "body.ActivityEvent",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{BULK_OPP}?opportunityId={}", c.own.opp_guid),
+                    Some(
+                        json!([{"ActivityEvent": num(id), "ActivityOwnerEmail": c.own.user_email, "ActivityNote": "probe"}]),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            BULK_OPP,
+            "body.ActivityOwnerEmail",
+            UserEmail,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{BULK_OPP}?opportunityId={}", c.own.opp_guid),
+                    Some(
+                        json!([{"ActivityEvent": SHARED_CODE, "ActivityOwnerEmail": id, "ActivityNote": "probe"}]),
+                    ),
+                )
+            },
+        ),
+        // ----- Salesloft
+        c("GET", HISTORIES, "query.ids", SlId, Own, |_, id| {
+            Req::bearer("GET", format!("{HISTORIES}?ids={}", enc(id)), None)
+        }),
+        c("GET", HISTORIES, "query.id", SlId, Own, |_, id| {
+            Req::bearer("GET", format!("{HISTORIES}?id[]={}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            HISTORIES,
+            "query.resource_id.person",
+            LeadInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!("{HISTORIES}?resource_type=person&resource_id={}", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "GET",
+            HISTORIES,
+            "query.resource_id.account",
+            AccountInt,
+            OwnAdmin,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!(
+                        "{HISTORIES}?resource_type=account&resource_id[]={}",
+                        enc(id)
+                    ),
+                    None,
+                )
+            },
+        ),
+        c(
+            "GET",
+            HISTORIES,
+            "query.resource_id.crm_opportunity",
+            OppGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!(
+                        "{HISTORIES}?resource_type=crm_opportunity&resource_id={}",
+                        enc(id)
+                    ),
+                    None,
+                )
+            },
+        ),
+        c(
+            "GET",
+            HISTORIES,
+            "query.user_guid",
+            UserGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!(
+                        "{HISTORIES}?user_guid={}&include_paging_counts=true",
+                        enc(id)
+                    ),
+                    None,
+                )
+            },
+        ),
+        c("GET", HISTORY, "path", SlId, Own, |_, id| {
+            Req::bearer("GET", format!("{HISTORIES}/{}", enc(id)), None)
+        }),
+        c("GET", HISTORY, "path", ActivityInt, Own, |_, id| {
+            Req::bearer("GET", format!("{HISTORIES}/{}", enc(id)), None)
+        }),
+        // ----- native
+        c(
+            "GET",
+            "/api/v1/leads/{guid}",
+            "path",
+            LeadGuid,
+            Own,
+            |_, id| Req::bearer("GET", format!("/api/v1/leads/{}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            "/api/v1/leads/{guid}",
+            "path",
+            LeadInt,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("/api/v1/leads/{}", enc(id)), None),
+        ),
+        c(
+            "DELETE",
+            "/api/v1/leads/{guid}",
+            "path",
+            LeadGuid,
+            SpareAdmin,
+            |_, id| Req::bearer("DELETE", format!("/api/v1/leads/{}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            "/api/v1/opportunities",
+            "query.lead_guid",
+            LeadGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!("/api/v1/opportunities?lead_guid={}", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/opportunities",
+            "body.lead_guid",
+            LeadGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/opportunities".into(),
+                    Some(json!({"lead_guid": id, "note": "probe"})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/opportunities",
+            "body.event_code",
+            OppTypeCode,
+            Own,
+            |c, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/opportunities".into(),
+                    Some(json!({"lead_guid": c.own.lead_guid, "event_code": num(id)})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/opportunities",
+            "body.owner_guid",
+            UserGuid,
+            Own,
+            |c, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/opportunities".into(),
+                    Some(json!({"lead_guid": c.own.lead_guid, "owner_guid": id})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities",
+            "body.resource.person",
+            LeadGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/activities".into(),
+                    Some(
+                        json!({"activities": [{"type": "call", "resource": {"type": "person", "id": id}}]}),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities",
+            "body.resource.account",
+            AccountGuid,
+            OwnAdmin,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/activities".into(),
+                    Some(
+                        json!({"activities": [{"type": "call", "resource": {"type": "account", "id": id}}]}),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities",
+            "body.resource.crm_opportunity",
+            OppGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/activities".into(),
+                    Some(
+                        json!({"activities": [{"type": "call", "resource": {"type": "crm_opportunity", "id": id}}]}),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities",
+            "body.event_code",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/activities".into(),
+                    Some(
+                        json!({"activities": [{"event_code": num(id), "resource": {"type": "person", "id": c.own.lead_guid}}]}),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities",
+            "body.owner_guid",
+            UserGuid,
+            Own,
+            |c, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/activities".into(),
+                    Some(json!({"activities": [{"type": "call", "owner_guid": id,
+                    "resource": {"type": "person", "id": c.own.lead_guid}}]})),
+                )
+            },
+        ),
+        c(
+            "GET",
+            "/api/v1/activities/{id}",
+            "path",
+            ActivityGuid,
+            Own,
+            |_, id| Req::bearer("GET", format!("/api/v1/activities/{}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            "/api/v1/activities/{id}",
+            "path",
+            ActivityInt,
+            Own,
+            |_, id| Req::bearer("GET", format!("/api/v1/activities/{}", enc(id)), None),
+        ),
+        c(
+            "PATCH",
+            "/api/v1/activities/{id}",
+            "path",
+            ActivityGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "PATCH",
+                    format!("/api/v1/activities/{}", enc(id)),
+                    Some(json!({"note": "probe patch"})),
+                )
+            },
+        ),
+        c(
+            "PATCH",
+            "/api/v1/activities/{id}",
+            "path",
+            ActivityInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "PATCH",
+                    format!("/api/v1/activities/{}", enc(id)),
+                    Some(json!({"note": "probe patch"})),
+                )
+            },
+        ),
+        c(
+            "PATCH",
+            "/api/v1/activities/{id}",
+            "body.owner_guid",
+            UserGuid,
+            Own,
+            |c, id| {
+                Req::bearer(
+                    "PATCH",
+                    format!("/api/v1/activities/{}", c.own.activity_guid),
+                    Some(json!({"owner_guid": id})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities/{id}/pin",
+            "path",
+            ActivityGuid,
+            Own,
+            |_, id| Req::bearer("POST", format!("/api/v1/activities/{}/pin", enc(id)), None),
+        ),
+        c(
+            "POST",
+            "/api/v1/activities/{id}/pin",
+            "path",
+            ActivityInt,
+            Own,
+            |_, id| Req::bearer("POST", format!("/api/v1/activities/{}/pin", enc(id)), None),
+        ),
+        c(
+            "DELETE",
+            "/api/v1/activities/{id}/pin",
+            "path",
+            ActivityGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "DELETE",
+                    format!("/api/v1/activities/{}/pin", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "DELETE",
+            "/api/v1/activities/{id}/pin",
+            "path",
+            ActivityInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "DELETE",
+                    format!("/api/v1/activities/{}/pin", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "PUT",
+            "/api/v1/activities/{id}/tags",
+            "path",
+            ActivityGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "PUT",
+                    format!("/api/v1/activities/{}/tags", enc(id)),
+                    Some(json!({"tags": ["probe"]})),
+                )
+            },
+        ),
+        c(
+            "PUT",
+            "/api/v1/activities/{id}/tags",
+            "path",
+            ActivityInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "PUT",
+                    format!("/api/v1/activities/{}/tags", enc(id)),
+                    Some(json!({"tags": ["probe"]})),
+                )
+            },
+        ),
+        c(
+            "DELETE",
+            "/api/v1/activities/{id}",
+            "path",
+            ActivityGuid,
+            Spare,
+            |_, id| Req::bearer("DELETE", format!("/api/v1/activities/{}", enc(id)), None),
+        ),
+        c(
+            "DELETE",
+            "/api/v1/activities/{id}",
+            "path",
+            ActivityInt,
+            Spare,
+            |_, id| Req::bearer("DELETE", format!("/api/v1/activities/{}", enc(id)), None),
+        ),
+        fresh(c(
+            "POST",
+            "/api/v1/leads",
+            "body.owner_guid",
+            UserGuid,
+            OwnAdmin,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/leads".into(),
+                    Some(json!({"first_name": "Probe", "owner_guid": id})),
+                )
+            },
+        )),
+        fresh(c(
+            "POST",
+            "/api/v1/accounts",
+            "body.owner_guid",
+            UserGuid,
+            OwnAdmin,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/accounts".into(),
+                    Some(json!({"name": format!("Probe {id}"), "owner_guid": id})),
+                )
+            },
+        )),
+        // ----- creations with B's unique values (last: they put those values into A)
+        admin(fresh(c(
+            "POST",
+            CREATE_TYPE,
+            "body.ActivityEvent",
+            FreeCode(0),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE_TYPE.into(),
+                    Some(
+                        json!({"ActivityEventName": format!("Probe {id}"), "ActivityEvent": num(id)}),
+                    ),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            CREATE_TYPE,
+            "body.ActivityEventName",
+            TypeName(0),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE_TYPE.into(),
+                    Some(json!({"ActivityEventName": id})),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            "/api/v1/activity_types",
+            "body.event_code",
+            FreeCode(1),
+            Nothing,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/activity_types".into(),
+                    Some(json!({"name": format!("Probe {id}"), "event_code": num(id)})),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            "/api/v1/activity_types",
+            "body.name",
+            TypeName(1),
+            Nothing,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/activity_types".into(),
+                    Some(json!({"name": id})),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            LEAD_CREATE,
+            "body.EmailAddress",
+            LeadEmail(0),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    LEAD_CREATE.into(),
+                    Some(json!([{"Attribute": "EmailAddress", "Value": id}])),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            CAPTURE,
+            "body.LeadDetails.EmailAddress",
+            LeadEmail(1),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CAPTURE.into(),
+                    Some(json!({
+                "LeadDetails": [{"Attribute": "EmailAddress", "Value": id}],
+                "Opportunity": {"OpportunityEventCode": 12000, "OpportunityNote": "probe"}})),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            "/api/v1/leads",
+            "body.email",
+            LeadEmail(2),
+            Nothing,
+            |_, id| Req::bearer("POST", "/api/v1/leads".into(), Some(json!({"email": id}))),
+        ))),
+        admin(fresh(c(
+            "POST",
+            "/api/v1/accounts",
+            "body.name",
+            AccountName,
+            Nothing,
+            |_, id| Req::bearer("POST", "/api/v1/accounts".into(), Some(json!({"name": id}))),
+        ))),
+        admin(fresh(c(
+            "POST",
+            "/api/v1/users",
+            "body.email",
+            UserEmail,
+            Nothing,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/users".into(),
+                    Some(json!({"email": id, "role": "Sales_User"})),
+                )
+            },
+        ))),
+    ]
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(1);
+
+/// A value of `foreign`'s shape that no record has.
+fn unknown_like(kind: Kind, foreign: &str) -> String {
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    match kind {
+        Kind::LeadGuid
+        | Kind::ActivityGuid
+        | Kind::OppGuid
+        | Kind::AccountGuid
+        | Kind::UserGuid => uuid::Uuid::now_v7().to_string(),
+        Kind::LeadInt | Kind::ActivityInt | Kind::AccountInt => (900_000_000 + n).to_string(),
+        Kind::SlId => {
+            let prefix = foreign.rsplit_once('-').map_or("note", |(p, _)| p);
+            format!("{prefix}-{}", 900_000_000 + n)
+        }
+        Kind::UserEmail | Kind::LeadEmail(_) => format!("nobody{n}@nowhere.example"),
+        // Descending: a type created without a code takes the highest code + 1, which is then
+        // above every unknown code still to come.
+        Kind::TypeCode | Kind::FreeCode(_) => (11_000 - n).to_string(),
+        Kind::OppTypeCode => (19_000 + n).to_string(),
+        Kind::AccountName | Kind::TypeName(_) => format!("Nobody {n}"),
+    }
+}
+
+/// The foreign values of `kind` for a caller: tenant B's, plus, for the Sales_User, A's records on
+/// leads it does not own.
+fn foreign(w: &World, kind: Kind, seller: bool) -> Vec<String> {
+    let b = &w.b;
+    let a = &w.a;
+    let mut v = match kind {
+        Kind::LeadGuid => vec![b.lead_guid.clone()],
+        Kind::LeadInt => vec![b.lead_int.clone()],
+        Kind::ActivityGuid => vec![b.activity_guid.clone()],
+        Kind::ActivityInt => vec![b.activity_int.clone()],
+        Kind::SlId => vec![b.sl_id.clone()],
+        Kind::OppGuid => vec![b.opp_guid.clone()],
+        Kind::AccountGuid => vec![b.account_guid.clone()],
+        Kind::AccountInt => vec![b.account_int.clone()],
+        Kind::UserGuid => w.b_user_guids.clone(),
+        Kind::UserEmail => w.b_user_emails.clone(),
+        Kind::TypeCode => vec![B_ONLY_CODES[3].to_string()],
+        Kind::OppTypeCode => vec![B_OPP_CODE.to_string()],
+        Kind::LeadEmail(i) => vec![w.b_lead_emails[i].clone()],
+        Kind::AccountName => vec![b.account_name.clone()],
+        Kind::TypeName(i) => vec![format!("Zqxb Only {}", B_ONLY_CODES[i])],
+        Kind::FreeCode(i) => vec![B_ONLY_CODES[i].to_string()],
+    };
+    if seller {
+        let own_not = match kind {
+            Kind::LeadGuid => Some(&a.lead_guid),
+            Kind::LeadInt => Some(&a.lead_int),
+            Kind::ActivityGuid => Some(&a.activity_guid),
+            Kind::ActivityInt => Some(&a.activity_int),
+            Kind::SlId => Some(&a.sl_id),
+            Kind::OppGuid => Some(&a.opp_guid),
+            Kind::AccountGuid => Some(&a.account_guid),
+            Kind::AccountInt => Some(&a.account_int),
+            _ => None,
+        };
+        v.extend(own_not.cloned());
+    }
+    v
+}
+
+/// The caller's own value of `kind`.
+fn own_value(own: &Ids, kind: Kind) -> String {
+    match kind {
+        Kind::LeadGuid => own.lead_guid.clone(),
+        Kind::LeadInt => own.lead_int.clone(),
+        Kind::ActivityGuid => own.activity_guid.clone(),
+        Kind::ActivityInt => own.activity_int.clone(),
+        Kind::SlId => own.sl_id.clone(),
+        Kind::OppGuid => own.opp_guid.clone(),
+        Kind::AccountGuid => own.account_guid.clone(),
+        Kind::AccountInt => own.account_int.clone(),
+        Kind::UserGuid => own.user_guid.clone(),
+        Kind::UserEmail => own.user_email.clone(),
+        Kind::TypeCode => SHARED_CODE.to_string(),
+        Kind::OppTypeCode => "12000".to_string(),
+        other => panic!("no own value of {other:?}"),
+    }
+}
+
+/// Status and body, the ids of the two compared requests read as `{ID}` (both, so that a small
+/// id that is also some other number is read alike in both answers); an accepted answer of a
+/// creating check by shape.
+fn comparable(a: &Answer, ids: [&str; 2], fresh: bool) -> (StatusCode, Value) {
+    let body = without_id(&without_id(&a.json, ids[0]), ids[1]);
+    if fresh && a.status.is_success() {
+        (a.status, skeleton(&body))
+    } else {
+        (a.status, body)
+    }
+}
+
+/// A record of the caller's own made for one destroying control.
+async fn spare(w: &World, who: &Who, own: &Ids, kind: Kind) -> String {
+    match kind {
+        Kind::LeadGuid => {
+            let r = w
+                .app
+                .post(
+                    &w.a_admin,
+                    "/api/v1/leads",
+                    json!({"first_name": "Spare", "owner_guid": who.guid()}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+            r.json["data"]["guid"].as_str().expect("guid").to_string()
+        }
+        Kind::ActivityGuid | Kind::ActivityInt => {
+            let rows = w
+                .app
+                .activities(
+                    who,
+                    vec![json!({"type": "call", "resource": {"type": "person", "id": own.lead_guid}})],
+                )
+                .await;
+            let key = if matches!(kind, Kind::ActivityGuid) {
+                "guid"
+            } else {
+                "id"
+            };
+            match &rows[0][key] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        }
+        other => panic!("no spare of {other:?}"),
+    }
+}
+
+/// Every id-taking parameter of every route (the table in routes.rs), for A's Administrator and
+/// A's Sales_User, with every foreign id: the same answer as an unknown id, no byte of B's data,
+/// no change in either tenant; and the caller's own id gets another answer (the check reaches the
+/// lookup).
+#[tokio::test]
+async fn foreign_ids_get_the_unknown_id_answer_and_change_nothing() {
+    let w = World::build().await;
+    let cases = cases();
+    // Every id-taking parameter of the table has a check, and every check is of the table.
+    for (method, route, slots) in ROUTES {
+        for slot in *slots {
+            assert!(
+                cases
+                    .iter()
+                    .any(|c| c.method == *method && c.route == *route && c.slot == *slot),
+                "no foreign-id check for {method} {route} {slot}"
+            );
+        }
+    }
+    for c in &cases {
+        assert!(
+            ROUTES
+                .iter()
+                .any(|(m, r, slots)| *m == c.method && *r == c.route && slots.contains(&c.slot)),
+            "check of {} {} {} is not in ROUTES",
+            c.method,
+            c.route,
+            c.slot
+        );
+    }
+
+    let mut checked = 0;
+    for case in &cases {
+        let callers: Vec<(&Who, &Ids, bool)> = if case.admin_only {
+            vec![(&w.a_admin, &w.a, false)]
+        } else {
+            vec![(&w.a_admin, &w.a, false), (&w.a_seller, &w.seller, true)]
+        };
+        for (who, own, seller) in callers {
+            let what = |id: &str| {
+                format!(
+                    "{} {} {} = {id} ({:?}) as {}",
+                    case.method,
+                    case.route,
+                    case.slot,
+                    case.kind,
+                    if seller {
+                        "A's Sales_User"
+                    } else {
+                        "A's Administrator"
+                    }
+                )
+            };
+            let ctx = Ctx { own };
+            let (a_before, b_before) = w.snapshots().await;
+            let mut unknown_answer = None;
+            for f in foreign(&w, case.kind, seller) {
+                let u = unknown_like(case.kind, &f);
+                let ru = w.app.send_as(who, &(case.build)(&ctx, &u)).await;
+                let rf = w.app.send_as(who, &(case.build)(&ctx, &f)).await;
+                w.assert_no_b_data(&what(&u), &ru.text, &u);
+                w.assert_no_b_data(&what(&f), &rf.text, &f);
+                let (su, bu) = comparable(&ru, [&u, &f], case.fresh);
+                let (sf, bf) = comparable(&rf, [&u, &f], case.fresh);
+                assert_eq!(
+                    (sf, &bf),
+                    (su, &bu),
+                    "{}: a foreign id is answered unlike an unknown one ({u})",
+                    what(&f)
+                );
+                unknown_answer = Some((ru, u));
+                checked += 1;
+            }
+            let (a_after, b_after) = w.snapshots().await;
+            assert_eq!(b_after, b_before, "{}: tenant B changed", what("foreign"));
+            if !case.fresh && !case.kind.creates() {
+                assert_eq!(a_after, a_before, "{}: tenant A changed", what("foreign"));
+            }
+            let control = match case.control {
+                Control::Own => Some(own_value(own, case.kind)),
+                Control::OwnAdmin if !seller => Some(own_value(own, case.kind)),
+                Control::Spare => Some(spare(&w, who, own, case.kind).await),
+                Control::SpareAdmin if !seller => Some(spare(&w, who, own, case.kind).await),
+                _ => None,
+            };
+            if let (Some(id), Some(unknown)) = (control, unknown_answer) {
+                let rc = w.app.send_as(who, &(case.build)(&ctx, &id)).await;
+                w.assert_no_b_data(&what(&id), &rc.text, "");
+                let (ru, u) = unknown;
+                assert_ne!(
+                    comparable(&rc, [&id, &u], case.fresh),
+                    comparable(&ru, [&id, &u], case.fresh),
+                    "{}: the caller's own id gets the unknown id's answer, so this check does not reach the lookup: {}",
+                    what(&id),
+                    rc.text
+                );
+            }
+        }
+    }
+    assert!(checked >= 150, "only {checked} foreign ids were tried");
+}
+
+/// The routes without an id parameter, called by A's Administrator and Sales_User: nothing of B.
+#[tokio::test]
+async fn routes_without_ids_show_nothing_of_the_other_tenant() {
+    let w = World::build().await;
+    let mut called = 0;
+    for (method, route, slots) in ROUTES.iter().filter(|(_, _, s)| s.is_empty()) {
+        assert_eq!(*method, "GET", "{route}: teach this check the body to send");
+        let dialect = if route.starts_with("/v2/") && route.contains(".svc/") {
+            Dialect::Lsq
+        } else {
+            Dialect::Bearer
+        };
+        let _ = slots;
+        for who in [&w.a_admin, &w.a_seller] {
+            let r = w
+                .app
+                .send_as(
+                    who,
+                    &Req {
+                        dialect,
+                        method: "GET",
+                        path: route.to_string(),
+                        body: None,
+                    },
+                )
+                .await;
+            assert!(r.status.is_success(), "{route}: {} {}", r.status, r.text);
+            w.assert_no_b_data(route, &r.text, "");
+            called += 1;
+        }
+    }
+    assert!(called >= 20, "{called}");
+}

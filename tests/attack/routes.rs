@@ -1,0 +1,281 @@
+//! The explicit table of every route of the three dialects with the id-taking parameters each
+//! has, and the check that it covers every route the source routers declare.
+
+use std::collections::BTreeSet;
+
+/// Method, route pattern (as in the router), and the id-taking parameters the foreign-id checks
+/// fill (`query.x`, `body.x`, `path`); an empty list is a route without one, which the checks
+/// still call and scan for tenant B's data.
+pub const ROUTES: &[(&str, &str, &[&str])] = &[
+    // LeadSquared
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/Create",
+        &[
+            "body.RelatedProspectId",
+            "body.ActivityEvent",
+            "body.ActivityOwnerEmail",
+            "body.Fields.Owner",
+        ],
+    ),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/Retrieve",
+        &["query.leadId", "body.Parameter.ActivityEvent"],
+    ),
+    (
+        "GET",
+        "/v2/ProspectActivity.svc/GetActivityDetails",
+        &["query.activityId"],
+    ),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/CustomActivity/Update",
+        &[
+            "body.ProspectActivityId",
+            "query.activityId",
+            "body.ActivityEvent",
+            "body.Fields.Owner",
+        ],
+    ),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId",
+        &[
+            "body.RelatedProspectId",
+            "body.ActivityEvent",
+            "body.ActivityOwnerEmail",
+        ],
+    ),
+    ("GET", "/v2/ProspectActivity.svc/ActivityTypes.Get", &[]),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/CreateType",
+        &["body.ActivityEvent", "body.ActivityEventName"],
+    ),
+    (
+        "GET",
+        "/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting",
+        &["query.code"],
+    ),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/CustomActivityType/Update",
+        &["query.code", "body.ActivityEvent"],
+    ),
+    (
+        "POST",
+        "/v2/LeadManagement.svc/Lead.Create",
+        &["body.OwnerId", "body.EmailAddress"],
+    ),
+    ("GET", "/v2/LeadManagement.svc/Leads.GetById", &["query.id"]),
+    ("GET", "/v2/UserManagement.svc/Users.Get", &[]),
+    (
+        "GET",
+        "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress",
+        &["query.emailAddress"],
+    ),
+    (
+        "GET",
+        "/v2/UserManagement.svc/User/Retrieve/ByUserId",
+        &["query.userId"],
+    ),
+    ("GET", "/v2/Authentication.svc/UserByAccessKey.Get", &[]),
+    (
+        "POST",
+        "/v2/OpportunityManagement.svc/Capture",
+        &[
+            "body.LeadDetails.EmailAddress",
+            "body.LeadDetails.OwnerId",
+            "body.Opportunity.OpportunityEventCode",
+        ],
+    ),
+    (
+        "GET",
+        "/v2/OpportunityManagement.svc/GetOpportunityDetails",
+        &["query.OpportunityId"],
+    ),
+    (
+        "POST",
+        "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead",
+        &["query.leadId", "query.opportunityType"],
+    ),
+    (
+        "POST",
+        "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity",
+        &["query.opportunityId", "query.activityEventCode"],
+    ),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId",
+        &[
+            "query.opportunityId",
+            "body.ActivityEvent",
+            "body.ActivityOwnerEmail",
+        ],
+    ),
+    // Salesloft
+    (
+        "GET",
+        "/v2/activity_histories",
+        &[
+            "query.ids",
+            "query.id",
+            "query.resource_id.person",
+            "query.resource_id.account",
+            "query.resource_id.crm_opportunity",
+            "query.user_guid",
+        ],
+    ),
+    ("GET", "/v2/activity_histories/{id}", &["path"]),
+    ("GET", "/v2/me", &[]),
+    // Native
+    ("GET", "/openapi.json", &[]),
+    ("GET", "/api/v1/users", &[]),
+    ("POST", "/api/v1/users", &["body.email"]),
+    ("GET", "/api/v1/leads", &[]),
+    ("POST", "/api/v1/leads", &["body.owner_guid", "body.email"]),
+    ("GET", "/api/v1/leads/{guid}", &["path"]),
+    ("DELETE", "/api/v1/leads/{guid}", &["path"]),
+    ("GET", "/api/v1/accounts", &[]),
+    (
+        "POST",
+        "/api/v1/accounts",
+        &["body.owner_guid", "body.name"],
+    ),
+    ("GET", "/api/v1/activity_types", &[]),
+    (
+        "POST",
+        "/api/v1/activity_types",
+        &["body.event_code", "body.name"],
+    ),
+    ("GET", "/api/v1/opportunities", &["query.lead_guid"]),
+    (
+        "POST",
+        "/api/v1/opportunities",
+        &["body.lead_guid", "body.event_code", "body.owner_guid"],
+    ),
+    (
+        "POST",
+        "/api/v1/activities",
+        &[
+            "body.resource.person",
+            "body.resource.account",
+            "body.resource.crm_opportunity",
+            "body.event_code",
+            "body.owner_guid",
+        ],
+    ),
+    ("GET", "/api/v1/activities/{id}", &["path"]),
+    (
+        "PATCH",
+        "/api/v1/activities/{id}",
+        &["path", "body.owner_guid"],
+    ),
+    ("DELETE", "/api/v1/activities/{id}", &["path"]),
+    ("POST", "/api/v1/activities/{id}/pin", &["path"]),
+    ("DELETE", "/api/v1/activities/{id}/pin", &["path"]),
+    ("PUT", "/api/v1/activities/{id}/tags", &["path"]),
+    ("GET", "/api/v1/export", &[]),
+    // Operations
+    ("GET", "/healthz", &[]),
+    ("GET", "/readyz", &[]),
+    ("GET", "/metrics", &[]),
+];
+
+/// `(method, route)` of every `.route("…", …)` in the source routers: the three dialects'
+/// `src/api/*/mod.rs` and `src/app.rs`. Fallbacks (`any(…)`) answer every unknown path alike and
+/// are left out.
+fn declared_routes() -> BTreeSet<(String, String)> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files = vec![format!("{root}/src/app.rs")];
+    for entry in std::fs::read_dir(format!("{root}/src/api")).expect("src/api") {
+        let dir = entry.expect("entry").path();
+        if dir.join("mod.rs").is_file() {
+            files.push(dir.join("mod.rs").display().to_string());
+        }
+    }
+    files.push(format!("{root}/src/api/mod.rs"));
+    let mut out = BTreeSet::new();
+    for file in files {
+        let Ok(src) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let pieces: Vec<&str> = src.split(".route(").skip(1).collect();
+        for piece in pieces {
+            let Some(rest) = piece.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let Some(end) = rest.find('"') else { continue };
+            let path = &rest[..end];
+            // The handlers of this route: the rest of the `.route(…)` call, up to its `)`.
+            let mut depth = 1;
+            let close = rest
+                .char_indices()
+                .skip(end)
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            let handlers = &rest[end..close];
+            if handlers.contains("any(") {
+                continue;
+            }
+            let mut found = false;
+            for (token, method) in [
+                ("get(", "GET"),
+                ("post(", "POST"),
+                ("put(", "PUT"),
+                ("patch(", "PATCH"),
+                ("delete(", "DELETE"),
+            ] {
+                let mut from = 0;
+                while let Some(i) = handlers[from..].find(token) {
+                    let at = from + i;
+                    let before = handlers[..at].chars().last();
+                    if matches!(before, Some('(') | Some('.') | Some(' ') | Some('\n')) {
+                        out.insert((method.to_string(), path.to_string()));
+                        found = true;
+                    }
+                    from = at + token.len();
+                }
+            }
+            assert!(
+                found,
+                "{file}: cannot tell the methods of route {path:?}: teach tests/attack/routes.rs"
+            );
+        }
+    }
+    out
+}
+
+/// Every route the routers declare is in the table (and the table names no route that is gone):
+/// a new endpoint cannot escape the foreign-id checks unnoticed.
+#[test]
+fn the_route_table_covers_every_declared_route() {
+    let declared = declared_routes();
+    assert!(
+        declared.len() >= 40,
+        "the source scan found too few routes ({}): {declared:?}",
+        declared.len()
+    );
+    let table: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let missing: Vec<_> = declared.difference(&table).collect();
+    assert!(
+        missing.is_empty(),
+        "routes declared in src/ but not in tests/attack/routes.rs ROUTES (add them, with their id parameters, and a check in foreign_ids.rs): {missing:?}"
+    );
+    let stale: Vec<_> = table.difference(&declared).collect();
+    assert!(
+        stale.is_empty(),
+        "routes in ROUTES that src/ no longer declares: {stale:?}"
+    );
+}
