@@ -142,7 +142,7 @@ impl World {
         let seller = Self::records(&app, &a_admin, &a_seller, "alpha-seller", "Sella").await;
         let b = Self::records(&app, &b_admin, &b_admin, "zqxb-admin", "Zqxb").await;
         let mut b_lead_emails = Vec::new();
-        for i in 0..4 {
+        for (i, code) in B_ONLY_CODES.into_iter().enumerate() {
             let l = created(
                 app.post(
                     &b_admin,
@@ -156,9 +156,11 @@ impl World {
             // An activity of each B-only type, pinned and tagged.
             app.activities(
                 &b_admin,
-                vec![json!({"event_code": B_ONLY_CODES[i], "resource": {"type": "person", "id": l["guid"]},
+                vec![
+                    json!({"event_code": code, "resource": {"type": "person", "id": l["guid"]},
                             "note": "zqxb only note", "fields": {"mx_Custom_2": "zqxb value"},
-                            "tags": ["zqxbtag"], "pinned": true})],
+                            "tags": ["zqxbtag"], "pinned": true}),
+                ],
             )
             .await;
         }

@@ -4,7 +4,10 @@
 //! PostgreSQL).
 
 mod harness;
+#[path = "../common/process.rs"]
+mod process;
 
 mod foreign_ids;
 mod injection;
 mod routes;
+mod secrets;

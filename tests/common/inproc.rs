@@ -17,7 +17,7 @@ use activity_hub::service::Service;
 use activity_hub::store;
 
 #[path = "pg.rs"]
-mod pg;
+pub mod pg;
 
 /// The variable choosing the backend every test of a suite runs on: `sqlite` (default) or
 /// `postgres` (a fresh database per test on the server `ACTIVITY_HUB_TEST_PG` names).
