@@ -1372,3 +1372,121 @@ async fn routes_without_ids_show_nothing_of_the_other_tenant() {
     }
     assert!(called >= 20, "{called}");
 }
+
+/// Counts are data too: every count a list reports (Salesloft `total_count`, native `total`,
+/// LeadSquared `RecordCount`) counts only what the caller sees — the rows the same list returns.
+#[tokio::test]
+async fn list_counts_count_only_the_callers_records() {
+    let w = World::build().await;
+    let mut checked = 0;
+    for (who, own) in [(&w.a_admin, &w.a), (&w.a_seller, &w.seller)] {
+        for filter in [
+            "",
+            "&pinned=true",
+            "&type=note",
+            "&type[person][]=note&type[crm_opportunity][]=note",
+            "&sort_by=updated_at&sort_direction=asc",
+            "&limit_paging_counts=true",
+            "&resource_type=account",
+        ] {
+            let path =
+                format!("/v2/activity_histories?per_page=100&include_paging_counts=true{filter}");
+            let r = w
+                .app
+                .send_as(who, &Req::bearer("GET", path.clone(), None))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+            w.assert_no_b_data(&path, &r.text, "");
+            let rows = r.json["data"].as_array().expect("data").len();
+            assert_eq!(
+                r.json["metadata"]["paging"]["total_count"],
+                json!(rows),
+                "{path}: the count is not the rows shown"
+            );
+            checked += 1;
+        }
+        let r = w
+            .app
+            .send_as(
+                who,
+                &Req::bearer("GET", "/api/v1/opportunities?limit=1000".into(), None),
+            )
+            .await;
+        let rows = r.json["data"].as_array().expect("data").len();
+        assert_eq!(
+            r.json["total"],
+            json!(rows),
+            "native opportunities: {}",
+            r.text
+        );
+        for path in [
+            format!(
+                "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId={}",
+                own.lead_guid
+            ),
+            format!(
+                "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId={}",
+                own.opp_guid
+            ),
+        ] {
+            let r = w
+                .app
+                .send_as(who, &Req::lsq("POST", path.clone(), Some(json!({}))))
+                .await;
+            let rows = r.json["List"].as_array().expect("List").len();
+            assert!(rows > 0, "{path}: {}", r.text);
+            assert_eq!(r.json["RecordCount"], json!(rows), "{path}: {}", r.text);
+            checked += 1;
+        }
+        let path = format!("/v2/ProspectActivity.svc/Retrieve?leadId={}", own.lead_guid);
+        let r = w
+            .app
+            .send_as(who, &Req::lsq("POST", path.clone(), Some(json!({}))))
+            .await;
+        let rows = r.json["ProspectActivities"].as_array().expect("rows").len();
+        assert!(rows > 0, "{path}: {}", r.text);
+        assert_eq!(r.json["RecordCount"], json!(rows), "{path}: {}", r.text);
+    }
+    assert!(checked >= 18);
+}
+
+/// A LeadSquared key pair made of one tenant's access key and another's secret is refused like
+/// any wrong secret (a key pair is one credential, not two that each match somewhere).
+#[tokio::test]
+async fn mixed_key_pairs_are_refused_like_wrong_secrets() {
+    let w = World::build().await;
+    let path = "/v2/Authentication.svc/UserByAccessKey.Get";
+    let mut mixed = w.a_admin.clone();
+    mixed.keys.secret_key = w.b_admin.keys.secret_key.clone();
+    let mut wrong = w.a_admin.clone();
+    wrong.keys.secret_key = uuid::Uuid::new_v4().simple().to_string();
+    let mut swapped = w.b_admin.clone();
+    swapped.keys.secret_key = w.a_admin.keys.secret_key.clone();
+    let rw = w
+        .app
+        .send_as(&wrong, &Req::lsq("GET", path.into(), None))
+        .await;
+    assert_eq!(rw.status, StatusCode::UNAUTHORIZED, "{}", rw.text);
+    for who in [&mixed, &swapped] {
+        let r = w
+            .app
+            .send_as(who, &Req::lsq("GET", path.into(), None))
+            .await;
+        assert_eq!((r.status, &r.json), (rw.status, &rw.json), "{}", r.text);
+    }
+    // And a Bearer key is no LeadSquared secret, nor the other way round.
+    let mut cross = w.a_admin.clone();
+    cross.keys.secret_key = w.a_admin.keys.api_key.clone();
+    let r = w
+        .app
+        .send_as(&cross, &Req::lsq("GET", path.into(), None))
+        .await;
+    assert_eq!((r.status, &r.json), (rw.status, &rw.json), "{}", r.text);
+    let mut as_bearer = w.a_admin.clone();
+    as_bearer.keys.api_key = w.a_admin.keys.secret_key.clone();
+    let r = w
+        .app
+        .send_as(&as_bearer, &Req::bearer("GET", "/v2/me".into(), None))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+}
