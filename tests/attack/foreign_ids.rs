@@ -27,6 +27,7 @@ enum Kind {
     /// its account name, its i-th B-only type name and code. Each check takes its own, since the
     /// record it creates in A takes the value there.
     LeadEmail(usize),
+    LeadPhone(usize),
     AccountName,
     TypeName(usize),
     FreeCode(usize),
@@ -37,7 +38,11 @@ impl Kind {
     fn creates(self) -> bool {
         matches!(
             self,
-            Kind::LeadEmail(_) | Kind::AccountName | Kind::TypeName(_) | Kind::FreeCode(_)
+            Kind::LeadEmail(_)
+                | Kind::LeadPhone(_)
+                | Kind::AccountName
+                | Kind::TypeName(_)
+                | Kind::FreeCode(_)
         )
     }
 }
@@ -348,6 +353,22 @@ fn cases() -> Vec<Case> {
                 )
             },
         ),
+        c(
+            "POST",
+            BULK_LEAD,
+            "body.Fields.Owner",
+            UserGuid,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    BULK_LEAD.into(),
+                    Some(json!([{"RelatedProspectId": c.own.lead_guid,
+                "ActivityEvent": SHARED_CODE, "ActivityOwnerEmail": c.own.user_email,
+                "Fields": [{"SchemaName": "Owner", "Value": id}]}])),
+                )
+            },
+        ),
         c("GET", SETTING, "query.code", TypeCode, Own, |_, id| {
             Req::lsq("GET", format!("{SETTING}?code={}", enc(id)), None)
         }),
@@ -566,6 +587,23 @@ fn cases() -> Vec<Case> {
                     format!("{BULK_OPP}?opportunityId={}", c.own.opp_guid),
                     Some(
                         json!([{"ActivityEvent": SHARED_CODE, "ActivityOwnerEmail": id, "ActivityNote": "probe"}]),
+                    ),
+                )
+            },
+        ),
+        c(
+            "POST",
+            BULK_OPP,
+            "body.Fields.Owner",
+            UserGuid,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{BULK_OPP}?opportunityId={}", c.own.opp_guid),
+                    Some(
+                        json!([{"ActivityEvent": SHARED_CODE, "ActivityOwnerEmail": c.own.user_email,
+                    "Fields": [{"SchemaName": "Owner", "Value": id}]}]),
                     ),
                 )
             },
@@ -1081,6 +1119,45 @@ fn cases() -> Vec<Case> {
         ))),
         admin(fresh(c(
             "POST",
+            LEAD_CREATE,
+            "body.Phone",
+            LeadPhone(0),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    LEAD_CREATE.into(),
+                    Some(json!([{"Attribute": "FirstName", "Value": "Probe"},
+                {"Attribute": "Phone", "Value": id}])),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            CAPTURE,
+            "body.LeadDetails.Phone",
+            LeadPhone(1),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CAPTURE.into(),
+                    Some(json!({
+                "LeadDetails": [{"Attribute": "Phone", "Value": id}, {"Attribute": "SearchBy", "Value": "Phone"}],
+                "Opportunity": {"OpportunityEventCode": 12000, "OpportunityNote": "probe"}})),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            "/api/v1/leads",
+            "body.phone",
+            LeadPhone(2),
+            Nothing,
+            |_, id| Req::bearer("POST", "/api/v1/leads".into(), Some(json!({"phone": id}))),
+        ))),
+        admin(fresh(c(
+            "POST",
             "/api/v1/accounts",
             "body.name",
             AccountName,
@@ -1125,6 +1202,7 @@ fn unknown_like(kind: Kind, foreign: &str) -> String {
         // above every unknown code still to come.
         Kind::TypeCode | Kind::FreeCode(_) => (11_000 - n).to_string(),
         Kind::OppTypeCode => (19_000 + n).to_string(),
+        Kind::LeadPhone(_) => format!("+1 555 7{n:06}"),
         Kind::AccountName | Kind::TypeName(_) => format!("Nobody {n}"),
     }
 }
@@ -1148,6 +1226,7 @@ fn foreign(w: &World, kind: Kind, seller: bool) -> Vec<String> {
         Kind::TypeCode => vec![B_ONLY_CODES[3].to_string()],
         Kind::OppTypeCode => vec![B_OPP_CODE.to_string()],
         Kind::LeadEmail(i) => vec![w.b_lead_emails[i].clone()],
+        Kind::LeadPhone(i) => vec![w.b_lead_phones[i].clone()],
         Kind::AccountName => vec![b.account_name.clone()],
         Kind::TypeName(i) => vec![format!("Zqxb Only {}", B_ONLY_CODES[i])],
         Kind::FreeCode(i) => vec![B_ONLY_CODES[i].to_string()],

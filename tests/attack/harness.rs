@@ -58,8 +58,9 @@ pub struct World {
     pub seller: Ids,
     /// B's records.
     pub b: Ids,
-    /// B's other leads (each `create with this email` check takes its own).
+    /// B's other leads' emails and phones (each `create with this value` check takes its own).
     pub b_lead_emails: Vec<String>,
+    pub b_lead_phones: Vec<String>,
     /// Every GUID of tenant B (users, leads, accounts, types, activities, opportunities).
     pub b_guids: Vec<String>,
     /// B's user emails and GUIDs.
@@ -142,6 +143,7 @@ impl World {
         let seller = Self::records(&app, &a_admin, &a_seller, "alpha-seller", "Sella").await;
         let b = Self::records(&app, &b_admin, &b_admin, "zqxb-admin", "Zqxb").await;
         let mut b_lead_emails = Vec::new();
+        let mut b_lead_phones = Vec::new();
         for (i, code) in B_ONLY_CODES.into_iter().enumerate() {
             let l = created(
                 app.post(
@@ -153,6 +155,7 @@ impl World {
                 .await,
             );
             b_lead_emails.push(text(&l["email"]));
+            b_lead_phones.push(text(&l["phone"]));
             // An activity of each B-only type, pinned and tagged.
             app.activities(
                 &b_admin,
@@ -215,6 +218,7 @@ impl World {
             seller,
             b,
             b_lead_emails,
+            b_lead_phones,
             b_guids,
             b_user_emails,
             b_user_guids,

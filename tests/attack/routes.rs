@@ -45,6 +45,7 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
             "body.RelatedProspectId",
             "body.ActivityEvent",
             "body.ActivityOwnerEmail",
+            "body.Fields.Owner",
         ],
     ),
     ("GET", "/v2/ProspectActivity.svc/ActivityTypes.Get", &[]),
@@ -66,7 +67,7 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     (
         "POST",
         "/v2/LeadManagement.svc/Lead.Create",
-        &["body.OwnerId", "body.EmailAddress"],
+        &["body.OwnerId", "body.EmailAddress", "body.Phone"],
     ),
     ("GET", "/v2/LeadManagement.svc/Leads.GetById", &["query.id"]),
     ("GET", "/v2/UserManagement.svc/Users.Get", &[]),
@@ -86,6 +87,7 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
         "/v2/OpportunityManagement.svc/Capture",
         &[
             "body.LeadDetails.EmailAddress",
+            "body.LeadDetails.Phone",
             "body.LeadDetails.OwnerId",
             "body.Opportunity.OpportunityEventCode",
         ],
@@ -112,6 +114,7 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
             "query.opportunityId",
             "body.ActivityEvent",
             "body.ActivityOwnerEmail",
+            "body.Fields.Owner",
         ],
     ),
     // Salesloft
@@ -134,7 +137,11 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/api/v1/users", &[]),
     ("POST", "/api/v1/users", &["body.email"]),
     ("GET", "/api/v1/leads", &[]),
-    ("POST", "/api/v1/leads", &["body.owner_guid", "body.email"]),
+    (
+        "POST",
+        "/api/v1/leads",
+        &["body.owner_guid", "body.email", "body.phone"],
+    ),
     ("GET", "/api/v1/leads/{guid}", &["path"]),
     ("DELETE", "/api/v1/leads/{guid}", &["path"]),
     ("GET", "/api/v1/accounts", &[]),
