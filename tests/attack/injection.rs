@@ -469,7 +469,17 @@ async fn injection_shaped_input_is_refused_by_name_and_changes_nothing() {
                 failures.push(format!("{what}: {} {}", r.status, r.text));
                 continue;
             }
+            // A value that takes the URI past the server's limit is refused for the URI's length
+            // before any parameter is read (414 in the dialect's envelope, saying so).
+            let uri_len = req.path.len();
             let verdict = match target.expect {
+                _ if uri_len > 16 * 1024 => {
+                    if r.status == StatusCode::URI_TOO_LONG && r.text.contains("limit") {
+                        Ok(())
+                    } else {
+                        Err(format!("a {uri_len}-byte URI was not refused as too long"))
+                    }
+                }
                 Expect::Refused => {
                     if r.status.is_client_error() {
                         names_field(&r, req.dialect, &req.path, target.field)
