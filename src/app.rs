@@ -70,6 +70,25 @@ impl AppState {
     }
 }
 
+/// The operations endpoints in `/openapi.json` (no credentials).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz, readyz, metrics))]
+pub(crate) struct OpsDoc;
+
+/// `{"status":"ready"}`, or `{"status":"unavailable","error":…}` with 503.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Readiness {
+    #[schema(pattern = "^(ready|unavailable)$")]
+    status: String,
+    /// The kind of failure (503 only).
+    #[schema(required = false)]
+    error: String,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "Operations", operation_id = "healthz",
+    summary = "The process is up", security(()),
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -77,6 +96,11 @@ async fn healthz() -> &'static str {
 /// Readiness for load balancers: 503 while the store does not answer or cannot take writes. The
 /// endpoint needs no credentials, so the body names the kind of failure only; the detail (host,
 /// database, server message) goes to the log.
+#[utoipa::path(get, path = "/readyz", tag = "Operations", operation_id = "readyz",
+    summary = "The store answers and takes writes", security(()),
+    responses((status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready (with Retry-After: 1)", body = Readiness,
+            headers(("Retry-After" = u64, description = "Seconds before asking again")))))]
 async fn readyz(State(app): State<AppState>) -> Response {
     match app.service.store().ping().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
@@ -98,6 +122,9 @@ async fn readyz(State(app): State<AppState>) -> Response {
 }
 
 /// The process's metrics in Prometheus' text format (see `telemetry`).
+#[utoipa::path(get, path = "/metrics", tag = "Operations", operation_id = "metrics",
+    summary = "Prometheus metrics", security(()),
+    responses((status = 200, description = "Prometheus' text format 0.0.4", body = String, content_type = "text/plain")))]
 async fn metrics() -> Response {
     (
         [(

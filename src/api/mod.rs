@@ -6,6 +6,7 @@ pub mod head_limits;
 pub mod json_out;
 pub mod lsq;
 pub mod native;
+pub mod openapi;
 pub mod params;
 pub mod rate_limit;
 pub mod salesloft;

@@ -228,8 +228,13 @@ async fn openapi_document_matches_the_router() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().expect("paths");
 
-    // Every route the router declares is documented, and nothing else is.
-    let documented: BTreeSet<String> = paths.keys().cloned().collect();
+    // Every route the native router declares is documented, and no other native path is (the
+    // other surfaces: tests/native/openapi_routes.rs).
+    let documented: BTreeSet<String> = paths
+        .keys()
+        .filter(|p| p.starts_with("/api/") || *p == "/openapi.json")
+        .cloned()
+        .collect();
     assert_eq!(documented, routed_paths(), "documented vs routed paths");
 
     // Every $ref resolves.
@@ -243,7 +248,7 @@ async fn openapi_document_matches_the_router() {
         assert!(!node.is_null(), "dangling $ref #/{target}");
     }
 
-    for (path, ops) in paths {
+    for (path, ops) in paths.iter().filter(|(p, _)| documented.contains(*p)) {
         let url = concrete(path);
         for method in METHODS {
             let op = &ops[method.to_lowercase()];

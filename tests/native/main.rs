@@ -9,6 +9,8 @@ mod basics;
 mod directory;
 mod export;
 mod inputs;
+mod openapi_answers;
 mod openapi_bounds;
+mod openapi_routes;
 mod rate_limit;
 mod types_opportunities;

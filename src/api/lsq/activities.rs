@@ -11,7 +11,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{json, Value};
 
-use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
+use utoipa::ToSchema;
+
+use super::docs;
+use super::wire::{self, Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
@@ -34,22 +37,32 @@ fn lsq_date(name: &str, v: Option<&Text>) -> LsqResult<Option<Micros>> {
     }
 }
 
-#[derive(Deserialize)]
+/// An activity to post (Create, and each row of the bulk calls).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqNewActivity)]
 pub struct CreateBody {
+    /// The lead's GUID (required by Create and bulk by lead; ignored by bulk by opportunity).
     #[serde(rename = "RelatedProspectId")]
     related_prospect_id: Option<String>,
+    /// The activity type's event code (required).
     #[serde(rename = "ActivityEvent")]
     activity_event: Option<Int>,
     #[serde(rename = "ActivityNote")]
     activity_note: Option<String>,
+    /// When it happened (default: now).
     #[serde(rename = "ActivityDateTime")]
+    #[schema(schema_with = wire::schema::lsq_datetime)]
     activity_date_time: Option<Text>,
+    /// The owner, by email address (default: the caller).
     #[serde(rename = "ActivityOwnerEmail")]
     owner_email: Option<String>,
+    /// Custom field values; mandatory fields of the type must be given.
     #[serde(rename = "Fields", default)]
     fields: Option<Vec<Field>>,
+    /// Answer the lead's new score as `Message.LeadScore`.
     #[serde(rename = "IncludeLeadScore", default)]
     include_lead_score: Option<Bool>,
+    /// Despite its name, true skips checking dropdown values against the type's options.
     #[serde(rename = "ValidateDropDownOptions", default)]
     validate_dropdown_options: Option<Bool>,
 }
@@ -76,6 +89,10 @@ impl CreateBody {
 }
 
 /// `POST /v2/ProspectActivity.svc/Create`
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/Create", tag = "LeadSquared",
+    operation_id = "lsq_activity_create", summary = "Post an activity on a lead",
+    request_body = CreateBody,
+    responses((status = 200, description = "Posted", body = docs::CreatedActivity)))]
 pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let body: CreateBody = json_body(body).await?;
     let include_score = body.include_lead_score.unwrap_or_default().0;
@@ -93,17 +110,24 @@ pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
     Ok(Json(json!({"Status": "Success", "Message": message})))
 }
 
-#[derive(Deserialize, Default)]
+/// Retrieve's filter: one event code, and when the activities happened (both bounds inclusive).
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = LsqRetrieveFilter)]
 struct RetrieveParameter {
     #[serde(rename = "ActivityEvent")]
     activity_event: Option<Int>,
     #[serde(rename = "FromDate")]
+    #[schema(schema_with = wire::schema::lsq_datetime)]
     from_date: Option<Text>,
     #[serde(rename = "ToDate")]
+    #[schema(schema_with = wire::schema::lsq_datetime)]
     to_date: Option<Text>,
 }
 
-#[derive(Deserialize, Default)]
+/// Retrieve's body (an empty body is `{}`). Sorting.ColumnName: CreatedOn or ActivityDateTime
+/// (when it happened, the default) or ModifiedOn.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = LsqRetrieve)]
 pub struct RetrieveBody {
     #[serde(rename = "Parameter", default)]
     parameter: Option<RetrieveParameter>,
@@ -114,6 +138,11 @@ pub struct RetrieveBody {
 }
 
 /// `POST /v2/ProspectActivity.svc/Retrieve?leadId=…`
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/Retrieve", tag = "LeadSquared",
+    operation_id = "lsq_activity_retrieve", summary = "A lead's activities, one page",
+    params(("leadId" = String, Query, description = "The lead's GUID")),
+    request_body = RetrieveBody,
+    responses((status = 200, description = "The page", body = docs::Retrieved)))]
 pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let lead = lsq.param("leadId")?.to_string();
     let body: RetrieveBody = json_body(body).await?;
@@ -327,6 +356,10 @@ pub fn fields_with_values(ty: &ActivityType, a: &ActivityView) -> Vec<Value> {
 }
 
 /// `GET /v2/ProspectActivity.svc/GetActivityDetails?activityId=…`
+#[utoipa::path(get, path = "/v2/ProspectActivity.svc/GetActivityDetails", tag = "LeadSquared",
+    operation_id = "lsq_activity_details", summary = "One activity with its fields",
+    params(("activityId" = String, Query, description = "The activity's GUID")),
+    responses((status = 200, description = "The activity", body = docs::ActivityDetails)))]
 pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("activityId")?;
     let (a, ty) = app.service.activity(&lsq.user, id).await?;
@@ -346,7 +379,9 @@ pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Va
     })))
 }
 
-#[derive(Deserialize)]
+/// An activity's changes; the activity is `ProspectActivityId` or the `activityId` query parameter.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqActivityUpdate)]
 pub struct UpdateBody {
     #[serde(rename = "ProspectActivityId")]
     prospect_activity_id: Option<String>,
@@ -361,6 +396,11 @@ pub struct UpdateBody {
 }
 
 /// `POST /v2/ProspectActivity.svc/CustomActivity/Update`
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/CustomActivity/Update", tag = "LeadSquared",
+    operation_id = "lsq_activity_update", summary = "Change an activity",
+    params(("activityId" = Option<String>, Query, description = "The activity's GUID, when the body has no ProspectActivityId")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Changed", body = docs::IdAnswer)))]
 pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let body: UpdateBody = json_body(body).await?;
     let id = body
@@ -459,6 +499,10 @@ pub fn check_bulk_len(n: usize) -> LsqResult<()> {
 }
 
 /// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId`
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId", tag = "LeadSquared",
+    operation_id = "lsq_activity_bulk_by_lead", summary = "Post 1 to 25 activities, each on its lead",
+    request_body(content = Vec<CreateBody>, description = "1 to 25 activities, each with its RelatedProspectId"),
+    responses((status = 200, description = "One result per row, in order; a refused row does not stop the others", body = docs::BulkAnswer)))]
 pub async fn bulk_by_lead(
     State(app): State<AppState>,
     lsq: Lsq,

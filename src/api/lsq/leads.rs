@@ -6,6 +6,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use utoipa::ToSchema;
+
+use super::docs;
 use super::wire::Text;
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
@@ -13,7 +16,8 @@ use crate::domain::time::format_lsq;
 use crate::domain::{Lead, NewLead};
 
 /// `{"Attribute":"EmailAddress","Value":"…"}`
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqAttribute)]
 pub struct Attribute {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -67,6 +71,10 @@ pub fn parse_lead(attrs: Vec<(String, String)>) -> LsqResult<(NewLead, Option<St
 }
 
 /// `POST /v2/LeadManagement.svc/Lead.Create`
+#[utoipa::path(post, path = "/v2/LeadManagement.svc/Lead.Create", tag = "LeadSquared",
+    operation_id = "lsq_lead_create", summary = "Create a lead",
+    request_body(content = Vec<Attribute>, description = "Attributes: FirstName, LastName, EmailAddress, Phone, Mobile, DoNotCall, DoNotEmail (0/1), OwnerId, Source, Company, JobTitle or mx_ custom fields"),
+    responses((status = 200, description = "Created", body = docs::IdAnswer)))]
 pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let attrs: Vec<Attribute> = json_body(body).await?;
     let (lead, owner) = parse_lead(
@@ -117,6 +125,10 @@ pub fn lead_json(l: &Lead) -> Value {
 }
 
 /// `GET /v2/LeadManagement.svc/Leads.GetById?id=…` — an array with the lead, `[]` when not visible.
+#[utoipa::path(get, path = "/v2/LeadManagement.svc/Leads.GetById", tag = "LeadSquared",
+    operation_id = "lsq_lead_by_id", summary = "A lead by GUID",
+    params(("id" = String, Query, description = "The lead's GUID")),
+    responses((status = 200, description = "The lead, or `[]` when there is none the caller may see", body = Vec<docs::LeadRow>)))]
 pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("id")?;
     let lead = app.service.find_lead(&lsq.user, id).await?;

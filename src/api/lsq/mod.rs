@@ -1,6 +1,7 @@
 //! The LeadSquared dialect: `/v2/*.svc/…` endpoints, their auth, error envelope and limits.
 
 mod activities;
+mod docs;
 mod leads;
 mod opportunities;
 mod types;
@@ -270,6 +271,36 @@ async fn method_not_allowed() -> LsqError {
         "This API does not accept this HTTP method",
     )
 }
+
+/// The LeadSquared calls in `/openapi.json`, generated from the handlers' `#[utoipa::path]` and the
+/// wire types; the errors every call shares are added by `crate::api::openapi`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        activities::create,
+        activities::retrieve,
+        activities::details,
+        activities::update,
+        activities::bulk_by_lead,
+        types::list,
+        types::create,
+        types::setting,
+        types::update,
+        leads::create,
+        leads::by_id,
+        users::list,
+        users::by_email,
+        users::by_id,
+        users::by_access_key,
+        opportunities::capture,
+        opportunities::details,
+        opportunities::of_lead,
+        opportunities::activities,
+        opportunities::bulk_by_opportunity,
+    ),
+    components(schemas(docs::ErrorBody, wire::Int, wire::Bool, wire::Text))
+)]
+pub struct ApiDoc;
 
 /// The LeadSquared routes, plus a `/v2/` fallback answering unknown paths with the envelope.
 pub fn routes() -> Router<AppState> {

@@ -14,7 +14,10 @@ use serde_json::{json, Value};
 
 use super::activities::{bulk_answer, bulk_inputs, check_bulk_len, fields_with_values, CreateBody};
 use super::leads::{parse_lead, Attribute};
-use super::wire::{Bool, Field, Int, Paging, Sorting, Text};
+use utoipa::ToSchema;
+
+use super::docs;
+use super::wire::{self, Bool, Field, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{respond, JsonOut};
 use crate::app::AppState;
@@ -23,13 +26,18 @@ use crate::domain::{ActivitySort, ActivityType, ActivityView, DataType, Lead, Le
 use crate::error::Error;
 use crate::service::{ActivityInput, CaptureInput, OpportunityActivityFilter, OpportunityContext};
 
-#[derive(Deserialize)]
+/// The opportunity of a Capture.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqNewOpportunity)]
 struct OpportunityBody {
+    /// The opportunity type's event code (required).
     #[serde(rename = "OpportunityEventCode")]
     event_code: Option<Int>,
     #[serde(rename = "OpportunityNote")]
     note: Option<String>,
+    /// When it happened (default: now).
     #[serde(rename = "OpportunityDateTime")]
+    #[schema(schema_with = wire::schema::lsq_datetime)]
     date_time: Option<Text>,
     #[serde(rename = "Fields", default)]
     fields: Option<Vec<Field>>,
@@ -37,7 +45,10 @@ struct OpportunityBody {
     validate_dropdown_options: Option<Bool>,
 }
 
-#[derive(Deserialize)]
+/// Capture's body: the lead (found by `SearchBy` among LeadDetails: EmailAddress, the default,
+/// Phone or Mobile; created when there is none) and the opportunity (required).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqCapture)]
 struct CaptureBody {
     #[serde(rename = "LeadDetails", default)]
     lead_details: Option<Vec<Attribute>>,
@@ -46,6 +57,10 @@ struct CaptureBody {
 }
 
 /// `POST /v2/OpportunityManagement.svc/Capture`
+#[utoipa::path(post, path = "/v2/OpportunityManagement.svc/Capture", tag = "LeadSquared",
+    operation_id = "lsq_opportunity_capture", summary = "Find or create a lead and post an opportunity on it",
+    request_body = CaptureBody,
+    responses((status = 200, description = "Captured", body = docs::Captured)))]
 pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let b: CaptureBody = json_body(body).await?;
     let attrs: Vec<(String, String)> = b
@@ -111,6 +126,10 @@ pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
 }
 
 /// `GET /v2/OpportunityManagement.svc/GetOpportunityDetails?OpportunityId=…`
+#[utoipa::path(get, path = "/v2/OpportunityManagement.svc/GetOpportunityDetails", tag = "LeadSquared",
+    operation_id = "lsq_opportunity_details", summary = "One opportunity with its fields",
+    params(("OpportunityId" = String, Query, description = "The opportunity's GUID")),
+    responses((status = 200, description = "The opportunity", body = docs::OpportunityDetails)))]
 pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("OpportunityId")?;
     let ctx = app.service.opportunity(&lsq.user, id).await?;
@@ -408,13 +427,20 @@ fn flat_page(total: u64, rows: &[FlatRow<'_>]) -> Response {
     respond(Ok(o))
 }
 
-#[derive(Deserialize, Default)]
+/// Which activity columns to answer.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = LsqColumns)]
 struct Columns {
+    /// Comma-separated activity columns and custom field schema names (default: all).
     #[serde(rename = "Include_CSV")]
     include_csv: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// The flat lists' body (an empty body is `{}`). GetActivitiesOfOpportunity sorts by
+/// `Sorting.ColumnName` (an activity column, custom field, or lead/opportunity column); Columns
+/// apply to it only.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = LsqFlatList)]
 struct ListBody {
     #[serde(rename = "Columns", default)]
     columns: Option<Columns>,
@@ -445,6 +471,12 @@ fn types_by_code(types: &[ActivityType]) -> HashMap<i64, &ActivityType> {
 }
 
 /// `POST /v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId=…[&activityEventCode=…]`
+#[utoipa::path(post, path = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity", tag = "LeadSquared",
+    operation_id = "lsq_opportunity_activities", summary = "An opportunity's activities as flat rows",
+    params(("opportunityId" = String, Query, description = "The opportunity's GUID"),
+        ("activityEventCode" = Option<i64>, Query, description = "Only activities of this event code")),
+    request_body = ListBody,
+    responses((status = 200, description = "The page", body = docs::FlatPage)))]
 pub async fn activities(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let id = lsq.param("opportunityId")?.to_string();
     let event_code = int_param(&lsq, "activityEventCode")?;
@@ -497,6 +529,12 @@ pub async fn activities(State(app): State<AppState>, lsq: Lsq, body: Body) -> Ls
 
 /// `POST /v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId=…[&opportunityType=…]` — each
 /// row is the lead plus the opportunity (as the activity columns and as the `O_` columns).
+#[utoipa::path(post, path = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead", tag = "LeadSquared",
+    operation_id = "lsq_opportunities_of_lead", summary = "A lead's opportunities as flat rows",
+    params(("leadId" = String, Query, description = "The lead's GUID"),
+        ("opportunityType" = Option<i64>, Query, description = "Only opportunities of this event code")),
+    request_body = ListBody,
+    responses((status = 200, description = "The page", body = docs::FlatPage)))]
 pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let lead = lsq.param("leadId")?.to_string();
     let opportunity_type = int_param(&lsq, "opportunityType")?;
@@ -522,6 +560,11 @@ pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
 }
 
 /// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId?opportunityId=…`
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId", tag = "LeadSquared",
+    operation_id = "lsq_activity_bulk_by_opportunity", summary = "Post 1 to 25 activities on an opportunity",
+    params(("opportunityId" = String, Query, description = "The opportunity's GUID")),
+    request_body(content = Vec<CreateBody>, description = "1 to 25 activities (RelatedProspectId is ignored)"),
+    responses((status = 200, description = "One result per row, in order; a refused row does not stop the others", body = docs::BulkAnswer)))]
 pub async fn bulk_by_opportunity(
     State(app): State<AppState>,
     lsq: Lsq,

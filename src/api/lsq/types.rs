@@ -8,6 +8,11 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::activities::field_metadata;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
+
+use super::docs;
 use super::wire::{Bool, Int};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
@@ -70,19 +75,63 @@ fn parse_option_set(field: &str, v: &Value) -> LsqResult<Vec<String>> {
         .collect()
 }
 
-#[derive(Deserialize)]
+/// `DataType` of a field definition: one of [`DataType::ALL`], any case; absent or empty = String.
+fn data_type_schema() -> RefOr<Schema> {
+    let names = DataType::ALL.map(DataType::as_str);
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .enum_values(Some(
+            names.iter().copied().map(Some).chain([None, Some("")]),
+        ))
+        .description(Some(
+            "The field's data type (any case); absent or empty means String.",
+        ))
+        .into()
+}
+
+/// `OptionSet`: what [`parse_option_set`] accepts.
+fn option_set_schema() -> RefOr<Schema> {
+    let option = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(
+            ObjectBuilder::new()
+                .property("Value", ObjectBuilder::new().schema_type(Type::String))
+                .required("Value"),
+        );
+    OneOfBuilder::new()
+        .description(Some(
+            "The options: an array of values or of `{\"Value\",\"Text\"}` objects, that array serialised into a string, or empty/null for none.",
+        ))
+        .item(ArrayBuilder::new().items(option))
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+/// A custom field of an activity type.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqFieldDefinition)]
 struct FieldBody {
+    /// Its name in `Fields` of activities (`mx_Custom_1`, …).
     #[serde(rename = "SchemaName")]
     schema_name: String,
+    /// Shown name (default: SchemaName).
     #[serde(rename = "DisplayName")]
     display_name: Option<String>,
     #[serde(rename = "DataType")]
+    #[schema(schema_with = data_type_schema)]
     data_type: Option<String>,
     #[serde(rename = "IsMandatory", default)]
     is_mandatory: Option<Bool>,
+    /// Its place among the fields (default: its place in this list, from 1).
     #[serde(rename = "Sequence")]
     sequence: Option<Int>,
     #[serde(rename = "OptionSet", default)]
+    #[schema(schema_with = option_set_schema)]
     option_set: Value,
 }
 
@@ -138,6 +187,9 @@ fn type_row(t: &ActivityType) -> Value {
 }
 
 /// `GET /v2/ProspectActivity.svc/ActivityTypes.Get` — activity types (not opportunity types).
+#[utoipa::path(get, path = "/v2/ProspectActivity.svc/ActivityTypes.Get", tag = "LeadSquared",
+    operation_id = "lsq_activity_types", summary = "The activity types (not opportunity types)",
+    responses((status = 200, description = "The types", body = Vec<docs::ActivityTypeRow>)))]
 pub async fn list(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let types = app.service.list_activity_types(&lsq.user).await?;
     let rows: Vec<Value> = types
@@ -148,7 +200,10 @@ pub async fn list(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value
     Ok(Json(Value::Array(rows)))
 }
 
-#[derive(Deserialize)]
+/// A new custom activity type; ActivityEventName is required and unique, ActivityEvent (the code)
+/// is chosen when absent.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqNewActivityType)]
 struct CreateTypeBody {
     #[serde(rename = "ActivityEventName")]
     name: Option<String>,
@@ -171,6 +226,11 @@ struct CreateTypeBody {
 }
 
 /// `POST /v2/ProspectActivity.svc/CreateType`
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/CreateType", tag = "LeadSquared",
+    operation_id = "lsq_activity_type_create", summary = "Create a custom activity type",
+    request_body = CreateTypeBody,
+    responses((status = 200, description = "Created", body = docs::CreatedType),
+        (status = 403, description = "The caller's role may not create types", body = docs::ErrorBody)))]
 pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let b: CreateTypeBody = json_body(body).await?;
     let name = b.name.unwrap_or_default();
@@ -211,6 +271,10 @@ fn setting_json(t: &ActivityType) -> Value {
 }
 
 /// `GET /v2/ProspectActivity.svc/CustomActivity/GetActivitySetting?code=…`
+#[utoipa::path(get, path = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting", tag = "LeadSquared",
+    operation_id = "lsq_activity_setting", summary = "An activity type with its fields",
+    params(("code" = i64, Query, description = "The type's event code")),
+    responses((status = 200, description = "The type", body = docs::ActivitySetting)))]
 pub async fn setting(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let raw = lsq.param("code")?;
     let code: i64 = raw.trim().parse().map_err(|_| {
@@ -226,7 +290,9 @@ pub async fn setting(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Va
     Ok(Json(setting_json(&ty)))
 }
 
-#[derive(Deserialize)]
+/// A custom activity type's changes; the type is ActivityEvent or the `code` query parameter.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqActivityTypeUpdate)]
 struct UpdateTypeBody {
     #[serde(rename = "ActivityEvent")]
     event_code: Option<Int>,
@@ -247,6 +313,12 @@ struct UpdateTypeBody {
 }
 
 /// `POST /v2/ProspectActivity.svc/CustomActivityType/Update`
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/CustomActivityType/Update", tag = "LeadSquared",
+    operation_id = "lsq_activity_type_update", summary = "Change a custom activity type",
+    params(("code" = Option<i64>, Query, description = "The type's event code, when the body has no ActivityEvent")),
+    request_body = UpdateTypeBody,
+    responses((status = 200, description = "Changed", body = docs::Success),
+        (status = 403, description = "The caller's role may not change types", body = docs::ErrorBody)))]
 pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let b: UpdateTypeBody = json_body(body).await?;
     let code = match (b.event_code, lsq.params.get("code")) {

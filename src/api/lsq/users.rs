@@ -5,7 +5,7 @@ use axum::http::{header, HeaderMap};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{Lsq, LsqResult};
+use super::{docs, Lsq, LsqResult};
 use crate::app::AppState;
 use crate::domain::User;
 
@@ -30,12 +30,19 @@ fn user_row(u: &User) -> Value {
 }
 
 /// `GET /v2/UserManagement.svc/Users.Get`
+#[utoipa::path(get, path = "/v2/UserManagement.svc/Users.Get", tag = "LeadSquared",
+    operation_id = "lsq_users", summary = "The tenant's users",
+    responses((status = 200, description = "The users", body = Vec<docs::UserRow>)))]
 pub async fn list(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let users = app.service.list_users(&lsq.user).await?;
     Ok(Json(Value::Array(users.iter().map(user_row).collect())))
 }
 
 /// `GET /v2/UserManagement.svc/User/Retrieve/ByEmailAddress?emailAddress=…` — `[]` when missing or inactive.
+#[utoipa::path(get, path = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress", tag = "LeadSquared",
+    operation_id = "lsq_user_by_email", summary = "An active user by email address",
+    params(("emailAddress" = String, Query, description = "The address (a space is read as `+`)")),
+    responses((status = 200, description = "The user, or `[]` when missing or inactive", body = Vec<docs::UserRow>)))]
 pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     // Clients send the address un-encoded, so a `+` in it arrives decoded as a space; an email
     // address never contains a space, so put the `+` back.
@@ -45,6 +52,10 @@ pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<V
 }
 
 /// `GET /v2/UserManagement.svc/User/Retrieve/ByUserId?userId=…` — `[]` when missing or inactive.
+#[utoipa::path(get, path = "/v2/UserManagement.svc/User/Retrieve/ByUserId", tag = "LeadSquared",
+    operation_id = "lsq_user_by_id", summary = "An active user by GUID",
+    params(("userId" = String, Query, description = "The user's GUID")),
+    responses((status = 200, description = "The user, or `[]` when missing or inactive", body = Vec<docs::UserRow>)))]
 pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("userId")?;
     let user = app.service.active_user_by_guid(&lsq.user, id).await?;
@@ -52,6 +63,9 @@ pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Valu
 }
 
 /// `GET /v2/Authentication.svc/UserByAccessKey.Get` — the caller, with this server as its API host.
+#[utoipa::path(get, path = "/v2/Authentication.svc/UserByAccessKey.Get", tag = "LeadSquared",
+    operation_id = "lsq_caller", summary = "The caller (whose keys these are)",
+    responses((status = 200, description = "The caller", body = docs::Caller)))]
 pub async fn by_access_key(lsq: Lsq, headers: HeaderMap) -> LsqResult<Json<Value>> {
     let host = headers
         .get(header::HOST)

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 
@@ -125,15 +126,24 @@ pub const DEFAULT_PAGE_SIZE: i64 = 25;
 pub const MAX_PAGE_SIZE: i64 = 1000;
 
 /// `{"PageIndex":1,"PageSize":100}` or `{"Offset":"0","RowCount":"10"}`; `Offset` is a page number.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = LsqPaging)]
 pub struct Paging {
+    /// The page number (PageIndex wins over Offset).
     #[serde(rename = "PageIndex")]
+    #[schema(schema_with = schema::page_number)]
     pub page_index: Option<Int>,
+    /// Rows per page (PageSize wins over RowCount).
     #[serde(rename = "PageSize")]
+    #[schema(schema_with = schema::page_size)]
     pub page_size: Option<Int>,
+    /// LeadSquared's other spelling of the page number.
     #[serde(rename = "Offset")]
+    #[schema(schema_with = schema::page_number)]
     pub offset: Option<Int>,
+    /// LeadSquared's other spelling of the page size.
     #[serde(rename = "RowCount")]
+    #[schema(schema_with = schema::page_size)]
     pub row_count: Option<Int>,
 }
 
@@ -166,11 +176,14 @@ impl Paging {
 }
 
 /// `{"ColumnName":"CreatedOn","Direction":1}`; Direction 1 = newest first (default), 0 = oldest first.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = LsqSorting)]
 pub struct Sorting {
+    /// The column to sort by; which names a list takes is said by the call.
     #[serde(rename = "ColumnName")]
     pub column: Option<String>,
     #[serde(rename = "Direction")]
+    #[schema(schema_with = schema::direction)]
     pub direction: Option<Int>,
 }
 
@@ -187,8 +200,10 @@ impl Sorting {
 }
 
 /// `{"SchemaName":"mx_Custom_1","Value":"…"}`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = LsqFieldValue)]
 pub struct Field {
+    /// The field's schema name (`mx_Custom_1`, …) in the activity type.
     #[serde(rename = "SchemaName")]
     pub schema_name: String,
     #[serde(rename = "Value", default)]
@@ -200,6 +215,157 @@ impl Field {
         crate::domain::fields::FieldInput {
             schema_name: self.schema_name,
             value: self.value.0,
+        }
+    }
+}
+
+/// The OpenAPI schemas of the lenient scalars above: exactly the forms their deserializers accept
+/// (a string branch only where its pattern admits nothing the parser refuses).
+pub mod schema {
+    use std::borrow::Cow;
+
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::{Bool, Int, Text, MAX_PAGE_SIZE};
+
+    /// White space around a value, as `str::trim` removes it (the ASCII part of it).
+    const WS: &str = "[ \\t\\n\\r]*";
+
+    fn int_branch(min: i64, max: i64) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(min))
+            .maximum(Some(max))
+    }
+
+    /// A string of `digits` (a regex), with the white space and sign `str::parse` takes.
+    fn string_branch(digits: &str) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^{WS}{digits}{WS}$")))
+    }
+
+    /// The branches, or null (every lenient field is optional, and null is "not given").
+    fn lenient(description: &str, branches: Vec<ObjectBuilder>) -> RefOr<Schema> {
+        let mut one = OneOfBuilder::new().description(Some(description));
+        for b in branches {
+            one = one.item(b);
+        }
+        one.into()
+    }
+
+    fn null() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(Type::Null)
+    }
+
+    /// Any integer, as a number or a string of digits (18 digits always fit).
+    pub fn int() -> RefOr<Schema> {
+        lenient(
+            "An integer, as a JSON number or a string of digits (`201` or `\"201\"`).",
+            vec![
+                int_branch(i64::MIN, i64::MAX),
+                string_branch("[+-]?[0-9]{1,18}"),
+            ],
+        )
+    }
+
+    /// `Paging.PageSize` / `RowCount`: 1 to [`MAX_PAGE_SIZE`].
+    pub fn page_size() -> RefOr<Schema> {
+        lenient(
+            "Rows per page, 1 to 1000 (default 25), as a number or a string of digits.",
+            vec![
+                int_branch(1, MAX_PAGE_SIZE),
+                string_branch("\\+?0*([1-9][0-9]{0,2}|1000)"),
+                null(),
+            ],
+        )
+    }
+
+    /// `Paging.PageIndex` / `Offset`: a page number, 1-based (0 counts as 1).
+    pub fn page_number() -> RefOr<Schema> {
+        lenient(
+            "The page number, 1-based (0 counts as 1; default 1), as a number or a string of digits.",
+            vec![
+                int_branch(0, i64::MAX),
+                string_branch("\\+?[0-9]{1,18}"),
+                null(),
+            ],
+        )
+    }
+
+    /// `Sorting.Direction`: 1 newest first, 0 oldest first.
+    pub fn direction() -> RefOr<Schema> {
+        lenient(
+            "1 = newest first (default), 0 = oldest first; a number or a string.",
+            vec![int_branch(0, 1), string_branch("\\+?0*[01]"), null()],
+        )
+    }
+
+    /// `yyyy-MM-dd HH:mm:ss`, UTC (the pattern keeps to days every month has), empty, or null.
+    pub fn lsq_datetime() -> RefOr<Schema> {
+        lenient(
+            "`yyyy-MM-dd HH:mm:ss`, UTC, a year from 0001 to 9999; empty or null = not given.",
+            vec![
+                string_branch(
+                    "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+                ),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(format!("^{WS}$"))),
+                null(),
+            ],
+        )
+    }
+
+    impl PartialSchema for Int {
+        fn schema() -> RefOr<Schema> {
+            int()
+        }
+    }
+    impl ToSchema for Int {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("LsqInteger")
+        }
+    }
+
+    impl PartialSchema for Bool {
+        fn schema() -> RefOr<Schema> {
+            lenient(
+                "A boolean: true/false, 1/0, or a string: true, false, yes, no, 1, 0 (any case) or empty (false).",
+                vec![
+                    ObjectBuilder::new().schema_type(Type::Boolean),
+                    int_branch(0, 1),
+                    string_branch("([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|1|0|)"),
+                ],
+            )
+        }
+    }
+    impl ToSchema for Bool {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("LsqBoolean")
+        }
+    }
+
+    impl PartialSchema for Text {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::String,
+                    Type::Number,
+                    Type::Boolean,
+                    Type::Null,
+                ]))
+                .description(Some(
+                    "A value kept as text: a string, or a number or boolean (stored as its text).",
+                ))
+                .into()
+        }
+    }
+    impl ToSchema for Text {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("LsqText")
         }
     }
 }

@@ -15,8 +15,7 @@ mod rate;
 mod render;
 mod users;
 
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::Router;
 
@@ -26,13 +25,6 @@ use crate::app::AppState;
 pub use auth::Caller;
 pub use error::ApiError;
 pub use rate::{EXPORT_COST, NATIVE_BUDGET_PER_MINUTE, NATIVE_WINDOW};
-
-/// The project's OpenAPI document for this API, served at `/openapi.json`.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
@@ -50,7 +42,7 @@ async fn no_such_endpoint() -> ApiError {
 pub fn routes(_state: AppState) -> Router<AppState> {
     let m = |r| refuse_other_methods(r, method_not_allowed);
     Router::new()
-        .route("/openapi.json", m(get(openapi)))
+        .route("/openapi.json", m(get(crate::api::openapi::serve)))
         .route(
             "/api/v1/users",
             m(get(users::list_users).post(users::create_user)),

@@ -1,6 +1,7 @@
 //! The Salesloft dialect: `GET /v2/activity_histories[/{id}]` and `GET /v2/me`, with Bearer
 //! auth, the per-tenant cost budget and its headers, and Salesloft's error bodies.
 
+pub mod docs;
 pub mod query;
 
 use axum::extract::rejection::PathRejection;
@@ -305,6 +306,41 @@ fn write_dynamic_data(o: &mut JsonOut, a: &ActivityView) {
 }
 
 /// `GET /v2/activity_histories`
+#[utoipa::path(get, path = "/v2/activity_histories", tag = "Salesloft",
+    operation_id = "salesloft_activity_histories", summary = "List Past Activities",
+    description = "Newest first by default. Arrays may be sent as `x[]=a&x[]=b`, `x=a&x=b` or `x=a,b`; unknown parameters are ignored. Every problem with the parameters is answered at once in one 422.",
+    params(
+        ("per_page" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 25)"),
+        ("page" = Option<u64>, Query, minimum = 1, description = "Page number (default 1). Pages 101-150 cost 3 from the budget, 151-250 8, 251-500 10, 501 and beyond 30, all else 1"),
+        ("include_paging_counts" = Option<bool>, Query, description = "Answer total_count and total_pages"),
+        ("limit_paging_counts" = Option<bool>, Query, description = "Cap total_count at 10000"),
+        ("sort_by" = Option<docs::SortKey>, Query, description = "Sort key (default occurred_at)"),
+        ("sort" = Option<docs::SortKey>, Query, description = "Sort key, when sort_by is not given"),
+        ("sort_direction" = Option<String>, Query, pattern = "^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$", description = "ASC or DESC, any case (default DESC)"),
+        ("type" = Option<Vec<docs::TypeName>>, Query, style = Form, explode, description = "Activity types, on any resource"),
+        ("type[]" = Option<Vec<docs::TypeName>>, Query, style = Form, explode, description = "Activity types, on any resource"),
+        ("type[person][]" = Option<Vec<docs::TypeName>>, Query, style = Form, explode, description = "Activity types on persons"),
+        ("type[account][]" = Option<Vec<docs::TypeName>>, Query, style = Form, explode, description = "Activity types on accounts"),
+        ("type[crm_opportunity][]" = Option<Vec<docs::TypeName>>, Query, style = Form, explode, description = "Activity types on opportunities"),
+        ("occurred_at[gt]" = Option<String>, Query, format = DateTime, description = "ISO-8601 (a year from 0001 to 9999, UTC); also gte, lt, lte"),
+        ("occurred_at[gte]" = Option<String>, Query, format = DateTime),
+        ("occurred_at[lt]" = Option<String>, Query, format = DateTime),
+        ("occurred_at[lte]" = Option<String>, Query, format = DateTime),
+        ("updated_at[gt]" = Option<String>, Query, format = DateTime, description = "ISO-8601; with sort_by=updated_at&sort_direction=ASC a cursor that sees every record once"),
+        ("updated_at[gte]" = Option<String>, Query, format = DateTime),
+        ("updated_at[lt]" = Option<String>, Query, format = DateTime),
+        ("updated_at[lte]" = Option<String>, Query, format = DateTime),
+        ("pinned" = Option<bool>, Query, description = "Only pinned (true) or unpinned (false) activities"),
+        ("resource_type" = Option<Vec<docs::ResourceTypeName>>, Query, style = Form, explode, description = "Only activities on these kinds of record"),
+        ("resource_id" = Option<Vec<String>>, Query, style = Form, explode, description = "Only activities on these records (needs resource_type; integers for person and account, GUIDs for crm_opportunity)"),
+        ("id" = Option<Vec<docs::ActivityId>>, Query, style = Form, explode, description = "Only these activities"),
+        ("ids" = Option<Vec<docs::ActivityId>>, Query, style = Form, explode, description = "Only these activities"),
+        ("user_guid" = Option<Vec<String>>, Query, style = Form, explode, description = "Only activities these users own"),
+    ),
+    responses(
+        (status = 200, description = "One page", body = docs::HistoryList),
+        (status = 422, description = "Invalid parameters, each named with its problems", body = docs::ValidationErrors),
+    ))]
 async fn list(
     State(app): State<AppState>,
     Extension(user): Extension<User>,
@@ -362,6 +398,14 @@ async fn list(
 
 /// `GET /v2/activity_histories/{id}` — `call-12` or `12`; 404 when absent or not visible. A
 /// segment that does not decode (`%FF`) is answered in Salesloft's `{"error":…}`, not axum's text.
+#[utoipa::path(get, path = "/v2/activity_histories/{id}", tag = "Salesloft",
+    operation_id = "salesloft_activity_history", summary = "Fetch a Past Activity",
+    params(("id" = docs::ActivityId, Path, description = "`call-12` or `12`")),
+    responses(
+        (status = 200, description = "The activity", body = docs::HistoryOne),
+        (status = 400, description = "The path segment is not UTF-8 once percent-decoded", body = docs::ErrorBody),
+        (status = 404, description = "No such activity the caller may see", body = docs::ErrorBody),
+    ))]
 async fn one(
     State(app): State<AppState>,
     Extension(user): Extension<User>,
@@ -396,6 +440,9 @@ async fn one(
 }
 
 /// `GET /v2/me` — the token's user; clients call it to check a token.
+#[utoipa::path(get, path = "/v2/me", tag = "Salesloft", operation_id = "salesloft_me",
+    summary = "The token's user",
+    responses((status = 200, description = "The user", body = docs::MeAnswer)))]
 async fn me(Extension(user): Extension<User>) -> Json<Value> {
     Json(json!({"data": {
         "id": user.id,
@@ -416,6 +463,21 @@ async fn method_not_allowed() -> SlError {
         "This endpoint only accepts GET",
     )
 }
+
+/// The Salesloft calls in `/openapi.json`, generated from the handlers' `#[utoipa::path]`; the
+/// errors and rate headers every call shares are added by `crate::api::openapi`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, one, me),
+    components(schemas(
+        docs::ErrorBody,
+        docs::TypeName,
+        docs::ResourceTypeName,
+        docs::ActivityId,
+        docs::ResourceId
+    ))
+)]
+pub struct ApiDoc;
 
 /// The Salesloft routes, each behind the Bearer/rate-limit guard.
 pub fn routes(state: AppState) -> Router<AppState> {

@@ -1,0 +1,291 @@
+//! Documentation types of the Salesloft answers, in the shapes of Salesloft's own OpenAPI
+//! (ActivityHistory, its metadata and errors): each describes, for `/openapi.json`, exactly what
+//! this dialect writes (by hand in `write_history`, or with `json!`); tests/openapi checks real
+//! answers against them. They are never built.
+
+#![allow(dead_code)]
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::{ResourceKind, SALESLOFT_TYPES};
+
+/// `{"error":"…"}`: every Salesloft error but a 422.
+#[derive(ToSchema)]
+#[schema(as = SalesloftError)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// A 422: the messages by query parameter name, every problem at once.
+#[derive(ToSchema)]
+#[schema(as = SalesloftValidationErrors)]
+pub struct ValidationErrors {
+    pub errors: BTreeMap<String, Vec<String>>,
+}
+
+/// One of Salesloft's activity types ([`SALESLOFT_TYPES`]).
+pub struct TypeName;
+
+impl PartialSchema for TypeName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(SALESLOFT_TYPES))
+            .into()
+    }
+}
+impl ToSchema for TypeName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SalesloftActivityType")
+    }
+}
+
+/// A resource type: person, account or crm_opportunity.
+pub struct ResourceTypeName;
+
+impl PartialSchema for ResourceTypeName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ResourceKind::ALL.map(ResourceKind::as_str)))
+            .into()
+    }
+}
+impl ToSchema for ResourceTypeName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SalesloftResourceType")
+    }
+}
+
+/// An activity id as clients send it: `call-12` or `12`.
+pub struct ActivityId;
+
+impl PartialSchema for ActivityId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^([a-z_]+-)?[1-9][0-9]{0,17}$"))
+            .description(Some(
+                "`{type}-{id}` as answered (`call-12`), or the number alone.",
+            ))
+            .into()
+    }
+}
+impl ToSchema for ActivityId {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SalesloftActivityId")
+    }
+}
+
+/// `resource_id`: an integer for a person or account, the opportunity's GUID (or null) for a
+/// crm_opportunity.
+pub struct ResourceId;
+
+impl PartialSchema for ResourceId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([
+                Type::Integer,
+                Type::String,
+                Type::Null,
+            ]))
+            .description(Some(
+                "The person's or account's integer id, or the crm_opportunity's GUID.",
+            ))
+            .into()
+    }
+}
+impl ToSchema for ResourceId {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SalesloftResourceId")
+    }
+}
+
+/// The person an activity is on (absent once the person is deleted).
+#[derive(ToSchema)]
+#[schema(as = SalesloftPerson)]
+pub struct Person {
+    pub id: Option<i64>,
+    pub guid: Option<Uuid>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: String,
+    pub email_address: Option<String>,
+}
+
+/// The account of the activity's person or the account it is on.
+#[derive(ToSchema)]
+#[schema(as = SalesloftAccount)]
+pub struct Account {
+    pub id: i64,
+    pub name: Option<String>,
+}
+
+/// The opportunity an activity is on.
+#[derive(ToSchema)]
+#[schema(as = SalesloftCrmOpportunity)]
+pub struct CrmOpportunity {
+    pub id: Option<Uuid>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
+/// The activity's owner.
+#[derive(ToSchema)]
+#[schema(as = SalesloftUserRef)]
+pub struct UserRef {
+    pub guid: Uuid,
+    pub name: String,
+}
+
+/// The records the activity relates to, as they are now.
+#[derive(ToSchema)]
+#[schema(as = SalesloftDynamicData)]
+pub struct DynamicData {
+    #[schema(required = false)]
+    pub person: Person,
+    #[schema(required = false)]
+    pub account: Account,
+    #[schema(required = false)]
+    pub crm_opportunity: CrmOpportunity,
+    pub user: UserRef,
+}
+
+/// Salesloft's ActivityHistory.
+#[derive(ToSchema)]
+#[schema(as = SalesloftActivityHistory)]
+pub struct ActivityHistory {
+    /// `{type}-{n}`.
+    #[schema(pattern = "^[a-z_]+-[0-9]+$")]
+    pub id: String,
+    #[schema(value_type = TypeName)]
+    pub r#type: String,
+    /// RFC 3339 UTC with microseconds, as every timestamp here.
+    #[schema(format = DateTime)]
+    pub occurred_at: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    #[schema(format = DateTime)]
+    pub pinned_at: Option<String>,
+    #[schema(value_type = ResourceTypeName)]
+    pub resource_type: String,
+    #[schema(value_type = ResourceId)]
+    pub resource_id: Value,
+    pub user_guid: Uuid,
+    pub tags: Vec<String>,
+    /// Natively given keys, then activity_event, activity_event_name, note, fields and status.
+    pub static_data: BTreeMap<String, Value>,
+    pub dynamic_data: DynamicData,
+    /// `["person"]` when the activity's person was deleted.
+    pub failed_dynamic_resources: Vec<String>,
+}
+
+/// `metadata.paging`; the counts only with `include_paging_counts=true`.
+#[derive(ToSchema)]
+#[schema(as = SalesloftPaging)]
+pub struct Paging {
+    #[schema(minimum = 1, maximum = 100)]
+    pub per_page: u32,
+    #[schema(minimum = 1)]
+    pub current_page: u64,
+    pub next_page: Option<u64>,
+    pub prev_page: Option<u64>,
+    #[schema(required = false, minimum = 0)]
+    pub total_pages: u64,
+    #[schema(required = false, minimum = 0)]
+    pub total_count: u64,
+}
+
+/// Sort key.
+#[derive(ToSchema)]
+#[schema(as = SalesloftSortKey)]
+#[allow(non_camel_case_types)]
+pub enum SortKey {
+    occurred_at,
+    updated_at,
+}
+
+/// Sort direction.
+#[derive(ToSchema)]
+#[schema(as = SalesloftSortDirection)]
+pub enum SortDirection {
+    ASC,
+    DESC,
+}
+
+/// `metadata.sorting`.
+#[derive(ToSchema)]
+#[schema(as = SalesloftSorting)]
+pub struct Sorting {
+    pub sort_by: SortKey,
+    pub sort_direction: SortDirection,
+}
+
+/// `metadata`: the filters applied (as given), paging and sorting.
+#[derive(ToSchema)]
+#[schema(as = SalesloftMetadata)]
+pub struct Metadata {
+    pub filtering: BTreeMap<String, Value>,
+    pub paging: Paging,
+    pub sorting: Sorting,
+}
+
+/// List Past Activities' answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftActivityHistoryList)]
+pub struct HistoryList {
+    pub metadata: Metadata,
+    pub data: Vec<ActivityHistory>,
+}
+
+/// Fetch a Past Activity's answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftActivityHistoryOne)]
+pub struct HistoryOne {
+    pub data: ActivityHistory,
+}
+
+/// `{"id": …}`.
+#[derive(ToSchema)]
+#[schema(as = SalesloftRoleRef)]
+pub struct RoleRef {
+    pub id: String,
+}
+
+/// `{"id": …}`.
+#[derive(ToSchema)]
+#[schema(as = SalesloftTeamRef)]
+pub struct TeamRef {
+    pub id: Uuid,
+}
+
+/// The token's user.
+#[derive(ToSchema)]
+#[schema(as = SalesloftMe)]
+pub struct Me {
+    pub id: i64,
+    pub guid: Uuid,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub role: RoleRef,
+    pub team: TeamRef,
+    pub active: bool,
+}
+
+/// `GET /v2/me`'s answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftMeAnswer)]
+pub struct MeAnswer {
+    pub data: Me,
+}
