@@ -11,6 +11,7 @@ mod export;
 mod inputs;
 mod openapi_answers;
 mod openapi_bounds;
+mod openapi_lenient;
 mod openapi_routes;
 mod rate_limit;
 mod types_opportunities;

@@ -11,15 +11,15 @@ use activity_hub::domain::Role;
 use crate::harness::*;
 
 /// The served document and a validator per response schema, compiled on first use.
-struct Doc {
-    doc: Value,
+pub struct Doc {
+    pub doc: Value,
     validators: Mutex<HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
     /// (method, path, status) checked so far.
     seen: Mutex<Vec<(String, String, String)>>,
 }
 
 /// `segment` as one token of a JSON pointer inside a URI fragment (RFC 6901).
-fn escape(segment: &str) -> String {
+pub fn escape(segment: &str) -> String {
     segment
         .replace('~', "~0")
         .replace('/', "~1")
@@ -28,7 +28,7 @@ fn escape(segment: &str) -> String {
 }
 
 impl Doc {
-    async fn of(app: &App) -> Doc {
+    pub async fn of(app: &App) -> Doc {
         Doc {
             doc: app.raw("GET", "/openapi.json", None, None).await.json,
             validators: Mutex::new(HashMap::new()),
@@ -36,7 +36,7 @@ impl Doc {
         }
     }
 
-    fn validator(&self, pointer: &str) -> std::sync::Arc<jsonschema::Validator> {
+    pub fn validator(&self, pointer: &str) -> std::sync::Arc<jsonschema::Validator> {
         let mut cache = self.validators.lock().unwrap();
         cache
             .entry(pointer.to_string())
@@ -57,7 +57,7 @@ impl Doc {
 
     /// Asserts `r` is `status` and is what the document says `method path` answers with it.
     #[track_caller]
-    fn check(&self, method: &str, path: &str, r: &Resp, status: StatusCode) {
+    pub fn check(&self, method: &str, path: &str, r: &Resp, status: StatusCode) {
         assert_eq!(r.status, status, "{method} {path}: {}", r.json);
         let responses = &self.doc["paths"][path][method]["responses"];
         assert!(responses.is_object(), "{method} {path} is not documented");
