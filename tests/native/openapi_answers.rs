@@ -83,6 +83,13 @@ impl Doc {
             answer["content"]["application/json"]["schema"].is_object(),
             "{method} {path} {key} documents no JSON body"
         );
+        let media = r
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default();
+        assert_eq!(media, "application/json", "{method} {path} {status}");
         let pointer = format!(
             "#/paths/{}/{method}/responses/{key}/content/application~1json/schema",
             escape(path)

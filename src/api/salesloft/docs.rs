@@ -158,34 +158,45 @@ pub struct DynamicData {
     pub user: UserRef,
 }
 
-/// Salesloft's ActivityHistory.
+/// Salesloft's ActivityHistory (field descriptions after Salesloft's own schema; `id` is
+/// `{type}-{n}` as salesloft.md maps it, `resource_id` a string for crm_opportunity).
 #[derive(ToSchema)]
 #[schema(as = SalesloftActivityHistory)]
 pub struct ActivityHistory {
-    /// `{type}-{n}`.
+    /// ID of this activity: `{type}-{n}`.
     #[schema(pattern = "^[a-z_]+-[0-9]+$")]
     pub id: String,
+    /// The type of activity.
     #[schema(value_type = TypeName)]
     pub r#type: String,
-    /// RFC 3339 UTC with microseconds, as every timestamp here.
+    /// When this activity occurred (RFC 3339 UTC with microseconds, as every timestamp here).
     #[schema(format = DateTime)]
     pub occurred_at: String,
+    /// When this record was created.
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// When this record was updated.
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// When this record was pinned (null when it is not).
     #[schema(format = DateTime)]
     pub pinned_at: Option<String>,
+    /// Type of the resource this activity is for.
     #[schema(value_type = ResourceTypeName)]
     pub resource_type: String,
+    /// ID of the resource this activity is for; a string for crm_opportunity.
     #[schema(value_type = ResourceId)]
     pub resource_id: Value,
+    /// UUID of the user this activity is for.
     pub user_guid: Uuid,
     pub tags: Vec<String>,
-    /// Natively given keys, then activity_event, activity_event_name, note, fields and status.
+    /// The static data for this activity: natively given keys, then activity_event,
+    /// activity_event_name, note, fields and status.
     pub static_data: BTreeMap<String, Value>,
+    /// Attributes from associated records, as they are now.
     pub dynamic_data: DynamicData,
-    /// `["person"]` when the activity's person was deleted.
+    /// A list of remote resource names that failed to load: `["person"]` when the activity's
+    /// person was deleted.
     pub failed_dynamic_resources: Vec<String>,
 }
 
