@@ -59,6 +59,7 @@ pub fn document() -> Result<Value, String> {
         {"name": "Operations", "description": "Health, readiness, metrics and this document; no credentials."},
     ]);
     shared_answers(&mut doc)?;
+    refuse_nul_in_requests(&mut doc);
     merge_native(&mut doc, native)?;
     Ok(doc)
 }
@@ -177,6 +178,107 @@ fn shared_answers(doc: &mut Value) -> Result<(), String> {
         "lsqSecretKeyHeader": {"type": "apiKey", "in": "header", "name": "x-LSQ-SecretKey", "description": "LeadSquared secret key as a header."},
     });
     Ok(())
+}
+
+/// What every string a LeadSquared or Salesloft request carries must match: a NUL anywhere in a
+/// query value or a body (a property name included) is refused (`domain::text`).
+const NO_NUL: &str = "^[^\\x00]*$";
+
+/// The component of any JSON value holding no NUL.
+const JSON_WITHOUT_NUL: &str = "JsonWithoutNul";
+
+/// States the NUL rule on every request-side schema of the two dialects: the inline schemas of
+/// their parameters and bodies and every component those reach. A string schema without a
+/// `pattern`, `enum` or `format` of its own gets [`NO_NUL`], and every object its property names.
+fn refuse_nul_in_requests(doc: &mut Value) {
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                        out.push(name.to_string());
+                    }
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    fn constrain(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                let types: Vec<String> = match m.get("type") {
+                    Some(Value::String(t)) => vec![t.clone()],
+                    Some(Value::Array(ts)) => ts
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let free = !["pattern", "enum", "format"]
+                    .iter()
+                    .any(|k| m.contains_key(*k));
+                if types.iter().any(|t| t == "string") && free {
+                    m.insert("pattern".into(), json!(NO_NUL));
+                }
+                if types.iter().any(|t| t == "object") {
+                    let names = m.entry("propertyNames").or_insert_with(|| json!({}));
+                    names["pattern"] = json!(NO_NUL);
+                    // Properties no schema names may hold any JSON, but no NUL in it.
+                    m.entry("additionalProperties")
+                        .or_insert_with(|| schema_ref(JSON_WITHOUT_NUL));
+                }
+                for (k, child) in m.iter_mut() {
+                    if k != "propertyNames" {
+                        constrain(child);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(constrain),
+            _ => {}
+        }
+    }
+    let mut reached = Vec::new();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|ops| ops.values_mut())
+        {
+            if !matches!(op["tags"][0].as_str(), Some("LeadSquared" | "Salesloft")) {
+                continue;
+            }
+            for part in ["parameters", "requestBody"] {
+                if let Some(v) = op.get_mut(part) {
+                    refs(v, &mut reached);
+                    constrain(v);
+                }
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    let any = schema_ref(JSON_WITHOUT_NUL);
+    schemas[JSON_WITHOUT_NUL] = json!({
+        "description": "Any JSON value with no NUL character in any string or property name.",
+        "anyOf": [
+            {"type": ["null", "boolean", "number"]},
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "array", "items": any},
+            {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": any},
+        ],
+    });
+    let mut done = std::collections::BTreeSet::from([JSON_WITHOUT_NUL.to_string()]);
+    while let Some(name) = reached.pop() {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = schemas.get_mut(&name) {
+            refs(schema, &mut reached);
+            constrain(schema);
+        }
+    }
 }
 
 /// Adds `from`'s entries to `into` (both JSON objects); a name both hold is an error, so no

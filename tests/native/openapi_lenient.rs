@@ -158,6 +158,44 @@ async fn leadsquared_lenient_values_are_accepted_exactly_where_the_document_admi
 }
 
 #[tokio::test]
+async fn lead_attributes_are_accepted_exactly_where_the_document_admits_them() {
+    let app = App::start().await;
+    let doc = Doc::of(&app).await;
+    let admin = app.tenant("Attributes").await;
+    let samples = [
+        json!({"Attribute": "DoNotCall", "Value": "yes"}),
+        json!({"Attribute": " DoNotEmail ", "Value": 0}),
+        json!({"Attribute": " mx_Zone ", "Value": "North"}),
+        json!({"Attribute": "Company", "Value": 42}),
+        json!({"Attribute": "SearchBy", "Value": "Phone"}),
+        json!({"Attribute": "DoNotCall", "Value": "maybe"}),
+        json!({"Attribute": "DoNotEmail", "Value": 2}),
+        json!({"Attribute": "Shoe", "Value": "42"}),
+        json!({"Attribute": "firstname", "Value": "Ada"}),
+    ];
+    let mut verdicts = Vec::new();
+    for (i, attr) in samples.into_iter().enumerate() {
+        let ok = admits(&doc, "/components/schemas/LsqAttribute", &attr);
+        verdicts.push(ok);
+        let body = json!([attr, {"Attribute": "FirstName", "Value": format!("Lead {i}")}]);
+        let r = app
+            .lsq(&admin, "/v2/LeadManagement.svc/Lead.Create", Some(body))
+            .await;
+        let want = if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(r.status, want, "{attr} (document admits: {ok}): {}", r.json);
+        doc.check("post", "/v2/LeadManagement.svc/Lead.Create", &r, want);
+    }
+    assert!(
+        verdicts.contains(&true) && verdicts.contains(&false),
+        "{verdicts:?}"
+    );
+}
+
+#[tokio::test]
 async fn salesloft_parameters_are_accepted_exactly_where_the_document_admits_them() {
     let app = App::start().await;
     let doc = Doc::of(&app).await;

@@ -140,7 +140,7 @@ pub struct RetrieveBody {
 /// `POST /v2/ProspectActivity.svc/Retrieve?leadId=…`
 #[utoipa::path(post, path = "/v2/ProspectActivity.svc/Retrieve", tag = "LeadSquared",
     operation_id = "lsq_activity_retrieve", summary = "A lead's activities, one page",
-    params(("leadId" = String, Query, description = "The lead's GUID")),
+    params(("leadId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The lead's GUID")),
     request_body = RetrieveBody,
     responses((status = 200, description = "The page", body = docs::Retrieved)))]
 pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
@@ -358,7 +358,7 @@ pub fn fields_with_values(ty: &ActivityType, a: &ActivityView) -> Vec<Value> {
 /// `GET /v2/ProspectActivity.svc/GetActivityDetails?activityId=…`
 #[utoipa::path(get, path = "/v2/ProspectActivity.svc/GetActivityDetails", tag = "LeadSquared",
     operation_id = "lsq_activity_details", summary = "One activity with its fields",
-    params(("activityId" = String, Query, description = "The activity's GUID")),
+    params(("activityId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The activity's GUID")),
     responses((status = 200, description = "The activity", body = docs::ActivityDetails)))]
 pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("activityId")?;
@@ -488,6 +488,25 @@ pub fn bulk_answer(early: Vec<Option<String>>, stored: Vec<BulkRowResult>) -> Js
     Json(bulk_response(&results))
 }
 
+/// The bulk calls' body in `/openapi.json`: 1 to [`MAX_BULK_ROWS`] activities.
+pub struct BulkRows;
+
+impl utoipa::PartialSchema for BulkRows {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(utoipa::openapi::Ref::from_schema_name(CreateBody::name()))
+            .min_items(Some(1))
+            .max_items(Some(MAX_BULK_ROWS))
+            .into()
+    }
+}
+
+impl ToSchema for BulkRows {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LsqActivityRows")
+    }
+}
+
 /// Checks the 1..=25 row limit of the bulk endpoints.
 pub fn check_bulk_len(n: usize) -> LsqResult<()> {
     if n == 0 || n > MAX_BULK_ROWS {
@@ -501,7 +520,7 @@ pub fn check_bulk_len(n: usize) -> LsqResult<()> {
 /// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId`
 #[utoipa::path(post, path = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId", tag = "LeadSquared",
     operation_id = "lsq_activity_bulk_by_lead", summary = "Post 1 to 25 activities, each on its lead",
-    request_body(content = Vec<CreateBody>, description = "1 to 25 activities, each with its RelatedProspectId"),
+    request_body(content = BulkRows, description = "1 to 25 activities, each with its RelatedProspectId"),
     responses((status = 200, description = "One result per row, in order; a refused row does not stop the others", body = docs::BulkAnswer)))]
 pub async fn bulk_by_lead(
     State(app): State<AppState>,

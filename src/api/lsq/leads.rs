@@ -16,8 +16,7 @@ use crate::domain::time::format_lsq;
 use crate::domain::{Lead, NewLead};
 
 /// `{"Attribute":"EmailAddress","Value":"…"}`
-#[derive(Deserialize, ToSchema)]
-#[schema(as = LsqAttribute)]
+#[derive(Deserialize)]
 pub struct Attribute {
     #[serde(rename = "Attribute")]
     pub attribute: String,
@@ -27,6 +26,74 @@ pub struct Attribute {
 
 /// Attributes kept besides the core columns (plus any `mx_…` custom attribute).
 const EXTRA_ATTRIBUTES: [&str; 3] = ["Source", "Company", "JobTitle"];
+
+/// The attributes [`parse_lead`] reads as text (besides `mx_…` and [`EXTRA_ATTRIBUTES`]).
+const TEXT_ATTRIBUTES: [&str; 6] = [
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "Phone",
+    "Mobile",
+    "OwnerId",
+];
+/// The attributes [`parse_lead`] reads as 0/1 flags.
+const FLAG_ATTRIBUTES: [&str; 2] = ["DoNotCall", "DoNotEmail"];
+
+/// `Attribute` in `/openapi.json`: one of the names [`parse_lead`] takes (white space around it
+/// is trimmed) with a text value, a flag with a boolean value, or Capture's `SearchBy`.
+impl utoipa::PartialSchema for Attribute {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let ws = "[ \\t\\n\\r]*";
+        let names = |names: &[&str], extra: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^{ws}({}{extra}){ws}$", names.join("|"))))
+        };
+        let text: Vec<&str> = TEXT_ATTRIBUTES
+            .iter()
+            .chain(&EXTRA_ATTRIBUTES)
+            .copied()
+            .collect();
+        let shape =
+            |name: ObjectBuilder,
+             value: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+                ObjectBuilder::new()
+                    .property("Attribute", name)
+                    .required("Attribute")
+                    .property("Value", value)
+            };
+        let flag = OneOfBuilder::new()
+            .item(<super::wire::Bool as utoipa::PartialSchema>::schema())
+            .item(ObjectBuilder::new().schema_type(Type::Null));
+        OneOfBuilder::new()
+            .description(Some(
+                "A lead attribute: FirstName, LastName, EmailAddress, Phone, Mobile, OwnerId, Source, Company, JobTitle or an mx_ custom field with a text value; DoNotCall/DoNotEmail with a 0/1 flag; or SearchBy (Capture: which attribute finds the lead, EmailAddress by default).",
+            ))
+            .item(shape(
+                names(&text, "|mx_[^\\x00]*"),
+                <Text as utoipa::PartialSchema>::schema(),
+            ))
+            .item(shape(names(&FLAG_ATTRIBUTES, ""), flag.into()))
+            .item(shape(
+                names(&["SearchBy"], ""),
+                ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                        Type::String,
+                        Type::Null,
+                    ]))
+                    .pattern(Some(format!("^{ws}(EmailAddress|Phone|Mobile)?{ws}$")))
+                    .into(),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for Attribute {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LsqAttribute")
+    }
+}
 
 fn flag(name: &str, v: &str) -> LsqResult<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
@@ -127,7 +194,7 @@ pub fn lead_json(l: &Lead) -> Value {
 /// `GET /v2/LeadManagement.svc/Leads.GetById?id=…` — an array with the lead, `[]` when not visible.
 #[utoipa::path(get, path = "/v2/LeadManagement.svc/Leads.GetById", tag = "LeadSquared",
     operation_id = "lsq_lead_by_id", summary = "A lead by GUID",
-    params(("id" = String, Query, description = "The lead's GUID")),
+    params(("id" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The lead's GUID")),
     responses((status = 200, description = "The lead, or `[]` when there is none the caller may see", body = Vec<docs::LeadRow>)))]
 pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("id")?;

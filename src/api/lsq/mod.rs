@@ -298,7 +298,13 @@ async fn method_not_allowed() -> LsqError {
         opportunities::activities,
         opportunities::bulk_by_opportunity,
     ),
-    components(schemas(docs::ErrorBody, wire::Int, wire::Bool, wire::Text))
+    components(schemas(
+        docs::ErrorBody,
+        wire::Int,
+        wire::Bool,
+        wire::Text,
+        activities::BulkRows
+    ))
 )]
 pub struct ApiDoc;
 

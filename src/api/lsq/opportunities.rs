@@ -128,7 +128,7 @@ pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
 /// `GET /v2/OpportunityManagement.svc/GetOpportunityDetails?OpportunityId=…`
 #[utoipa::path(get, path = "/v2/OpportunityManagement.svc/GetOpportunityDetails", tag = "LeadSquared",
     operation_id = "lsq_opportunity_details", summary = "One opportunity with its fields",
-    params(("OpportunityId" = String, Query, description = "The opportunity's GUID")),
+    params(("OpportunityId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The opportunity's GUID")),
     responses((status = 200, description = "The opportunity", body = docs::OpportunityDetails)))]
 pub async fn details(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("OpportunityId")?;
@@ -433,7 +433,35 @@ fn flat_page(total: u64, rows: &[FlatRow<'_>]) -> Response {
 struct Columns {
     /// Comma-separated activity columns and custom field schema names (default: all).
     #[serde(rename = "Include_CSV")]
+    #[schema(schema_with = include_csv_schema)]
     include_csv: Option<String>,
+}
+
+/// `Include_CSV` in `/openapi.json`: the names [`included_columns`] takes whatever the tenant's
+/// types (the fixed activity columns, their aliases, the identity columns), comma-separated. A
+/// custom field's schema name is taken too; the pattern cannot know the tenant's fields.
+fn include_csv_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let aliases = [
+        "CreatedOn",
+        "ActivityDateTime",
+        "ModifiedOn",
+        "CreatedByName",
+        "ActivityNote",
+        "Notes",
+        "Note",
+        "ProspectActivityId",
+        "ProspectId",
+    ];
+    let names: Vec<&str> = ACTIVITY_COLUMNS.iter().chain(&aliases).copied().collect();
+    let item = format!("[ \\t\\n\\r]*({})?[ \\t\\n\\r]*", names.join("|"));
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(format!("^{item}(,{item})*$")))
+        .description(Some(
+            "Comma-separated activity columns (and the schema names of the tenant's custom fields); absent, null or empty: all.",
+        ))
+        .into()
 }
 
 /// The flat lists' body (an empty body is `{}`). GetActivitiesOfOpportunity sorts by
@@ -473,7 +501,7 @@ fn types_by_code(types: &[ActivityType]) -> HashMap<i64, &ActivityType> {
 /// `POST /v2/OpportunityManagement.svc/GetActivitiesOfOpportunity?opportunityId=…[&activityEventCode=…]`
 #[utoipa::path(post, path = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity", tag = "LeadSquared",
     operation_id = "lsq_opportunity_activities", summary = "An opportunity's activities as flat rows",
-    params(("opportunityId" = String, Query, description = "The opportunity's GUID"),
+    params(("opportunityId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The opportunity's GUID"),
         ("activityEventCode" = Option<i64>, Query, description = "Only activities of this event code")),
     request_body = ListBody,
     responses((status = 200, description = "The page", body = docs::FlatPage)))]
@@ -531,7 +559,7 @@ pub async fn activities(State(app): State<AppState>, lsq: Lsq, body: Body) -> Ls
 /// row is the lead plus the opportunity (as the activity columns and as the `O_` columns).
 #[utoipa::path(post, path = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead", tag = "LeadSquared",
     operation_id = "lsq_opportunities_of_lead", summary = "A lead's opportunities as flat rows",
-    params(("leadId" = String, Query, description = "The lead's GUID"),
+    params(("leadId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The lead's GUID"),
         ("opportunityType" = Option<i64>, Query, description = "Only opportunities of this event code")),
     request_body = ListBody,
     responses((status = 200, description = "The page", body = docs::FlatPage)))]
@@ -562,8 +590,8 @@ pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
 /// `POST /v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId?opportunityId=…`
 #[utoipa::path(post, path = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId", tag = "LeadSquared",
     operation_id = "lsq_activity_bulk_by_opportunity", summary = "Post 1 to 25 activities on an opportunity",
-    params(("opportunityId" = String, Query, description = "The opportunity's GUID")),
-    request_body(content = Vec<CreateBody>, description = "1 to 25 activities (RelatedProspectId is ignored)"),
+    params(("opportunityId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The opportunity's GUID")),
+    request_body(content = super::activities::BulkRows, description = "1 to 25 activities (RelatedProspectId is ignored)"),
     responses((status = 200, description = "One result per row, in order; a refused row does not stop the others", body = docs::BulkAnswer)))]
 pub async fn bulk_by_opportunity(
     State(app): State<AppState>,

@@ -41,7 +41,7 @@ pub async fn list(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value
 /// `GET /v2/UserManagement.svc/User/Retrieve/ByEmailAddress?emailAddress=…` — `[]` when missing or inactive.
 #[utoipa::path(get, path = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress", tag = "LeadSquared",
     operation_id = "lsq_user_by_email", summary = "An active user by email address",
-    params(("emailAddress" = String, Query, description = "The address (a space is read as `+`)")),
+    params(("emailAddress" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The address (a space is read as `+`)")),
     responses((status = 200, description = "The user, or `[]` when missing or inactive", body = Vec<docs::UserRow>)))]
 pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     // Clients send the address un-encoded, so a `+` in it arrives decoded as a space; an email
@@ -54,7 +54,7 @@ pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<V
 /// `GET /v2/UserManagement.svc/User/Retrieve/ByUserId?userId=…` — `[]` when missing or inactive.
 #[utoipa::path(get, path = "/v2/UserManagement.svc/User/Retrieve/ByUserId", tag = "LeadSquared",
     operation_id = "lsq_user_by_id", summary = "An active user by GUID",
-    params(("userId" = String, Query, description = "The user's GUID")),
+    params(("userId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The user's GUID")),
     responses((status = 200, description = "The user, or `[]` when missing or inactive", body = Vec<docs::UserRow>)))]
 pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let id = lsq.param("userId")?;

@@ -71,6 +71,14 @@ impl<'de> Deserialize<'de> for Bool {
             fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Bool, E> {
                 self.visit_i64(v.min(2) as i64)
             }
+            /// `1.0` and `0.0`: the same numbers to JSON (and to JSON Schema's `integer`).
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Bool, E> {
+                match v {
+                    0.0 => Ok(Bool(false)),
+                    1.0 => Ok(Bool(true)),
+                    _ => Err(E::custom(format!("expected a boolean, got {v}"))),
+                }
+            }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Bool, E> {
                 match v.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" => Ok(Bool(true)),
@@ -387,6 +395,8 @@ mod tests {
             serde_json::from_str::<Bool>(r#""true""#).unwrap(),
             Bool(true)
         );
+        assert_eq!(serde_json::from_str::<Bool>("1.0").unwrap(), Bool(true));
+        assert!(serde_json::from_str::<Bool>("0.5").is_err());
         assert_eq!(
             serde_json::from_str::<Text>("123").unwrap(),
             Text("123".into())

@@ -64,14 +64,17 @@ impl ToSchema for ResourceTypeName {
     }
 }
 
-/// An activity id as clients send it: `call-12` or `12`.
+/// An activity id as clients send it: `call-12` or `12` (`parse_activity_id`).
 pub struct ActivityId;
 
 impl PartialSchema for ActivityId {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some("^([a-z_]+-)?[1-9][0-9]{0,17}$"))
+            .pattern(Some(format!(
+                "^(({})-)?[1-9][0-9]{{0,17}}$",
+                SALESLOFT_TYPES.join("|")
+            )))
             .description(Some(
                 "`{type}-{id}` as answered (`call-12`), or the number alone.",
             ))
@@ -81,6 +84,24 @@ impl PartialSchema for ActivityId {
 impl ToSchema for ActivityId {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("SalesloftActivityId")
+    }
+}
+
+/// `page`: from 1 to the largest 64-bit unsigned integer, all of which the parser takes.
+pub struct PageNumber;
+
+impl PartialSchema for PageNumber {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1u32))
+            .maximum(Some(utoipa::Number::UInt(u64::MAX as usize)))
+            .into()
+    }
+}
+impl ToSchema for PageNumber {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SalesloftPageNumber")
     }
 }
 

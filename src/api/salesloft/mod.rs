@@ -311,7 +311,7 @@ fn write_dynamic_data(o: &mut JsonOut, a: &ActivityView) {
     description = "Newest first by default. Arrays may be sent as `x[]=a&x[]=b`, `x=a&x=b` or `x=a,b`; unknown parameters are ignored. Every problem with the parameters is answered at once in one 422.",
     params(
         ("per_page" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 25)"),
-        ("page" = Option<u64>, Query, minimum = 1, description = "Page number (default 1). Pages 101-150 cost 3 from the budget, 151-250 8, 251-500 10, 501 and beyond 30, all else 1"),
+        ("page" = Option<docs::PageNumber>, Query, description = "Page number (default 1). Pages 101-150 cost 3 from the budget, 151-250 8, 251-500 10, 501 and beyond 30, all else 1"),
         ("include_paging_counts" = Option<bool>, Query, description = "Answer total_count and total_pages"),
         ("limit_paging_counts" = Option<bool>, Query, description = "Cap total_count at 10000"),
         ("sort_by" = Option<docs::SortKey>, Query, description = "Sort key (default occurred_at)"),
@@ -474,7 +474,8 @@ async fn method_not_allowed() -> SlError {
         docs::TypeName,
         docs::ResourceTypeName,
         docs::ActivityId,
-        docs::ResourceId
+        docs::ResourceId,
+        docs::PageNumber
     ))
 )]
 pub struct ApiDoc;
