@@ -146,6 +146,80 @@ pub struct NewLead {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// A change to a lead: each `Some` replaces a value (an inner `None` clears it); attributes are
+/// merged into the lead's (a `None` value removes that attribute). Applied by the store inside
+/// its write transaction, so two concurrent changes of different fields both land.
+#[derive(Debug, Clone, Default)]
+pub struct LeadPatch {
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub mobile: Option<Option<String>>,
+    pub do_not_call: Option<bool>,
+    pub do_not_email: Option<bool>,
+    pub owner_id: Option<i64>,
+    pub attributes: BTreeMap<String, Option<String>>,
+}
+
+impl LeadPatch {
+    /// The lead's values with this change applied.
+    pub fn apply(&self, lead: &Lead) -> NewLead {
+        let pick = |new: &Option<Option<String>>, old: &Option<String>| match new {
+            Some(v) => v.clone(),
+            None => old.clone(),
+        };
+        let mut attributes = lead.attributes.clone();
+        for (k, v) in &self.attributes {
+            match v {
+                Some(v) => attributes.insert(k.clone(), v.clone()),
+                None => attributes.remove(k),
+            };
+        }
+        NewLead {
+            guid: lead.guid,
+            first_name: pick(&self.first_name, &lead.first_name),
+            last_name: pick(&self.last_name, &lead.last_name),
+            email: pick(&self.email, &lead.email),
+            phone: pick(&self.phone, &lead.phone),
+            mobile: pick(&self.mobile, &lead.mobile),
+            do_not_call: self.do_not_call.unwrap_or(lead.do_not_call),
+            do_not_email: self.do_not_email.unwrap_or(lead.do_not_email),
+            owner_id: self.owner_id.unwrap_or(lead.owner_id),
+            attributes,
+        }
+    }
+
+    /// The values this change sets, as a new lead (for the checks a new lead's values pass).
+    pub fn given(&self) -> NewLead {
+        let set = |v: &Option<Option<String>>| v.clone().flatten();
+        NewLead {
+            first_name: set(&self.first_name),
+            last_name: set(&self.last_name),
+            email: set(&self.email),
+            phone: set(&self.phone),
+            mobile: set(&self.mobile),
+            attributes: self
+                .attributes
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+                .collect(),
+            ..NewLead::default()
+        }
+    }
+}
+
+impl NewLead {
+    /// Whether the lead has one of the values that identify a lead (first or last name, email,
+    /// phone); LeadSquared refuses a lead with none.
+    pub fn has_identity(&self) -> bool {
+        self.first_name.is_some()
+            || self.last_name.is_some()
+            || self.email.is_some()
+            || self.phone.is_some()
+    }
+}
+
 /// The data type of a custom field; the names are LeadSquared's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DataType {

@@ -3,12 +3,14 @@
 
 mod activities;
 mod history;
+mod leads;
 mod native;
 mod opportunities;
 mod types;
 
 pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
 pub use history::{HistoryFilter, ResourceRef};
+pub use leads::{LeadByEmail, UpdateBehavior, MAX_QUICK_SEARCH};
 pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};
 pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
 pub use types::{TypePatch, MAX_FIELDS};
@@ -34,6 +36,20 @@ pub struct Service {
     lsq_keys: CredentialCache<UserCredentials>,
     /// Bearer-key digest → the user.
     api_keys: CredentialCache<User>,
+}
+
+/// The checks every new or changed lead value passes: lengths, and an email that looks like one.
+fn check_lead_values(lead: &NewLead) -> Result<()> {
+    crate::domain::rules::check_lead_lengths(lead)?;
+    if let Some(email) = &lead.email {
+        if !crate::domain::fields::looks_like_email(email) {
+            return Err(Error::Invalid {
+                field: Field::LeadEmail,
+                reason: format!("must be an email address, not '{email}'"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// LeadSquared's error for a lead that is missing or that the caller may not see (the two are
@@ -191,29 +207,31 @@ impl Service {
         {
             return Err(Error::Required(Field::LeadIdentity));
         }
-        crate::domain::rules::check_lead_lengths(&lead)?;
-        if let Some(email) = &lead.email {
-            if !crate::domain::fields::looks_like_email(email) {
-                return Err(Error::Invalid {
-                    field: Field::LeadEmail,
-                    reason: format!("must be an email address, not '{email}'"),
-                });
-            }
-        }
-        lead.owner_id = match owner_guid.filter(|_| caller.role != Role::SalesUser) {
-            Some(g) => {
+        check_lead_values(&lead)?;
+        lead.owner_id = self
+            .lead_owner(caller, owner_guid)
+            .await?
+            .unwrap_or(caller.id);
+        lead.guid = Uuid::now_v7();
+        self.store.create_lead(caller.tenant_id, lead).await
+    }
+
+    /// The id of the owner a caller names for a lead: `None` when it names none or is a
+    /// Sales_User (who always owns its leads, as in `Lead.Create`); refused unless an active user
+    /// of the tenant.
+    async fn lead_owner(&self, caller: &User, owner_guid: Option<&str>) -> Result<Option<i64>> {
+        match owner_guid.filter(|_| caller.role != Role::SalesUser) {
+            Some(g) => Ok(Some(
                 self.active_user_by_guid(caller, g)
                     .await?
                     .ok_or_else(|| Error::Invalid {
                         field: Field::LeadOwner,
                         reason: format!("must be an active user of this tenant, not '{g}'"),
                     })?
-                    .id
-            }
-            None => caller.id,
-        };
-        lead.guid = Uuid::now_v7();
-        self.store.create_lead(caller.tenant_id, lead).await
+                    .id,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// The lead with this GUID if the caller may see it; `None` otherwise (no existence leak).

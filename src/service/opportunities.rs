@@ -80,7 +80,7 @@ impl Service {
 
     /// The lead with this unique attribute, if any; one the caller may not see is refused
     /// rather than duplicated.
-    async fn find_lead_by_key(
+    pub(super) async fn find_lead_by_key(
         &self,
         caller: &User,
         key: LeadKey,

@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use super::{Store, UserCredentials};
 use crate::domain::{
-    Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, NewAccount,
-    NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
+    Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
+    NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::Result;
 
@@ -207,5 +207,23 @@ impl Store for InstrumentedStore {
     ) -> Result<Vec<Account>> {
         let call = self.inner.list_accounts(tenant_id, after_id, limit);
         observed("list_accounts", Some(tenant_id), call).await
+    }
+    async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()> {
+        let call = self.inner.update_lead(tenant_id, lead_id, patch);
+        observed("update_lead", Some(tenant_id), call).await
+    }
+    async fn search_leads(
+        &self,
+        tenant_id: i64,
+        owner_id: Option<i64>,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Lead>> {
+        let call = self.inner.search_leads(tenant_id, owner_id, text, limit);
+        observed("search_leads", Some(tenant_id), call).await
+    }
+    async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>> {
+        let call = self.inner.lead_attribute_names(tenant_id, limit);
+        observed("lead_attribute_names", Some(tenant_id), call).await
     }
 }

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::{
-    Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, NewAccount,
-    NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
+    Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
+    NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::{Error, Result};
 pub use budgets::SharedBudgets;
@@ -66,6 +66,26 @@ pub trait Store: Send + Sync + 'static {
     async fn lead_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Lead>>;
     /// The lead whose unique `key` attribute equals `value` (emails compared case-insensitively).
     async fn lead_by_key(&self, tenant_id: i64, key: LeadKey, value: &str) -> Result<Option<Lead>>;
+
+    /// Applies `patch` to the tenant's live lead `lead_id` in one transaction: its values merged
+    /// with the lead's current ones, `updated_at` from the tenant's clock (so it moves forward),
+    /// and, when the owner changes, every activity of the lead restamped so that cursor clients
+    /// see them enter or leave a Sales_User's view. `Error::Duplicate` naming the field when the
+    /// new email, phone or mobile is another lead's; `Error::Required` when the lead would be
+    /// left with none of its identifying values; `Error::NotFound` when there is no such lead.
+    async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()>;
+    /// Live leads (of one owner when given) whose name, email, phone or mobile starts with `text`
+    /// (emails and names compared case-insensitively), by ascending id, at most `limit`.
+    async fn search_leads(
+        &self,
+        tenant_id: i64,
+        owner_id: Option<i64>,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Lead>>;
+    /// The names of the custom attributes (`mx_…`, Source, Company, JobTitle) the tenant's live
+    /// leads hold, sorted, at most `limit`.
+    async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>>;
 
     /// The tenant's activity types.
     async fn list_activity_types(&self, tenant_id: i64) -> Result<Vec<ActivityType>>;
@@ -173,6 +193,20 @@ pub(crate) fn per_type_arms(q: &ActivityQuery) -> Option<Vec<String>> {
     (types.len() >= 2).then_some(types)
 }
 
+/// The `LIKE` pattern (escape character a backslash) matching values that start with `text`, lower-cased
+/// as the columns it is compared with are.
+pub(crate) fn prefix_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 1);
+    for ch in text.trim().to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
 /// A store opened from a URL, with the rate budgets it keeps for every server process on it.
 pub struct Opened {
     pub store: std::sync::Arc<dyn Store>,
@@ -250,6 +284,12 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prefix_patterns_escape_wildcards() {
+        assert_eq!(super::prefix_pattern(" Ada "), "ada%");
+        assert_eq!(super::prefix_pattern("50%_a\\b"), "50\\%\\_a\\\\b%");
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

@@ -13,6 +13,7 @@ mod cli;
 mod connections;
 mod demo;
 mod inputs;
+mod lead_calls;
 mod leads_users;
 mod opportunities;
 mod paging;

@@ -20,8 +20,10 @@ use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::fields::{FieldKey, FieldValues};
 use crate::domain::time::{format_lsq, lsq_text, parse_lsq_datetime, YEAR_RANGE};
-use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, Page};
-use crate::service::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
+use crate::domain::{ActivitySort, ActivityType, ActivityView, Micros, NewLead, Page};
+use crate::service::{
+    ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter, LeadByEmail,
+};
 
 /// The most rows one bulk call may carry.
 pub const MAX_BULK_ROWS: usize = 25;
@@ -65,9 +67,58 @@ pub struct CreateBody {
     /// Despite its name, true skips checking dropdown values against the type's options.
     #[serde(rename = "ValidateDropDownOptions", default)]
     validate_dropdown_options: Option<Bool>,
+    /// Posting by email instead of `RelatedProspectId`: the lead with this email, created from
+    /// these values (and `Score` given to the activity) when there is none.
+    #[serde(rename = "EmailAddress", default)]
+    email: Option<Text>,
+    #[serde(rename = "FirstName", default)]
+    first_name: Option<Text>,
+    #[serde(rename = "LastName", default)]
+    last_name: Option<Text>,
+    #[serde(rename = "Phone", default)]
+    phone: Option<Text>,
+    #[serde(rename = "Score", default)]
+    score: Option<Text>,
+}
+
+/// A value of a JSON body, trimmed; `None` when absent, null or blank.
+fn given(v: &Option<Text>) -> Option<String> {
+    v.as_ref()
+        .map(|t| t.0.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 impl CreateBody {
+    /// The lead to post on by email, when the body names no `RelatedProspectId` but an email.
+    fn lead_by_email(&self) -> LsqResult<Option<LeadByEmail>> {
+        if self
+            .related_prospect_id
+            .as_deref()
+            .is_some_and(|l| !l.trim().is_empty())
+        {
+            return Ok(None);
+        }
+        let Some(email) = given(&self.email) else {
+            return Ok(None);
+        };
+        let score = match given(&self.score) {
+            None => None,
+            Some(s) => Some(s.parse::<i64>().map_err(|_| {
+                LsqError::bad_input(format!("Invalid Score '{s}': expected a whole number"))
+            })?),
+        };
+        Ok(Some(LeadByEmail {
+            lead: NewLead {
+                email: Some(email),
+                first_name: given(&self.first_name),
+                last_name: given(&self.last_name),
+                phone: given(&self.phone),
+                ..NewLead::default()
+            },
+            score,
+        }))
+    }
+
     pub fn into_input(self) -> LsqResult<(Option<String>, ActivityInput)> {
         Ok((
             self.related_prospect_id,
@@ -96,13 +147,23 @@ impl CreateBody {
 pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let body: CreateBody = json_body(body).await?;
     let include_score = body.include_lead_score.unwrap_or_default().0;
+    let by_email = body.lead_by_email()?;
     let (lead, input) = body.into_input()?;
-    let lead = lead.filter(|l| !l.trim().is_empty()).ok_or_else(|| {
-        LsqError::from(crate::error::Error::Required(
-            crate::error::Field::RelatedLead,
-        ))
-    })?;
-    let (id, score) = app.service.post_activity(&lsq.user, &lead, input).await?;
+    let (id, score) = match by_email {
+        Some(target) => {
+            app.service
+                .post_activity_by_email(&lsq.user, target, input)
+                .await?
+        }
+        None => {
+            let lead = lead.filter(|l| !l.trim().is_empty()).ok_or_else(|| {
+                LsqError::from(crate::error::Error::Required(
+                    crate::error::Field::RelatedLead,
+                ))
+            })?;
+            app.service.post_activity(&lsq.user, &lead, input).await?
+        }
+    };
     let mut message = json!({"Id": id});
     if include_score {
         message["LeadScore"] = json!(score);

@@ -1,4 +1,5 @@
-//! LSQ lead endpoints: Lead.Create and Leads.GetById.
+//! LSQ lead endpoints: Lead.Create, Lead.Update, Lead.CreateOrUpdate, Lead.Capture, Leads.GetById,
+//! Leads.GetByEmailaddress, Leads.GetByQuickSearch and LeadsMetaData.Get.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -13,7 +14,8 @@ use super::wire::Text;
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
 use crate::domain::time::format_lsq;
-use crate::domain::{Lead, NewLead};
+use crate::domain::{Lead, LeadKey, LeadPatch, NewLead};
+use crate::service::UpdateBehavior;
 
 /// `{"Attribute":"EmailAddress","Value":"…"}`
 #[derive(Deserialize)]
@@ -200,4 +202,256 @@ pub async fn by_id(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Valu
     let id = lsq.param("id")?;
     let lead = app.service.find_lead(&lsq.user, id).await?;
     Ok(Json(Value::Array(lead.iter().map(lead_json).collect())))
+}
+
+/// A lead change as the update calls send it: the values to create a lead from, the same values
+/// as a change of an existing lead, the owner named, and the calls' own attributes.
+struct LeadChange {
+    new: NewLead,
+    patch: LeadPatch,
+    owner: Option<String>,
+    search_by: Option<LeadKey>,
+    prospect_id: Option<String>,
+}
+
+fn search_key(value: &str) -> LsqResult<LeadKey> {
+    match value.trim() {
+        v if v.eq_ignore_ascii_case("EmailAddress") => Ok(LeadKey::Email),
+        v if v.eq_ignore_ascii_case("Phone") => Ok(LeadKey::Phone),
+        v if v.eq_ignore_ascii_case("Mobile") => Ok(LeadKey::Mobile),
+        other => Err(LsqError::bad_input(format!(
+            "Invalid SearchBy '{other}': expected EmailAddress, Phone or Mobile"
+        ))),
+    }
+}
+
+/// Parses `[{"Attribute","Value"}]` of an update call. An empty or null value clears the
+/// attribute; `SearchBy` and `ProspectID` are taken out for the call to use.
+fn parse_change(attrs: Vec<Attribute>) -> LsqResult<LeadChange> {
+    let mut pairs = Vec::with_capacity(attrs.len());
+    let mut search_by = None;
+    let mut prospect_id = None;
+    for a in attrs {
+        let name = a.attribute.trim();
+        if name == "SearchBy" {
+            if !a.value.0.trim().is_empty() {
+                search_by = Some(search_key(&a.value.0)?);
+            }
+        } else if name.eq_ignore_ascii_case("ProspectID") || name.eq_ignore_ascii_case("Id") {
+            prospect_id = Some(a.value.0.trim().to_string()).filter(|v| !v.is_empty());
+        } else {
+            pairs.push((name.to_string(), a.value.0));
+        }
+    }
+    let mut patch = LeadPatch::default();
+    for (name, value) in &pairs {
+        let text = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        match name.as_str() {
+            "FirstName" => patch.first_name = Some(text),
+            "LastName" => patch.last_name = Some(text),
+            "EmailAddress" => patch.email = Some(text),
+            "Phone" => patch.phone = Some(text),
+            "Mobile" => patch.mobile = Some(text),
+            "DoNotCall" => patch.do_not_call = Some(flag("DoNotCall", value)?),
+            "DoNotEmail" => patch.do_not_email = Some(flag("DoNotEmail", value)?),
+            "OwnerId" => {}
+            n => {
+                patch.attributes.insert(n.to_string(), text);
+            }
+        }
+    }
+    // The same checks as Lead.Create, and the values a lead created from this change gets.
+    let (new, owner) = parse_lead(pairs)?;
+    Ok(LeadChange {
+        new,
+        patch,
+        owner,
+        search_by,
+        prospect_id,
+    })
+}
+
+async fn change_body(body: Body) -> LsqResult<LeadChange> {
+    let attrs: Vec<Attribute> = json_body(body).await?;
+    parse_change(attrs)
+}
+
+/// `POST /v2/LeadManagement.svc/Lead.Update?leadId=…` — `{"Status":"Success","Message":{"AffectedRows":1}}`.
+pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let id = lsq.param("leadId")?.to_string();
+    let change = change_body(body).await?;
+    app.service
+        .update_lead(&lsq.user, &id, change.patch, change.owner.as_deref())
+        .await?;
+    Ok(Json(
+        json!({"Status": "Success", "Message": {"AffectedRows": 1}}),
+    ))
+}
+
+/// The key a create-or-update finds its lead by: `SearchBy`, else the email, else the phone.
+fn default_key(change: &LeadChange) -> Option<LeadKey> {
+    change.search_by.or_else(|| {
+        if change.new.email.is_some() {
+            Some(LeadKey::Email)
+        } else if change.new.phone.is_some() {
+            Some(LeadKey::Phone)
+        } else {
+            None
+        }
+    })
+}
+
+/// `POST /v2/LeadManagement.svc/Lead.CreateOrUpdate?postUpdatedLead=…` — finds the lead by
+/// `SearchBy` (default: email, then phone) and updates it, or creates it. With
+/// `postUpdatedLead=true` the answer carries the lead as `Leads.GetById` shows it.
+pub async fn create_or_update(
+    State(app): State<AppState>,
+    lsq: Lsq,
+    body: Body,
+) -> LsqResult<Json<Value>> {
+    let post_updated = match lsq.params.get("postUpdatedLead") {
+        None => false,
+        Some(v) => flag("postUpdatedLead", v)?,
+    };
+    let change = change_body(body).await?;
+    let key = default_key(&change).ok_or_else(|| {
+        LsqError::bad_input(
+            "Pass EmailAddress or Phone (or the attribute SearchBy names) to find the lead by",
+        )
+    })?;
+    let owner = change.owner.clone();
+    let (lead, _created) = app
+        .service
+        .create_or_update_lead(
+            &lsq.user,
+            Some(key),
+            change.new,
+            change.patch,
+            owner.as_deref(),
+            UpdateBehavior::Update,
+        )
+        .await?;
+    let mut message = json!({"Id": lead.guid, "AffectedRows": 1});
+    if post_updated {
+        message["Lead"] = lead_json(&lead);
+    }
+    Ok(Json(json!({"Status": "Success", "Message": message})))
+}
+
+/// `POST /v2/LeadManagement.svc/Lead.Capture?LeadUpdateBehavior=…` — LeadSquared's lead
+/// capture: the lead is matched by `ProspectID`, then by `SearchBy` (or email, then phone), and
+/// updated as `LeadUpdateBehavior` says; created when nothing matches.
+pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let behavior = match lsq.params.get("LeadUpdateBehavior").map(str::trim) {
+        None | Some("") => UpdateBehavior::Update,
+        Some(v) if v.eq_ignore_ascii_case("DoNotUpdate") => UpdateBehavior::DoNotUpdate,
+        Some(v) if v.eq_ignore_ascii_case("UpdateOnlyEmptyFields") => {
+            UpdateBehavior::UpdateOnlyEmptyFields
+        }
+        Some(v) if v.eq_ignore_ascii_case("DoNotUpdateUniqueFields") => {
+            UpdateBehavior::DoNotUpdateUniqueFields
+        }
+        Some(other) => {
+            return Err(LsqError::bad_input(format!(
+                "Invalid LeadUpdateBehavior '{other}': expected DoNotUpdate, UpdateOnlyEmptyFields or DoNotUpdateUniqueFields"
+            )))
+        }
+    };
+    let change = change_body(body).await?;
+    let by_id = match &change.prospect_id {
+        Some(id) => app.service.capture_target(&lsq.user, id).await?,
+        None => None,
+    };
+    // A ProspectID match whose email differs from the one given is another person: LeadSquared
+    // then creates a lead, and so does this server.
+    let by_id = by_id.filter(|l| match (&change.new.email, &l.email) {
+        (Some(given), Some(has)) => given.eq_ignore_ascii_case(has),
+        _ => true,
+    });
+    let owner = change.owner.clone();
+    let (lead, created) = match by_id {
+        Some(found) => {
+            let lead = app
+                .service
+                .update_found_lead(&lsq.user, found, change.patch, owner.as_deref(), behavior)
+                .await?;
+            (lead, false)
+        }
+        None => {
+            let key = default_key(&change);
+            app.service
+                .create_or_update_lead(
+                    &lsq.user,
+                    key,
+                    change.new,
+                    change.patch,
+                    owner.as_deref(),
+                    behavior,
+                )
+                .await?
+        }
+    };
+    Ok(Json(json!({
+        "Status": "Success",
+        "Message": {"Id": lead.guid, "RelatedId": null, "IsCreated": created, "AffectedRows": 1},
+    })))
+}
+
+/// `GET /v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=…` — an array with the lead
+/// (emails compared case-insensitively), `[]` when none is visible.
+pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    // Sent un-encoded, a `+` of the address arrives as a space; an address has no spaces.
+    let email = lsq.param("emailaddress")?.trim().replace(' ', "+");
+    let lead = app.service.lead_by_email(&lsq.user, &email).await?;
+    Ok(Json(Value::Array(lead.iter().map(lead_json).collect())))
+}
+
+/// `GET /v2/LeadManagement.svc/Leads.GetByQuickSearch?key=…` — the visible leads whose first
+/// name, last name, full name, email, phone or mobile starts with `key` (case-insensitively), by
+/// creation, at most `MAX_QUICK_SEARCH`.
+pub async fn quick_search(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let key = lsq.param("key")?.to_string();
+    let leads = app.service.quick_search_leads(&lsq.user, &key).await?;
+    Ok(Json(Value::Array(leads.iter().map(lead_json).collect())))
+}
+
+/// The system lead fields `LeadsMetaData.Get` lists: schema name, display name, data type.
+const SYSTEM_FIELDS: [(&str, &str, &str); 15] = [
+    ("ProspectID", "Lead Id", "String"),
+    ("FirstName", "First Name", "String"),
+    ("LastName", "Last Name", "String"),
+    ("EmailAddress", "Email", "Email"),
+    ("Phone", "Phone Number", "Phone"),
+    ("Mobile", "Mobile Number", "Phone"),
+    ("DoNotCall", "Do Not Call", "Boolean"),
+    ("DoNotEmail", "Do Not Email", "Boolean"),
+    ("OwnerId", "Lead Owner", "SearchableDropdown"),
+    ("Score", "Score", "Number"),
+    ("EngagementScore", "Engagement Score", "Number"),
+    ("CreatedOn", "Created On", "DateTime"),
+    ("ModifiedOn", "Modified On", "DateTime"),
+    ("Source", "Lead Source", "String"),
+    ("Company", "Company", "String"),
+];
+
+/// `GET /v2/LeadManagement.svc/LeadsMetaData.Get` — the lead schema: the system fields, JobTitle,
+/// and each custom (`mx_…`) attribute the tenant's leads hold (as text: the store keeps no
+/// custom lead field definitions, so a custom field's type is String).
+pub async fn metadata(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let custom = app.service.lead_attribute_names(&lsq.user).await?;
+    let row = |schema: &str, display: &str, data_type: &str| {
+        json!({
+            "SchemaName": schema,
+            "DisplayName": display,
+            "DataType": data_type,
+            "IsMandatory": false,
+        })
+    };
+    let mut rows: Vec<Value> = SYSTEM_FIELDS.iter().map(|(s, d, t)| row(s, d, t)).collect();
+    rows.push(row("JobTitle", "Job Title", "String"));
+    for name in custom.iter().filter(|n| n.starts_with("mx_")) {
+        let display = name.trim_start_matches("mx_").replace('_', " ");
+        rows.push(row(name, &display, "String"));
+    }
+    Ok(Json(Value::Array(rows)))
 }

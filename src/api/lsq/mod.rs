@@ -1,6 +1,7 @@
 //! The LeadSquared dialect: `/v2/*.svc/…` endpoints, their auth, error envelope and limits.
 
 mod activities;
+mod calls;
 mod docs;
 mod leads;
 mod opportunities;
@@ -256,12 +257,13 @@ pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
     Ok(value)
 }
 
-async fn not_found() -> LsqError {
-    LsqError::new(
-        StatusCode::NOT_FOUND,
-        "MXNotFoundException",
-        "The API could not be found. Please check the API signature.",
-    )
+/// A `/v2/` path no route serves: a LeadSquared call this server does not implement is named
+/// as such; anything else gets LeadSquared's own answer to an unknown API.
+async fn not_found(uri: axum::http::Uri) -> LsqError {
+    let message = calls::not_implemented(uri.path()).unwrap_or_else(|| {
+        "The API could not be found. Please check the API signature.".to_string()
+    });
+    LsqError::new(StatusCode::NOT_FOUND, "MXNotFoundException", message)
 }
 
 async fn method_not_allowed() -> LsqError {
@@ -355,6 +357,30 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/LeadManagement.svc/Leads.GetById",
             on_get(get(leads::by_id)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Lead.Update",
+            on_get(post(leads::update)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Lead.CreateOrUpdate",
+            on_get(post(leads::create_or_update)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Lead.Capture",
+            on_get(post(leads::capture)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Leads.GetByEmailaddress",
+            on_get(get(leads::by_email)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Leads.GetByQuickSearch",
+            on_get(get(leads::quick_search)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/LeadsMetaData.Get",
+            on_get(get(leads::metadata)),
         )
         .route("/v2/UserManagement.svc/Users.Get", on_get(get(users::list)))
         .route(

@@ -39,14 +39,26 @@ pub async fn list(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value
 }
 
 /// `GET /v2/UserManagement.svc/User/Retrieve/ByEmailAddress?emailAddress=…` — `[]` when missing or inactive.
+///
+/// Without `emailAddress` (or with a blank one) the answer is `[]`: no user has that address.
+/// LeadSquared's PHP library sends exactly this to check a key pair (`user_authentication`) and
+/// takes any `Status:"Error"` for refused keys, so the keys alone decide: good keys → `[]`,
+/// bad keys → 401 in the envelope.
 #[utoipa::path(get, path = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress", tag = "LeadSquared",
     operation_id = "lsq_user_by_email", summary = "An active user by email address",
-    params(("emailAddress" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The address (a space is read as `+`)")),
-    responses((status = 200, description = "The user, or `[]` when missing or inactive", body = Vec<docs::UserRow>)))]
+    params(("emailAddress" = Option<String>, Query, description = "The address (a space is read as `+`); absent or blank answers `[]` (a key check)")),
+    responses((status = 200, description = "The user, or `[]` when missing, inactive or not asked for", body = Vec<docs::UserRow>)))]
 pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
+    let Some(email) = lsq
+        .params
+        .get("emailAddress")
+        .filter(|e| !e.trim().is_empty())
+    else {
+        return Ok(Json(Value::Array(Vec::new())));
+    };
     // Clients send the address un-encoded, so a `+` in it arrives decoded as a space; an email
     // address never contains a space, so put the `+` back.
-    let email = lsq.param("emailAddress")?.trim().replace(' ', "+");
+    let email = email.trim().replace(' ', "+");
     let user = app.service.active_user_by_email(&lsq.user, &email).await?;
     Ok(Json(Value::Array(user.iter().map(user_row).collect())))
 }

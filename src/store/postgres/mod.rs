@@ -30,7 +30,8 @@ use uuid::Uuid;
 use super::{redact_url, Store, UserCredentials};
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
-    LeadKey, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
+    LeadKey, LeadPatch, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant,
+    User,
 };
 use crate::error::{Error, Result};
 use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};
@@ -264,6 +265,53 @@ impl Store for PgStore {
             .await?
             .map(|r| lead_row(&r))
             .transpose()
+    }
+
+    async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()> {
+        writes::update_lead(self, tenant_id, lead_id, &patch).await
+    }
+
+    async fn search_leads(
+        &self,
+        tenant_id: i64,
+        owner_id: Option<i64>,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Lead>> {
+        let pattern = super::prefix_pattern(text);
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+             WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND ($2::bigint IS NULL OR l.owner_id = $2)
+               AND (l.email_lc LIKE $3 ESCAPE '\\' OR lower(l.first_name) LIKE $3 ESCAPE '\\'
+                 OR lower(l.last_name) LIKE $3 ESCAPE '\\'
+                 OR lower(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, '')) LIKE $3 ESCAPE '\\'
+                 OR l.phone LIKE $3 ESCAPE '\\' OR l.mobile LIKE $3 ESCAPE '\\')
+             ORDER BY l.id LIMIT $4"
+        );
+        query(
+            &c,
+            &sql,
+            &[&tenant_id, &owner_id, &pattern, &(limit as i64)],
+        )
+        .await?
+        .iter()
+        .map(lead_row)
+        .collect()
+    }
+
+    async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>> {
+        let c = self.client().await?;
+        query(
+            &c,
+            "SELECT DISTINCT k FROM leads l, jsonb_object_keys(l.attributes) k
+              WHERE l.tenant_id = $1 AND l.deleted_at IS NULL ORDER BY k LIMIT $2",
+            &[&tenant_id, &(limit as i64)],
+        )
+        .await?
+        .iter()
+        .map(|r| get::<String>(r, 0))
+        .collect()
     }
 
     async fn list_activity_types(&self, tenant_id: i64) -> Result<Vec<ActivityType>> {

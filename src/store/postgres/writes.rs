@@ -8,12 +8,12 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::rows::{
-    execute, get, map_err, query, query_one, query_opt, query_users, to_json, to_json_text,
-    type_row, TYPE_COLS,
+    execute, get, lead_row, map_err, query, query_one, query_opt, query_users, to_json,
+    to_json_text, type_row, LEAD_COLS, TYPE_COLS,
 };
 use super::PgStore;
 use crate::domain::{
-    time::now_micros, Account, ActivityType, ActivityUpdate, NewAccount, NewActivity,
+    time::now_micros, Account, ActivityType, ActivityUpdate, LeadPatch, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant, TypeKind, User,
 };
 use crate::error::{Error, Result};
@@ -699,4 +699,57 @@ pub(super) async fn create_account(
         .account_by_guid(tenant_id, account.guid)
         .await?
         .ok_or_else(|| Error::Internal("created account vanished".into()))
+}
+
+/// Applies a change to a live lead (see `Store::update_lead`).
+pub(super) async fn update_lead(
+    store: &PgStore,
+    tenant_id: i64,
+    lead_id: i64,
+    patch: &LeadPatch,
+) -> Result<()> {
+    let mut c = store.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    // The tenant's clock row first, then the lead's, as every other writer locks them.
+    let stamp = tick(&tx, tenant_id, 1).await?;
+    let sql = format!(
+        "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+          WHERE l.tenant_id = $1 AND l.id = $2 AND l.deleted_at IS NULL FOR UPDATE OF l"
+    );
+    let lead = query_opt(&tx, &sql, &[&tenant_id, &lead_id])
+        .await?
+        .map(|r| lead_row(&r))
+        .transpose()?
+        .ok_or(Error::NotFound(crate::error::Missing::Lead))?;
+    let new = patch.apply(&lead);
+    if !new.has_identity() {
+        return Err(Error::Required(crate::error::Field::LeadIdentity));
+    }
+    execute(
+        &tx,
+        "UPDATE leads SET first_name = $3, last_name = $4, email = $5, email_lc = $6, phone = $7,
+            mobile = $8, do_not_call = $9, do_not_email = $10, owner_id = $11,
+            attributes = $12::text::jsonb, updated_at = GREATEST($13, updated_at + 1)
+          WHERE tenant_id = $1 AND id = $2",
+        &[
+            &tenant_id,
+            &lead_id,
+            &new.first_name,
+            &new.last_name,
+            &new.email,
+            &new.email.as_ref().map(|e| e.to_lowercase()),
+            &new.phone,
+            &new.mobile,
+            &new.do_not_call,
+            &new.do_not_email,
+            &new.owner_id,
+            &to_json_text(&new.attributes)?,
+            &stamp,
+        ],
+    )
+    .await?;
+    if new.owner_id != lead.owner_id {
+        restamp_lead_activities(&tx, tenant_id, lead_id).await?;
+    }
+    tx.commit().await.map_err(map_err)
 }

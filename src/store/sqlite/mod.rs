@@ -26,7 +26,8 @@ use uuid::Uuid;
 use super::{Store, UserCredentials};
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
-    LeadKey, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
+    LeadKey, LeadPatch, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant,
+    User,
 };
 use crate::error::{Error, Result};
 use labels::Labels;
@@ -334,6 +335,54 @@ impl Store for SqliteStore {
                 .query_row(params![tenant_id, value], lead_row)
                 .optional()
                 .db()
+        })
+        .await
+    }
+
+    async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()> {
+        self.write(move |c| writes::update_lead(c, tenant_id, lead_id, &patch))
+            .await
+    }
+
+    async fn search_leads(
+        &self,
+        tenant_id: i64,
+        owner_id: Option<i64>,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<Lead>> {
+        let pattern = crate::store::prefix_pattern(text);
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+                 WHERE l.tenant_id = ?1 AND l.deleted_at IS NULL AND (?2 IS NULL OR l.owner_id = ?2)
+                   AND (l.email_lc LIKE ?3 ESCAPE '\\' OR lower(l.first_name) LIKE ?3 ESCAPE '\\'
+                     OR lower(l.last_name) LIKE ?3 ESCAPE '\\'
+                     OR lower(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, '')) LIKE ?3 ESCAPE '\\'
+                     OR l.phone LIKE ?3 ESCAPE '\\' OR l.mobile LIKE ?3 ESCAPE '\\')
+                 ORDER BY l.id LIMIT ?4"
+            );
+            let mut stmt = c.prepare_cached(&sql).db()?;
+            let rows = stmt
+                .query_map(params![tenant_id, owner_id, pattern, limit], lead_row)
+                .db()?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db()
+        })
+        .await
+    }
+
+    async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT DISTINCT j.key FROM leads l, json_each(l.attributes) j
+                      WHERE l.tenant_id = ?1 AND l.deleted_at IS NULL ORDER BY j.key LIMIT ?2",
+                )
+                .db()?;
+            let rows = stmt
+                .query_map(params![tenant_id, limit], |r| r.get::<_, String>(0))
+                .db()?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db()
         })
         .await
     }

@@ -2,12 +2,12 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rows::{map_err, to_json, SqlResult};
+use super::rows::{lead_row, map_err, to_json, SqlResult, LEAD_COLS};
 use uuid::Uuid;
 
 use crate::domain::{
-    time::now_micros, ActivityType, ActivityUpdate, NewAccount, NewActivity, NewActivityType,
-    NewLead, NewUser, Tenant,
+    time::now_micros, ActivityType, ActivityUpdate, LeadPatch, NewAccount, NewActivity,
+    NewActivityType, NewLead, NewUser, Tenant,
 };
 use crate::error::{Error, Result};
 
@@ -454,5 +454,57 @@ pub(super) fn create_account(c: &Connection, tenant_id: i64, account: &NewAccoun
         Error::Duplicate(_) => Error::Duplicate(crate::error::Unique::AccountName(account.name.clone())),
         other => other,
     })?;
+    Ok(())
+}
+
+/// Applies a change to a live lead (see `Store::update_lead`).
+pub(super) fn update_lead(
+    c: &Connection,
+    tenant_id: i64,
+    lead_id: i64,
+    patch: &LeadPatch,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+          WHERE l.tenant_id = ?1 AND l.id = ?2 AND l.deleted_at IS NULL"
+    );
+    let lead = c
+        .prepare_cached(&sql)
+        .db()?
+        .query_row(params![tenant_id, lead_id], lead_row)
+        .optional()
+        .db()?
+        .ok_or(Error::NotFound(crate::error::Missing::Lead))?;
+    let new = patch.apply(&lead);
+    if !new.has_identity() {
+        return Err(Error::Required(crate::error::Field::LeadIdentity));
+    }
+    let stamp = tick(c, tenant_id, 1)?;
+    c.prepare_cached(
+        "UPDATE leads SET first_name = ?3, last_name = ?4, email = ?5, email_lc = ?6, phone = ?7,
+            mobile = ?8, do_not_call = ?9, do_not_email = ?10, owner_id = ?11, attributes = ?12,
+            updated_at = max(?13, updated_at + 1)
+          WHERE tenant_id = ?1 AND id = ?2",
+    )
+    .db()?
+    .execute(params![
+        tenant_id,
+        lead_id,
+        new.first_name,
+        new.last_name,
+        new.email,
+        new.email.as_ref().map(|e| e.to_lowercase()),
+        new.phone,
+        new.mobile,
+        new.do_not_call,
+        new.do_not_email,
+        new.owner_id,
+        to_json(&new.attributes)?,
+        stamp
+    ])
+    .map_err(map_err)?;
+    if new.owner_id != lead.owner_id {
+        restamp_lead_activities(c, tenant_id, lead_id)?;
+    }
     Ok(())
 }
