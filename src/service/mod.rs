@@ -6,6 +6,7 @@ mod history;
 mod leads;
 mod native;
 mod opportunities;
+mod recent;
 mod types;
 
 pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
@@ -13,6 +14,7 @@ pub use history::{HistoryFilter, ResourceRef};
 pub use leads::{LeadByEmail, UpdateBehavior, MAX_QUICK_SEARCH};
 pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};
 pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
+pub use recent::RecentFilter;
 pub use types::{TypePatch, MAX_FIELDS};
 
 use std::sync::Arc;

@@ -10,6 +10,7 @@ mod pg;
 mod fixtures;
 
 mod backends;
+mod leads;
 mod listing;
 mod records;
 mod stored_data;

@@ -12,7 +12,6 @@ const NOT_IMPLEMENTED: &[(&str, Option<&str>)] = &[
     ("LeadManagement.svc/List/Retrieve/MemberCount", Some(LISTS)),
     ("LeadManagement.svc/List.CheckLead", Some(LISTS)),
     ("LeadManagement.svc/AddLeadToStaticList", Some(LISTS)),
-    ("ProspectActivity.svc/RetrieveRecentlyModified", None),
     ("ProspectActivity.svc/RetrieveActivityChange", None),
     ("ProspectActivity.svc/GetLeadReferences", None),
     ("SalesActivity.svc/Create", Some(SALES)),

@@ -5,6 +5,7 @@ mod calls;
 mod docs;
 mod leads;
 mod opportunities;
+mod recent;
 mod types;
 mod users;
 pub mod wire;
@@ -321,6 +322,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/ProspectActivity.svc/Retrieve",
             on_get(post(activities::retrieve)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/RetrieveRecentlyModified",
+            on_get(post(recent::recently_modified)),
         )
         .route(
             "/v2/ProspectActivity.svc/GetActivityDetails",

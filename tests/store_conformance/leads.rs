@@ -1,0 +1,191 @@
+//! Lead changes and lookups as every backend must do them: `update_lead` merges, checks uniqueness
+//! and identity, moves `updated_at` forward and keeps tenants apart; `search_leads` matches
+//! prefixes literally; `lead_attribute_names` lists what live leads hold.
+
+use std::collections::BTreeMap;
+
+use activity_hub::domain::{LeadKey, LeadPatch};
+use activity_hub::error::{Error, Unique};
+
+use crate::fixtures::*;
+
+#[tokio::test]
+async fn update_lead_merges_checks_and_keeps_tenants_apart() {
+    for b in backends("lead_update").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let (other, other_admin) = tenant(s, "initech").await;
+        let mut nl = lead(admin.id, Some("a@x.test"), Some("1"));
+        nl.attributes.insert("mx_City".into(), "Paris".into());
+        let a = s.create_lead(t.id, nl).await.unwrap();
+        let bee = s
+            .create_lead(t.id, lead(admin.id, Some("b@x.test"), Some("2")))
+            .await
+            .unwrap();
+        let theirs = s
+            .create_lead(other.id, lead(other_admin.id, Some("c@x.test"), None))
+            .await
+            .unwrap();
+
+        let patch = LeadPatch {
+            last_name: Some(None),
+            mobile: Some(Some("9".into())),
+            attributes: BTreeMap::from([("mx_Tier".into(), Some("2".into()))]),
+            ..Default::default()
+        };
+        s.update_lead(t.id, a.id, patch).await.unwrap();
+        let after = s.lead_by_guid(t.id, a.guid).await.unwrap().unwrap();
+        assert_eq!(after.first_name.as_deref(), Some("Lee"), "{}", b.name);
+        assert_eq!(after.last_name, None, "{}", b.name);
+        assert_eq!(after.mobile.as_deref(), Some("9"));
+        assert_eq!(
+            after.attributes.get("mx_City").map(String::as_str),
+            Some("Paris")
+        );
+        assert_eq!(
+            after.attributes.get("mx_Tier").map(String::as_str),
+            Some("2")
+        );
+        assert!(
+            after.updated_at > a.updated_at,
+            "{}: updated_at moves",
+            b.name
+        );
+
+        // Another lead's email (in other case) or phone: Duplicate naming it, nothing changed.
+        for (patch, key) in [
+            (
+                LeadPatch {
+                    email: Some(Some("B@X.test".into())),
+                    first_name: Some(Some("Changed".into())),
+                    ..Default::default()
+                },
+                LeadKey::Email,
+            ),
+            (
+                LeadPatch {
+                    phone: Some(Some("2".into())),
+                    ..Default::default()
+                },
+                LeadKey::Phone,
+            ),
+        ] {
+            let e = s.update_lead(t.id, a.id, patch).await.unwrap_err();
+            assert_eq!(clash(e), Unique::Lead(key), "{}", b.name);
+        }
+        let unchanged = s.lead_by_guid(t.id, a.guid).await.unwrap().unwrap();
+        assert_eq!(unchanged.first_name.as_deref(), Some("Lee"), "{}", b.name);
+        assert_eq!(unchanged.updated_at, after.updated_at, "{}", b.name);
+
+        // Clearing every identifying value is refused.
+        let clear = LeadPatch {
+            first_name: Some(None),
+            email: Some(None),
+            phone: Some(None),
+            ..Default::default()
+        };
+        let e = s.update_lead(t.id, a.id, clear).await.unwrap_err();
+        assert!(matches!(e, Error::Required(_)), "{}: {e:?}", b.name);
+
+        // Another tenant's lead, or a deleted one: not found.
+        let e = s
+            .update_lead(t.id, theirs.id, LeadPatch::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::NotFound(_)), "{}: {e:?}", b.name);
+        s.delete_lead(t.id, bee.id).await.unwrap();
+        let e = s
+            .update_lead(t.id, bee.id, LeadPatch::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::NotFound(_)), "{}: {e:?}", b.name);
+        // The deleted lead's email is free for another.
+        let patch = LeadPatch {
+            email: Some(Some("b@x.test".into())),
+            ..Default::default()
+        };
+        s.update_lead(t.id, a.id, patch).await.unwrap();
+        assert_eq!(
+            s.lead_by_key(t.id, LeadKey::Email, "B@x.test")
+                .await
+                .unwrap()
+                .map(|l| l.id),
+            Some(a.id),
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_leads_and_attribute_names() {
+    for b in backends("lead_search").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let (other, other_admin) = tenant(s, "initech").await;
+        let mut one = lead(admin.id, Some("ada_x@x.test"), Some("+1-555"));
+        one.first_name = Some("Ada".into());
+        one.attributes.insert("mx_B".into(), "1".into());
+        let one = s.create_lead(t.id, one).await.unwrap();
+        let mut two = lead(admin.id, Some("adam@x.test"), None);
+        two.first_name = Some("Adam".into());
+        two.attributes.insert("mx_A".into(), "1".into());
+        two.attributes.insert("Company".into(), "Co".into());
+        let two = s.create_lead(t.id, two).await.unwrap();
+        let mut theirs = lead(other_admin.id, Some("ada@y.test"), None);
+        theirs.attributes.insert("mx_Z".into(), "1".into());
+        s.create_lead(other.id, theirs).await.unwrap();
+
+        let ids =
+            |v: Vec<activity_hub::domain::Lead>| v.into_iter().map(|l| l.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(s.search_leads(t.id, None, "AD", 10).await.unwrap()),
+            vec![one.id, two.id],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            ids(s.search_leads(t.id, None, "ad", 1).await.unwrap()),
+            vec![one.id],
+            "{}: limit",
+            b.name
+        );
+        assert_eq!(
+            ids(s.search_leads(t.id, None, "ada_", 10).await.unwrap()),
+            vec![one.id],
+            "{}: _ is literal",
+            b.name
+        );
+        assert_eq!(
+            ids(s.search_leads(t.id, None, "+1-5", 10).await.unwrap()),
+            vec![one.id],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            ids(s.search_leads(t.id, None, "lee a", 10).await.unwrap()),
+            Vec::<i64>::new(),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            ids(s.search_leads(t.id, None, "ada ad", 10).await.unwrap()),
+            vec![one.id],
+            "{}: full name",
+            b.name
+        );
+        assert_eq!(
+            ids(s.search_leads(t.id, Some(-1), "ad", 10).await.unwrap()),
+            Vec::<i64>::new(),
+            "{}: owner",
+            b.name
+        );
+        assert_eq!(
+            s.lead_attribute_names(t.id, 10).await.unwrap(),
+            vec!["Company".to_string(), "mx_A".into(), "mx_B".into()],
+            "{}",
+            b.name
+        );
+        assert_eq!(s.lead_attribute_names(t.id, 1).await.unwrap().len(), 1);
+    }
+}
