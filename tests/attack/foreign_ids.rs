@@ -21,6 +21,8 @@ enum Kind {
     AccountInt,
     UserGuid,
     UserEmail,
+    /// A lead's email address looked up (not used to create a lead).
+    LeadAddress,
     TypeCode,
     OppTypeCode,
     /// Values that are unique within a tenant, used to create a record: B's i-th lead email,
@@ -95,6 +97,12 @@ const SETTING: &str = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySettin
 const UPDATE_TYPE: &str = "/v2/ProspectActivity.svc/CustomActivityType/Update";
 const LEAD_CREATE: &str = "/v2/LeadManagement.svc/Lead.Create";
 const LEAD_BY_ID: &str = "/v2/LeadManagement.svc/Leads.GetById";
+const LEAD_UPDATE: &str = "/v2/LeadManagement.svc/Lead.Update";
+const LEAD_UPSERT: &str = "/v2/LeadManagement.svc/Lead.CreateOrUpdate";
+const LEAD_CAPTURE: &str = "/v2/LeadManagement.svc/Lead.Capture";
+const LEAD_BY_EMAIL: &str = "/v2/LeadManagement.svc/Leads.GetByEmailaddress";
+const LEAD_SEARCH: &str = "/v2/LeadManagement.svc/Leads.GetByQuickSearch";
+const RECENT: &str = "/v2/ProspectActivity.svc/RetrieveRecentlyModified";
 const BY_EMAIL: &str = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress";
 const BY_USER_ID: &str = "/v2/UserManagement.svc/User/Retrieve/ByUserId";
 const CAPTURE: &str = "/v2/OpportunityManagement.svc/Capture";
@@ -421,6 +429,91 @@ fn cases() -> Vec<Case> {
         c("GET", LEAD_BY_ID, "query.id", LeadGuid, Own, |_, id| {
             Req::lsq("GET", format!("{LEAD_BY_ID}?id={}", enc(id)), None)
         }),
+        c(
+            "POST",
+            LEAD_UPDATE,
+            "query.leadId",
+            LeadGuid,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{LEAD_UPDATE}?leadId={}", enc(id)),
+                    Some(json!([{"Attribute": "Company", "Value": "Probe Co"}])),
+                )
+            },
+        ),
+        // A Sales_User's OwnerId is ignored (it keeps its leads), so only the Administrator's
+        // reaches the lookup of the user.
+        admin(c(
+            "POST",
+            LEAD_UPDATE,
+            "body.OwnerId",
+            UserGuid,
+            OwnAdmin,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    format!("{LEAD_UPDATE}?leadId={}", enc(&c.own.lead_guid)),
+                    Some(json!([{"Attribute": "OwnerId", "Value": id}])),
+                )
+            },
+        )),
+        // A ProspectID that matches nothing creates a lead, so answers are compared by shape,
+        // which the caller's own lead (IsCreated false) shares: no control.
+        fresh(c(
+            "POST",
+            LEAD_CAPTURE,
+            "body.ProspectID",
+            LeadGuid,
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    LEAD_CAPTURE.into(),
+                    Some(json!([{"Attribute": "ProspectID", "Value": id},
+                {"Attribute": "FirstName", "Value": "Probe"}])),
+                )
+            },
+        )),
+        c(
+            "GET",
+            LEAD_BY_EMAIL,
+            "query.emailaddress",
+            LeadAddress,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "GET",
+                    format!("{LEAD_BY_EMAIL}?emailaddress={}", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "GET",
+            LEAD_SEARCH,
+            "query.key",
+            LeadAddress,
+            Own,
+            |_, id| Req::lsq("GET", format!("{LEAD_SEARCH}?key={}", enc(id)), None),
+        ),
+        c(
+            "POST",
+            RECENT,
+            "body.Parameter.ActivityEvent",
+            TypeCode,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    RECENT.into(),
+                    Some(json!({"Parameter": {"FromDate": "2000-01-01 00:00:00",
+                    "ToDate": "2999-01-01 00:00:00", "ActivityEvent": num(id)},
+                    "Paging": {"PageIndex": 1, "PageSize": 5}})),
+                )
+            },
+        ),
         c(
             "GET",
             BY_EMAIL,
@@ -1119,6 +1212,36 @@ fn cases() -> Vec<Case> {
         ))),
         admin(fresh(c(
             "POST",
+            CREATE,
+            "body.EmailAddress",
+            LeadEmail(3),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE.into(),
+                    Some(json!({"EmailAddress": id, "ActivityEvent": SHARED_CODE,
+                                "ActivityNote": "probe"})),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
+            LEAD_UPSERT,
+            "body.Phone",
+            LeadPhone(3),
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    LEAD_UPSERT.into(),
+                    Some(json!([{"Attribute": "Phone", "Value": id},
+                {"Attribute": "SearchBy", "Value": "Phone"}, {"Attribute": "FirstName", "Value": "Probe"}])),
+                )
+            },
+        ))),
+        admin(fresh(c(
+            "POST",
             LEAD_CREATE,
             "body.Phone",
             LeadPhone(0),
@@ -1197,7 +1320,9 @@ fn unknown_like(kind: Kind, foreign: &str) -> String {
             let prefix = foreign.rsplit_once('-').map_or("note", |(p, _)| p);
             format!("{prefix}-{}", 900_000_000 + n)
         }
-        Kind::UserEmail | Kind::LeadEmail(_) => format!("nobody{n}@nowhere.example"),
+        Kind::UserEmail | Kind::LeadEmail(_) | Kind::LeadAddress => {
+            format!("nobody{n}@nowhere.example")
+        }
         // Descending: a type created without a code takes the highest code + 1, which is then
         // above every unknown code still to come.
         Kind::TypeCode | Kind::FreeCode(_) => (11_000 - n).to_string(),
@@ -1226,6 +1351,7 @@ fn foreign(w: &World, kind: Kind, seller: bool) -> Vec<String> {
         Kind::TypeCode => vec![B_ONLY_CODES[3].to_string()],
         Kind::OppTypeCode => vec![B_OPP_CODE.to_string()],
         Kind::LeadEmail(i) => vec![w.b_lead_emails[i].clone()],
+        Kind::LeadAddress => vec![w.b_lead_emails[0].clone()],
         Kind::LeadPhone(i) => vec![w.b_lead_phones[i].clone()],
         Kind::AccountName => vec![b.account_name.clone()],
         Kind::TypeName(i) => vec![format!("Zqxb Only {}", B_ONLY_CODES[i])],
@@ -1241,6 +1367,7 @@ fn foreign(w: &World, kind: Kind, seller: bool) -> Vec<String> {
             Kind::OppGuid => Some(&a.opp_guid),
             Kind::AccountGuid => Some(&a.account_guid),
             Kind::AccountInt => Some(&a.account_int),
+            Kind::LeadAddress => Some(&a.lead_email),
             _ => None,
         };
         v.extend(own_not.cloned());
@@ -1261,6 +1388,7 @@ fn own_value(own: &Ids, kind: Kind) -> String {
         Kind::AccountInt => own.account_int.clone(),
         Kind::UserGuid => own.user_guid.clone(),
         Kind::UserEmail => own.user_email.clone(),
+        Kind::LeadAddress => own.lead_email.clone(),
         Kind::TypeCode => SHARED_CODE.to_string(),
         Kind::OppTypeCode => "12000".to_string(),
         other => panic!("no own value of {other:?}"),

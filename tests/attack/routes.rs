@@ -13,6 +13,7 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
         "/v2/ProspectActivity.svc/Create",
         &[
             "body.RelatedProspectId",
+            "body.EmailAddress",
             "body.ActivityEvent",
             "body.ActivityOwnerEmail",
             "body.Fields.Owner",
@@ -70,6 +71,37 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
         &["body.OwnerId", "body.EmailAddress", "body.Phone"],
     ),
     ("GET", "/v2/LeadManagement.svc/Leads.GetById", &["query.id"]),
+    (
+        "POST",
+        "/v2/LeadManagement.svc/Lead.Update",
+        &["query.leadId", "body.OwnerId"],
+    ),
+    (
+        "POST",
+        "/v2/LeadManagement.svc/Lead.CreateOrUpdate",
+        &["body.Phone"],
+    ),
+    (
+        "POST",
+        "/v2/LeadManagement.svc/Lead.Capture",
+        &["body.ProspectID"],
+    ),
+    (
+        "GET",
+        "/v2/LeadManagement.svc/Leads.GetByEmailaddress",
+        &["query.emailaddress"],
+    ),
+    (
+        "GET",
+        "/v2/LeadManagement.svc/Leads.GetByQuickSearch",
+        &["query.key"],
+    ),
+    ("GET", "/v2/LeadManagement.svc/LeadsMetaData.Get", &[]),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/RetrieveRecentlyModified",
+        &["body.Parameter.ActivityEvent"],
+    ),
     ("GET", "/v2/UserManagement.svc/Users.Get", &[]),
     (
         "GET",

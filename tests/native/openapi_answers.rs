@@ -292,6 +292,87 @@ async fn leadsquared_answers_match_the_document() {
     let rows = lsq(&app, &doc, &admin, &format!("{by_id}?id={lead}"), None, ok).await;
     assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
     lsq(&app, &doc, &admin, by_id, None, bad).await;
+    let update = "/v2/LeadManagement.svc/Lead.Update";
+    lsq(
+        &app,
+        &doc,
+        &admin,
+        &format!("{update}?leadId={lead}"),
+        Some(json!([{"Attribute": "Company", "Value": "Analytical Engines"}])),
+        ok,
+    )
+    .await;
+    lsq(
+        &app,
+        &doc,
+        &admin,
+        &format!("{update}?leadId={lead}"),
+        Some(json!([{"Attribute": "DoNotCall", "Value": "maybe"}])),
+        bad,
+    )
+    .await;
+    let upserted = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/Lead.CreateOrUpdate?postUpdatedLead=true",
+        Some(
+            json!([{"Attribute": "EmailAddress", "Value": "ada@documented.example"},
+                    {"Attribute": "SearchBy", "Value": "EmailAddress"},
+                    {"Attribute": "LastName", "Value": "Lovelace"}]),
+        ),
+        ok,
+    )
+    .await;
+    assert_eq!(upserted["Message"]["Id"], json!(lead), "{upserted}");
+    let captured = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/Lead.Capture",
+        Some(
+            json!([{"Attribute": "EmailAddress", "Value": "charles@documented.example"},
+                    {"Attribute": "FirstName", "Value": "Charles"}]),
+        ),
+        ok,
+    )
+    .await;
+    assert_eq!(captured["Message"]["IsCreated"], json!(true), "{captured}");
+    let found = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=ada@documented.example",
+        None,
+        ok,
+    )
+    .await;
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    let searched = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=Char",
+        None,
+        ok,
+    )
+    .await;
+    assert_eq!(searched.as_array().map(Vec::len), Some(1), "{searched}");
+    let fields = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/LeadsMetaData.Get",
+        None,
+        ok,
+    )
+    .await;
+    assert!(
+        fields
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["SchemaName"] == "mx_Region")),
+        "{fields}"
+    );
 
     // Activities.
     let activity = |lead: &str, rating: Value| {
@@ -364,6 +445,31 @@ async fn leadsquared_answers_match_the_document() {
         &admin,
         "/v2/ProspectActivity.svc/Retrieve",
         Some(json!({})),
+        bad,
+    )
+    .await;
+
+    let recent = "/v2/ProspectActivity.svc/RetrieveRecentlyModified";
+    let modified = lsq(
+        &app,
+        &doc,
+        &admin,
+        recent,
+        Some(json!({"Parameter": {"FromDate": "2000-01-01 00:00:00", "ToDate": "2999-12-31 23:59:59"},
+                    "Paging": {"PageIndex": 1, "PageSize": 10}})),
+        ok,
+    )
+    .await;
+    assert!(
+        modified["RecordCount"].as_i64().is_some_and(|n| n >= 1),
+        "{modified}"
+    );
+    lsq(
+        &app,
+        &doc,
+        &admin,
+        recent,
+        Some(json!({"Parameter": {}})),
         bad,
     )
     .await;
@@ -445,7 +551,8 @@ async fn leadsquared_answers_match_the_document() {
         ok,
     )
     .await;
-    lsq(&app, &doc, &admin, by_email, None, bad).await;
+    // Without an address: `[]`, the key check LeadSquared's PHP library makes.
+    lsq(&app, &doc, &admin, by_email, None, ok).await;
     let by_user = "/v2/UserManagement.svc/User/Retrieve/ByUserId";
     lsq(
         &app,

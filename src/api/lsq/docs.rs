@@ -364,3 +364,92 @@ pub struct BulkRow {
 pub struct BulkAnswer {
     pub Response: Vec<BulkRow>,
 }
+
+/// `Message` of Lead.Update.
+#[derive(ToSchema)]
+#[schema(as = LsqAffectedMessage)]
+pub struct AffectedMessage {
+    pub AffectedRows: i64,
+}
+
+/// Lead.Update's answer: `{"Status":"Success","Message":{"AffectedRows":1}}`.
+#[derive(ToSchema)]
+#[schema(as = LsqLeadUpdated)]
+pub struct LeadUpdated {
+    pub Status: SuccessStatus,
+    pub Message: AffectedMessage,
+}
+
+/// `Message` of Lead.CreateOrUpdate; `Lead` only with `postUpdatedLead=true`.
+#[derive(ToSchema)]
+#[schema(as = LsqUpsertMessage)]
+pub struct UpsertMessage {
+    pub Id: Uuid,
+    pub AffectedRows: i64,
+    #[schema(required = false)]
+    pub Lead: LeadRow,
+}
+
+/// Lead.CreateOrUpdate's answer.
+#[derive(ToSchema)]
+#[schema(as = LsqLeadUpserted)]
+pub struct LeadUpserted {
+    pub Status: SuccessStatus,
+    pub Message: UpsertMessage,
+}
+
+/// `Message` of Lead.Capture: the lead, whether it was created, and no related record.
+#[derive(ToSchema)]
+#[schema(as = LsqLeadCaptureMessage)]
+pub struct LeadCaptureMessage {
+    pub Id: Uuid,
+    pub RelatedId: Option<Uuid>,
+    pub IsCreated: bool,
+    pub AffectedRows: i64,
+}
+
+/// Lead.Capture's answer.
+#[derive(ToSchema)]
+#[schema(as = LsqLeadCaptured)]
+pub struct LeadCaptured {
+    pub Status: SuccessStatus,
+    pub Message: LeadCaptureMessage,
+}
+
+/// One field of LeadsMetaData.Get.
+#[derive(ToSchema)]
+#[schema(as = LsqLeadField)]
+pub struct LeadField {
+    pub SchemaName: String,
+    pub DisplayName: String,
+    pub DataType: String,
+    pub IsMandatory: bool,
+}
+
+/// One activity of RetrieveRecentlyModified: the activity, its lead and when it last changed.
+#[derive(ToSchema)]
+#[schema(as = LsqRecentActivity)]
+pub struct RecentActivity {
+    pub Id: Uuid,
+    pub ProspectActivityId: Uuid,
+    pub RelatedProspectId: Option<Uuid>,
+    pub EventCode: i64,
+    pub EventName: String,
+    pub ActivityScore: i64,
+    pub ActivityType: i64,
+    pub ActivityNote: Option<String>,
+    pub Status: Option<String>,
+    pub Owner: Uuid,
+    pub CreatedOn: String,
+    pub ModifiedOn: String,
+    pub CreatedByName: Option<String>,
+    pub ModifiedByName: Option<String>,
+}
+
+/// RetrieveRecentlyModified's answer: the count over all pages and this page.
+#[derive(ToSchema)]
+#[schema(as = LsqRecentPage)]
+pub struct RecentPage {
+    pub RecordCount: i64,
+    pub ProspectActivities: Vec<RecentActivity>,
+}

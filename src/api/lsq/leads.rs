@@ -277,6 +277,11 @@ async fn change_body(body: Body) -> LsqResult<LeadChange> {
 }
 
 /// `POST /v2/LeadManagement.svc/Lead.Update?leadId=…` — `{"Status":"Success","Message":{"AffectedRows":1}}`.
+#[utoipa::path(post, path = "/v2/LeadManagement.svc/Lead.Update", tag = "LeadSquared",
+    operation_id = "lsq_lead_update", summary = "Change a lead's attributes",
+    params(("leadId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The lead's GUID")),
+    request_body(content = Vec<Attribute>, description = "The attributes to change, as Lead.Create takes them; an empty or null value clears one; mx_ attributes are merged"),
+    responses((status = 200, description = "Changed", body = docs::LeadUpdated)))]
 pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let id = lsq.param("leadId")?.to_string();
     let change = change_body(body).await?;
@@ -304,6 +309,11 @@ fn default_key(change: &LeadChange) -> Option<LeadKey> {
 /// `POST /v2/LeadManagement.svc/Lead.CreateOrUpdate?postUpdatedLead=…` — finds the lead by
 /// `SearchBy` (default: email, then phone) and updates it, or creates it. With
 /// `postUpdatedLead=true` the answer carries the lead as `Leads.GetById` shows it.
+#[utoipa::path(post, path = "/v2/LeadManagement.svc/Lead.CreateOrUpdate", tag = "LeadSquared",
+    operation_id = "lsq_lead_create_or_update", summary = "Update the lead SearchBy finds, or create it",
+    params(("postUpdatedLead" = Option<String>, Query, description = "true/1: the answer carries the lead")),
+    request_body(content = Vec<Attribute>, description = "Lead attributes, with SearchBy (EmailAddress, Phone or Mobile; default: the email, else the phone)"),
+    responses((status = 200, description = "Updated or created", body = docs::LeadUpserted)))]
 pub async fn create_or_update(
     State(app): State<AppState>,
     lsq: Lsq,
@@ -341,6 +351,11 @@ pub async fn create_or_update(
 /// `POST /v2/LeadManagement.svc/Lead.Capture?LeadUpdateBehavior=…` — LeadSquared's lead
 /// capture: the lead is matched by `ProspectID`, then by `SearchBy` (or email, then phone), and
 /// updated as `LeadUpdateBehavior` says; created when nothing matches.
+#[utoipa::path(post, path = "/v2/LeadManagement.svc/Lead.Capture", tag = "LeadSquared",
+    operation_id = "lsq_lead_capture", summary = "Lead capture: match by ProspectID, SearchBy, email or phone; update or create",
+    params(("LeadUpdateBehavior" = Option<String>, Query, description = "DoNotUpdate, UpdateOnlyEmptyFields or DoNotUpdateUniqueFields (default: update)")),
+    request_body(content = Vec<Attribute>, description = "Lead attributes, with SearchBy and ProspectID when known"),
+    responses((status = 200, description = "Matched or created", body = docs::LeadCaptured)))]
 pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let behavior = match lsq.params.get("LeadUpdateBehavior").map(str::trim) {
         None | Some("") => UpdateBehavior::Update,
@@ -399,6 +414,10 @@ pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
 
 /// `GET /v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=…` — an array with the lead
 /// (emails compared case-insensitively), `[]` when none is visible.
+#[utoipa::path(get, path = "/v2/LeadManagement.svc/Leads.GetByEmailaddress", tag = "LeadSquared",
+    operation_id = "lsq_lead_by_email", summary = "A lead by email address",
+    params(("emailaddress" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The address, compared case-insensitively (a space is read as `+`)")),
+    responses((status = 200, description = "The lead, or `[]` when there is none the caller may see", body = Vec<docs::LeadRow>)))]
 pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     // Sent un-encoded, a `+` of the address arrives as a space; an address has no spaces.
     let email = lsq.param("emailaddress")?.trim().replace(' ', "+");
@@ -409,6 +428,10 @@ pub async fn by_email(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<V
 /// `GET /v2/LeadManagement.svc/Leads.GetByQuickSearch?key=…` — the visible leads whose first
 /// name, last name, full name, email, phone or mobile starts with `key` (case-insensitively), by
 /// creation, at most `MAX_QUICK_SEARCH`.
+#[utoipa::path(get, path = "/v2/LeadManagement.svc/Leads.GetByQuickSearch", tag = "LeadSquared",
+    operation_id = "lsq_lead_quick_search", summary = "Leads whose name, email, phone or mobile starts with a key",
+    params(("key" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The prefix, compared case-insensitively")),
+    responses((status = 200, description = "At most 50 visible leads, oldest first", body = Vec<docs::LeadRow>)))]
 pub async fn quick_search(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let key = lsq.param("key")?.to_string();
     let leads = app.service.quick_search_leads(&lsq.user, &key).await?;
@@ -437,6 +460,9 @@ const SYSTEM_FIELDS: [(&str, &str, &str); 15] = [
 /// `GET /v2/LeadManagement.svc/LeadsMetaData.Get` — the lead schema: the system fields, JobTitle,
 /// and each custom (`mx_…`) attribute the tenant's leads hold (as text: the store keeps no
 /// custom lead field definitions, so a custom field's type is String).
+#[utoipa::path(get, path = "/v2/LeadManagement.svc/LeadsMetaData.Get", tag = "LeadSquared",
+    operation_id = "lsq_leads_metadata", summary = "The lead schema: system fields and the tenant's mx_ attributes",
+    responses((status = 200, description = "The fields", body = Vec<docs::LeadField>)))]
 pub async fn metadata(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<Value>> {
     let custom = app.service.lead_attribute_names(&lsq.user).await?;
     let row = |schema: &str, display: &str, data_type: &str| {

@@ -14,8 +14,10 @@ use crate::domain::time::{format_lsq, parse_lsq_datetime, YEAR_RANGE};
 use crate::domain::{ActivitySort, ActivityView, Micros};
 use crate::service::RecentFilter;
 
-#[derive(Deserialize, Default)]
-struct Parameter {
+/// The body's `Parameter`: the modification window (both required) and an optional type.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = LsqRecentParameter)]
+pub struct Parameter {
     #[serde(rename = "FromDate")]
     from_date: Option<Text>,
     #[serde(rename = "ToDate")]
@@ -24,8 +26,10 @@ struct Parameter {
     activity_event: Option<Int>,
 }
 
-#[derive(Deserialize, Default)]
-struct RecentBody {
+/// RetrieveRecentlyModified's body.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = LsqRecentBody)]
+pub struct RecentBody {
     #[serde(rename = "Parameter", default)]
     parameter: Option<Parameter>,
     #[serde(rename = "Paging", default)]
@@ -75,6 +79,10 @@ fn row(a: &ActivityView) -> Value {
 /// `{"Parameter":{"FromDate","ToDate"[,"ActivityEvent"]},"Paging":{"PageIndex","PageSize"},
 /// "Sorting":{"ColumnName":"CreatedOn"|"ModifiedOn","Direction":1|0}}`; answers
 /// `{"RecordCount":n,"ProspectActivities":[…]}`.
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/RetrieveRecentlyModified", tag = "LeadSquared",
+    operation_id = "lsq_activity_recently_modified", summary = "The tenant's activities modified in a date range, one page",
+    request_body(content = RecentBody, description = "Parameter.FromDate and Parameter.ToDate (yyyy-MM-dd HH:mm:ss) are required"),
+    responses((status = 200, description = "The page", body = super::docs::RecentPage)))]
 pub async fn recently_modified(
     State(app): State<AppState>,
     lsq: Lsq,
