@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::input::{body, fields_input, time, PathId};
+use super::input::{body, fields_input, integer, time, PathId};
 use super::render::{activity_json, created};
 use crate::app::AppState;
 use crate::domain::ResourceKind;
@@ -29,6 +29,7 @@ struct ResourceBody {
 struct ActivityBody {
     #[serde(rename = "type")]
     sl_type: Option<String>,
+    #[serde(default, deserialize_with = "integer::optional")]
     event_code: Option<i64>,
     resource: Option<ResourceBody>,
     owner_guid: Option<String>,

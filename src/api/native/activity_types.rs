@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::auth::{forbid_sales_user, Caller};
 use super::error::{ApiError, ApiResult};
-use super::input::body;
+use super::input::{body, integer};
 use super::render::{created, type_json};
 use crate::app::AppState;
 use crate::domain::{DataType, FieldDef, NewActivityType, TypeKind};
@@ -34,6 +34,7 @@ struct FieldBody {
     data_type: String,
     #[serde(default)]
     is_mandatory: bool,
+    #[serde(default, deserialize_with = "integer::optional")]
     sequence: Option<i64>,
     #[serde(default)]
     options: Vec<String>,
@@ -46,13 +47,14 @@ struct NewTypeBody {
     display_name: Option<String>,
     /// `custom` (default) or `opportunity`.
     kind: Option<String>,
+    #[serde(default, deserialize_with = "integer::optional")]
     event_code: Option<i64>,
     salesloft_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integer::required")]
     score: i64,
     #[serde(default)]
     description: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integer::required")]
     direction: i64,
     #[serde(default)]
     is_email_type: bool,

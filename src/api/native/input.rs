@@ -164,3 +164,55 @@ pub(super) fn check_len(field: &str, value: Option<&str>, max: usize) -> ApiResu
         _ => Ok(()),
     }
 }
+
+/// An integer property of a JSON body. JSON has one number type, and JSON Schema (so the
+/// document) counts a number with a zero fraction (`208.0`) as the integer it equals; serde
+/// refuses it for an `i64`. Such a number is taken as its integer; a fraction or a value beyond
+/// i64 is the wrong type (400 naming the property).
+pub(super) mod integer {
+    use serde::de::{Deserializer, Error, Unexpected, Visitor};
+    use serde::Deserialize;
+    use std::fmt;
+
+    struct Int(i64);
+
+    impl<'de> Deserialize<'de> for Int {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Int, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Int;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a 64-bit integer")
+                }
+                fn visit_i64<E: Error>(self, v: i64) -> Result<Int, E> {
+                    Ok(Int(v))
+                }
+                fn visit_u64<E: Error>(self, v: u64) -> Result<Int, E> {
+                    i64::try_from(v)
+                        .map(Int)
+                        .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+                }
+                fn visit_f64<E: Error>(self, v: f64) -> Result<Int, E> {
+                    // -2^63 and 2^63 are exact in f64; [-2^63, 2^63) is i64's range.
+                    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+                    if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                        Ok(Int(v as i64))
+                    } else {
+                        Err(E::invalid_type(Unexpected::Float(v), &self))
+                    }
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// `#[serde(deserialize_with = "integer::required")]`, with `#[serde(default)]` if optional.
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        Int::deserialize(d).map(|i| i.0)
+    }
+
+    /// `#[serde(default, deserialize_with = "integer::optional")]`: absent or null is `None`.
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<Int>::deserialize(d).map(|o| o.map(|i| i.0))
+    }
+}

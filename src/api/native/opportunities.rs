@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::input::{body, fields_input, query, time, window};
+use super::input::{body, fields_input, integer, query, time, window};
 use super::render::{activity_json, created};
 use crate::app::AppState;
 use crate::service::NativeOpportunity;
@@ -18,6 +18,7 @@ use crate::service::NativeOpportunity;
 #[serde(deny_unknown_fields)]
 struct NewOpportunityBody {
     lead_guid: String,
+    #[serde(default, deserialize_with = "integer::optional")]
     event_code: Option<i64>,
     note: Option<String>,
     status: Option<String>,
