@@ -242,28 +242,27 @@ def resolve(doc, node):
     return node
 
 
+# Which seeded records a name refers to, first match wins (`ProspectActivityId` is an activity,
+# `ProspectOpportunityId` an opportunity).
+KIND_PATTERNS = [("activity", "activit"), ("opportunity", "opportunit"),
+                 ("lead", "lead|prospect|person"), ("account", "account"), ("user", "owner|user")]
+
+
 def id_kind(name, path, parent=""):
-    """Which seeded records a parameter or property named `name` refers to, if any."""
+    """Which seeded records a parameter or property named `name` refers to, if any: names ending
+    in id or guid, by their words, or by the path's last resource for a bare `id`."""
     n = name.lower()
-    p = parent.lower()
-    if n in ("id", "guid") and p == "resource":
+    if not re.search(r"(id|guid)s?$", n):
+        return None
+    if n in ("id", "guid") and parent.lower() == "resource":
         return "resource"
-    if re.search(r"opportunit", n):
-        return "opportunity"
-    if re.search(r"lead|prospect|person", n):
-        return "lead"
-    if re.search(r"account", n):
-        return "account"
-    if re.search(r"owner|user", n):
-        return "user"
-    if re.search(r"activit", n):
-        return "activity"
+    for kind, pattern in KIND_PATTERNS:
+        if re.search(pattern, n):
+            return kind
     if n in ("id", "guid", "ids", "guids"):
         segments = [s for s in path.lower().split("/") if s and not s.startswith("{")]
         for seg in reversed(segments):
-            for kind, pattern in (("opportunity", "opportunit"), ("lead", "lead|prospect|person"),
-                                  ("account", "account"), ("user", "user"),
-                                  ("activity", "activit")):
+            for kind, pattern in KIND_PATTERNS:
                 if re.search(pattern, seg):
                     return kind
     return None

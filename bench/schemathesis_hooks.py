@@ -1,11 +1,14 @@
 """Schemathesis hooks for bench/schemathesis.py (loaded through the generated config's `hooks`).
 
+Sections: the source address of each connection (here), the refusals dropped as state-dependent,
+the NDJSON export's check, two checks of our own, and the seeded examples.
+
 Each new connection to the server leaves from its own loopback address (127.0.0.0/8 is all local
 on Linux). The server locks an address out after 30 refused credentials within a minute
 (`auth::FailedLogins`), good keys included; schemathesis' `ignored_auth` check and its negative
 cases send refused credentials on purpose, so from one address the run would be answered 429 for
 whole minutes and test nothing. That lockout is a deliberately stateful, per-address behaviour
-with tests of its own (tests/http); a fuzzer spread over many addresses is the many independent
+with tests of its own (tests/http/access.rs, tests/native/basics.rs); a fuzzer spread over many addresses is the many independent
 clients the rest of the document describes. The script sends `Connection: close` so that every
 request opens a new connection, hence a new address.
 """
@@ -78,9 +81,8 @@ STATE_DEPENDENT = [
 def filter_failure(context, failure, case, response):
     if getattr(failure, "code", None) != "ST202" or response is None or response.status_code != 422:
         return True
-    try:
-        message = response.json()["error"]["message"]
-    except Exception:
+    message = _error_message(response)
+    if message is None:
         return True
     for method, path, pattern, why in STATE_DEPENDENT:
         if (re.fullmatch(method, case.method.upper()) and re.fullmatch(path, case.operation.path)
@@ -88,6 +90,26 @@ def filter_failure(context, failure, case, response):
             _tally(f"{case.method.upper()} {case.operation.path}: {why}")
             return False
     return True
+
+
+def _error_message(response):
+    """The error text of an answer in any dialect's envelope: native `error.message`,
+    LeadSquared `ExceptionMessage`, Salesloft `errors` (joined) or `error`."""
+    try:
+        body = response.json()
+    except Exception:
+        return None
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    if isinstance(body.get("ExceptionMessage"), str):
+        return body["ExceptionMessage"]
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        return "; ".join(f"{k} {m}" for k, ms in errors.items() for m in (ms if isinstance(ms, list) else [ms]))
+    return error if isinstance(error, str) else None
 
 
 def _tally(line):

@@ -245,6 +245,28 @@ async fn integers_with_a_zero_fraction_are_the_integers_they_equal() {
             .await;
         r.assert_error(StatusCode::BAD_REQUEST, "invalid_request", "'event_code'");
     }
+    // Integers beyond i64 arrive as rounded doubles: not taken as i64's bounds.
+    for (field, literal) in [
+        ("score", "-9223372036854775809"),
+        ("score", "9223372036854775808"),
+        ("event_code", "18446744073709551616"),
+    ] {
+        let body = format!(r#"{{"name": "Bad {field} {literal}", "{field}": {literal}}}"#);
+        let auth = format!("Bearer {}", admin.bearer());
+        let r = app
+            .raw(
+                "POST",
+                "/api/v1/activity_types",
+                Some(&auth),
+                Some(body.into_bytes()),
+            )
+            .await;
+        r.assert_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("'{field}'"),
+        );
+    }
     let types = app.get(&admin, "/api/v1/activity_types").await;
     let names: Vec<&str> = types.json["data"]
         .as_array()

@@ -167,8 +167,10 @@ pub(super) fn check_len(field: &str, value: Option<&str>, max: usize) -> ApiResu
 
 /// An integer property of a JSON body. JSON has one number type, and JSON Schema (so the
 /// document) counts a number with a zero fraction (`208.0`) as the integer it equals; serde
-/// refuses it for an `i64`. Such a number is taken as its integer; a fraction or a value beyond
-/// i64 is the wrong type (400 naming the property).
+/// refuses it for an `i64`. Such a number is taken as its integer while a double holds every
+/// integer up to it exactly (±2^53); a fraction, a larger one, or an integer beyond i64 (which
+/// serde_json reads as a rounded double: `-9223372036854775809` would become i64's minimum) is
+/// the wrong type (400 naming the property).
 pub(super) mod integer {
     use serde::de::{Deserializer, Error, Unexpected, Visitor};
     use serde::Deserialize;
@@ -193,9 +195,9 @@ pub(super) mod integer {
                         .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
                 }
                 fn visit_f64<E: Error>(self, v: f64) -> Result<Int, E> {
-                    // -2^63 and 2^63 are exact in f64; [-2^63, 2^63) is i64's range.
-                    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-                    if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                    // 2^53: beyond it a double no longer tells neighbouring integers apart.
+                    const EXACT: f64 = 9_007_199_254_740_992.0;
+                    if v.fract() == 0.0 && v.abs() <= EXACT {
                         Ok(Int(v as i64))
                     } else {
                         Err(E::invalid_type(Unexpected::Float(v), &self))
