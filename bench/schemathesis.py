@@ -536,6 +536,7 @@ def main():
         api = Api(server.base, admin["api_key"])
         ids, ints = seed(server, api, admin)
         foreign = seed_foreign(Api(server.base, other["api_key"]), other)
+        own = {kind: list(values) for kind, values in ids.items()}
         for kind, guids in foreign.items():
             ids[kind].extend(guids)
         if o.schema:
@@ -548,7 +549,7 @@ def main():
         config = os.path.join(workdir, "schemathesis.toml")
         bound = write_config(config, doc, admin, ids, ints, o.workers)
         examples = os.path.join(workdir, "examples.json")
-        write_examples(examples, doc, ids, ints)
+        write_examples(examples, doc, own, ints)
         ops = sum(1 for item in doc["paths"].values() for m in item
                   if m in ("get", "put", "post", "delete", "patch"))
         log(f"seeded {len(ids['lead'])} leads, {len(ids['activity'])} activities; "
