@@ -502,7 +502,9 @@ def main():
                     help="schemathesis --max-examples: cases per operation and phase (default 10)")
     ap.add_argument("--seed", type=int, default=1, help="schemathesis --seed (default 1)")
     ap.add_argument("--workers", type=int, default=2, help="schemathesis --workers (default 2)")
-    ap.add_argument("--max-time", type=int, help="schemathesis --max-time: stop after this many s")
+    ap.add_argument("--max-time", type=int,
+                    help="schemathesis --max-time: fuzzing and stateful phases repeat until this "
+                    "many seconds are spent")
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     ap.add_argument("--pg", default=os.environ.get("ACTIVITY_HUB_TEST_PG",
                                                    "postgres://postgres@127.0.0.1:5432/test"),
@@ -555,7 +557,7 @@ def main():
         write_examples(examples, doc, own, ints)
         ops = sum(1 for item in doc["paths"].values() for m in item
                   if m in ("get", "put", "post", "delete", "patch"))
-        log(f"seeded {len(ids['lead'])} leads, {len(ids['activity'])} activities; "
+        log(f"seeded {len(own['lead'])} leads, {len(own['activity'])} activities; "
             f"{ops} operations, {bound} id parameters bound to seeded ids")
         report = os.path.join(workdir, "report")
         cmd = [*st, "--config-file", config, "run", location, "--url", server.base,

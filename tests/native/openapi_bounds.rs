@@ -184,6 +184,25 @@ async fn the_document_states_the_bounds_the_server_enforces() {
         schemas["NewLead"]["anyOf"].is_array(),
         "a lead needs a name, email or phone"
     );
+
+    // Tags are trimmed: a blank one is documented as invalid and refused.
+    for schema in ["NewActivity", "ActivityEdit", "Tags"] {
+        let item = &schemas[schema]["properties"]["tags"]["items"];
+        assert!(item["pattern"].is_string(), "{schema}: {item}");
+    }
+    let r = app
+        .post(
+            &admin,
+            "/api/v1/activities",
+            json!({"activities": [{"type": "call", "tags": ["\n\u{a0}"],
+                   "resource": {"type": "person", "id": lead["guid"]}}]}),
+        )
+        .await;
+    r.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        "tags",
+    );
 }
 
 /// JSON Schema counts `500.0` as the integer 500, so a client generating from the document may
