@@ -360,6 +360,63 @@ def native_bodies(ids):
     }, activity
 
 
+def lsq_examples(ids):
+    """Bodies and query parameters of the LeadSquared calls that succeed on the seed, by (method,
+    path): LeadSquared's ids are GUIDs named in ways id_kind does not guess (RelatedProspectId,
+    ProspectActivityId), and several calls need a whole valid record to answer 200 at all."""
+    lead, lead2, opp = ids["lead"][3], ids["lead"][4], ids["opportunity"][1]
+    activity = ids["activity"][2]
+    fields = [{"SchemaName": "mx_Custom_1", "Value": "visit"}, {"SchemaName": "mx_Custom_2", "Value": "3"}]
+    row = {"RelatedProspectId": lead, "ActivityEvent": "201", "ActivityNote": "Example visit",
+           "ActivityDateTime": "2026-01-02 03:04:05", "Fields": fields}
+    svc = "/v2/ProspectActivity.svc"
+    leads = "/v2/LeadManagement.svc"
+    opps = "/v2/OpportunityManagement.svc"
+    return {
+        ("post", f"{svc}/Create"): ({}, [row]),
+        ("post", f"{svc}/Bulk/CustomActivity/Add/ByLeadId"): ({}, [[row]]),
+        ("post", f"{svc}/Bulk/CustomActivity/Add/ByOpportunityId"): (
+            {"opportunityId": opp}, [[{"ActivityEvent": 201, "ActivityNote": "On the deal", "Fields": fields}]]),
+        ("post", f"{svc}/CustomActivity/Update"): (
+            {}, [{"ProspectActivityId": activity, "ActivityNote": "Edited"}]),
+        ("post", f"{svc}/Retrieve"): (
+            {"leadId": lead}, [{"Paging": {"PageIndex": 1, "PageSize": 10}}]),
+        ("post", f"{svc}/RetrieveRecentlyModified"): (
+            {}, [{"Parameter": {"FromDate": "2000-01-01 00:00:00", "ToDate": "2999-01-01 00:00:00"},
+                  "Paging": {"PageIndex": 1, "PageSize": 10}}]),
+        ("post", f"{svc}/CreateType"): (
+            {}, [{"ActivityEventName": "Example type", "Score": 1, "Direction": 0,
+                  "Fields": [{"SchemaName": "mx_Custom_1", "DisplayName": "Text", "DataType": "String"}]}]),
+        ("post", f"{svc}/CustomActivityType/Update"): ({"code": 201}, [{"Description": "Edited"}]),
+        ("get", f"{svc}/CustomActivity/GetActivitySetting"): ({"code": 201}, None),
+        ("post", f"{leads}/Lead.Create"): (
+            {}, [[{"Attribute": "FirstName", "Value": "Example"},
+                  {"Attribute": "EmailAddress", "Value": "lsq.example@fuzz.example"}]]),
+        ("post", f"{leads}/Lead.Update"): (
+            {"leadId": lead2}, [[{"Attribute": "Company", "Value": "Example Co"}]]),
+        ("post", f"{leads}/Lead.CreateOrUpdate"): (
+            {}, [[{"Attribute": "EmailAddress", "Value": "lead5@fuzz.example"},
+                  {"Attribute": "SearchBy", "Value": "EmailAddress"},
+                  {"Attribute": "LastName", "Value": "Upserted"}]]),
+        ("post", f"{leads}/Lead.Capture"): (
+            {}, [[{"Attribute": "EmailAddress", "Value": "lead6@fuzz.example"},
+                  {"Attribute": "FirstName", "Value": "Captured"}]]),
+        ("post", f"{opps}/Capture"): (
+            {}, [{"LeadDetails": [{"Attribute": "EmailAddress", "Value": "lead7@fuzz.example"}],
+                  "Opportunity": {"OpportunityEventCode": 12000, "OpportunityNote": "Example deal"}}]),
+        ("post", f"{opps}/GetOpportunitiesOfLead"): ({"leadId": lead}, [{}]),
+        ("post", f"{opps}/GetActivitiesOfOpportunity"): ({"opportunityId": opp}, [{}]),
+    }
+
+
+def surface_of(path):
+    """The surface a documented path belongs to: LeadSquared's `/v2/*.svc/…`, Salesloft's other
+    `/v2/…`, and the native API with the operations endpoints."""
+    if path.startswith("/v2/"):
+        return "leadsquared" if ".svc/" in path else "salesloft"
+    return "native"
+
+
 def destroys(method, path):
     """A DELETE of the record its path names (not of a part of it, like `/{id}/pin`)."""
     return method.upper() == "DELETE" and path.rstrip("/").endswith("}")
@@ -386,6 +443,14 @@ def write_examples(examples_path, doc, ids, ints):
     for (method, path), body in bodies.items():
         if method in doc.get("paths", {}).get(path, {}):
             out.setdefault(path, {}).setdefault(method, {})["bodies"] = body
+    for (method, path), (params, body) in lsq_examples(ids).items():
+        if method not in doc.get("paths", {}).get(path, {}):
+            continue
+        op = out.setdefault(path, {}).setdefault(method, {})
+        for name, value in params.items():
+            op.setdefault("parameters", {})[f"query.{name}"] = [value]
+        if body is not None:
+            op["bodies"] = body
     with open(examples_path, "w") as f:
         json.dump(out, f)
 
@@ -512,6 +577,9 @@ def main():
     ap.add_argument("--schema", help="test against this document file instead of the served "
                     "/openapi.json (while editing the document, before a rebuild)")
     ap.add_argument("--keep", action="store_true", help="keep the working directory (logs, report)")
+    ap.add_argument("--surface", default="all",
+                    help="comma-separated surfaces to test: native, salesloft, leadsquared, or all "
+                         "(default); the document is cut to their paths")
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
                     help="further schemathesis arguments, passed as they are")
     o = ap.parse_args()
@@ -551,6 +619,15 @@ def main():
         else:
             location = server.base + "/openapi.json"
             doc = json.loads(urllib.request.urlopen(location, timeout=30).read())
+        chosen = set(o.surface.split(","))
+        if "all" not in chosen:
+            unknown = chosen - {"native", "salesloft", "leadsquared"}
+            if unknown:
+                raise Failure(f"unknown surface(s) {sorted(unknown)}")
+            doc["paths"] = {p: item for p, item in doc["paths"].items() if surface_of(p) in chosen}
+            location = os.path.join(workdir, "openapi.json")
+            with open(location, "w") as f:
+                json.dump(doc, f)
         config = os.path.join(workdir, "schemathesis.toml")
         bound = write_config(config, doc, admin, ids, ints, o.workers)
         examples = os.path.join(workdir, "examples.json")

@@ -19,8 +19,10 @@ use crate::service::RecentFilter;
 #[schema(as = LsqRecentParameter)]
 pub struct Parameter {
     #[serde(rename = "FromDate")]
+    #[schema(schema_with = super::wire::schema::lsq_datetime_required, required = true)]
     from_date: Option<Text>,
     #[serde(rename = "ToDate")]
+    #[schema(schema_with = super::wire::schema::lsq_datetime_required, required = true)]
     to_date: Option<Text>,
     #[serde(rename = "ActivityEvent")]
     activity_event: Option<Int>,
@@ -31,6 +33,7 @@ pub struct Parameter {
 #[schema(as = LsqRecentBody)]
 pub struct RecentBody {
     #[serde(rename = "Parameter", default)]
+    #[schema(required = true, nullable = false)]
     parameter: Option<Parameter>,
     #[serde(rename = "Paging", default)]
     paging: Option<Paging>,

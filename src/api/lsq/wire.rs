@@ -327,6 +327,15 @@ pub mod schema {
         )
     }
 
+    /// A required `yyyy-MM-dd HH:mm:ss` (RetrieveRecentlyModified's window): no empty or null form.
+    pub fn lsq_datetime_required() -> RefOr<Schema> {
+        string_branch(
+            "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+        )
+        .description(Some("`yyyy-MM-dd HH:mm:ss`, UTC, a year from 0001 to 9999 (required)."))
+        .into()
+    }
+
     impl PartialSchema for Int {
         fn schema() -> RefOr<Schema> {
             int()
