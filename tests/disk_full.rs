@@ -158,12 +158,19 @@ async fn a_full_disk_gives_503_and_recovers_when_space_is_freed() {
         v["error"].as_str().is_some_and(|e| e.contains("writes")),
         "/readyz says why: {v}"
     );
-    assert!(
-        s.stderr()
-            .contains("writes to the database file have been failing"),
-        "the log says why /readyz failed:\n{}",
-        s.stderr()
-    );
+    // The server's stderr reaches the test through a reader thread: wait for the line a little.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !s
+        .stderr()
+        .contains("writes to the database file have been failing")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log says why /readyz failed:\n{}",
+            s.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let lines = s.stderr().lines().count() - log_before;
     assert!(
         lines < 20,
