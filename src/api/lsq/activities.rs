@@ -174,7 +174,7 @@ pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
 /// Retrieve's filter: one event code, and when the activities happened (both bounds inclusive).
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = LsqRetrieveFilter)]
-struct RetrieveParameter {
+pub struct RetrieveParameter {
     #[serde(rename = "ActivityEvent")]
     activity_event: Option<Int>,
     #[serde(rename = "FromDate")]
@@ -198,6 +198,40 @@ pub struct RetrieveBody {
     sorting: Option<Sorting>,
 }
 
+impl RetrieveBody {
+    /// The filter, order and window this body asks for, each part checked (a pure function of the
+    /// body, apart from the handler so the fuzz targets in fuzz/ can call it).
+    pub fn into_filter(self) -> LsqResult<LeadActivityFilter> {
+        let param = self.parameter.unwrap_or_default();
+        let (offset, limit) = self.paging.unwrap_or_default().window()?;
+        let sorting = self.sorting.unwrap_or_default();
+        let sort = match sorting.column.as_deref().map(str::trim) {
+            None | Some("") => ActivitySort::OccurredAt,
+            Some(c)
+                if c.eq_ignore_ascii_case("CreatedOn")
+                    || c.eq_ignore_ascii_case("ActivityDateTime") =>
+            {
+                ActivitySort::OccurredAt
+            }
+            Some(c) if c.eq_ignore_ascii_case("ModifiedOn") => ActivitySort::UpdatedAt,
+            Some(c) => {
+                return Err(LsqError::bad_input(format!(
+                    "Sorting.ColumnName '{c}' is not supported here: use CreatedOn or ModifiedOn"
+                )))
+            }
+        };
+        Ok(LeadActivityFilter {
+            event_code: param.activity_event.map(|i| i.0),
+            occurred_from: lsq_date("Parameter.FromDate", param.from_date.as_ref())?,
+            occurred_to: lsq_date("Parameter.ToDate", param.to_date.as_ref())?,
+            sort,
+            descending: sorting.descending()?,
+            offset,
+            limit,
+        })
+    }
+}
+
 /// `POST /v2/ProspectActivity.svc/Retrieve?leadId=…`
 #[utoipa::path(post, path = "/v2/ProspectActivity.svc/Retrieve", tag = "LeadSquared",
     operation_id = "lsq_activity_retrieve", summary = "A lead's activities, one page",
@@ -207,33 +241,7 @@ pub struct RetrieveBody {
 pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let lead = lsq.param("leadId")?.to_string();
     let body: RetrieveBody = json_body(body).await?;
-    let param = body.parameter.unwrap_or_default();
-    let (offset, limit) = body.paging.unwrap_or_default().window()?;
-    let sorting = body.sorting.unwrap_or_default();
-    let sort = match sorting.column.as_deref().map(str::trim) {
-        None | Some("") => ActivitySort::OccurredAt,
-        Some(c)
-            if c.eq_ignore_ascii_case("CreatedOn")
-                || c.eq_ignore_ascii_case("ActivityDateTime") =>
-        {
-            ActivitySort::OccurredAt
-        }
-        Some(c) if c.eq_ignore_ascii_case("ModifiedOn") => ActivitySort::UpdatedAt,
-        Some(c) => {
-            return Err(LsqError::bad_input(format!(
-                "Sorting.ColumnName '{c}' is not supported here: use CreatedOn or ModifiedOn"
-            )))
-        }
-    };
-    let filter = LeadActivityFilter {
-        event_code: param.activity_event.map(|i| i.0),
-        occurred_from: lsq_date("Parameter.FromDate", param.from_date.as_ref())?,
-        occurred_to: lsq_date("Parameter.ToDate", param.to_date.as_ref())?,
-        sort,
-        descending: sorting.descending()?,
-        offset,
-        limit,
-    };
+    let filter = body.into_filter()?;
     let page = app
         .service
         .lead_activities(&lsq.user, &lead, filter)
@@ -456,6 +464,25 @@ pub struct UpdateBody {
     validate_dropdown_options: Option<Bool>,
 }
 
+impl UpdateBody {
+    /// The activity id the body names (`None` when missing or blank) and the edit it asks for.
+    pub fn into_patch(self) -> (Option<String>, ActivityPatch) {
+        let id = self.prospect_activity_id.filter(|s| !s.trim().is_empty());
+        let patch = ActivityPatch {
+            event_code: self.activity_event.map(|i| i.0),
+            note: self.activity_note,
+            fields: self
+                .fields
+                .unwrap_or_default()
+                .into_iter()
+                .map(Field::into_input)
+                .collect(),
+            skip_option_check: self.validate_dropdown_options.unwrap_or_default().0,
+        };
+        (id, patch)
+    }
+}
+
 /// `POST /v2/ProspectActivity.svc/CustomActivity/Update`
 #[utoipa::path(post, path = "/v2/ProspectActivity.svc/CustomActivity/Update", tag = "LeadSquared",
     operation_id = "lsq_activity_update", summary = "Change an activity",
@@ -464,26 +491,14 @@ pub struct UpdateBody {
     responses((status = 200, description = "Changed", body = docs::IdAnswer)))]
 pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let body: UpdateBody = json_body(body).await?;
-    let id = body
-        .prospect_activity_id
-        .filter(|s| !s.trim().is_empty())
+    let (id, patch) = body.into_patch();
+    let id = id
         .or_else(|| lsq.params.get("activityId").map(str::to_string))
         .ok_or_else(|| {
             LsqError::from(crate::error::Error::Required(
                 crate::error::Field::ActivityId,
             ))
         })?;
-    let patch = ActivityPatch {
-        event_code: body.activity_event.map(|i| i.0),
-        note: body.activity_note,
-        fields: body
-            .fields
-            .unwrap_or_default()
-            .into_iter()
-            .map(Field::into_input)
-            .collect(),
-        skip_option_check: body.validate_dropdown_options.unwrap_or_default().0,
-    };
     let guid = app.service.update_activity(&lsq.user, &id, patch).await?;
     Ok(Json(json!({"Status": "Success", "Message": {"Id": guid}})))
 }

@@ -1,10 +1,12 @@
 //! The LeadSquared dialect: `/v2/*.svc/…` endpoints, their auth, error envelope and limits.
 
-mod activities;
+// `activities` and `opportunities` are public for their body parsers (`RetrieveBody::into_filter`,
+// `CreateBody::into_input`, `CaptureBody::into_input`, …), which the fuzz targets in fuzz/ call.
+pub mod activities;
 mod calls;
 mod docs;
 mod leads;
-mod opportunities;
+pub mod opportunities;
 mod recent;
 mod types;
 mod users;
@@ -226,21 +228,35 @@ pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
             e
         }
     })?;
+    parse_json_body(&bytes)
+}
+
+/// Parses a body already read, as `json_body` does: separate from the reading so that the fuzz
+/// targets (fuzz/) run the very parser the endpoints use, without a server.
+pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> LsqResult<T> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
-        &bytes
+        bytes
     };
-    if text::json_may_hold_nul(text) {
-        if let Some(path) = serde_json::from_slice(text)
-            .ok()
-            .as_ref()
-            .and_then(nul_path)
-        {
+    // JSON text is UTF-8. serde_json checks that only in the strings it reads, not in the values
+    // of properties the body struct ignores, which would let such a body past the NUL check below.
+    let text = std::str::from_utf8(text).map_err(|e| {
+        LsqError::bad_input(format!(
+            "The request body is not valid JSON: it is not UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    if text::json_may_hold_nul(text.as_bytes()) {
+        // Fails closed: a body the tree cannot be built from (nested deeper than serde_json's
+        // limit inside an ignored property) is refused rather than let through unchecked.
+        let tree: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| LsqError::bad_input(format!("The request body is not valid JSON: {e}")))?;
+        if let Some(path) = nul_path(&tree) {
             return Err(LsqError::bad_input(format!("{path} {}", text::NO_NUL)));
         }
     }
-    let de = &mut serde_json::Deserializer::from_slice(text);
+    let de = &mut serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -434,3 +450,46 @@ pub fn routes() -> Router<AppState> {
 
 /// `State` re-exported for the handler modules.
 pub type AppStateExt = State<AppState>;
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Note {
+        #[serde(rename = "ActivityNote")]
+        note: Option<String>,
+    }
+
+    fn refused(body: &[u8]) -> String {
+        match parse_json_body::<Note>(body) {
+            Ok(n) => panic!("accepted, note {:?}", n.note),
+            Err(e) => e.message,
+        }
+    }
+
+    /// Found by the lsq_bodies fuzz target (fuzz/corpus/lsq_bodies keeps the input): bytes that
+    /// are not UTF-8, or nesting past serde_json's depth limit, in a property the body struct
+    /// ignores made the NUL check skip the body, and a NUL in `ActivityNote` got through.
+    #[test]
+    fn a_nul_is_refused_whatever_else_the_body_holds() {
+        let not_utf8 = refused(b"{\"x\":\"\xff\",\"ActivityNote\":\"a\\u0000b\"}");
+        assert!(not_utf8.contains("not UTF-8 (at byte 6)"), "{not_utf8}");
+        let deep = |note: &str| {
+            format!(
+                "{{\"x\":{}{},\"ActivityNote\":\"{note}\"}}",
+                "[".repeat(200),
+                "]".repeat(200)
+            )
+        };
+        let nested = refused(deep("a\\u0000b").as_bytes());
+        assert!(nested.contains("not valid JSON"), "{nested}");
+        let plain = refused(br#"{"ActivityNote":"a\u0000b"}"#);
+        assert_eq!(plain, "ActivityNote must not contain NUL characters");
+        // Without a NUL the same deep property is ignored as before.
+        let ok = parse_json_body::<Note>(deep("ab").as_bytes()).map(|n| n.note);
+        assert_eq!(ok.ok().flatten().as_deref(), Some("ab"));
+    }
+}

@@ -29,7 +29,7 @@ use crate::service::{ActivityInput, CaptureInput, OpportunityActivityFilter, Opp
 /// The opportunity of a Capture.
 #[derive(Deserialize, ToSchema)]
 #[schema(as = LsqNewOpportunity)]
-struct OpportunityBody {
+pub struct OpportunityBody {
     /// The opportunity type's event code (required).
     #[serde(rename = "OpportunityEventCode")]
     event_code: Option<Int>,
@@ -49,11 +49,73 @@ struct OpportunityBody {
 /// Phone or Mobile; created when there is none) and the opportunity (required).
 #[derive(Deserialize, ToSchema)]
 #[schema(as = LsqCapture)]
-struct CaptureBody {
+pub struct CaptureBody {
     #[serde(rename = "LeadDetails", default)]
     lead_details: Option<Vec<Attribute>>,
     #[serde(rename = "Opportunity")]
     opportunity: Option<OpportunityBody>,
+}
+
+impl CaptureBody {
+    /// The lead to find or create and the opportunity to log, each attribute checked (a pure
+    /// function of the body, apart from the handler so the fuzz targets in fuzz/ can call it).
+    pub fn into_input(self) -> LsqResult<CaptureInput> {
+        let attrs: Vec<(String, String)> = self
+            .lead_details
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| (a.attribute, a.value.0))
+            .collect();
+        let search_by = match attrs
+            .iter()
+            .find(|(k, _)| k.trim() == "SearchBy")
+            .map(|(_, v)| v.trim())
+        {
+            None | Some("") | Some("EmailAddress") => LeadKey::Email,
+            Some("Phone") => LeadKey::Phone,
+            Some("Mobile") => LeadKey::Mobile,
+            Some(other) => {
+                return Err(LsqError::bad_input(format!(
+                    "Invalid SearchBy '{other}': expected EmailAddress, Phone or Mobile"
+                )))
+            }
+        };
+        let (lead, owner) = parse_lead(attrs)?;
+        let opp = self
+            .opportunity
+            .ok_or_else(|| LsqError::from(Error::Required(crate::error::Field::Opportunity)))?;
+        let occurred_at = match opp
+            .date_time
+            .as_ref()
+            .map(|t| t.0.trim())
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => Some(parse_lsq_datetime(s).ok_or_else(|| {
+                LsqError::bad_input(format!(
+                    "Invalid OpportunityDateTime '{s}': expected yyyy-MM-dd HH:mm:ss with {YEAR_RANGE}"
+                ))
+            })?),
+        };
+        Ok(CaptureInput {
+            lead,
+            lead_owner_guid: owner,
+            search_by,
+            opportunity: ActivityInput {
+                event_code: opp.event_code.map(|c| c.0),
+                note: opp.note,
+                occurred_at,
+                owner_email: None,
+                fields: opp
+                    .fields
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Field::into_input)
+                    .collect(),
+                skip_option_check: opp.validate_dropdown_options.unwrap_or_default().0,
+            },
+        })
+    }
 }
 
 /// `POST /v2/OpportunityManagement.svc/Capture`
@@ -63,61 +125,7 @@ struct CaptureBody {
     responses((status = 200, description = "Captured", body = docs::Captured)))]
 pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
     let b: CaptureBody = json_body(body).await?;
-    let attrs: Vec<(String, String)> = b
-        .lead_details
-        .unwrap_or_default()
-        .into_iter()
-        .map(|a| (a.attribute, a.value.0))
-        .collect();
-    let search_by = match attrs
-        .iter()
-        .find(|(k, _)| k.trim() == "SearchBy")
-        .map(|(_, v)| v.trim())
-    {
-        None | Some("") | Some("EmailAddress") => LeadKey::Email,
-        Some("Phone") => LeadKey::Phone,
-        Some("Mobile") => LeadKey::Mobile,
-        Some(other) => {
-            return Err(LsqError::bad_input(format!(
-                "Invalid SearchBy '{other}': expected EmailAddress, Phone or Mobile"
-            )))
-        }
-    };
-    let (lead, owner) = parse_lead(attrs)?;
-    let opp = b
-        .opportunity
-        .ok_or_else(|| LsqError::from(Error::Required(crate::error::Field::Opportunity)))?;
-    let occurred_at = match opp
-        .date_time
-        .as_ref()
-        .map(|t| t.0.trim())
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(s) => Some(parse_lsq_datetime(s).ok_or_else(|| {
-            LsqError::bad_input(format!(
-                "Invalid OpportunityDateTime '{s}': expected yyyy-MM-dd HH:mm:ss with {YEAR_RANGE}"
-            ))
-        })?),
-    };
-    let input = CaptureInput {
-        lead,
-        lead_owner_guid: owner,
-        search_by,
-        opportunity: ActivityInput {
-            event_code: opp.event_code.map(|c| c.0),
-            note: opp.note,
-            occurred_at,
-            owner_email: None,
-            fields: opp
-                .fields
-                .unwrap_or_default()
-                .into_iter()
-                .map(Field::into_input)
-                .collect(),
-            skip_option_check: opp.validate_dropdown_options.unwrap_or_default().0,
-        },
-    };
+    let input = b.into_input()?;
     let (opportunity, lead) = app.service.capture(&lsq.user, input).await?;
     Ok(Json(json!({
         "Status": "Success",
@@ -430,7 +438,7 @@ fn flat_page(total: u64, rows: &[FlatRow<'_>]) -> Response {
 /// Which activity columns to answer.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = LsqColumns)]
-struct Columns {
+pub struct Columns {
     /// Comma-separated activity columns and custom field schema names (default: all).
     #[serde(rename = "Include_CSV")]
     #[schema(schema_with = include_csv_schema)]
@@ -469,13 +477,39 @@ fn include_csv_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schem
 /// apply to it only.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = LsqFlatList)]
-struct ListBody {
+pub struct ListBody {
     #[serde(rename = "Columns", default)]
     columns: Option<Columns>,
     #[serde(rename = "Paging", default)]
     paging: Option<Paging>,
     #[serde(rename = "Sorting", default)]
     sorting: Option<Sorting>,
+}
+
+impl ListBody {
+    /// GetActivitiesOfOpportunity's columns (`None` = all) and its filter, order and window,
+    /// checked against the tenant's activity `types` (whose custom fields are columns too). A pure
+    /// function of the body, apart from the handler so the fuzz targets in fuzz/ can call it.
+    pub fn activities_request(
+        self,
+        event_code: Option<i64>,
+        types: &[ActivityType],
+    ) -> LsqResult<(Option<Vec<String>>, OpportunityActivityFilter)> {
+        let include = included_columns(
+            self.columns.as_ref().and_then(|c| c.include_csv.as_deref()),
+            types,
+        )?;
+        let sorting = self.sorting.unwrap_or_default();
+        let (offset, limit) = self.paging.unwrap_or_default().window()?;
+        let filter = OpportunityActivityFilter {
+            event_code,
+            sort: sort_for(sorting.column.as_deref(), types)?,
+            descending: sorting.descending()?,
+            offset,
+            limit,
+        };
+        Ok((include, filter))
+    }
 }
 
 fn int_param(lsq: &Lsq, name: &str) -> LsqResult<Option<i64>> {
@@ -510,19 +544,7 @@ pub async fn activities(State(app): State<AppState>, lsq: Lsq, body: Body) -> Ls
     let event_code = int_param(&lsq, "activityEventCode")?;
     let b: ListBody = json_body(body).await?;
     let types = app.service.list_activity_types(&lsq.user).await?;
-    let include = included_columns(
-        b.columns.as_ref().and_then(|c| c.include_csv.as_deref()),
-        &types,
-    )?;
-    let sorting = b.sorting.unwrap_or_default();
-    let (offset, limit) = b.paging.unwrap_or_default().window()?;
-    let filter = OpportunityActivityFilter {
-        event_code,
-        sort: sort_for(sorting.column.as_deref(), &types)?,
-        descending: sorting.descending()?,
-        offset,
-        limit,
-    };
+    let (include, filter) = b.activities_request(event_code, &types)?;
     let (ctx, page) = app
         .service
         .opportunity_activities(&lsq.user, &id, filter)
