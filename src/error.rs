@@ -488,7 +488,9 @@ impl fmt::Display for Unique {
                 )
             }
             Unique::AccountName(name) => write!(f, "An account named '{name}' already exists"),
-            Unique::Other => same(f, "a unique field"),
+            Unique::Other => {
+                f.write_str("A record with the same value of a unique field already exists")
+            }
         }
     }
 }
