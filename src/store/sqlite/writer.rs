@@ -603,12 +603,8 @@ mod tests {
         assert_eq!(kib, -32 * 1024);
     }
 
-    /// Under a stream of writes the checkpointer thread copies the WAL back into the database file,
-    /// and the WAL starts over instead of growing: 240 MiB written in 1 MiB commits leave a WAL
-    /// well under 200 MiB (it would hold all 240 MiB without the checkpointer, whose checkpoint
-    /// starts at 64 MiB; the writer's own limit is 256 MiB).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_checkpointer_keeps_the_wal_near_its_threshold() {
+    /// A store in a temp dir (its directory, its path) with an empty `filler` table of blobs.
+    async fn filler_store() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(path.to_str().expect("utf-8 path")).expect("open store");
@@ -616,9 +612,14 @@ mod tests {
             .write(|c| c.execute_batch("CREATE TABLE filler (b BLOB)").db())
             .await
             .expect("create table");
-        let mut largest_wal = 0;
+        (dir, path, store)
+    }
+
+    /// Writes `n` 1 MiB blobs into `filler`, one commit each; the largest the WAL grew meanwhile.
+    async fn write_mib_blobs(store: &SqliteStore, dir: &tempfile::TempDir, n: usize) -> u64 {
         let wal = dir.path().join("t.db-wal");
-        for _ in 0..240 {
+        let mut largest_wal = 0;
+        for _ in 0..n {
             store
                 .write(|c| {
                     c.execute("INSERT INTO filler VALUES (zeroblob(1048576))", [])
@@ -629,6 +630,17 @@ mod tests {
                 .expect("insert");
             largest_wal = largest_wal.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
         }
+        largest_wal
+    }
+
+    /// Under a stream of writes the checkpointer thread copies the WAL back into the database file,
+    /// and the WAL starts over instead of growing: 240 MiB written in 1 MiB commits leave a WAL
+    /// well under 200 MiB (it would hold all 240 MiB without the checkpointer, whose checkpoint
+    /// starts at 64 MiB; the writer's own limit is 256 MiB).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_keeps_the_wal_near_its_threshold() {
+        let (dir, path, store) = filler_store().await;
+        let largest_wal = write_mib_blobs(&store, &dir, 240).await;
         let mib = 1 << 20;
         assert!(
             largest_wal < 200 * mib,
@@ -645,13 +657,7 @@ mod tests {
     /// copy it back but it never starts over; the writer's RESTART checkpoints still bound it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_starts_over_under_a_steady_stream_of_reads() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("t.db");
-        let store = SqliteStore::open(path.to_str().expect("utf-8 path")).expect("open store");
-        store
-            .write(|c| c.execute_batch("CREATE TABLE filler (b BLOB)").db())
-            .await
-            .expect("create table");
+        let (dir, path, store) = filler_store().await;
         let stop = Arc::new(AtomicBool::new(false));
         let readers: Vec<_> = (0..2)
             .map(|_| {
@@ -668,19 +674,7 @@ mod tests {
                 })
             })
             .collect();
-        let mut largest_wal = 0;
-        let wal = dir.path().join("t.db-wal");
-        for _ in 0..320 {
-            store
-                .write(|c| {
-                    c.execute("INSERT INTO filler VALUES (zeroblob(1048576))", [])
-                        .db()
-                        .map(|_| ())
-                })
-                .await
-                .expect("insert");
-            largest_wal = largest_wal.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
-        }
+        let largest_wal = write_mib_blobs(&store, &dir, 320).await;
         stop.store(true, Ordering::Relaxed);
         let reads: u64 = readers.into_iter().map(|r| r.join().expect("reader")).sum();
         assert!(reads > 320, "the readers kept reading ({reads} reads)");
