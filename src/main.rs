@@ -271,10 +271,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Backup { db, path } => {
-            let Some(source) = db
-                .strip_prefix("sqlite://")
-                .or_else(|| db.strip_prefix("sqlite:"))
-            else {
+            let Some(source) = store::sqlite_path(&db) else {
                 return Err(format!(
                     "backup copies SQLite stores; for {} use pg_dump (see the README)",
                     store::redact_url(&db)

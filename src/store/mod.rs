@@ -221,12 +221,15 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     open_with_budgets(url).await.map(|opened| opened.store)
 }
 
+/// The file a `sqlite://PATH` (or `sqlite:PATH`) URL names; `None` for any other URL.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+}
+
 /// Like `open`, also giving the rate budgets the store keeps (the PostgreSQL store keeps them).
 pub async fn open_with_budgets(url: &str) -> Result<Opened> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
+    if let Some(path) = sqlite_path(url) {
         let store = sqlite::SqliteStore::open(path)
             .map_err(|e| Error::Unavailable(format!("cannot open {url}: {e}").into()))?;
         return Ok(Opened {
