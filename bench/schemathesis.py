@@ -385,7 +385,7 @@ def lsq_examples(ids):
             {}, [{"Parameter": {"FromDate": "2000-01-01 00:00:00", "ToDate": "2999-01-01 00:00:00"},
                   "Paging": {"PageIndex": 1, "PageSize": 10}}]),
         ("post", f"{svc}/CreateType"): (
-            {}, [{"ActivityEventName": "Example type", "Score": 1, "Direction": 0,
+            {}, [{"ActivityEventName": "Example LeadSquared type", "Score": 1, "Direction": 0,
                   "Fields": [{"SchemaName": "mx_Custom_1", "DisplayName": "Text", "DataType": "String"}]}]),
         ("post", f"{svc}/CustomActivityType/Update"): ({"code": 201}, [{"Description": "Edited"}]),
         ("get", f"{svc}/CustomActivity/GetActivitySetting"): ({"code": 201}, None),

@@ -82,13 +82,22 @@ STATE_DEPENDENT = [
 # (docs/decisions.md); only `MXInternalServerException` is a server error there.
 LSQ_APPLICATION_ERROR = re.compile(r"^MX(?!InternalServer)[A-Za-z]+Exception$")
 
-# Rules between two values of one request, which JSON Schema does not state: such a refusal of a
-# schema-valid request is dropped (and counted) like the state-dependent ones above.
+# Rules between two values of one request, which JSON Schema does not state, and LeadSquared's
+# refusals of a custom field name the tenant's types do not have: such a refusal of a schema-valid
+# request is dropped (and counted) like the state-dependent ones above.
 CROSS_FIELD = [
     ("POST", r"/v2/LeadManagement\.svc/Lead\.(CreateOrUpdate|Capture)",
      r"^Pass EmailAddress or Phone", "a lead to find needs one of its keys among the attributes"),
     ("POST", r"/v2/ProspectActivity\.svc/RetrieveRecentlyModified",
      r"ToDate must not be before Parameter\.FromDate", "the window's end is not before its start"),
+    ("POST", r"/v2/ProspectActivity\.svc/(CreateType|CustomActivityType/Update)",
+     r"must list the options of an? [A-Za-z]+ field",
+     "an option DataType (OptionSet, MultiSelect…) needs options beside it"),
+    ("POST", r"/v2/ProspectActivity\.svc/(CreateType|CustomActivityType/Update)",
+     r"SchemaName '[^']*' is given twice", "each field's SchemaName appears once in Fields"),
+    ("POST", r"/v2/OpportunityManagement\.svc/(GetActivitiesOfOpportunity|GetOpportunitiesOfLead)",
+     r"^Sorting\.ColumnName 'mx_[^']*' is not a column of this list$",
+     "a custom field's schema name is a column when one of the tenant's types has that field"),
     ("GET", r"/v2/activity_histories", r"requires resource_type",
      "Salesloft's resource_id filter needs resource_type beside it"),
 ]

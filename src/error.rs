@@ -57,6 +57,8 @@ pub enum Field {
     EventCode,
     Direction,
     SalesloftType,
+    /// The score an activity type gives its activities, or one activity its own.
+    Score,
     /// An activity type's list of custom field definitions.
     TypeFields,
     /// The schema name of the custom field definition at this index.
@@ -127,6 +129,7 @@ impl Field {
             Field::EventCode => "ActivityEvent".into(),
             Field::Direction => "Direction".into(),
             Field::SalesloftType => "SalesloftType".into(),
+            Field::Score => "Score".into(),
             Field::TypeFields => "Fields".into(),
             Field::SchemaName(_) => "SchemaName".into(),
             Field::Options { schema_name, .. } => format!("OptionSet of {schema_name}"),
@@ -166,6 +169,7 @@ impl Field {
             Field::EventCode => "'event_code'".into(),
             Field::Direction => "'direction'".into(),
             Field::SalesloftType => "'salesloft_type'".into(),
+            Field::Score => "'score'".into(),
             Field::TypeFields => "'fields'".into(),
             Field::SchemaName(i) => format!("'fields[{i}].schema_name'"),
             Field::Options { index, .. } => format!("'fields[{index}].options'"),

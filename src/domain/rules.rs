@@ -129,6 +129,21 @@ pub fn check_direction(d: i64) -> Result<()> {
     ))
 }
 
+/// The largest score an activity type may give, or an activity be given, either way. A lead's score is the sum of its
+/// activities' scores in a 64-bit integer: with this bound it cannot overflow before a lead has
+/// nine billion activities, where an unbounded score overflowed on the second.
+pub const MAX_SCORE: i64 = 1_000_000_000;
+
+pub fn check_score(score: i64) -> Result<()> {
+    if (-MAX_SCORE..=MAX_SCORE).contains(&score) {
+        return Ok(());
+    }
+    Err(invalid(
+        Field::Score,
+        format!("must be between -{MAX_SCORE} and {MAX_SCORE}, not {score}"),
+    ))
+}
+
 pub fn check_salesloft_type(t: &str) -> Result<()> {
     if is_salesloft_type(t) {
         return Ok(());
@@ -188,6 +203,7 @@ pub fn check_new_type(ty: &NewActivityType) -> Result<()> {
     if let Some(code) = ty.event_code {
         check_event_code(ty.kind, code)?;
     }
+    check_score(ty.score)?;
     check_direction(ty.direction)?;
     check_salesloft_type(&ty.salesloft_type)?;
     check_fields(&ty.fields)

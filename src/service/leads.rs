@@ -227,6 +227,7 @@ impl Service {
             .prepare_activity(caller, 0, None, false, &input, &mut TypeCache::default())
             .await?;
         if let Some(score) = target.score {
+            crate::domain::rules::check_score(score)?;
             new.score = score;
         }
         let visible = |l: Lead| {

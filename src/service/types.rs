@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::Service;
-use crate::domain::rules::{check_direction, check_fields, check_salesloft_type};
+use crate::domain::rules::{check_direction, check_fields, check_salesloft_type, check_score};
 use crate::domain::{rules, ActivityType, FieldDef, NewActivityType, Role, TypeKind, User};
 use crate::error::{Error, Missing, Result};
 
@@ -94,6 +94,7 @@ impl Service {
             ty.display_name = d;
         }
         if let Some(s) = patch.score {
+            check_score(s)?;
             ty.score = s;
         }
         if let Some(d) = patch.description {

@@ -8,6 +8,7 @@ mod harness;
 mod access;
 mod activities;
 mod activity_types;
+mod body_shapes;
 mod bulk;
 mod cli;
 mod connections;

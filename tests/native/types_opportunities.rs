@@ -158,6 +158,11 @@ async fn activity_types_shared_with_the_lsq_dialect() {
             400,
             "data_type",
         ),
+        (
+            json!({"name": "X", "score": 1_000_000_001_i64}),
+            422,
+            "'score' must be between -1000000000 and 1000000000",
+        ),
         (json!({"name": "demo call"}), 409, "demo call"),
         (
             json!({"name": "Y", "event_code": code}),

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::docs;
 use super::wire::{self, Bool, Field, Int, Paging, Sorting, Text};
-use super::{json_body, Lsq, LsqError, LsqResult};
+use super::{json_body, json_body_required, Lsq, LsqError, LsqResult};
 use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::fields::{FieldKey, FieldValues};
@@ -77,7 +77,9 @@ pub struct CreateBody {
     last_name: Option<Text>,
     #[serde(rename = "Phone", default)]
     phone: Option<Text>,
+    /// The new lead's score, a whole number.
     #[serde(rename = "Score", default)]
+    #[schema(schema_with = wire::schema::score_text)]
     score: Option<Text>,
 }
 
@@ -190,11 +192,12 @@ pub struct RetrieveParameter {
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = LsqRetrieve)]
 pub struct RetrieveBody {
-    #[serde(rename = "Parameter", default)]
+    #[serde(rename = "Parameter", default, deserialize_with = "wire::object")]
     parameter: Option<RetrieveParameter>,
-    #[serde(rename = "Paging", default)]
+    #[serde(rename = "Paging", default, deserialize_with = "wire::object")]
     paging: Option<Paging>,
-    #[serde(rename = "Sorting", default)]
+    #[serde(rename = "Sorting", default, deserialize_with = "wire::object")]
+    #[schema(schema_with = wire::schema::sorting_by_time)]
     sorting: Option<Sorting>,
 }
 
@@ -236,7 +239,7 @@ impl RetrieveBody {
 #[utoipa::path(post, path = "/v2/ProspectActivity.svc/Retrieve", tag = "LeadSquared",
     operation_id = "lsq_activity_retrieve", summary = "A lead's activities, one page",
     params(("leadId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The lead's GUID")),
-    request_body = RetrieveBody,
+    request_body = Option<RetrieveBody>,
     responses((status = 200, description = "The page", body = docs::Retrieved)))]
 pub async fn retrieve(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let lead = lsq.param("leadId")?.to_string();
@@ -490,7 +493,7 @@ impl UpdateBody {
     request_body = UpdateBody,
     responses((status = 200, description = "Changed", body = docs::IdAnswer)))]
 pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
-    let body: UpdateBody = json_body(body).await?;
+    let body: UpdateBody = json_body_required(body).await?;
     let (id, patch) = body.into_patch();
     let id = id
         .or_else(|| lsq.params.get("activityId").map(str::to_string))

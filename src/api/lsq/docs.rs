@@ -453,3 +453,39 @@ pub struct RecentPage {
     pub RecordCount: i64,
     pub ProspectActivities: Vec<RecentActivity>,
 }
+
+/// `postUpdatedLead` of Lead.CreateOrUpdate: a flag, as `true`/`false`, `yes`/`no` or `1`/`0`.
+pub struct PostUpdatedLead;
+
+impl utoipa::PartialSchema for PostUpdatedLead {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::wire::schema::any_case(
+            "true/yes/1: the answer carries the lead; false/no/0 or blank: it does not (any case).",
+            &["true", "false", "yes", "no", "1", "0"],
+            true,
+        )
+    }
+}
+impl ToSchema for PostUpdatedLead {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LsqPostUpdatedLead")
+    }
+}
+
+/// `LeadUpdateBehavior` of Lead.Capture, in any letter case; blank or absent = update.
+pub struct LeadUpdateBehavior;
+
+impl utoipa::PartialSchema for LeadUpdateBehavior {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::wire::schema::any_case(
+            "DoNotUpdate, UpdateOnlyEmptyFields or DoNotUpdateUniqueFields (any case); blank or absent: update the lead.",
+            &["DoNotUpdate", "UpdateOnlyEmptyFields", "DoNotUpdateUniqueFields"],
+            true,
+        )
+    }
+}
+impl ToSchema for LeadUpdateBehavior {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LsqLeadUpdateBehavior")
+    }
+}

@@ -311,7 +311,7 @@ fn default_key(change: &LeadChange) -> Option<LeadKey> {
 /// `postUpdatedLead=true` the answer carries the lead as `Leads.GetById` shows it.
 #[utoipa::path(post, path = "/v2/LeadManagement.svc/Lead.CreateOrUpdate", tag = "LeadSquared",
     operation_id = "lsq_lead_create_or_update", summary = "Update the lead SearchBy finds, or create it",
-    params(("postUpdatedLead" = Option<String>, Query, description = "true/1: the answer carries the lead")),
+    params(("postUpdatedLead" = Option<docs::PostUpdatedLead>, Query, description = "true/1: the answer carries the lead")),
     request_body(content = Vec<Attribute>, description = "Lead attributes, with SearchBy (EmailAddress, Phone or Mobile; default: the email, else the phone)"),
     responses((status = 200, description = "Updated or created", body = docs::LeadUpserted)))]
 pub async fn create_or_update(
@@ -353,7 +353,7 @@ pub async fn create_or_update(
 /// updated as `LeadUpdateBehavior` says; created when nothing matches.
 #[utoipa::path(post, path = "/v2/LeadManagement.svc/Lead.Capture", tag = "LeadSquared",
     operation_id = "lsq_lead_capture", summary = "Lead capture: match by ProspectID, SearchBy, email or phone; update or create",
-    params(("LeadUpdateBehavior" = Option<String>, Query, description = "DoNotUpdate, UpdateOnlyEmptyFields or DoNotUpdateUniqueFields (default: update)")),
+    params(("LeadUpdateBehavior" = Option<docs::LeadUpdateBehavior>, Query, description = "DoNotUpdate, UpdateOnlyEmptyFields or DoNotUpdateUniqueFields (default: update)")),
     request_body(content = Vec<Attribute>, description = "Lead attributes, with SearchBy and ProspectID when known"),
     responses((status = 200, description = "Matched or created", body = docs::LeadCaptured)))]
 pub async fn capture(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {

@@ -205,9 +205,30 @@ impl FromRequestParts<AppState> for Lsq {
     }
 }
 
-/// Reads and parses a JSON body; an empty body counts as `{}` when `T` allows it.
+/// Reads and parses a JSON body; an empty body or `null` counts as `{}` when `T` allows it.
 pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
-    let bytes = body_bytes(body).await.map_err(|why| match why {
+    parse_json_body(&read_body(body).await?)
+}
+
+/// Reads and parses the JSON body of a call that changes what it is given (the Update calls):
+/// no body, or `null`, is refused rather than read as a change of nothing.
+pub async fn json_body_required<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
+    let bytes = read_body(body).await?;
+    if is_blank(&bytes) || bytes.trim_ascii() == b"null" {
+        return Err(LsqError::bad_input(
+            "The request body is missing: this call takes a JSON object of the values to change",
+        ));
+    }
+    parse_json_body(&bytes)
+}
+
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The body's bytes, or the envelope for a body too large, too slow or refused under load.
+async fn read_body(body: Body) -> LsqResult<axum::body::Bytes> {
+    body_bytes(body).await.map_err(|why| match why {
         BodyUnread::TooLarge => LsqError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "MXInvalidInputException",
@@ -227,18 +248,26 @@ pub async fn json_body<T: DeserializeOwned>(body: Body) -> LsqResult<T> {
             e.retry_after = Some(1);
             e
         }
-    })?;
-    parse_json_body(&bytes)
+    })
 }
 
 /// Parses a body already read, as `json_body` does: separate from the reading so that the fuzz
 /// targets (fuzz/) run the very parser the endpoints use, without a server.
 pub fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> LsqResult<T> {
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
+    let text: &[u8] = if is_blank(bytes) { b"{}" } else { bytes };
+    // serde reads a struct from an array of its fields in order as well as from an object; a
+    // body that should be an object (a `T` that `{}` makes) is refused as an array.
+    if text.trim_ascii_start().starts_with(b"[") && serde_json::from_str::<T>("{}").is_ok() {
+        return Err(LsqError::bad_input(
+            "The request body has the wrong shape: expected a JSON object, got an array",
+        ));
+    }
+    if text.trim_ascii() == b"null" {
+        // `null` is no body; a `T` that cannot be empty reads it and says what it expected.
+        if let Ok(empty) = serde_json::from_str::<T>("{}") {
+            return Ok(empty);
+        }
+    }
     // JSON text is UTF-8. serde_json checks that only in the strings it reads, not in the values
     // of properties the body struct ignores, which would let such a body past the NUL check below.
     let text = std::str::from_utf8(text).map_err(|e| {
@@ -329,7 +358,9 @@ async fn method_not_allowed() -> LsqError {
         wire::Int,
         wire::Bool,
         wire::Text,
-        activities::BulkRows
+        activities::BulkRows,
+        docs::PostUpdatedLead,
+        docs::LeadUpdateBehavior
     ))
 )]
 pub struct ApiDoc;

@@ -52,7 +52,7 @@ pub struct OpportunityBody {
 pub struct CaptureBody {
     #[serde(rename = "LeadDetails", default)]
     lead_details: Option<Vec<Attribute>>,
-    #[serde(rename = "Opportunity")]
+    #[serde(rename = "Opportunity", default, deserialize_with = "wire::object")]
     opportunity: Option<OpportunityBody>,
 }
 
@@ -472,17 +472,53 @@ fn include_csv_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schem
         .into()
 }
 
+/// `Sorting` of the flat lists: the names [`sort_for`] takes whatever the tenant's types (a
+/// custom field's schema name is taken when one of the tenant's types has it).
+fn sorting_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let aliases = [
+        "CreatedOn",
+        "ActivityDateTime",
+        "ModifiedOn",
+        "CreatedByName",
+        "ActivityNote",
+        "Notes",
+        "Note",
+        "ProspectActivityId",
+        "Total",
+    ];
+    let names: Vec<&str> = ACTIVITY_COLUMNS
+        .iter()
+        .chain(&LEAD_COLUMNS)
+        .chain(&OPPORTUNITY_COLUMNS)
+        .chain(&aliases)
+        .copied()
+        .collect();
+    wire::schema::sorting(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .pattern(Some(format!(
+                "^[ \\t\\n\\r]*({}|O_mx_.*|mx_.+)?[ \\t\\n\\r]*$",
+                names.join("|")
+            )))
+            .description(Some(
+                "An activity, lead or opportunity (`O_`) column, or a custom field's schema name; default PACreatedOn.",
+            )),
+    )
+}
+
 /// The flat lists' body (an empty body is `{}`). GetActivitiesOfOpportunity sorts by
-/// `Sorting.ColumnName` (an activity column, custom field, or lead/opportunity column); Columns
-/// apply to it only.
+/// `Sorting.ColumnName` (an activity column, custom field, or lead/opportunity column);
+/// GetOpportunitiesOfLead checks Sorting but lists newest first. `Columns` apply to both.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = LsqFlatList)]
 pub struct ListBody {
-    #[serde(rename = "Columns", default)]
+    #[serde(rename = "Columns", default, deserialize_with = "wire::object")]
     columns: Option<Columns>,
-    #[serde(rename = "Paging", default)]
+    #[serde(rename = "Paging", default, deserialize_with = "wire::object")]
     paging: Option<Paging>,
-    #[serde(rename = "Sorting", default)]
+    #[serde(rename = "Sorting", default, deserialize_with = "wire::object")]
+    #[schema(schema_with = sorting_schema)]
     sorting: Option<Sorting>,
 }
 
@@ -537,7 +573,7 @@ fn types_by_code(types: &[ActivityType]) -> HashMap<i64, &ActivityType> {
     operation_id = "lsq_opportunity_activities", summary = "An opportunity's activities as flat rows",
     params(("opportunityId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The opportunity's GUID"),
         ("activityEventCode" = Option<i64>, Query, description = "Only activities of this event code")),
-    request_body = ListBody,
+    request_body = Option<ListBody>,
     responses((status = 200, description = "The page", body = docs::FlatPage)))]
 pub async fn activities(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let id = lsq.param("opportunityId")?.to_string();
@@ -583,14 +619,17 @@ pub async fn activities(State(app): State<AppState>, lsq: Lsq, body: Body) -> Ls
     operation_id = "lsq_opportunities_of_lead", summary = "A lead's opportunities as flat rows",
     params(("leadId" = String, Query, min_length = 1, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$", description = "The lead's GUID"),
         ("opportunityType" = Option<i64>, Query, description = "Only opportunities of this event code")),
-    request_body = ListBody,
+    request_body = Option<ListBody>,
     responses((status = 200, description = "The page", body = docs::FlatPage)))]
 pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Response> {
     let lead = lsq.param("leadId")?.to_string();
     let opportunity_type = int_param(&lsq, "opportunityType")?;
     let b: ListBody = json_body(body).await?;
-    let (offset, limit) = b.paging.unwrap_or_default().window()?;
     let types = app.service.list_activity_types(&lsq.user).await?;
+    // The same checks as GetActivitiesOfOpportunity; the opportunities come newest first
+    // whatever `Sorting` asks, but a Sorting given must still be one that call takes.
+    let (include, filter) = b.activities_request(None, &types)?;
+    let (offset, limit) = (filter.offset, filter.limit);
     let (lead, page) = app
         .service
         .lead_opportunities(&lsq.user, &lead, opportunity_type, offset, limit)
@@ -604,7 +643,17 @@ pub async fn of_lead(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRe
         .collect();
     let rows: Vec<FlatRow<'_>> = opps
         .iter()
-        .map(|opp| flat_row(&lead, opp.opp, opp.ty, &opp.values, opp, None, page.total))
+        .map(|opp| {
+            flat_row(
+                &lead,
+                opp.opp,
+                opp.ty,
+                &opp.values,
+                opp,
+                include.as_deref(),
+                page.total,
+            )
+        })
         .collect();
     Ok(flat_page(page.total, &rows))
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::wire::{Int, Paging, Sorting, Text};
+use super::wire::{self, Int, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
 use crate::domain::time::{format_lsq, parse_lsq_datetime, YEAR_RANGE};
@@ -32,12 +32,13 @@ pub struct Parameter {
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[schema(as = LsqRecentBody)]
 pub struct RecentBody {
-    #[serde(rename = "Parameter", default)]
+    #[serde(rename = "Parameter", default, deserialize_with = "wire::object")]
     #[schema(required = true, nullable = false)]
     parameter: Option<Parameter>,
-    #[serde(rename = "Paging", default)]
+    #[serde(rename = "Paging", default, deserialize_with = "wire::object")]
     paging: Option<Paging>,
-    #[serde(rename = "Sorting", default)]
+    #[serde(rename = "Sorting", default, deserialize_with = "wire::object")]
+    #[schema(schema_with = wire::schema::sorting_by_time)]
     sorting: Option<Sorting>,
 }
 

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::docs;
 use super::wire::{Bool, Int};
-use super::{json_body, Lsq, LsqError, LsqResult};
+use super::{json_body, json_body_required, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
 use crate::domain::{ActivityType, DataType, FieldDef, NewActivityType, TypeKind};
 use crate::error::{Error, Field, Missing};
@@ -94,14 +94,28 @@ fn data_type_schema() -> RefOr<Schema> {
 
 /// `OptionSet`: what [`parse_option_set`] accepts.
 fn option_set_schema() -> RefOr<Schema> {
+    let scalar = || {
+        ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Number,
+        ]))
+    };
+    // `{"Value":…}`, or `{"value":…}` when there is no `Value`.
+    let object = utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .property("Value", scalar())
+                .required("Value"),
+        )
+        .item(
+            ObjectBuilder::new()
+                .property("value", scalar())
+                .required("value"),
+        );
     let option = OneOfBuilder::new()
         .item(ObjectBuilder::new().schema_type(Type::String))
         .item(ObjectBuilder::new().schema_type(Type::Number))
-        .item(
-            ObjectBuilder::new()
-                .property("Value", ObjectBuilder::new().schema_type(Type::String))
-                .required("Value"),
-        );
+        .item(object);
     OneOfBuilder::new()
         .description(Some(
             "The options: an array of values or of `{\"Value\",\"Text\"}` objects, that array serialised into a string, or empty/null for none.",
@@ -116,8 +130,9 @@ fn option_set_schema() -> RefOr<Schema> {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = LsqFieldDefinition)]
 struct FieldBody {
-    /// Its name in `Fields` of activities (`mx_Custom_1`, …).
+    /// Its name in `Fields` of activities: `mx_Custom_1` to `mx_Custom_50`.
     #[serde(rename = "SchemaName")]
+    #[schema(pattern = "^mx_Custom_\\+?0*([1-9]|[1-4][0-9]|50)$")]
     schema_name: String,
     /// Shown name (default: SchemaName).
     #[serde(rename = "DisplayName")]
@@ -210,18 +225,23 @@ struct CreateTypeBody {
     #[serde(rename = "DisplayName")]
     display_name: Option<String>,
     #[serde(rename = "ActivityEvent")]
+    #[schema(schema_with = super::wire::schema::custom_event_code)]
     event_code: Option<Int>,
     #[serde(rename = "Score")]
+    #[schema(schema_with = super::wire::schema::score)]
     score: Option<Int>,
     #[serde(rename = "Description")]
     description: Option<String>,
     #[serde(rename = "Direction")]
+    #[schema(schema_with = super::wire::schema::type_direction)]
     direction: Option<Int>,
     #[serde(rename = "IsEmailType", default)]
     is_email_type: Option<Bool>,
     #[serde(rename = "SalesloftType")]
+    #[schema(schema_with = super::wire::schema::salesloft_type)]
     salesloft_type: Option<String>,
     #[serde(rename = "Fields", default)]
+    #[schema(max_items = 50)]
     fields: Option<Vec<FieldBody>>,
 }
 
@@ -301,14 +321,18 @@ struct UpdateTypeBody {
     #[serde(rename = "DisplayName")]
     display_name: Option<String>,
     #[serde(rename = "Score")]
+    #[schema(schema_with = super::wire::schema::score)]
     score: Option<Int>,
     #[serde(rename = "Description")]
     description: Option<String>,
     #[serde(rename = "Direction")]
+    #[schema(schema_with = super::wire::schema::type_direction)]
     direction: Option<Int>,
     #[serde(rename = "SalesloftType")]
+    #[schema(schema_with = super::wire::schema::salesloft_type)]
     salesloft_type: Option<String>,
     #[serde(rename = "Fields", default)]
+    #[schema(max_items = 50)]
     fields: Option<Vec<FieldBody>>,
 }
 
@@ -320,7 +344,7 @@ struct UpdateTypeBody {
     responses((status = 200, description = "Changed", body = docs::Success),
         (status = 403, description = "The caller's role may not change types", body = docs::ErrorBody)))]
 pub async fn update(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
-    let b: UpdateTypeBody = json_body(body).await?;
+    let b: UpdateTypeBody = json_body_required(body).await?;
     let code = match (b.event_code, lsq.params.get("code")) {
         (Some(c), _) => c.0,
         (None, Some(raw)) => raw.trim().parse().map_err(|_| {

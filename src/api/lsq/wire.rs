@@ -129,6 +129,36 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// Reads an optional JSON object into `T`, refusing an array: serde's derived structs also read
+/// a sequence of their fields in order (`"Sorting":[null,null]`), a shape LeadSquared never takes.
+/// Used as `#[serde(default, deserialize_with = "object")]` on the bodies' nested objects.
+pub fn object<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> std::result::Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(
+            self,
+            map: A,
+        ) -> std::result::Result<Option<T>, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    d.deserialize_any(V(std::marker::PhantomData))
+}
+
 /// The default and the largest page size of every list endpoint.
 pub const DEFAULT_PAGE_SIZE: i64 = 25;
 pub const MAX_PAGE_SIZE: i64 = 1000;
@@ -157,27 +187,27 @@ pub struct Paging {
 
 impl Paging {
     /// The rows to skip and the page size, after checking the documented limits.
+    /// Every value given is checked, the one that loses to its other spelling too.
     pub fn window(&self) -> Result<(u64, u32)> {
-        let (size_name, size) = match (self.page_size, self.row_count) {
-            (Some(s), _) => ("PageSize", s.0),
-            (None, Some(s)) => ("RowCount", s.0),
-            (None, None) => ("PageSize", DEFAULT_PAGE_SIZE),
-        };
-        if !(1..=MAX_PAGE_SIZE).contains(&size) {
-            return Err(Error::InvalidInput(format!(
-                "Paging.{size_name} must be between 1 and {MAX_PAGE_SIZE}, got {size}"
-            )));
+        for (name, size) in [("PageSize", self.page_size), ("RowCount", self.row_count)] {
+            if let Some(Int(size)) = size.filter(|s| !(1..=MAX_PAGE_SIZE).contains(&s.0)) {
+                return Err(Error::InvalidInput(format!(
+                    "Paging.{name} must be between 1 and {MAX_PAGE_SIZE}, got {size}"
+                )));
+            }
         }
-        let (page_name, page) = match (self.page_index, self.offset) {
-            (Some(p), _) => ("PageIndex", p.0),
-            (None, Some(p)) => ("Offset", p.0),
-            (None, None) => ("PageIndex", 1),
-        };
-        if page < 0 {
-            return Err(Error::InvalidInput(format!(
-                "Paging.{page_name} must not be negative, got {page}"
-            )));
+        for (name, page) in [("PageIndex", self.page_index), ("Offset", self.offset)] {
+            if let Some(Int(page)) = page.filter(|p| p.0 < 0) {
+                return Err(Error::InvalidInput(format!(
+                    "Paging.{name} must not be negative, got {page}"
+                )));
+            }
         }
+        let size = self
+            .page_size
+            .or(self.row_count)
+            .map_or(DEFAULT_PAGE_SIZE, |s| s.0);
+        let page = self.page_index.or(self.offset).map_or(1, |p| p.0);
         let page = page.max(1) as u64;
         Ok(((page - 1).saturating_mul(size as u64), size as u32))
     }
@@ -279,6 +309,56 @@ pub mod schema {
         )
     }
 
+    /// A score kept as text until it is read (`Score` of Create by email): a number, a string of
+    /// digits, blank or null (not given).
+    pub fn score_text() -> RefOr<Schema> {
+        use crate::domain::rules::MAX_SCORE;
+        lenient(
+            "A score from -1000000000 to 1000000000, as a JSON number or a string of digits; blank or null = not given.",
+            vec![
+                int_branch(-MAX_SCORE, MAX_SCORE),
+                string_branch("([+-]?0*[0-9]{1,9}|[+-]?0*1000000000)"),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(format!("^{WS}$"))),
+                null(),
+            ],
+        )
+    }
+
+    /// `SalesloftType` of an activity type: one of Salesloft's 25 activity types, or null (the
+    /// type's default).
+    pub fn salesloft_type() -> RefOr<Schema> {
+        let mut one = ObjectBuilder::new().schema_type(Type::String);
+        one = one.enum_values(Some(crate::domain::SALESLOFT_TYPES.iter().copied()));
+        lenient(
+            "One of Salesloft's 25 activity types (`call`, `note`, `sent_email`, …); null = not given.",
+            vec![one, null()],
+        )
+    }
+
+    /// A string of one of `words` in any letter case, with the white space `str::trim` removes,
+    /// or blank when `blank` is true: the query flags read with `eq_ignore_ascii_case`.
+    pub fn any_case(description: &str, words: &[&str], blank: bool) -> RefOr<Schema> {
+        let mut alternatives: Vec<String> = words
+            .iter()
+            .map(|w| {
+                w.chars()
+                    .map(|c| match c.is_ascii_alphabetic() {
+                        true => format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()),
+                        false => c.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        if blank {
+            alternatives.push(String::new());
+        }
+        string_branch(&format!("({})", alternatives.join("|")))
+            .description(Some(description))
+            .into()
+    }
+
     /// `Paging.PageSize` / `RowCount`: 1 to [`MAX_PAGE_SIZE`].
     pub fn page_size() -> RefOr<Schema> {
         lenient(
@@ -308,6 +388,77 @@ pub mod schema {
         lenient(
             "1 = newest first (default), 0 = oldest first; a number or a string.",
             vec![int_branch(0, 1), string_branch("\\+?0*[01]"), null()],
+        )
+    }
+
+    /// `Sorting` of a call whose `ColumnName` is one of `columns` (`ColumnName`'s schema), or null.
+    pub fn sorting(columns: ObjectBuilder) -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .property("ColumnName", columns)
+                    .property("Direction", direction()),
+            )
+            .item(null())
+            .into()
+    }
+
+    /// `Sorting` of Retrieve and RetrieveRecentlyModified: by when it happened or was modified.
+    pub fn sorting_by_time() -> RefOr<Schema> {
+        let names = ["CreatedOn", "ActivityDateTime", "ModifiedOn"];
+        let any_case: Vec<String> = names
+            .iter()
+            .map(|w| {
+                w.chars()
+                    .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()))
+                    .collect()
+            })
+            .collect();
+        sorting(
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::String,
+                    Type::Null,
+                ]))
+                .pattern(Some(format!("^{WS}({})?{WS}$", any_case.join("|"))))
+                .description(Some(
+                    "CreatedOn or ActivityDateTime (when it happened, the default) or ModifiedOn, any case.",
+                )),
+        )
+    }
+
+    /// `ActivityEvent` of CreateType: a custom type's code, 201 to 11999; absent or null = the
+    /// next free code.
+    pub fn custom_event_code() -> RefOr<Schema> {
+        lenient(
+            "A custom type's event code, 201 to 11999, as a number or a string; null = the next free code.",
+            vec![
+                int_branch(201, 11999),
+                string_branch("\\+?0*(20[1-9]|2[1-9][0-9]|[3-9][0-9]{2}|[1-9][0-9]{3}|1[01][0-9]{3})"),
+                null(),
+            ],
+        )
+    }
+
+    /// A score an activity type gives, or an activity is given:
+    /// [`crate::domain::rules::MAX_SCORE`] either way.
+    pub fn score() -> RefOr<Schema> {
+        use crate::domain::rules::MAX_SCORE;
+        lenient(
+            "A score from -1000000000 to 1000000000, as a number or a string of digits; null = not given.",
+            vec![
+                int_branch(-MAX_SCORE, MAX_SCORE),
+                string_branch("([+-]?0*[0-9]{1,9}|[+-]?0*1000000000)"),
+                null(),
+            ],
+        )
+    }
+
+    /// `Direction` of an activity type: 0 inbound, 1 outbound.
+    pub fn type_direction() -> RefOr<Schema> {
+        lenient(
+            "0 = inbound, 1 = outbound; a number or a string.",
+            vec![int_branch(0, 1), string_branch("(\\+?0*[01]|-0+)"), null()],
         )
     }
 
