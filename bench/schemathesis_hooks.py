@@ -64,7 +64,7 @@ STATE_DEPENDENT = [
      r"-?\d+ is an opportunity type; create opportunities with POST", REFERENCE),
     (WRITE, ANY, r"type -?\d+ has Salesloft type '[^']*', not '[^']*' \(the 'type' given\)$",
      "type and event_code must name the same activity type of the tenant"),
-    (WRITE, ANY, r"Invalid field: '[^']*' is not a field of activity type", TYPE_RULE),
+    (WRITE, ANY, r"Invalid field: '.*' is not a field of activity type", TYPE_RULE),
     (WRITE, ANY, r"Mandatory field '[^']*' \(.*\) is missing or empty$", TYPE_RULE),
     (WRITE, ANY, r"Invalid value '.*' for field '[^']*'( of type \w+)?: expected ", TYPE_RULE),
     (WRITE, ANY, r"-?\d+ does not match the activity's type -?\d+$", TYPE_RULE),
