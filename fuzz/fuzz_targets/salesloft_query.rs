@@ -52,18 +52,18 @@ fuzz_target!(|data: &[u8]| {
     match parse_list(&raw) {
         Ok(r) => {
             assert!(
-                (1..=MAX_PER_PAGE).contains(&r.per_page),
+                (1..=MAX_PER_PAGE).contains(&r.paging.per_page),
                 "per_page {}",
-                r.per_page
+                r.paging.per_page
             );
-            assert!(r.page >= 1);
+            assert!(r.paging.page >= 1);
             let f = &r.filter;
-            assert_eq!(f.limit, r.per_page + 1);
-            assert_eq!(f.offset, (r.page - 1).saturating_mul(u64::from(r.per_page)));
+            assert_eq!(f.limit, r.paging.per_page + 1);
+            assert_eq!(f.offset, (r.paging.page - 1).saturating_mul(u64::from(r.paging.per_page)));
             match f.count {
-                CountMode::None => assert!(!r.include_counts),
-                CountMode::Exact => assert!(r.include_counts),
-                CountMode::Capped(n) => assert!(r.include_counts && n == PAGING_COUNT_CAP),
+                CountMode::None => assert!(!r.paging.include_counts),
+                CountMode::Exact => assert!(r.paging.include_counts),
+                CountMode::Capped(n) => assert!(r.paging.include_counts && n == PAGING_COUNT_CAP),
             }
             // Bounds are inclusive: `gt` adds 1 µs, `lt` takes 1 µs off.
             for t in [f.occurred_from, f.occurred_to, f.updated_from, f.updated_to]
@@ -79,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
                 .iter()
                 .all(|s| activity_hub::domain::is_salesloft_type(s))));
             // The page cost charged is the page parsed.
-            let expected = match r.page {
+            let expected = match r.paging.page {
                 p if p > 500 => 30,
                 p if p > 250 => 10,
                 p if p > 150 => 8,

@@ -42,6 +42,7 @@ pub async fn serve() -> Response {
 pub fn document() -> Result<Value, String> {
     let mut generated = crate::api::lsq::ApiDoc::openapi();
     generated.merge(crate::api::salesloft::ApiDoc::openapi());
+    generated.merge(crate::api::salesloft::streams::ApiDoc::openapi());
     generated.merge(crate::app::OpsDoc::openapi());
     let mut doc = serde_json::to_value(&generated).map_err(|e| e.to_string())?;
     let native: Value =
@@ -147,6 +148,13 @@ fn shared_answers(doc: &mut Value) -> Result<(), String> {
                 "Salesloft" => {
                     let e = "SalesloftError";
                     add("401", answer("No Bearer token, or an invalid one", e, &[]));
+                    if method == "post" || method == "put" {
+                        add("408", answer("The body did not arrive within the body timeout; the connection closes", e, &[]));
+                        add(
+                            "413",
+                            answer(&format!("The body is larger than {MAX_BODY} bytes"), e, &[]),
+                        );
+                    }
                     add("429", answer("The team's 600 cost per minute is spent, or this address sent 30 wrong keys within a minute", e, &["Retry-After"]));
                     add("500", answer("Internal error", e, &[]));
                     add(

@@ -7,6 +7,7 @@ mod leads;
 mod native;
 mod opportunities;
 mod recent;
+mod salesloft;
 mod types;
 
 pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
@@ -15,6 +16,7 @@ pub use leads::{LeadByEmail, UpdateBehavior, MAX_QUICK_SEARCH};
 pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};
 pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
 pub use recent::RecentFilter;
+pub use salesloft::{SalesloftWrite, StreamScope, WriteRefusal};
 pub use types::{TypePatch, MAX_FIELDS};
 
 use std::sync::Arc;

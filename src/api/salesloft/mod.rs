@@ -1,8 +1,12 @@
-//! The Salesloft dialect: `GET /v2/activity_histories[/{id}]` and `GET /v2/me`, with Bearer
-//! auth, the per-tenant cost budget and its headers, and Salesloft's error bodies.
+//! The Salesloft dialect: `GET /v2/activity_histories[/{id}]`, `GET /v2/me` and the activity
+//! resources (`streams`, `writes`), with Bearer auth, the per-tenant cost budget and its
+//! headers, and Salesloft's error bodies.
 
 pub mod docs;
 pub mod query;
+pub mod stream_docs;
+pub mod streams;
+pub mod writes;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
@@ -41,7 +45,7 @@ impl SlError {
         }
     }
 
-    fn not_found() -> SlError {
+    pub(crate) fn not_found() -> SlError {
         SlError::new(StatusCode::NOT_FOUND, "Not Found")
     }
 }
@@ -357,28 +361,22 @@ async fn list(
         ActivitySort::UpdatedAt => "updated_at",
         _ => "occurred_at",
     };
-    let direction = if r.filter.descending { "DESC" } else { "ASC" };
+    let descending = r.filter.descending;
     let page = match app.service.activity_histories(&user, r.filter).await {
         Ok(p) => p,
         Err(e) => return SlError::from(e).into_response(),
     };
-    let has_next = page.rows.len() > r.per_page as usize;
-    let shown = page.rows.len().min(r.per_page as usize);
-    let mut paging = json!({
-        "per_page": r.per_page,
-        "current_page": r.page,
-        "next_page": if has_next { json!(r.page + 1) } else { Value::Null },
-        "prev_page": if r.page > 1 { json!(r.page - 1) } else { Value::Null },
-    });
-    if r.include_counts {
-        paging["total_pages"] = json!(page.total.div_ceil(r.per_page as u64));
-        paging["total_count"] = json!(page.total);
-    }
-    let metadata = json!({
-        "filtering": r.filtering,
-        "paging": paging,
-        "sorting": {"sort_by": sort_by, "sort_direction": direction},
-    });
+    let per_page = r.paging.per_page as usize;
+    let has_next = page.rows.len() > per_page;
+    let shown = page.rows.len().min(per_page);
+    let metadata = query::metadata(
+        r.filtering,
+        &r.paging,
+        has_next,
+        page.total,
+        sort_by,
+        descending,
+    );
     let rows = &page.rows[..shown];
     respond((|| {
         let mut o = JsonOut::with_capacity(page_capacity(rows.len()));
@@ -487,5 +485,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v2/activity_histories", only_get(get(list)))
         .route("/v2/activity_histories/{id}", only_get(get(one)))
         .route("/v2/me", only_get(get(me)))
+        .merge(streams::routes())
         .route_layer(middleware::from_fn_with_state(state, guard))
 }

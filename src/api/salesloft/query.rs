@@ -87,14 +87,12 @@ impl Errors {
 #[derive(Debug)]
 pub struct ListRequest {
     pub filter: HistoryFilter,
-    pub per_page: u32,
-    pub page: u64,
-    pub include_counts: bool,
+    pub paging: Paging,
     pub filtering: Map<String, Value>,
 }
 
 /// The values of an array-capable parameter: every occurrence, each split on commas.
-fn values<'a>(params: &'a [RawParam], name: &str) -> Vec<&'a str> {
+pub(crate) fn values<'a>(params: &'a [RawParam], name: &str) -> Vec<&'a str> {
     params
         .iter()
         .filter(|p| p.name == name && (p.keys.is_empty() || p.keys == [""]))
@@ -105,7 +103,7 @@ fn values<'a>(params: &'a [RawParam], name: &str) -> Vec<&'a str> {
 }
 
 /// The last plain value of a scalar parameter.
-fn scalar<'a>(params: &'a [RawParam], name: &str) -> Option<&'a str> {
+pub(crate) fn scalar<'a>(params: &'a [RawParam], name: &str) -> Option<&'a str> {
     params
         .iter()
         .rev()
@@ -113,7 +111,7 @@ fn scalar<'a>(params: &'a [RawParam], name: &str) -> Option<&'a str> {
         .map(|p| p.value.trim())
 }
 
-fn boolean(errors: &mut Errors, params: &[RawParam], name: &str) -> Option<bool> {
+pub(crate) fn boolean(errors: &mut Errors, params: &[RawParam], name: &str) -> Option<bool> {
     match scalar(params, name)? {
         v if v.eq_ignore_ascii_case("true") => Some(true),
         v if v.eq_ignore_ascii_case("false") => Some(false),
@@ -152,7 +150,7 @@ fn integer(
 }
 
 /// `name[gt|gte|lt|lte]=<iso8601>` bounds folded into one inclusive range (µs precision).
-fn time_bounds(
+pub(crate) fn time_bounds(
     errors: &mut Errors,
     params: &[RawParam],
     name: &str,
@@ -272,37 +270,91 @@ pub fn cost_of(params: &[RawParam]) -> u64 {
     }
 }
 
-/// Validates every parameter of `GET /v2/activity_histories`; all problems are reported at once.
-pub fn parse_list(params: &[RawParam]) -> Result<ListRequest, Errors> {
+/// The paging parameters every Salesloft list takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    pub per_page: u32,
+    pub page: u64,
+    pub include_counts: bool,
+    pub count: CountMode,
+}
+
+impl Paging {
+    /// Rows to skip for the page asked for.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page as u64)
+    }
+
+    /// Rows to read: one more than the page tells whether a next page exists without counting.
+    pub fn limit(&self) -> u32 {
+        self.per_page + 1
+    }
+}
+
+/// Refuses a NUL in any value before it is read as anything (see domain::text).
+pub fn refuse_nul(params: &[RawParam]) -> Result<(), Errors> {
     let mut errors = Errors::default();
-    // A NUL in any value is refused before it is read as anything (see domain::text).
     for p in params.iter().filter(|p| text::has_nul(&p.value)) {
         errors.add(&p.name, text::NO_NUL);
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
-    let mut filtering = Map::new();
-    let per_page = integer(&mut errors, params, "per_page", 1, MAX_PER_PAGE as u64)
-        .map_or(DEFAULT_PER_PAGE, |n| n as u32);
-    let page = integer(&mut errors, params, "page", 1, u64::MAX).unwrap_or(1);
-    let include_counts = boolean(&mut errors, params, "include_paging_counts").unwrap_or(false);
-    let limit_counts = boolean(&mut errors, params, "limit_paging_counts").unwrap_or(false);
+}
 
+/// `per_page`, `page`, `include_paging_counts` and `limit_paging_counts`.
+pub fn paging(errors: &mut Errors, params: &[RawParam]) -> Paging {
+    let per_page = integer(errors, params, "per_page", 1, MAX_PER_PAGE as u64)
+        .map_or(DEFAULT_PER_PAGE, |n| n as u32);
+    let page = integer(errors, params, "page", 1, u64::MAX).unwrap_or(1);
+    let include_counts = boolean(errors, params, "include_paging_counts").unwrap_or(false);
+    let limit_counts = boolean(errors, params, "limit_paging_counts").unwrap_or(false);
+    let count = match (include_counts, limit_counts) {
+        (false, _) => CountMode::None,
+        (true, false) => CountMode::Exact,
+        (true, true) => CountMode::Capped(PAGING_COUNT_CAP),
+    };
+    Paging {
+        per_page,
+        page,
+        include_counts,
+        count,
+    }
+}
+
+/// `sort_by` (alias `sort`) among `keys` (name, order), `default` when absent, and
+/// `sort_direction` (DESC when absent); returns the order, the key's name and whether descending.
+pub fn sorting(
+    errors: &mut Errors,
+    params: &[RawParam],
+    keys: &[(&'static str, ActivitySort)],
+    default: usize,
+) -> (ActivitySort, &'static str, bool) {
     let (sort_param, sort_value) = match scalar(params, "sort_by") {
         Some(v) => ("sort_by", Some(v)),
         None => ("sort", scalar(params, "sort")),
     };
-    let sort = match sort_value {
-        None | Some("occurred_at") => ActivitySort::OccurredAt,
-        Some("updated_at") => ActivitySort::UpdatedAt,
-        Some(other) => {
-            errors.add(
-                sort_param,
-                format!("'{other}' is not a valid sort key: use occurred_at or updated_at"),
-            );
-            ActivitySort::OccurredAt
-        }
+    let (name, sort) = match sort_value {
+        None => keys[default].clone(),
+        Some(v) => match keys.iter().find(|(k, _)| *k == v) {
+            Some(k) => k.clone(),
+            None => {
+                let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+                let listed = match names.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} or {last}", rest.join(", "))
+                    }
+                    _ => names.join(""),
+                };
+                errors.add(
+                    sort_param,
+                    format!("'{v}' is not a valid sort key: use {listed}"),
+                );
+                keys[default].clone()
+            }
+        },
     };
     let descending = match scalar(params, "sort_direction") {
         None => true,
@@ -316,6 +368,49 @@ pub fn parse_list(params: &[RawParam]) -> Result<ListRequest, Errors> {
             true
         }
     };
+    (sort, name, descending)
+}
+
+/// `metadata` of a list answer: the filters as given, the paging (counts only when asked for;
+/// `next_page` from the extra row read past the page) and the order.
+pub fn metadata(
+    filtering: Map<String, Value>,
+    paging: &Paging,
+    has_next: bool,
+    total: u64,
+    sort_by: &str,
+    descending: bool,
+) -> Value {
+    let mut p = json!({
+        "per_page": paging.per_page,
+        "current_page": paging.page,
+        "next_page": if has_next { json!(paging.page + 1) } else { Value::Null },
+        "prev_page": if paging.page > 1 { json!(paging.page - 1) } else { Value::Null },
+    });
+    if paging.include_counts {
+        p["total_pages"] = json!(total.div_ceil(paging.per_page as u64));
+        p["total_count"] = json!(total);
+    }
+    json!({
+        "filtering": filtering,
+        "paging": p,
+        "sorting": {"sort_by": sort_by, "sort_direction": if descending { "DESC" } else { "ASC" }},
+    })
+}
+
+/// The sort keys of `GET /v2/activity_histories`.
+const HISTORY_SORTS: [(&str, ActivitySort); 2] = [
+    ("occurred_at", ActivitySort::OccurredAt),
+    ("updated_at", ActivitySort::UpdatedAt),
+];
+
+/// Validates every parameter of `GET /v2/activity_histories`; all problems are reported at once.
+pub fn parse_list(params: &[RawParam]) -> Result<ListRequest, Errors> {
+    refuse_nul(params)?;
+    let mut errors = Errors::default();
+    let mut filtering = Map::new();
+    let paging = paging(&mut errors, params);
+    let (sort, _, descending) = sorting(&mut errors, params, &HISTORY_SORTS, 0);
 
     // type=…, type[]=…, type[person][]=…
     let mut types = Vec::new();
@@ -454,12 +549,6 @@ pub fn parse_list(params: &[RawParam]) -> Result<ListRequest, Errors> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let count = match (include_counts, limit_counts) {
-        (false, _) => CountMode::None,
-        (true, false) => CountMode::Exact,
-        (true, true) => CountMode::Capped(PAGING_COUNT_CAP),
-    };
-    let offset = (page - 1).saturating_mul(per_page as u64);
     Ok(ListRequest {
         filter: HistoryFilter {
             types,
@@ -474,14 +563,11 @@ pub fn parse_list(params: &[RawParam]) -> Result<ListRequest, Errors> {
             user_guids,
             sort,
             descending,
-            offset,
-            // One row more than the page tells whether a next page exists without counting.
-            limit: per_page + 1,
-            count,
+            offset: paging.offset(),
+            limit: paging.limit(),
+            count: paging.count,
         },
-        per_page,
-        page,
-        include_counts,
+        paging,
         filtering,
     })
 }
@@ -546,7 +632,7 @@ mod tests {
         let r = parse("sort=updated_at&sort_direction=asc&bogus=1&per_page=100").unwrap();
         assert_eq!(r.filter.sort, ActivitySort::UpdatedAt);
         assert!(!r.filter.descending);
-        assert_eq!(r.per_page, 100);
+        assert_eq!(r.paging.per_page, 100);
         assert_eq!(r.filter.limit, 101);
     }
 
