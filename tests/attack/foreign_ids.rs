@@ -112,6 +112,15 @@ const ACTS_OF_OPP: &str = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportun
 const BULK_OPP: &str = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByOpportunityId";
 const HISTORIES: &str = "/v2/activity_histories";
 const HISTORY: &str = "/v2/activity_histories/{id}";
+const CALLS: &str = "/v2/activities/calls";
+const CALL: &str = "/v2/activities/calls/{id}";
+const EMAILS: &str = "/v2/activities/emails";
+const EMAIL: &str = "/v2/activities/emails/{id}";
+const NOTES: &str = "/v2/notes";
+const NOTE: &str = "/v2/notes/{id}";
+const MEETINGS: &str = "/v2/meetings";
+const CRM_ACTIVITIES: &str = "/v2/crm_activities";
+const CRM_ACTIVITY: &str = "/v2/crm_activities/{id}";
 
 fn lsq_activity(lead: &str, code: Value, owner_email: &str) -> Value {
     json!({"RelatedProspectId": lead, "ActivityEvent": code, "ActivityNote": "probe",
@@ -778,6 +787,251 @@ fn cases() -> Vec<Case> {
         }),
         c("GET", HISTORY, "path", ActivityInt, Own, |_, id| {
             Req::bearer("GET", format!("{HISTORIES}/{}", enc(id)), None)
+        }),
+        // ----- Salesloft activity resources. The caller's own record in the World is a note on
+        // its lead (custom type 201, Salesloft type note): the calls, emails and meetings checks
+        // have no own record to control with.
+        c("GET", CALLS, "query.ids", ActivityInt, Nothing, |_, id| {
+            Req::bearer("GET", format!("{CALLS}?ids={}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            CALLS,
+            "query.person_id",
+            LeadInt,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("{CALLS}?person_id[]={}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            CALLS,
+            "query.user_guid",
+            UserGuid,
+            Nothing,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!("{CALLS}?user_guid={}&include_paging_counts=true", enc(id)),
+                    None,
+                )
+            },
+        ),
+        fresh(c("POST", CALLS, "body.person_id", LeadInt, Own, |_, id| {
+            Req::bearer(
+                "POST",
+                CALLS.to_string(),
+                Some(json!({"person_id": num(id), "to": "555", "notes": "probe"})),
+            )
+        })),
+        fresh(c(
+            "POST",
+            CALLS,
+            "body.user_guid",
+            UserGuid,
+            Own,
+            |ctx, id| {
+                Req::bearer(
+                    "POST",
+                    CALLS.to_string(),
+                    Some(json!({"person_id": num(&ctx.own.lead_int), "user_guid": id})),
+                )
+            },
+        )),
+        c("GET", CALL, "path", ActivityInt, Nothing, |_, id| {
+            Req::bearer("GET", format!("{CALLS}/{}", enc(id)), None)
+        }),
+        c("GET", EMAILS, "query.ids", ActivityInt, Nothing, |_, id| {
+            Req::bearer("GET", format!("{EMAILS}?ids={}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            EMAILS,
+            "query.person_id",
+            LeadInt,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("{EMAILS}?person_id={}", enc(id)), None),
+        ),
+        c("GET", EMAIL, "path", ActivityInt, Nothing, |_, id| {
+            Req::bearer("GET", format!("{EMAILS}/{}", enc(id)), None)
+        }),
+        c("GET", NOTES, "query.ids", ActivityInt, Own, |_, id| {
+            Req::bearer("GET", format!("{NOTES}?ids[]={}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            NOTES,
+            "query.associated_with_id.person",
+            LeadInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!(
+                        "{NOTES}?associated_with_type=person&associated_with_id={}",
+                        enc(id)
+                    ),
+                    None,
+                )
+            },
+        ),
+        c(
+            "GET",
+            NOTES,
+            "query.associated_with_id.account",
+            AccountInt,
+            Nothing,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!(
+                        "{NOTES}?associated_with_type=Account&associated_with_id={}&include_paging_counts=true",
+                        enc(id)
+                    ),
+                    None,
+                )
+            },
+        ),
+        fresh(c(
+            "POST",
+            NOTES,
+            "body.associated_with_id.person",
+            LeadInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    NOTES.to_string(),
+                    Some(json!({"content": "probe", "associated_with_type": "person",
+                                "associated_with_id": num(id)})),
+                )
+            },
+        )),
+        admin(fresh(c(
+            "POST",
+            NOTES,
+            "body.associated_with_id.account",
+            AccountInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    NOTES.to_string(),
+                    Some(
+                        json!({"content": "probe", "associated_with_type": "account",
+                                "associated_with_id": num(id)}),
+                    ),
+                )
+            },
+        ))),
+        c(
+            "POST",
+            NOTES,
+            "body.call_id",
+            ActivityInt,
+            Nothing,
+            |ctx, id| {
+                Req::bearer(
+                    "POST",
+                    NOTES.to_string(),
+                    Some(json!({"content": "probe", "associated_with_type": "person",
+                            "associated_with_id": num(&ctx.own.lead_int), "call_id": num(id)})),
+                )
+            },
+        ),
+        fresh(c(
+            "POST",
+            NOTES,
+            "body.user_guid",
+            UserGuid,
+            Own,
+            |ctx, id| {
+                Req::bearer(
+                    "POST",
+                    NOTES.to_string(),
+                    Some(json!({"content": "probe", "associated_with_type": "person",
+                            "associated_with_id": num(&ctx.own.lead_int), "user_guid": id})),
+                )
+            },
+        )),
+        c("GET", NOTE, "path", ActivityInt, Own, |_, id| {
+            Req::bearer("GET", format!("{NOTES}/{}", enc(id)), None)
+        }),
+        c("PUT", NOTE, "path", ActivityInt, Own, |_, id| {
+            Req::bearer(
+                "PUT",
+                format!("{NOTES}/{}", enc(id)),
+                Some(json!({"content": "probe edit"})),
+            )
+        }),
+        c(
+            "PUT",
+            NOTE,
+            "body.call_id",
+            ActivityInt,
+            Nothing,
+            |ctx, id| {
+                Req::bearer(
+                    "PUT",
+                    format!("{NOTES}/{}", ctx.own.activity_int),
+                    Some(json!({"content": "probe edit", "call_id": num(id)})),
+                )
+            },
+        ),
+        // Deleting is repeatable (204 whether or not such a note exists), so the caller's own
+        // note gets the same answer: no control.
+        c("DELETE", NOTE, "path", ActivityInt, Nothing, |_, id| {
+            Req::bearer("DELETE", format!("{NOTES}/{}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            MEETINGS,
+            "query.ids",
+            ActivityInt,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("{MEETINGS}?ids={}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            MEETINGS,
+            "query.person_id",
+            LeadInt,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("{MEETINGS}?person_id={}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            MEETINGS,
+            "query.person_ids",
+            LeadInt,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("{MEETINGS}?person_ids[]={}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            MEETINGS,
+            "query.account_id",
+            AccountInt,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("{MEETINGS}?account_id={}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            MEETINGS,
+            "query.user_guids",
+            UserGuid,
+            Nothing,
+            |_, id| Req::bearer("GET", format!("{MEETINGS}?user_guids={}", enc(id)), None),
+        ),
+        c(
+            "GET",
+            CRM_ACTIVITIES,
+            "query.ids",
+            ActivityInt,
+            Own,
+            |_, id| Req::bearer("GET", format!("{CRM_ACTIVITIES}?ids={}", enc(id)), None),
+        ),
+        c("GET", CRM_ACTIVITY, "path", ActivityInt, Own, |_, id| {
+            Req::bearer("GET", format!("{CRM_ACTIVITIES}/{}", enc(id)), None)
         }),
         // ----- native
         c(
