@@ -1,5 +1,6 @@
 //! Integration tests of the Salesloft dialect over real HTTP: `/v2/activity_histories`,
-//! `/v2/activity_histories/{id}`, `/v2/me`. One test binary (`cargo test --test salesloft`;
+//! `/v2/activity_histories/{id}`, `/v2/me` and the activity resources (calls, emails, notes,
+//! meetings, CRM activities). One test binary (`cargo test --test salesloft`;
 //! `ACTIVITY_HUB_TEST_BACKEND=postgres` runs every test on PostgreSQL).
 
 mod harness;
@@ -9,5 +10,6 @@ mod mapping;
 mod paging;
 mod plans;
 mod rate_limit;
+mod resources;
 mod validation;
 mod visibility;
