@@ -1,4 +1,5 @@
-//! Index coverage: the query plans of the main `/v2/activity_histories` shapes on a large tenant
+//! Index coverage: the query plans of the main `/v2/activity_histories` shapes, and of the activity
+//! resources' (`/v2/activities/calls`, `/v2/notes`, …), on a large tenant
 //! (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), for the exact statements the store
 //! runs. Ignored by default (it loads ACTIVITY_HUB_PLAN_ROWS rows, 200,000 unless set):
 //! `cargo test --test salesloft plans -- --ignored --nocapture`; ACTIVITY_HUB_PLAN_OUT=FILE
@@ -8,6 +9,9 @@
 use std::io::Write;
 
 use activity_hub::api::salesloft::query::{parse_list, parse_raw};
+use activity_hub::api::salesloft::streams::{
+    parse_stream, Stream, CALLS, CRM_ACTIVITIES, EMAILS, MEETINGS, NOTES,
+};
 use activity_hub::domain::Role;
 use activity_hub::store;
 
@@ -275,7 +279,7 @@ async fn plans_of_the_main_shapes() {
         },
         chunk * leads.len()
     );
-    let mut problems = Vec::new();
+    let mut queries = Vec::new();
     for (name, q, who) in &shapes {
         let req =
             parse_list(&parse_raw(Some(q))).unwrap_or_else(|e| panic!("{q}: {:?}", e.to_json()));
@@ -284,20 +288,150 @@ async fn plans_of_the_main_shapes() {
             .history_query(&who.user, req.filter)
             .await
             .expect("history query");
-        out.push_str(&format!("\n--- {name}: GET /v2/activity_histories?{q}\n"));
+        queries.push((
+            name.to_string(),
+            format!("/v2/activity_histories?{q}"),
+            query,
+        ));
+    }
+    // The activity resources: each a one-type (or all-activities) view with its own sort keys.
+    let person = leads[4];
+    let note_lead = leads[1];
+    let stream_shapes: Vec<(&str, &Stream, &str, String, &Who)> = vec![
+        (
+            "calls, default (updated_at DESC)",
+            &CALLS,
+            "/v2/activities/calls",
+            String::new(),
+            &admin,
+        ),
+        (
+            "calls, updated_at[gt] cursor ASC",
+            &CALLS,
+            "/v2/activities/calls",
+            format!("sort_by=updated_at&sort_direction=asc&updated_at[gt]={mid}&per_page=100"),
+            &admin,
+        ),
+        (
+            "calls, by created_at",
+            &CALLS,
+            "/v2/activities/calls",
+            "sort_by=created_at".into(),
+            &admin,
+        ),
+        (
+            "calls of a person",
+            &CALLS,
+            "/v2/activities/calls",
+            format!("person_id={person}"),
+            &admin,
+        ),
+        (
+            "calls, counts limited",
+            &CALLS,
+            "/v2/activities/calls",
+            "include_paging_counts=true&limit_paging_counts=true".into(),
+            &admin,
+        ),
+        (
+            "calls, Sales_User",
+            &CALLS,
+            "/v2/activities/calls",
+            String::new(),
+            &seller,
+        ),
+        (
+            "emails by send_time with sent_at bounds",
+            &EMAILS,
+            "/v2/activities/emails",
+            format!("sort_by=send_time&sent_at[lt]={mid}"),
+            &admin,
+        ),
+        (
+            "emails, updated_at[gt] cursor ASC",
+            &EMAILS,
+            "/v2/activities/emails",
+            format!("sort_by=updated_at&sort_direction=asc&updated_at[gt]={mid}"),
+            &admin,
+        ),
+        ("notes, default", &NOTES, "/v2/notes", String::new(), &admin),
+        (
+            "notes of a person",
+            &NOTES,
+            "/v2/notes",
+            format!("associated_with_type=person&associated_with_id={note_lead}"),
+            &admin,
+        ),
+        (
+            "meetings, default (start_time DESC)",
+            &MEETINGS,
+            "/v2/meetings",
+            String::new(),
+            &admin,
+        ),
+        (
+            "meetings, updated_at[gt] cursor ASC",
+            &MEETINGS,
+            "/v2/meetings",
+            format!("sort_by=updated_at&sort_direction=asc&updated_at[gt]={mid}"),
+            &admin,
+        ),
+        (
+            "crm_activities, default (updated_at DESC)",
+            &CRM_ACTIVITIES,
+            "/v2/crm_activities",
+            String::new(),
+            &admin,
+        ),
+        (
+            "crm_activities, updated_at[gt] cursor ASC",
+            &CRM_ACTIVITIES,
+            "/v2/crm_activities",
+            format!("sort_by=updated_at&sort_direction=asc&updated_at[gt]={mid}&per_page=100"),
+            &admin,
+        ),
+        (
+            "notes, by created_at ASC",
+            &NOTES,
+            "/v2/notes",
+            "sort_by=created_at&sort_direction=asc".into(),
+            &admin,
+        ),
+        (
+            "crm_activities, Sales_User owning 1% of the leads",
+            &CRM_ACTIVITIES,
+            "/v2/crm_activities",
+            String::new(),
+            &rare_seller,
+        ),
+    ];
+    for (name, stream, path, q, who) in &stream_shapes {
+        let (req, _) = parse_stream(&parse_raw(Some(q)), stream)
+            .unwrap_or_else(|e| panic!("{q}: {:?}", e.to_json()));
+        let query = app
+            .service
+            .stream_query(&who.user, stream.scope, req.filter)
+            .await
+            .expect("stream query");
+        queries.push((name.to_string(), format!("{path}?{q}"), query));
+    }
+
+    let mut problems = Vec::new();
+    for (name, url, query) in &queries {
+        out.push_str(&format!("\n--- {name}: GET {url}\n"));
         let (page, count) = if pg {
-            let (sql, args) = store::postgres::activity_page_sql(&query);
+            let (sql, args) = store::postgres::activity_page_sql(query);
             let page = pg_plan(&app.db_url, &sql, &args).await;
-            let count = match store::postgres::activity_count_sql(&query) {
+            let count = match store::postgres::activity_count_sql(query) {
                 Some((sql, args)) => Some(pg_plan(&app.db_url, &sql, &args).await),
                 None => None,
             };
             (page, count)
         } else {
             let path = sqlite_path.as_deref().expect("sqlite path");
-            let (sql, args) = store::sqlite::activity_page_sql(&query);
+            let (sql, args) = store::sqlite::activity_page_sql(query);
             let page = sqlite_plan(path, &sql, &args);
-            let count = store::sqlite::activity_count_sql(&query)
+            let count = store::sqlite::activity_count_sql(query)
                 .map(|(sql, args)| sqlite_plan(path, &sql, &args));
             (page, count)
         };
@@ -310,7 +444,7 @@ async fn plans_of_the_main_shapes() {
             let page = app
                 .service
                 .store()
-                .list_activities(&query)
+                .list_activities(query)
                 .await
                 .expect("list");
             times.push(t.elapsed());

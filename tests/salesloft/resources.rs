@@ -408,8 +408,8 @@ async fn filters_sorting_paging_and_422s() {
             vec!["start_time", "sort_by", "account_id"],
         ),
         (
-            format!("{CRM}?limit_paging_counts=maybe&include_paging_counts=2"),
-            vec!["limit_paging_counts", "include_paging_counts"],
+            format!("{CRM}?limit_paging_counts=maybe&include_paging_counts=2&sort_by=created_at"),
+            vec!["limit_paging_counts", "include_paging_counts", "sort_by"],
         ),
         (format!("{CRM}?ids=1%00"), vec!["ids"]),
     ] {

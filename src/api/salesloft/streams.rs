@@ -42,7 +42,8 @@ pub struct Stream {
 }
 
 /// `created_at` orders as the activity id does: both come from one insert under the tenant's
-/// clock lock, so within a tenant a larger id always has a later `created_at`.
+/// clock lock, so within a tenant a larger id always has a later `created_at` (index
+/// `activities_sl_id` serves it per type).
 const CREATED: (&str, ActivitySort) = ("created_at", ActivitySort::Id);
 const UPDATED: (&str, ActivitySort) = ("updated_at", ActivitySort::UpdatedAt);
 
@@ -119,10 +120,12 @@ pub static MEETINGS: Stream = Stream {
     render: meeting,
 };
 
+/// CRM activities sort by updated_at only: created_at (the id order) over every type has no index
+/// that keeps a tenant's page bounded, so it is refused with the valid keys rather than scanned.
 pub static CRM_ACTIVITIES: Stream = Stream {
     name: "crm_activities",
     scope: StreamScope::AllActivities,
-    sorts: &[UPDATED, CREATED],
+    sorts: &[UPDATED],
     default_sort: 0,
     person_params: &[],
     account_param: None,
