@@ -233,7 +233,7 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     assert_eq!(version(&raw()), 6);
     set("{}").expect("mended");
     let reopened = store::open(&b.url).await.expect("open after mending");
-    assert_eq!(version(&raw()), 7);
+    assert_eq!(version(&raw()), 8);
     let e = set("[2]").expect_err("the check is back").to_string();
     assert!(e.contains("fields_must_be_one_json_object"), "{e}");
     drop(reopened);
