@@ -79,6 +79,12 @@ enum Command {
         /// Request-body bytes buffered at once across all connections; past it bodies get 503.
         #[arg(long, env = "ACTIVITY_HUB_BODY_BUDGET", default_value_t = app::Limits::default().body_budget)]
         body_budget: usize,
+        /// SQLite: writes that may wait for the writer thread; past it a write is answered 503.
+        #[arg(long, env = "ACTIVITY_HUB_WRITE_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Queues::default().writes as u64)]
+        write_queue: u64,
+        /// SQLite: reads too long to run inline that may wait for a reader thread; past it 503.
+        #[arg(long, env = "ACTIVITY_HUB_READ_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Queues::default().reads as u64)]
+        read_queue: u64,
     },
     /// Manage tenants.
     Tenant {
@@ -150,21 +156,26 @@ fn keys_json(user: &User, keys: &IssuedKeys) -> serde_json::Value {
 }
 
 async fn open_service(db: &str) -> Result<Arc<Service>, String> {
-    open_service_with_budgets(db)
+    open_service_with_budgets(db, store::sqlite::Queues::default())
         .await
         .map(|(service, _)| service)
 }
 
 /// The service over the store `db` names, and where its rate budgets live (the store's shared
 /// budgets when it keeps them, else memory).
-async fn open_service_with_budgets(db: &str) -> Result<(Arc<Service>, app::RateBackend), String> {
+async fn open_service_with_budgets(
+    db: &str,
+    queues: store::sqlite::Queues,
+) -> Result<(Arc<Service>, app::RateBackend), String> {
     // The store's message is the whole story ("cannot connect to postgres://…: reason"); the
     // error kind's own prefix would only add noise to the one line the user sees.
-    let opened = store::open_with_budgets(db).await.map_err(|e| match e {
-        activity_hub::error::Error::Unavailable(fault) => fault.to_string(),
-        activity_hub::error::Error::InvalidInput(msg) => msg,
-        other => other.to_string(),
-    })?;
+    let opened = store::open_with_queues(db, queues)
+        .await
+        .map_err(|e| match e {
+            activity_hub::error::Error::Unavailable(fault) => fault.to_string(),
+            activity_hub::error::Error::InvalidInput(msg) => msg,
+            other => other.to_string(),
+        })?;
     let budgets = app::RateBackend::kept_by(opened.budgets);
     Ok((Arc::new(Service::new(opened.store)), budgets))
 }
@@ -183,8 +194,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             write_timeout,
             max_connections,
             body_budget,
+            write_queue,
+            read_queue,
         } => {
-            let (service, store_budgets) = open_service_with_budgets(&db).await?;
+            let queues = store::sqlite::Queues {
+                writes: usize::try_from(write_queue).unwrap_or(usize::MAX),
+                reads: usize::try_from(read_queue).unwrap_or(usize::MAX),
+            };
+            let (service, store_budgets) = open_service_with_budgets(&db, queues).await?;
             let rate_backend = match &redis {
                 Some(url) => app::RateBackend::redis(url).await?,
                 None => store_budgets,

@@ -39,6 +39,7 @@ const LOGIN_LOCKOUTS: &str = "activity_hub_login_lockout_refusals_total";
 const STORE_CALL_DURATION: &str = "activity_hub_store_call_duration_seconds";
 const STORE_QUEUE_DEPTH: &str = "activity_hub_store_queue_depth";
 const STORE_QUEUE_WAIT: &str = "activity_hub_store_queue_wait_seconds";
+const STORE_QUEUE_REFUSALS: &str = "activity_hub_store_queue_refusals_total";
 
 /// How `serve` writes its log lines to stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -124,6 +125,10 @@ pub fn prometheus() -> &'static PrometheusHandle {
             metrics::Unit::Seconds,
             "Time a SQLite job waited in its queue before a thread started it, by queue."
         );
+        metrics::describe_counter!(
+            STORE_QUEUE_REFUSALS,
+            "SQLite jobs refused (503) because their queue was full, by queue."
+        );
         handle
     })
 }
@@ -161,6 +166,7 @@ pub fn store_call(op: &'static str, ok: bool, elapsed: Duration) {
 pub struct StoreQueue {
     depth: metrics::Gauge,
     wait: metrics::Histogram,
+    refused: metrics::Counter,
 }
 
 impl StoreQueue {
@@ -182,7 +188,13 @@ impl StoreQueue {
         StoreQueue {
             depth: metrics::gauge!(STORE_QUEUE_DEPTH, "queue" => queue),
             wait: metrics::histogram!(STORE_QUEUE_WAIT, "queue" => queue),
+            refused: metrics::counter!(STORE_QUEUE_REFUSALS, "queue" => queue),
         }
+    }
+
+    /// Counts a job refused because the queue was full.
+    pub fn refuse(&self) {
+        self.refused.increment(1);
     }
 
     /// Counts a job into the queue; the job keeps the ticket until a thread starts it.

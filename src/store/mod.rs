@@ -229,8 +229,14 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
 
 /// Like `open`, also giving the rate budgets the store keeps (the PostgreSQL store keeps them).
 pub async fn open_with_budgets(url: &str) -> Result<Opened> {
+    open_with_queues(url, sqlite::Queues::default()).await
+}
+
+/// `open_with_budgets`, with a SQLite store's job queues bounded at `queues` (a PostgreSQL store
+/// has no such queues: a call waits for a pooled connection at most `POOL_TIMEOUT`).
+pub async fn open_with_queues(url: &str, queues: sqlite::Queues) -> Result<Opened> {
     if let Some(path) = sqlite_path(url) {
-        let store = sqlite::SqliteStore::open(path)
+        let store = sqlite::SqliteStore::open_with(path, queues)
             .map_err(|e| Error::Unavailable(format!("cannot open {url}: {e}").into()))?;
         return Ok(Opened {
             store: std::sync::Arc::new(InstrumentedStore::new(std::sync::Arc::new(store))),

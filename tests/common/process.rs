@@ -115,7 +115,18 @@ impl Server {
 
     /// `spawn`, logging at `rust_log` when given (whatever the test run sets).
     pub fn spawn_logging(db: &str, extra: &[&str], rust_log: Option<&str>) -> Server {
+        Server::spawn_env(db, extra, rust_log, &[])
+    }
+
+    /// `spawn_logging`, with these variables added to the server's environment.
+    pub fn spawn_env(
+        db: &str,
+        extra: &[&str],
+        rust_log: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut cmd = command(&["serve", "--db", db, "--bind", "127.0.0.1:0"]);
+        cmd.envs(env.iter().copied());
         cmd.args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -43,7 +43,8 @@ use writer::{checkpointer_loop, writer_cache_kib, writer_loop, Job, WriteHealth,
 use writes::{insert_lead, insert_rows, insert_type, insert_user};
 
 pub struct SqliteStore {
-    writer: mpsc::UnboundedSender<Box<dyn Job>>,
+    /// Bounded: a write that finds it full is refused (see `writer::WRITE_QUEUE`).
+    writer: mpsc::Sender<Box<dyn Job>>,
     /// Whether writes are failing for want of space; `ping` reports it.
     health: Arc<WriteHealth>,
     readers: Arc<ReaderPool>,
@@ -54,12 +55,38 @@ pub struct SqliteStore {
     id: u64,
 }
 
+/// How many jobs may wait for the writer thread and for the reader threads; past that a call is
+/// refused at once with `Unavailable` (503 with `Retry-After`) instead of queued. Each is taken
+/// between 1 and [`MAX_QUEUE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Queues {
+    pub writes: usize,
+    pub reads: usize,
+}
+
+/// The largest queue bound taken (the read queue's slots are allocated up front).
+pub const MAX_QUEUE: usize = 65536;
+
+impl Default for Queues {
+    fn default() -> Queues {
+        Queues {
+            writes: writer::WRITE_QUEUE,
+            reads: reader::READ_QUEUE,
+        }
+    }
+}
+
 /// The store ids handed out so far.
 static STORE_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &str) -> std::result::Result<SqliteStore, String> {
+        SqliteStore::open_with(path, Queues::default())
+    }
+
+    /// `open`, with the job queues bounded at `queues`.
+    pub fn open_with(path: &str, queues: Queues) -> std::result::Result<SqliteStore, String> {
         let path = PathBuf::from(path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -107,7 +134,7 @@ impl SqliteStore {
             .name("sqlite-checkpointer".into())
             .spawn(move || checkpointer_loop(checkpoint_conn, checkpoint_rx, checkpointed_tx))
             .map_err(|e| e.to_string())?;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(queues.writes.clamp(1, MAX_QUEUE));
         let health = Arc::new(WriteHealth::default());
         let writer_health = health.clone();
         std::thread::Builder::new()
@@ -129,7 +156,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: tx,
             health,
-            readers: Arc::new(ReaderPool::start(&path)?),
+            readers: Arc::new(ReaderPool::start(&path, queues.reads.clamp(1, MAX_QUEUE))?),
             labels: Arc::new(Labels::new()),
             path,
             id: STORE_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),

@@ -18,6 +18,12 @@ use crate::telemetry::StoreQueue;
 const MMAP_SIZE: u64 = 1 << 40;
 /// Reader threads (and connections); reads beyond this many wait their turn in a queue.
 const READERS: usize = 6;
+/// Reads that may wait for a reader thread; one more is refused at once (503 with `Retry-After`)
+/// rather than queued. Only reads that outlast the inline budget come here, so each costs a few
+/// milliseconds at least (a counted feed page of a large tenant, a deep sort): 64 of them behind
+/// six threads is a wait of ~0.3 s for counted Salesloft pages at 200k activities, measured under
+/// overload (bench/overload.py, docs/benchmarks.md). `serve --read-queue` sets another bound.
+pub const READ_QUEUE: usize = 64;
 
 /// How long a connection waits for a lock another connection holds before its call fails busy.
 pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -63,12 +69,16 @@ type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 /// and prepared statements stay warm, and a read costs one hand-off instead of a blocking-pool task
 /// plus a connection checkout (profiled: that churn and reopening cost more than the query).
 pub(super) struct ReaderPool {
-    jobs: std::sync::mpsc::Sender<ReadJob>,
+    /// Bounded at `queue` (see `READ_QUEUE`).
+    jobs: std::sync::mpsc::SyncSender<ReadJob>,
+    queue: usize,
 }
 
 impl ReaderPool {
-    pub(super) fn start(path: &Path) -> std::result::Result<ReaderPool, String> {
-        let (tx, rx) = std::sync::mpsc::channel::<ReadJob>();
+    /// `queue`: reads that may wait for a thread (at least 1).
+    pub(super) fn start(path: &Path, queue: usize) -> std::result::Result<ReaderPool, String> {
+        let queue = queue.max(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<ReadJob>(queue);
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..READERS {
             let conn = open_connection(path, true).map_err(|e| e.to_string())?;
@@ -88,13 +98,23 @@ impl ReaderPool {
                 })
                 .map_err(|e| e.to_string())?;
         }
-        Ok(ReaderPool { jobs: tx })
+        Ok(ReaderPool { jobs: tx, queue })
     }
 
+    /// Queues `job`, or refuses it at once when `queue` reads are already waiting.
     fn submit(&self, job: ReadJob) -> Result<()> {
-        self.jobs
-            .send(job)
-            .map_err(|_| Error::Unavailable("the SQLite readers have stopped".into()))
+        match self.jobs.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(std::sync::mpsc::TrySendError::Full(_)) => {
+                StoreQueue::read().refuse();
+                Err(Error::Unavailable(
+                    format!("the read queue is full ({} reads waiting)", self.queue).into(),
+                ))
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                Err(Error::Unavailable("the SQLite readers have stopped".into()))
+            }
+        }
     }
 }
 
@@ -207,8 +227,8 @@ impl SqliteStore {
                         stop
                     }),
                 );
-                // A lock the read must wait for (rare for a WAL reader) is waited for only within
-                // the budget; then the read moves to a reader thread, which waits up to 10 s.
+                // A lock the read must wait for (rare for a WAL reader) is not waited for here: the
+                // read moves to a reader thread, which waits up to 10 s.
                 conn.busy_handler(Some(inline_busy)).ok()?;
                 *slot = Some((self.id, conn));
             }
@@ -237,18 +257,13 @@ impl SqliteStore {
     }
 }
 
-/// The busy handler of inline connections: wait for a lock while the inline read's budget lasts,
-/// then stop the read (it moves to a reader thread).
+/// The busy handler of inline connections: never waits. A lock a WAL reader must wait for (rare:
+/// a connection recovering the WAL index, or a RESTART checkpoint finishing) stops the read, which
+/// moves to a reader thread and waits there (`BUSY_TIMEOUT`); an async worker, which serves many
+/// other connections, never sleeps on a lock.
 fn inline_busy(_attempts: i32) -> bool {
-    let within_budget = INLINE_DEADLINE
-        .with(|d| d.get())
-        .is_some_and(|deadline| std::time::Instant::now() < deadline);
-    if within_budget {
-        std::thread::sleep(std::time::Duration::from_micros(100));
-    } else {
-        INLINE_STOPPED.with(|s| s.set(true));
-    }
-    within_budget
+    INLINE_STOPPED.with(|s| s.set(true));
+    false
 }
 
 #[cfg(test)]

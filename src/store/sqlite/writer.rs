@@ -23,6 +23,14 @@ use crate::telemetry::{Queued, StoreQueue};
 /// Writes committed together at most; bounds the latency one fsync adds to a batch.
 const MAX_BATCH: usize = 512;
 
+/// Writes that may wait for the writer thread; one more is refused at once (503 with
+/// `Retry-After`) rather than queued. The queue is the one place overload would otherwise turn into
+/// memory and latency: every waiting write holds its request's parsed rows, and each waits for all
+/// before it. 256 is half a batch (`MAX_BATCH`): a full queue is at most two commits away, which
+/// measured under overload (bench/overload.py, docs/benchmarks.md) as a wait of ~0.3 s for bulk
+/// calls of 25 rows and ~40 ms for single Creates. `serve --write-queue` sets another bound.
+pub const WRITE_QUEUE: usize = 256;
+
 /// A write waiting in (or running in) a group-commit batch.
 ///
 /// A batch first runs its writes one after another with no savepoint of their own; only if one
@@ -109,7 +117,8 @@ where
 impl SqliteStore {
     /// Runs `f` on the writer thread in the current group-commit batch; resolves once committed.
     /// `f` may run more than once (see `Job`): it must leave everything but the database as it
-    /// found it.
+    /// found it. When the write queue is full the write is refused at once (`Unavailable`: 503
+    /// with `Retry-After` in every dialect) instead of waiting behind it (see `WRITE_QUEUE`).
     pub(super) async fn write<T: Send + 'static>(
         &self,
         f: impl FnMut(&Connection) -> Result<T> + Send + 'static,
@@ -134,9 +143,22 @@ impl SqliteStore {
             span: tracing::Span::current(),
             queued: Some(StoreQueue::write().enqueue()),
         });
-        self.writer
-            .send(job)
-            .map_err(|_| Error::Unavailable("the SQLite writer has stopped".into()))?;
+        match self.writer.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                StoreQueue::write().refuse();
+                return Err(Error::Unavailable(
+                    format!(
+                        "the write queue is full ({} writes waiting)",
+                        self.writer.max_capacity()
+                    )
+                    .into(),
+                ));
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                return Err(Error::Unavailable("the SQLite writer has stopped".into()))
+            }
+        }
         rx.await
             .map_err(|_| Error::Internal("the SQLite writer dropped a write".into()))?
     }
@@ -320,7 +342,7 @@ fn checkpoint_mode(conn: &Connection, mode: &str) -> bool {
 pub(super) fn writer_loop(
     conn: Connection,
     cache_kib: i64,
-    mut rx: mpsc::UnboundedReceiver<Box<dyn Job>>,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
     checkpoints: std::sync::mpsc::SyncSender<()>,
     checkpointed: std::sync::mpsc::Receiver<()>,
     health: Arc<WriteHealth>,
