@@ -203,6 +203,11 @@ impl Server {
         drop(self)
     }
 
+    /// The process's exit status if it has ended, `None` while it runs.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// What the server wrote on stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr

@@ -13,9 +13,6 @@ use super::SqliteStore;
 use crate::error::{Error, Result};
 use crate::telemetry::StoreQueue;
 
-/// The most of the database file each connection maps (1 TiB: all of it, in practice). Needs the
-/// SQLITE_MAX_MMAP_SIZE build flag in .cargo/config.toml; without it SQLite caps this at 2 GiB.
-const MMAP_SIZE: u64 = 1 << 40;
 /// Reader threads (and connections); reads beyond this many wait their turn in a queue.
 const READERS: usize = 6;
 /// Reads that may wait for a reader thread; one more is refused at once (503 with `Retry-After`)
@@ -134,12 +131,12 @@ pub(super) fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
     )?;
-    // Reads through a memory mapping of the database file: a page not in this connection's cache
-    // is read in place from the OS page cache instead of by a pread and a copy (measured: Retrieve
-    // 10-20 % faster at 20k activities, 27-72 % at 1M, where the 25 rows of a page are scattered).
-    // Writes still go through the WAL with write() and fsync. A disk read error then ends the
-    // process (SIGBUS) instead of failing one request; the store is a local file either way.
-    conn.execute_batch(&format!("PRAGMA mmap_size = {MMAP_SIZE}"))?;
+    // No memory mapping of the database file (SQLite's default, set explicitly): every page comes
+    // through pread() into the connection's own cache. Through a mapping, a disk read error, or a
+    // file truncated under the server, is a SIGBUS that ends the process instead of an error for
+    // one request; the mapping saved a copy per page read outside the cache, measured at
+    // MMAP_COST in docs/benchmarks.md ("Memory-mapped reads").
+    conn.execute_batch("PRAGMA mmap_size = 0")?;
     conn.set_prepared_statement_cache_capacity(64);
     // Query-planner stability: plans never depend on bound values. Without it, a statement that
     // binds a value the planner compared with a partial index's WHERE (activities has several) is
@@ -273,16 +270,18 @@ mod tests {
 
     use super::*;
 
-    /// The build flags in .cargo/config.toml are in effect: SQLite maps the whole file (without
-    /// SQLITE_MAX_MMAP_SIZE it would silently cap the mapping at 2 GiB).
+    /// Connections read the file with pread(), never through a mapping (see `open_connection`).
     #[test]
-    fn connections_map_the_whole_file() {
+    fn connections_do_not_map_the_file() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let conn = open_connection(&dir.path().join("t.db"), false).expect("open");
-        let mapped: i64 = conn
-            .query_row("PRAGMA mmap_size", [], |r| r.get(0))
-            .expect("mmap_size");
-        assert_eq!(mapped as u64, MMAP_SIZE);
+        for read_only in [false, true] {
+            let path = dir.path().join("t.db");
+            let conn = open_connection(&path, read_only).expect("open");
+            let mapped: i64 = conn
+                .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+                .expect("mmap_size");
+            assert_eq!(mapped, 0);
+        }
     }
 
     async fn add_tenant(store: &SqliteStore, name: &'static str) {
