@@ -1,7 +1,8 @@
 //! Faults of the database file under the real binary: a file truncated while the server runs (the
 //! stand-in for a disk read error: both leave pages the server expects unreadable) fails the
 //! requests that need the lost pages with an error in their dialect's format, and the process lives
-//! on. Through a memory mapping, the same read would end the process with SIGBUS.
+//! on. Through a memory mapping, the same read would end the process with SIGBUS. A database that
+//! can only be read is refused at start with the reason.
 
 #[path = "common/process.rs"]
 mod process;
@@ -136,4 +137,127 @@ async fn a_database_file_truncated_under_the_server_fails_requests_not_the_proce
         .await
         .expect("healthz answers");
     assert_eq!(resp.status(), 200);
+}
+
+/// A read-only bind mount of a directory; unmounted on drop.
+struct ReadOnlyView {
+    dir: std::path::PathBuf,
+}
+
+impl ReadOnlyView {
+    fn mount(from: &std::path::Path, at: &std::path::Path) -> ReadOnlyView {
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("mount")
+                .args(args)
+                .arg(from)
+                .arg(at)
+                .output()
+                .expect("run mount");
+            assert!(
+                out.status.success(),
+                "this test needs to bind-mount a directory (run it as root): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&["--bind"]);
+        let view = ReadOnlyView {
+            dir: at.to_path_buf(),
+        };
+        let out = std::process::Command::new("mount")
+            .args(["-o", "remount,bind,ro"])
+            .arg(at)
+            .output()
+            .expect("run mount");
+        assert!(out.status.success(), "remount read-only failed");
+        view
+    }
+}
+
+impl Drop for ReadOnlyView {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+/// A database that can only be read (its directory mounted read-only) is refused at start with
+/// the reason, instead of served with every write failing; served from where it can be written,
+/// it holds every write acknowledged before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(root_tests),
+    ignore = "needs root (bind-mounts a directory read-only)"
+)]
+async fn a_read_only_database_is_refused_at_start_and_loses_nothing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let rw = tmp.path().join("rw");
+    let ro = tmp.path().join("ro");
+    std::fs::create_dir_all(&rw).expect("rw dir");
+    std::fs::create_dir_all(&ro).expect("ro dir");
+    let db = format!("sqlite://{}/hub.db", rw.display());
+    let keys = cli(
+        &db,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "ReadOnly",
+            "--admin-email",
+            "owner@ro.example",
+        ],
+    );
+    let s = Server::spawn(&db, &["--no-rate-limit"]);
+    let mut acked = Vec::new();
+    for i in 0..5 {
+        let resp = s
+            .client
+            .post(format!("{}/api/v1/leads", s.base))
+            .bearer_auth(&keys.api_key)
+            .json(&json!({"email": format!("lead{i}@ro.example")}))
+            .send()
+            .await
+            .expect("create lead");
+        assert_eq!(resp.status(), 201);
+        acked.push(format!("lead{i}@ro.example"));
+    }
+    s.stop(); // SIGKILL: the WAL is left as a crash leaves it
+
+    let view = ReadOnlyView::mount(&rw, &ro);
+    let out = process::command(&[
+        "serve",
+        "--db",
+        &format!("sqlite://{}/hub.db", ro.display()),
+        "--bind",
+        "127.0.0.1:0",
+    ])
+    .output()
+    .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "served a read-only database");
+    assert!(
+        stderr.contains("cannot be written (a read-only file, directory or file system)"),
+        "the reason is given: {stderr}"
+    );
+    drop(view);
+
+    let s = Server::spawn(&db, &["--no-rate-limit"]);
+    let resp = s
+        .client
+        .get(format!("{}/api/v1/leads", s.base))
+        .bearer_auth(&keys.api_key)
+        .send()
+        .await
+        .expect("list leads");
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("json");
+    let mut emails: Vec<String> = body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|l| l["email"].as_str().map(str::to_string))
+        .collect();
+    emails.sort();
+    assert_eq!(emails, acked);
 }

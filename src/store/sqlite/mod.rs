@@ -93,6 +93,17 @@ impl SqliteStore {
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let conn = open_connection(&path, false).map_err(|e| e.to_string())?;
+        // SQLite opens a file it may not write read-only without a word; every write would then
+        // fail. Refused here, with the reason, rather than served half-working.
+        if conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| e.to_string())?
+        {
+            return Err(format!(
+                "{} cannot be written (a read-only file, directory or file system)",
+                path.display()
+            ));
+        }
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| e.to_string())?;
@@ -198,7 +209,7 @@ impl Store for SqliteStore {
         if let Some(since) = self.health.failing_recently(NOT_READY_AFTER_FAILURE) {
             let secs = (now_micros() - since).max(0) / 1_000_000;
             return Err(Error::Unavailable(
-                format!("writes to the database file have been failing for {secs} s (disk full or I/O error)").into(),
+                format!("writes to the database file have been failing for {secs} s (disk full, read-only or I/O error)").into(),
             ));
         }
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).db())

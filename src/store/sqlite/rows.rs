@@ -11,8 +11,8 @@ use crate::error::{Error, Fault, Result, Unique};
 use crate::store::UserCredentials;
 
 /// Turns a SQLite error into the domain's: unique violations become `Duplicate` naming the field,
-/// a busy or locked database, a full disk or an I/O error `Unavailable` (the last two are also
-/// noted for the writer: see `writer::SPACE_ERROR`).
+/// a busy or locked database, a full disk, a read-only file or an I/O error `Unavailable` (the
+/// last three are also noted for the writer: see `writer::SPACE_ERROR`).
 pub(super) fn map_err(e: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
         match f.code {
@@ -36,7 +36,9 @@ pub(super) fn map_err(e: rusqlite::Error) -> Error {
             rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
                 return Error::Unavailable(Fault::from_source(e))
             }
-            rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure => {
+            rusqlite::ErrorCode::DiskFull
+            | rusqlite::ErrorCode::SystemIoFailure
+            | rusqlite::ErrorCode::ReadOnly => {
                 super::writer::SPACE_ERROR.with(|s| s.set(true));
                 return Error::Unavailable(Fault::from_source(e));
             }

@@ -270,11 +270,15 @@ static CHECKPOINT_FAILED_LOG: RateLimitedLog = RateLimitedLog::new(Duration::fro
 /// While writes are failing, the least time between two checkpoints the writer tries.
 const PRESSURE_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// Whether `e` says the disk is full or failing.
+/// Whether `e` says the disk is full, read-only or failing.
 fn is_space_error(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)
+        Some(
+            rusqlite::ErrorCode::DiskFull
+                | rusqlite::ErrorCode::SystemIoFailure
+                | rusqlite::ErrorCode::ReadOnly
+        )
     )
 }
 
