@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """activity-hub under far more load than it serves: wrk with 512 connections for 60 s on bulk writes
-(LeadSquared Bulk ByLeadId, 25 rows) and on counted reads (Salesloft activity_histories filtered by
-type and person with include_paging_counts=true), each against a fresh server on the same SQLite
+(LeadSquared Bulk ByLeadId, 25 rows) and on counted reads (Salesloft activity_histories with
+include_paging_counts=true, filtered by type and person, and by type only, whose count reads every
+activity of the type), each against a fresh server on the same SQLite
 store. Prints, per scenario: the server's RSS over time, latency percentiles and the status mix of
 wrk's answers, what a well-behaved client sending one request every 250 ms saw meanwhile, the
 store queues' depth and refusals (/metrics), and the recovery time once the load stops (until the
@@ -109,6 +110,10 @@ class Probe:
             path = "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId"
             headers = {"Content-Type": "application/json", "x-LSQ-AccessKey": b.keys["access_key"],
                        "x-LSQ-SecretKey": b.keys["secret_key"]}
+        elif self.scenario == "sl_type_counted":
+            body, method = None, "GET"
+            path = f"/v2/activity_histories?type={b.config['sl_type']}&include_paging_counts=true&per_page=25"
+            headers = {"Authorization": "Bearer " + b.keys["api_key"]}
         else:
             lead_id = b.lead_int_ids()[0] if not hasattr(self, "lead_id") else self.lead_id
             self.lead_id = lead_id
@@ -247,7 +252,9 @@ def main():
     ap.add_argument("--scale", type=int, default=200_000, help="activities in the store (default 200000)")
     ap.add_argument("--duration", type=int, default=60, help="seconds of load per scenario (default 60)")
     ap.add_argument("--connections", type=int, default=512)
-    ap.add_argument("--scenarios", default="bulk_lead,sl_filtered")
+    ap.add_argument("--scenarios", default="sl_filtered,sl_type_counted,bulk_lead",
+                    help="bulk_lead (Bulk ByLeadId, 25 rows), sl_filtered (a person's feed page by type, "
+                         "with counts), sl_type_counted (the feed by type only, with counts)")
     ap.add_argument("--binary", help="use this activity-hub binary instead of building one")
     ap.add_argument("--store-dir", help="keep the store in DIR/s<scale>/ and reuse it (>= 1M) in later runs")
     ap.add_argument("--serve-arg", action="append", default=[],
