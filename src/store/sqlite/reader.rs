@@ -18,8 +18,8 @@ const READERS: usize = 6;
 /// Reads that may wait for a reader thread; one more is refused at once (503 with `Retry-After`)
 /// rather than queued. Only reads that outlast the inline budget come here, so each costs a few
 /// milliseconds at least (a counted feed page of a large tenant, a deep sort): 64 of them behind
-/// six threads is a wait of ~0.3 s for counted Salesloft pages at 200k activities, measured under
-/// overload (bench/overload.py, docs/benchmarks.md). `serve --read-queue` sets another bound.
+/// six threads is ~0.5 s of type-filtered counted Salesloft pages at 200k activities (~45 ms
+/// each). `serve --read-queue` sets another bound.
 pub const READ_QUEUE: usize = 64;
 
 /// How long a connection waits for a lock another connection holds before its call fails busy.
@@ -134,8 +134,9 @@ pub(super) fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<
     // No memory mapping of the database file (SQLite's default, set explicitly): every page comes
     // through pread() into the connection's own cache. Through a mapping, a disk read error, or a
     // file truncated under the server, is a SIGBUS that ends the process instead of an error for
-    // one request; the mapping saved a copy per page read outside the cache, measured at
-    // MMAP_COST in docs/benchmarks.md ("Memory-mapped reads").
+    // one request; the mapping saved a copy per page read outside the cache, a cost that did not
+    // show above this machine's noise at 5k-200k activities (docs/benchmarks.md, "Memory-mapped
+    // reads").
     conn.execute_batch("PRAGMA mmap_size = 0")?;
     conn.set_prepared_statement_cache_capacity(64);
     // Query-planner stability: plans never depend on bound values. Without it, a statement that

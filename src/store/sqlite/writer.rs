@@ -26,9 +26,11 @@ const MAX_BATCH: usize = 512;
 /// Writes that may wait for the writer thread; one more is refused at once (503 with
 /// `Retry-After`) rather than queued. The queue is the one place overload would otherwise turn into
 /// memory and latency: every waiting write holds its request's parsed rows, and each waits for all
-/// before it. 256 is half a batch (`MAX_BATCH`): a full queue is at most two commits away, which
-/// measured under overload (bench/overload.py, docs/benchmarks.md) as a wait of ~0.3 s for bulk
-/// calls of 25 rows and ~40 ms for single Creates. `serve --write-queue` sets another bound.
+/// before it. 256 is half a batch (`MAX_BATCH`): at the writer's rates on a 2-core machine (~600
+/// bulk calls of 25 rows, ~7,400 single Creates a second) a full queue is ~0.4 s of bulk calls and
+/// ~35 ms of Creates, so a burst the writer clears quickly is not refused; under 512 connections of
+/// bulk calls it refused 94 % of them at once (bench/overload.py, docs/benchmarks.md "Overload").
+/// `serve --write-queue` sets another bound.
 pub const WRITE_QUEUE: usize = 256;
 
 /// A write waiting in (or running in) a group-commit batch.
