@@ -360,6 +360,93 @@ mod tests {
         assert!(!thread.starts_with("sqlite-reader"), "ran on {thread}");
     }
 
+    /// With every reader thread busy and the queue full, a read too long to run inline is refused
+    /// at once (`Unavailable`), not queued; once the readers are free, the reads they held and the
+    /// queued one answer in full, and new reads run again.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_read_queue_refuses_at_once() {
+        use std::sync::{Condvar, Mutex};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let queues = super::super::Queues {
+            writes: 1,
+            reads: 1,
+        };
+        let store = Arc::new(
+            SqliteStore::open_with(dir.path().join("t.db").to_str().expect("utf-8"), queues)
+                .expect("open store"),
+        );
+        // Long enough to outlast the inline budget, so that every one of these reads moves to
+        // a reader thread; there it waits at the gate until the test opens it.
+        let long =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) \
+                    SELECT count(*) FROM n";
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let held_read = |store: Arc<SqliteStore>| {
+            let (gate, started_tx) = (gate.clone(), started_tx.clone());
+            tokio::spawn(async move {
+                store
+                    .read(move |c| {
+                        let n: i64 = c.query_row(long, [], |r| r.get(0)).db()?;
+                        let _ = started_tx.send(());
+                        let (open, cv) = &*gate;
+                        let mut open = open.lock().map_err(|_| Error::internal("gate"))?;
+                        while !*open {
+                            open = cv.wait(open).map_err(|_| Error::internal("gate"))?;
+                        }
+                        Ok(n)
+                    })
+                    .await
+            })
+        };
+        let mut held = Vec::new();
+        for _ in 0..READERS {
+            held.push(held_read(store.clone()));
+            // Let the task run its inline attempt and hand the read over, then wait until a
+            // reader thread has it.
+            while started.try_recv().is_err() {
+                tokio::task::yield_now().await;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        // One more waits in the queue (every reader is held at the gate).
+        let queued = held_read(store.clone());
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!queued.is_finished(), "the queued read was answered");
+
+        let t0 = std::time::Instant::now();
+        let refused = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            store.read(move |c| c.query_row(long, [], |r| r.get::<_, i64>(0)).db()),
+        )
+        .await
+        .expect("a read past a full queue is answered, not queued");
+        assert!(
+            matches!(refused, Err(Error::Unavailable(_))),
+            "a read past a full queue: {refused:?}"
+        );
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(1),
+            "refused after {:?}",
+            t0.elapsed()
+        );
+
+        {
+            let (open, cv) = &*gate;
+            *open.lock().expect("gate") = true;
+            cv.notify_all();
+        }
+        for h in held.into_iter().chain(std::iter::once(queued)) {
+            assert_eq!(h.await.expect("task").expect("held read"), 300_000);
+        }
+        let n = store
+            .read(move |c| c.query_row(long, [], |r| r.get::<_, i64>(0)).db())
+            .await
+            .expect("a read once the readers are free");
+        assert_eq!(n, 300_000);
+    }
+
     /// Two stores read on one thread never answer from each other's file, even when the second
     /// lives at the path of the first after that was deleted.
     #[tokio::test(flavor = "current_thread")]
