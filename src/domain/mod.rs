@@ -792,6 +792,47 @@ impl LeadKey {
     }
 }
 
+/// Which of a lead's stored dates a lead list selects or orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadDate {
+    Created,
+    Modified,
+}
+
+/// What a lead list selects besides the tenant: each one an index range of the leads table
+/// (`leads_tenant_owner`, `leads_tenant_created`, `leads_tenant_modified`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadFilter {
+    /// The leads this user owns.
+    Owner(i64),
+    /// The leads whose date is in `[from, until)` (either end open when `None`).
+    Dated {
+        date: LeadDate,
+        from: Option<Micros>,
+        until: Option<Micros>,
+    },
+}
+
+/// The order of a lead list: by a date (then id), or by id alone (`ProspectAutoId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadOrder {
+    Date(LeadDate),
+    Id,
+}
+
+/// One page of a tenant's live leads (LeadSquared's `Leads.Get`).
+#[derive(Debug, Clone)]
+pub struct LeadQuery {
+    pub tenant_id: i64,
+    pub filter: LeadFilter,
+    /// Only the leads of this owner (a Sales_User's view) when set.
+    pub owner_only: Option<i64>,
+    pub order: LeadOrder,
+    pub descending: bool,
+    pub offset: u64,
+    pub limit: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     /// The number of matching rows per `ActivityQuery::count` (0 with `CountMode::None`, at most

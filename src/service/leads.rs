@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::activities::TypeCache;
 use super::{check_lead_values, lead_not_found, ActivityInput, Service};
-use crate::domain::{Lead, LeadKey, LeadPatch, NewLead, User};
+use crate::domain::{Lead, LeadFilter, LeadKey, LeadOrder, LeadPatch, LeadQuery, NewLead, User};
 use crate::error::{Error, Field, Result};
 
 /// The most leads `Leads.GetByQuickSearch` answers.
@@ -71,6 +71,29 @@ pub struct LeadByEmail {
     pub lead: NewLead,
     /// The activity's score, replacing its type's (LeadSquared's `Score` of a Create by email).
     pub score: Option<i64>,
+}
+
+/// What `Leads.Get` looks leads up by: each one served by an index of the leads table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeadLookup {
+    /// The lead with this GUID (`ProspectID`).
+    Guid(String),
+    /// The lead whose unique attribute has this value.
+    Key(LeadKey, String),
+    /// The leads of the user with this GUID (`OwnerId`).
+    Owner(String),
+    /// A range of creation or modification dates (the owner is filled in by the service).
+    Filter(LeadFilter),
+}
+
+/// A `Leads.Get` search: the lookup, the order and the page.
+#[derive(Debug, Clone)]
+pub struct LeadSearch {
+    pub lookup: LeadLookup,
+    pub order: LeadOrder,
+    pub descending: bool,
+    pub offset: u64,
+    pub limit: u32,
 }
 
 impl Service {
@@ -185,6 +208,47 @@ impl Service {
             .lead_by_key(caller.tenant_id, LeadKey::Email, email)
             .await?
             .filter(|l| caller.can_see_lead_of(l.owner_id)))
+    }
+
+    /// One page of the leads the caller may see that `search` selects (`Leads.Get`). A lookup
+    /// value naming nothing (a malformed GUID, an unknown owner) selects nothing.
+    pub async fn search_leads(&self, caller: &User, search: LeadSearch) -> Result<Vec<Lead>> {
+        let one = |lead: Option<Lead>| -> Vec<Lead> {
+            lead.filter(|l| caller.can_see_lead_of(l.owner_id) && search.offset == 0)
+                .into_iter()
+                .collect()
+        };
+        let filter = match &search.lookup {
+            LeadLookup::Guid(guid) => return Ok(one(self.find_lead(caller, guid).await?)),
+            LeadLookup::Key(key, value) => {
+                let lead = self
+                    .store
+                    .lead_by_key(caller.tenant_id, *key, value)
+                    .await?;
+                return Ok(one(lead));
+            }
+            LeadLookup::Owner(guid) => {
+                let Ok(guid) = Uuid::parse_str(guid.trim()) else {
+                    return Ok(Vec::new());
+                };
+                match self.store.user_by_guid(caller.tenant_id, guid).await? {
+                    Some(owner) => LeadFilter::Owner(owner.id),
+                    None => return Ok(Vec::new()),
+                }
+            }
+            LeadLookup::Filter(filter) => *filter,
+        };
+        self.store
+            .find_leads(&LeadQuery {
+                tenant_id: caller.tenant_id,
+                filter,
+                owner_only: caller.only_leads_of(),
+                order: search.order,
+                descending: search.descending,
+                offset: search.offset,
+                limit: search.limit,
+            })
+            .await
     }
 
     /// Leads the caller may see whose name, email, phone or mobile starts with `text`, at most

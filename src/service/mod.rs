@@ -12,7 +12,7 @@ mod types;
 
 pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
 pub use history::{HistoryFilter, ResourceRef};
-pub use leads::{LeadByEmail, UpdateBehavior, MAX_QUICK_SEARCH};
+pub use leads::{LeadByEmail, LeadLookup, LeadSearch, UpdateBehavior, MAX_QUICK_SEARCH};
 pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};
 pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
 pub use recent::RecentFilter;

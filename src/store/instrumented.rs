@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{Store, UserCredentials};
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
-    NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
+    LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::Result;
 
@@ -221,6 +221,10 @@ impl Store for InstrumentedStore {
     ) -> Result<Vec<Lead>> {
         let call = self.inner.search_leads(tenant_id, owner_id, text, limit);
         observed("search_leads", Some(tenant_id), call).await
+    }
+    async fn find_leads(&self, query: &LeadQuery) -> Result<Vec<Lead>> {
+        let call = self.inner.find_leads(query);
+        observed("find_leads", Some(query.tenant_id), call).await
     }
     async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>> {
         let call = self.inner.lead_attribute_names(tenant_id, limit);

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
-    NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
+    LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::{Error, Result};
 pub use budgets::SharedBudgets;
@@ -83,6 +83,8 @@ pub trait Store: Send + Sync + 'static {
         text: &str,
         limit: u32,
     ) -> Result<Vec<Lead>>;
+    /// One page of the tenant's live leads `query` selects, in its order.
+    async fn find_leads(&self, query: &LeadQuery) -> Result<Vec<Lead>>;
     /// The names of the custom attributes (`mx_…`, Source, Company, JobTitle) the tenant's live
     /// leads hold, sorted, at most `limit`.
     async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>>;
@@ -191,6 +193,48 @@ pub(crate) fn per_type_arms(q: &ActivityQuery) -> Option<Vec<String>> {
     types.sort();
     types.dedup();
     (types.len() >= 2).then_some(types)
+}
+
+/// The SQL of a `LeadQuery` after `SELECT {cols} FROM leads l JOIN users o ON o.id = l.owner_id`,
+/// with its parameters (all integers), placeholders written by `ph` (`?1` or `$1`). The filter is
+/// one index range: the owner index, or the created/modified index (both partial on live leads,
+/// so `deleted_at IS NULL` is spelled out for the planner to use them).
+pub(crate) fn lead_query_sql(q: &LeadQuery, ph: fn(usize) -> String) -> (String, Vec<i64>) {
+    use crate::domain::{LeadDate, LeadFilter, LeadOrder};
+    let date_col = |d: LeadDate| match d {
+        LeadDate::Created => "l.created_at",
+        LeadDate::Modified => "l.updated_at",
+    };
+    let mut params = vec![q.tenant_id];
+    let mut sql = format!("WHERE l.tenant_id = {} AND l.deleted_at IS NULL", ph(1));
+    let mut bind = |sql: &mut String, clause: &str, v: i64| {
+        params.push(v);
+        sql.push_str(&format!(" AND {clause} {}", ph(params.len())));
+    };
+    match q.filter {
+        LeadFilter::Owner(owner) => bind(&mut sql, "l.owner_id =", owner),
+        LeadFilter::Dated { date, from, until } => {
+            if let Some(from) = from {
+                bind(&mut sql, &format!("{} >=", date_col(date)), from);
+            }
+            if let Some(until) = until {
+                bind(&mut sql, &format!("{} <", date_col(date)), until);
+            }
+        }
+    }
+    if let Some(owner) = q.owner_only {
+        bind(&mut sql, "l.owner_id =", owner);
+    }
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    match q.order {
+        LeadOrder::Date(d) => sql.push_str(&format!(" ORDER BY {} {dir}, l.id {dir}", date_col(d))),
+        LeadOrder::Id => sql.push_str(&format!(" ORDER BY l.id {dir}")),
+    }
+    params.push(i64::from(q.limit));
+    sql.push_str(&format!(" LIMIT {}", ph(params.len())));
+    params.push(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    sql.push_str(&format!(" OFFSET {}", ph(params.len())));
+    (sql, params)
 }
 
 /// The `LIKE` pattern (escape character a backslash) matching values that start with `text`, lower-cased

@@ -102,6 +102,7 @@ const LEAD_UPSERT: &str = "/v2/LeadManagement.svc/Lead.CreateOrUpdate";
 const LEAD_CAPTURE: &str = "/v2/LeadManagement.svc/Lead.Capture";
 const LEAD_BY_EMAIL: &str = "/v2/LeadManagement.svc/Leads.GetByEmailaddress";
 const LEAD_SEARCH: &str = "/v2/LeadManagement.svc/Leads.GetByQuickSearch";
+const LEADS_GET: &str = "/v2/LeadManagement.svc/Leads.Get";
 const RECENT: &str = "/v2/ProspectActivity.svc/RetrieveRecentlyModified";
 const BY_EMAIL: &str = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress";
 const BY_USER_ID: &str = "/v2/UserManagement.svc/User/Retrieve/ByUserId";
@@ -127,6 +128,11 @@ fn lsq_activity(lead: &str, code: Value, owner_email: &str) -> Value {
            "ActivityOwnerEmail": owner_email,
            "Fields": [{"SchemaName": "mx_Custom_1", "Value": "probe"}],
            "ActivityDateTime": "2026-01-02 03:04:05"})
+}
+
+fn leads_get(lookup: &str, value: &str) -> Value {
+    json!({"Parameter": {"LookupName": lookup, "LookupValue": value, "SqlOperator": "="},
+           "Paging": {"PageIndex": 1, "PageSize": 5}})
 }
 
 /// The checks, in the order they run: those that create records with B's unique values last, so
@@ -506,6 +512,36 @@ fn cases() -> Vec<Case> {
             LeadAddress,
             Own,
             |_, id| Req::lsq("GET", format!("{LEAD_SEARCH}?key={}", enc(id)), None),
+        ),
+        c(
+            "POST",
+            LEADS_GET,
+            "body.Parameter.LookupValue.ProspectID",
+            LeadGuid,
+            Own,
+            |_, id| Req::lsq("POST", LEADS_GET.into(), Some(leads_get("ProspectID", id))),
+        ),
+        c(
+            "POST",
+            LEADS_GET,
+            "body.Parameter.LookupValue.EmailAddress",
+            LeadAddress,
+            Own,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    LEADS_GET.into(),
+                    Some(leads_get("EmailAddress", id)),
+                )
+            },
+        ),
+        c(
+            "POST",
+            LEADS_GET,
+            "body.Parameter.LookupValue.OwnerId",
+            UserGuid,
+            Own,
+            |_, id| Req::lsq("POST", LEADS_GET.into(), Some(leads_get("OwnerId", id))),
         ),
         c(
             "POST",

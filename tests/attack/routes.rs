@@ -99,6 +99,15 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/v2/LeadManagement.svc/LeadsMetaData.Get", &[]),
     (
         "POST",
+        "/v2/LeadManagement.svc/Leads.Get",
+        &[
+            "body.Parameter.LookupValue.ProspectID",
+            "body.Parameter.LookupValue.EmailAddress",
+            "body.Parameter.LookupValue.OwnerId",
+        ],
+    ),
+    (
+        "POST",
         "/v2/ProspectActivity.svc/RetrieveRecentlyModified",
         &["body.Parameter.ActivityEvent"],
     ),

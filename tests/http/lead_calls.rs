@@ -749,7 +749,7 @@ async fn the_new_lead_calls_count_against_the_rate_limit() {
     let started = std::time::Instant::now();
     let mut seen = Vec::new();
     for i in 0..25 {
-        let (s, b) = match i % 5 {
+        let (s, b) = match i % 6 {
             0 => {
                 srv.lsq_get(
                     "/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=a@b.com",
@@ -767,6 +767,14 @@ async fn the_new_lead_calls_count_against_the_rate_limit() {
             2 => {
                 srv.lsq_get("/v2/LeadManagement.svc/LeadsMetaData.Get", &admin)
                     .await
+            }
+            5 => {
+                srv.lsq_post(
+                    "/v2/LeadManagement.svc/Leads.Get",
+                    &admin,
+                    json!({"Parameter": {"LookupName": "EmailAddress", "LookupValue": "a@b.com"}}),
+                )
+                .await
             }
             3 => {
                 srv.lsq_post(

@@ -15,6 +15,7 @@ mod connections;
 mod demo;
 mod inputs;
 mod lead_calls;
+mod lead_search;
 mod leads_users;
 mod opportunities;
 mod paging;

@@ -358,6 +358,44 @@ async fn leadsquared_answers_match_the_document() {
     )
     .await;
     assert_eq!(searched.as_array().map(Vec::len), Some(1), "{searched}");
+    let criteria = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/Leads.Get",
+        Some(json!({
+            "Parameter": {"LookupName": "CreatedOn", "LookupValue": "2015-01-01 14:36:59", "SqlOperator": ">"},
+            "Columns": {"Include_CSV": "ProspectID, FirstName, LastName, EmailAddress, ProspectAutoId"},
+            "Sorting": {"ColumnName": "CreatedOn", "Direction": "1"},
+            "Paging": {"PageIndex": 1, "PageSize": 100}
+        })),
+        ok,
+    )
+    .await;
+    assert!(
+        criteria.as_array().is_some_and(|rows| rows.len() >= 2
+            && rows.iter().all(|r| r["ProspectAutoId"].is_string())),
+        "{criteria}"
+    );
+    let everything = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/Leads.Get",
+        Some(json!({"Parameter": {"LookupName": "EmailAddress", "LookupValue": "ada@documented.example"}})),
+        ok,
+    )
+    .await;
+    assert_eq!(everything.as_array().map(Vec::len), Some(1), "{everything}");
+    lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/LeadManagement.svc/Leads.Get",
+        Some(json!({"Parameter": {"LookupName": "mx_Region", "LookupValue": "x"}})),
+        bad,
+    )
+    .await;
     let fields = lsq(
         &app,
         &doc,

@@ -5,7 +5,6 @@
 /// that this server does not implement, as `Service.svc/Call`, with why when there is more to say.
 const NOT_IMPLEMENTED: &[(&str, Option<&str>)] = &[
     ("LeadManagement.svc/Lead.Convert", Some(VISITORS)),
-    ("LeadManagement.svc/Leads.Get", None),
     ("LeadManagement.svc/Leads.RecentlyModified", None),
     ("LeadManagement.svc/RetrieveLeadByPhoneNumber", None),
     ("LeadManagement.svc/Lists.Get", Some(LISTS)),

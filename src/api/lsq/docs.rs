@@ -273,6 +273,12 @@ pub struct LeadRow {
     pub ModifiedOn: String,
 }
 
+/// A lead as Leads.Get shows it: the columns `Include_CSV` names (every column of `LsqLead`
+/// when it names none), each a string or null.
+#[derive(ToSchema)]
+#[schema(as = LsqLeadColumns)]
+pub struct LeadColumns(pub std::collections::BTreeMap<String, Option<String>>);
+
 /// A user role.
 #[derive(ToSchema)]
 #[schema(as = LsqRole)]

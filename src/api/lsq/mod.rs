@@ -5,6 +5,7 @@
 pub mod activities;
 mod calls;
 mod docs;
+mod lead_search;
 mod leads;
 pub mod opportunities;
 mod recent;
@@ -342,6 +343,7 @@ async fn method_not_allowed() -> LsqError {
         leads::by_email,
         leads::quick_search,
         leads::metadata,
+        lead_search::search,
         recent::recently_modified,
         users::list,
         users::by_email,
@@ -440,6 +442,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/LeadManagement.svc/LeadsMetaData.Get",
             on_get(get(leads::metadata)),
+        )
+        .route(
+            "/v2/LeadManagement.svc/Leads.Get",
+            on_get(post(lead_search::search)),
         )
         .route("/v2/UserManagement.svc/Users.Get", on_get(get(users::list)))
         .route(

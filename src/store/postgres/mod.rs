@@ -30,8 +30,8 @@ use uuid::Uuid;
 use super::{redact_url, Store, UserCredentials};
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
-    LeadKey, LeadPatch, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant,
-    User,
+    LeadKey, LeadPatch, LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser,
+    Page, Tenant, User,
 };
 use crate::error::{Error, Result};
 use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};
@@ -298,6 +298,22 @@ impl Store for PgStore {
         .iter()
         .map(lead_row)
         .collect()
+    }
+
+    async fn find_leads(&self, q: &LeadQuery) -> Result<Vec<Lead>> {
+        let (filter, values) = super::lead_query_sql(q, |n| format!("${n}"));
+        let c = self.client().await?;
+        let sql =
+            format!("SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id {filter}");
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
+            .iter()
+            .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
+        query(&c, &sql, &params)
+            .await?
+            .iter()
+            .map(lead_row)
+            .collect()
     }
 
     async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>> {

@@ -26,8 +26,8 @@ use uuid::Uuid;
 use super::{Store, UserCredentials};
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
-    LeadKey, LeadPatch, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant,
-    User,
+    LeadKey, LeadPatch, LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser,
+    Page, Tenant, User,
 };
 use crate::error::{Error, Result};
 use labels::Labels;
@@ -403,6 +403,21 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare_cached(&sql).db()?;
             let rows = stmt
                 .query_map(params![tenant_id, owner_id, pattern, limit], lead_row)
+                .db()?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db()
+        })
+        .await
+    }
+
+    async fn find_leads(&self, q: &LeadQuery) -> Result<Vec<Lead>> {
+        let (filter, values) = crate::store::lead_query_sql(q, |n| format!("?{n}"));
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id {filter}"
+            );
+            let mut stmt = c.prepare_cached(&sql).db()?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(values.iter()), lead_row)
                 .db()?;
             rows.collect::<rusqlite::Result<Vec<_>>>().db()
         })
