@@ -76,6 +76,9 @@ pub struct LeadActivityFilter {
     pub limit: u32,
 }
 
+/// The most activities one `DeleteActivities` call deletes.
+pub const MAX_DELETE: u32 = 1000;
+
 /// An edit of an activity's note and fields.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityPatch {
@@ -290,6 +293,66 @@ impl Service {
             .lead_activities(guid, caller.only_leads_of(), &query)
             .await?
             .ok_or_else(super::lead_not_found)
+    }
+
+    /// Deletes the activities of these custom types on a lead the caller may see, those that
+    /// happened in the range when one is given (LeadSquared's `DeleteActivities`). Every code is
+    /// checked before anything is deleted: an unknown code is the unknown-code error, a system or
+    /// opportunity type is refused. More than `MAX_DELETE` matching activities are refused (a
+    /// narrower date range deletes them in parts). Returns how many were deleted.
+    pub async fn delete_lead_activities(
+        &self,
+        caller: &User,
+        lead_guid: &str,
+        codes: &[i64],
+        occurred_from: Option<Micros>,
+        occurred_to: Option<Micros>,
+    ) -> Result<usize> {
+        // The lead first: another tenant's lead answers as an unknown one, whatever the codes.
+        let lead = self.visible_lead(caller, lead_guid).await?;
+        let mut cache = TypeCache::default();
+        for &code in codes {
+            match self.cached_type(caller, &mut cache, code).await? {
+                None => return Err(Error::NotFound(Missing::EventCode(code))),
+                Some(t) if t.kind == TypeKind::Custom => {}
+                Some(t) => {
+                    let what = if t.kind == TypeKind::System {
+                        "a system activity type"
+                    } else {
+                        "an opportunity type"
+                    };
+                    return Err(Error::InvalidInput(format!(
+                        "Activity event code {code} is {what}: only custom activities can be deleted"
+                    )));
+                }
+            }
+        }
+        let query = ActivityQuery {
+            records: RecordKind::Activities,
+            event_codes: codes.to_vec(),
+            occurred_from,
+            occurred_to,
+            sort: ActivitySort::OccurredAt,
+            descending: false,
+            offset: 0,
+            limit: MAX_DELETE,
+            ..ActivityQuery::new(caller.tenant_id)
+        };
+        let page = self
+            .store
+            .lead_activities(lead.guid, caller.only_leads_of(), &query)
+            .await?
+            .ok_or_else(super::lead_not_found)?;
+        if page.total > u64::from(MAX_DELETE) {
+            return Err(Error::InvalidInput(format!(
+                "{} activities match, more than the {MAX_DELETE} one call deletes: narrow FromDate and ToDate",
+                page.total
+            )));
+        }
+        for a in &page.rows {
+            self.store.delete_activity(caller.tenant_id, a.id).await?;
+        }
+        Ok(page.rows.len())
     }
 
     /// One activity and its type, if the caller may see its lead.

@@ -271,6 +271,34 @@ impl Service {
             .await
     }
 
+    /// Finds the lead by `key` and updates it, or creates it, then posts the activity on it
+    /// (`ProspectActivity.svc/CreateCustom`). The activity is checked first, so a bad activity
+    /// changes no lead. Returns the activity's GUID and the lead's.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_lead_and_activity(
+        &self,
+        caller: &User,
+        key: Option<LeadKey>,
+        lead: NewLead,
+        patch: LeadPatch,
+        owner_guid: Option<&str>,
+        input: ActivityInput,
+    ) -> Result<(Uuid, Uuid)> {
+        check_lead_values(&lead)?;
+        let mut new = self
+            .prepare_activity(caller, 0, None, false, &input, &mut TypeCache::default())
+            .await?;
+        let (lead, _created) = self
+            .create_or_update_lead(caller, key, lead, patch, owner_guid, UpdateBehavior::Update)
+            .await?;
+        new.lead_id = Some(lead.id);
+        let guid = new.guid;
+        self.store
+            .insert_activity_scored(caller.tenant_id, new)
+            .await?;
+        Ok((guid, lead.guid))
+    }
+
     /// Posts an activity on the lead with this email, creating the lead first (owned by the
     /// caller) when there is none. The activity is checked before any lead is created, so bad
     /// input changes nothing; a lead the caller may not see answers as a missing one does.

@@ -10,7 +10,7 @@ mod recent;
 mod salesloft;
 mod types;
 
-pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter};
+pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter, MAX_DELETE};
 pub use history::{HistoryFilter, ResourceRef};
 pub use leads::{LeadByEmail, LeadLookup, LeadSearch, UpdateBehavior, MAX_QUICK_SEARCH};
 pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};

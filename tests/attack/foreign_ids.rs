@@ -103,6 +103,8 @@ const LEAD_CAPTURE: &str = "/v2/LeadManagement.svc/Lead.Capture";
 const LEAD_BY_EMAIL: &str = "/v2/LeadManagement.svc/Leads.GetByEmailaddress";
 const LEAD_SEARCH: &str = "/v2/LeadManagement.svc/Leads.GetByQuickSearch";
 const LEADS_GET: &str = "/v2/LeadManagement.svc/Leads.Get";
+const CREATE_CUSTOM: &str = "/v2/ProspectActivity.svc/CreateCustom";
+const DELETE_ACTIVITIES: &str = "/v2/ProspectActivity.svc/DeleteActivities";
 const RECENT: &str = "/v2/ProspectActivity.svc/RetrieveRecentlyModified";
 const BY_EMAIL: &str = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress";
 const BY_USER_ID: &str = "/v2/UserManagement.svc/User/Retrieve/ByUserId";
@@ -512,6 +514,91 @@ fn cases() -> Vec<Case> {
             LeadAddress,
             Own,
             |_, id| Req::lsq("GET", format!("{LEAD_SEARCH}?key={}", enc(id)), None),
+        ),
+        fresh(c(
+            "POST",
+            CREATE_CUSTOM,
+            "body.Activity.ActivityEvent",
+            TypeCode,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE_CUSTOM.into(),
+                    Some(json!({
+                "LeadDetails": [{"Attribute": "EmailAddress", "Value": c.own.lead_email},
+                                {"Attribute": "SearchBy", "Value": "EmailAddress"}],
+                "Activity": {"ActivityEvent": num(id), "ActivityNote": "probe",
+                             "Fields": [{"SchemaName": "mx_Custom_1", "Value": "probe"}]}})),
+                )
+            },
+        )),
+        fresh(c(
+            "POST",
+            CREATE_CUSTOM,
+            "body.Activity.ActivityOwnerEmail",
+            UserEmail,
+            Own,
+            |c, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE_CUSTOM.into(),
+                    Some(json!({
+                "LeadDetails": [{"Attribute": "EmailAddress", "Value": c.own.lead_email}],
+                "Activity": {"ActivityEvent": SHARED_CODE, "ActivityOwnerEmail": id,
+                             "Fields": [{"SchemaName": "mx_Custom_1", "Value": "probe"}]}})),
+                )
+            },
+        )),
+        fresh(c(
+            "POST",
+            CREATE_CUSTOM,
+            "body.LeadDetails.OwnerId",
+            UserGuid,
+            OwnAdmin,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CREATE_CUSTOM.into(),
+                    Some(json!({
+                "LeadDetails": [{"Attribute": "EmailAddress", "Value": format!("custom-{}@probe.example", SEQ.fetch_add(1, Ordering::Relaxed))},
+                                {"Attribute": "OwnerId", "Value": id}],
+                "Activity": {"ActivityEvent": SHARED_CODE,
+                             "Fields": [{"SchemaName": "mx_Custom_1", "Value": "probe"}]}})),
+                )
+            },
+        )),
+        c(
+            "POST",
+            DELETE_ACTIVITIES,
+            "body.ProspectId",
+            LeadGuid,
+            Spare,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    DELETE_ACTIVITIES.into(),
+                    Some(json!({"ProspectId": id, "ActivityEventList": [SHARED_CODE.to_string()]})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            DELETE_ACTIVITIES,
+            "body.ActivityEventList",
+            TypeCode,
+            Own,
+            |c, id| {
+                // A range in which the caller's lead has no activity: the control deletes nothing.
+                Req::lsq(
+                    "POST",
+                    DELETE_ACTIVITIES.into(),
+                    Some(
+                        json!({"ProspectId": c.own.lead_guid, "ActivityEventList": [id],
+                                "FromDate": "1990-01-01 00:00:00", "ToDate": "1990-01-02 00:00:00"}),
+                    ),
+                )
+            },
         ),
         c(
             "POST",

@@ -99,6 +99,20 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/v2/LeadManagement.svc/LeadsMetaData.Get", &[]),
     (
         "POST",
+        "/v2/ProspectActivity.svc/CreateCustom",
+        &[
+            "body.LeadDetails.OwnerId",
+            "body.Activity.ActivityEvent",
+            "body.Activity.ActivityOwnerEmail",
+        ],
+    ),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/DeleteActivities",
+        &["body.ProspectId", "body.ActivityEventList"],
+    ),
+    (
+        "POST",
         "/v2/LeadManagement.svc/Leads.Get",
         &[
             "body.Parameter.LookupValue.ProspectID",

@@ -12,6 +12,7 @@ mod body_shapes;
 mod bulk;
 mod cli;
 mod connections;
+mod custom_and_delete;
 mod demo;
 mod inputs;
 mod lead_calls;

@@ -373,8 +373,9 @@ async fn leadsquared_answers_match_the_document() {
     )
     .await;
     assert!(
-        criteria.as_array().is_some_and(|rows| rows.len() >= 2
-            && rows.iter().all(|r| r["ProspectAutoId"].is_string())),
+        criteria.as_array().is_some_and(
+            |rows| rows.len() >= 2 && rows.iter().all(|r| r["ProspectAutoId"].is_string())
+        ),
         "{criteria}"
     );
     let everything = lsq(
@@ -445,6 +446,55 @@ async fn leadsquared_answers_match_the_document() {
     let mut missing = activity(&lead, json!(3));
     missing["Fields"] = json!([]);
     lsq(&app, &doc, &admin, CREATE, Some(missing), err500).await;
+    let custom = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/ProspectActivity.svc/CreateCustom",
+        Some(json!({
+            "LeadDetails": [{"Attribute": "EmailAddress", "Value": "custom@documented.example"},
+                            {"Attribute": "SearchBy", "Value": "EmailAddress"}],
+            "Activity": {"ActivityEvent": code, "ActivityNote": "Form", "ActivityDateTime": "2026-01-02 03:04:05",
+                         "Fields": [{"SchemaName": "mx_Custom_1", "Value": "4"}, {"SchemaName": "mx_Custom_2", "Value": "Good"}]}
+        })),
+        ok,
+    )
+    .await;
+    let custom_lead = custom["Message"]["RelatedId"].as_str().unwrap().to_string();
+    lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/ProspectActivity.svc/CreateCustom",
+        Some(
+            json!({"LeadDetails": [{"Attribute": "EmailAddress", "Value": "x@documented.example"}],
+                    "Activity": {"ActivityEvent": 999_999}}),
+        ),
+        err500,
+    )
+    .await;
+    let deleted = lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/ProspectActivity.svc/DeleteActivities",
+        Some(
+            json!({"ProspectId": custom_lead, "ActivityEventList": [code.to_string()],
+                    "FromDate": "2026-01-01 00:00:00", "ToDate": "2026-01-31 23:59:59"}),
+        ),
+        ok,
+    )
+    .await;
+    assert_eq!(deleted["Message"]["AffectedRows"], json!(1), "{deleted}");
+    lsq(
+        &app,
+        &doc,
+        &admin,
+        "/v2/ProspectActivity.svc/DeleteActivities",
+        Some(json!({"ProspectId": custom_lead, "ActivityEventList": []})),
+        bad,
+    )
+    .await;
     lsq(
         &app,
         &doc,

@@ -1,5 +1,5 @@
 //! LSQ activity endpoints, in LeadSquared's documented shapes: Create, Retrieve, details, update,
-//! bulk by lead.
+//! bulk by lead, delete.
 
 use std::sync::LazyLock;
 
@@ -28,7 +28,7 @@ use crate::service::{
 /// The most rows one bulk call may carry.
 pub const MAX_BULK_ROWS: usize = 25;
 
-fn lsq_date(name: &str, v: Option<&Text>) -> LsqResult<Option<Micros>> {
+pub(super) fn lsq_date(name: &str, v: Option<&Text>) -> LsqResult<Option<Micros>> {
     match v.map(|t| t.0.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => parse_lsq_datetime(s).map(Some).ok_or_else(|| {
@@ -171,6 +171,83 @@ pub async fn create(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
         message["LeadScore"] = json!(score);
     }
     Ok(Json(json!({"Status": "Success", "Message": message})))
+}
+
+/// The most event codes one `DeleteActivities` call names.
+pub const MAX_DELETE_CODES: usize = 100;
+
+/// `DeleteActivities`' body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqDeleteActivities)]
+pub struct DeleteBody {
+    /// The lead's GUID.
+    #[serde(rename = "ProspectId")]
+    #[schema(required = true, nullable = false)]
+    prospect_id: Option<String>,
+    /// The custom activity types' event codes (1 to 100).
+    #[serde(rename = "ActivityEventList")]
+    #[schema(required = true, nullable = false, value_type = Vec<wire::Int>)]
+    activity_event_list: Option<Vec<Int>>,
+    /// Only activities that happened at or after this time.
+    #[serde(rename = "FromDate")]
+    #[schema(schema_with = wire::schema::lsq_datetime)]
+    from_date: Option<Text>,
+    /// Only activities that happened up to the end of this second.
+    #[serde(rename = "ToDate")]
+    #[schema(schema_with = wire::schema::lsq_datetime)]
+    to_date: Option<Text>,
+    /// Accepted and not called: the deletion is done when the answer comes.
+    #[serde(rename = "StatusWebhookURL")]
+    #[allow(dead_code)]
+    status_webhook_url: Option<String>,
+}
+
+/// `POST /v2/ProspectActivity.svc/DeleteActivities` — deletes a lead's activities of the custom
+/// types named, in the date range when one is given; LeadSquared's answer, with the count.
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/DeleteActivities", tag = "LeadSquared",
+    operation_id = "lsq_activity_delete", summary = "Delete a lead's activities of some custom types",
+    request_body = DeleteBody,
+    responses((status = 200, description = "Deleted", body = docs::DeletedActivities)))]
+pub async fn delete(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqResult<Json<Value>> {
+    let body: DeleteBody = json_body(body).await?;
+    let lead = body
+        .prospect_id
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| LsqError::bad_input("ProspectId is required"))?;
+    let mut codes: Vec<i64> = body
+        .activity_event_list
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.0)
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    if codes.is_empty() {
+        return Err(LsqError::bad_input(
+            "ActivityEventList is required: the event codes of the activities to delete",
+        ));
+    }
+    if codes.len() > MAX_DELETE_CODES {
+        return Err(LsqError::bad_input(format!(
+            "ActivityEventList names more than {MAX_DELETE_CODES} event codes"
+        )));
+    }
+    let from = lsq_date("FromDate", body.from_date.as_ref())?;
+    // ToDate takes its whole last second.
+    let to = lsq_date("ToDate", body.to_date.as_ref())?.map(|t| t.saturating_add(999_999));
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(LsqError::bad_input("ToDate is before FromDate"));
+        }
+    }
+    let deleted = app
+        .service
+        .delete_lead_activities(&lsq.user, &lead, &codes, from, to)
+        .await?;
+    Ok(Json(json!({"Status": "Success", "Message": {
+        "Message": "Your request for delete activities has been queued.",
+        "AffectedRows": deleted,
+    }})))
 }
 
 /// Retrieve's filter: one event code, and when the activities happened (both bounds inclusive).

@@ -396,6 +396,38 @@ pub struct UpsertMessage {
     pub Lead: LeadRow,
 }
 
+/// `Message` of CreateCustom: the activity posted and the lead it went on.
+#[derive(ToSchema)]
+#[schema(as = LsqCreatedCustomMessage)]
+pub struct CreatedCustomMessage {
+    pub Id: Uuid,
+    pub RelatedId: Uuid,
+}
+
+/// CreateCustom's answer.
+#[derive(ToSchema)]
+#[schema(as = LsqCreatedCustom)]
+pub struct CreatedCustom {
+    pub Status: SuccessStatus,
+    pub Message: CreatedCustomMessage,
+}
+
+/// `Message` of DeleteActivities: LeadSquared's text and how many activities were deleted.
+#[derive(ToSchema)]
+#[schema(as = LsqDeletedActivitiesMessage)]
+pub struct DeletedActivitiesMessage {
+    pub Message: String,
+    pub AffectedRows: i64,
+}
+
+/// DeleteActivities' answer.
+#[derive(ToSchema)]
+#[schema(as = LsqDeletedActivities)]
+pub struct DeletedActivities {
+    pub Status: SuccessStatus,
+    pub Message: DeletedActivitiesMessage,
+}
+
 /// Lead.CreateOrUpdate's answer.
 #[derive(ToSchema)]
 #[schema(as = LsqLeadUpserted)]

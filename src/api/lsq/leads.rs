@@ -1,5 +1,6 @@
 //! LSQ lead endpoints: Lead.Create, Lead.Update, Lead.CreateOrUpdate, Lead.Capture, Leads.GetById,
-//! Leads.GetByEmailaddress, Leads.GetByQuickSearch and LeadsMetaData.Get.
+//! Leads.GetByEmailaddress, Leads.GetByQuickSearch, LeadsMetaData.Get, and CreateCustom (a lead
+//! created or updated with an activity posted on it).
 
 use axum::body::Body;
 use axum::extract::State;
@@ -480,4 +481,98 @@ pub async fn metadata(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<V
         rows.push(row(name, &display, "String"));
     }
     Ok(Json(Value::Array(rows)))
+}
+
+/// CreateCustom's `Activity`: the activity to post on the lead, as `ProspectActivity.svc/Create`
+/// takes it without the lead.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = LsqCustomActivity)]
+pub struct CustomActivity {
+    /// The activity type's event code (required).
+    #[serde(rename = "ActivityEvent")]
+    activity_event: Option<super::wire::Int>,
+    #[serde(rename = "ActivityNote")]
+    activity_note: Option<String>,
+    /// When it happened (default: now).
+    #[serde(rename = "ActivityDateTime")]
+    #[schema(schema_with = super::wire::schema::lsq_datetime)]
+    activity_date_time: Option<Text>,
+    /// The owner, by email address (default: the caller).
+    #[serde(rename = "ActivityOwnerEmail")]
+    owner_email: Option<String>,
+    /// Custom field values; mandatory fields of the type must be given.
+    #[serde(rename = "Fields", default)]
+    fields: Option<Vec<super::wire::Field>>,
+}
+
+/// `ProspectActivity.svc/CreateCustom`'s body: the lead's attributes (with `SearchBy`) and the
+/// activity.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LsqCreateCustom)]
+pub struct CreateCustomBody {
+    /// Lead attributes as Lead.CreateOrUpdate takes them, with SearchBy.
+    #[serde(rename = "LeadDetails", default)]
+    #[schema(required = true, nullable = false)]
+    lead_details: Option<Vec<Attribute>>,
+    #[serde(rename = "Activity", default)]
+    #[schema(required = true, nullable = false)]
+    activity: Option<CustomActivity>,
+    /// Despite its name, true skips checking dropdown values against the type's options.
+    #[serde(rename = "ValidateDropDownOptions", default)]
+    validate_dropdown_options: Option<super::wire::Bool>,
+}
+
+/// `POST /v2/ProspectActivity.svc/CreateCustom` — LeadSquared's "Create a Lead and Activity":
+/// the lead `SearchBy` finds (default: the email, else the phone) is updated, or created, and the
+/// activity posted on it. Answer `{"Id": activity, "RelatedId": lead}`.
+#[utoipa::path(post, path = "/v2/ProspectActivity.svc/CreateCustom", tag = "LeadSquared",
+    operation_id = "lsq_activity_create_custom", summary = "Update or create the lead SearchBy finds and post an activity on it",
+    request_body = CreateCustomBody,
+    responses((status = 200, description = "Posted", body = docs::CreatedCustom)))]
+pub async fn create_custom(
+    State(app): State<AppState>,
+    lsq: Lsq,
+    body: Body,
+) -> LsqResult<Json<Value>> {
+    let body: CreateCustomBody = json_body(body).await?;
+    let details = body
+        .lead_details
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| LsqError::bad_input("LeadDetails is required"))?;
+    let activity = body
+        .activity
+        .ok_or_else(|| LsqError::bad_input("Activity is required"))?;
+    let change = parse_change(details)?;
+    let key = default_key(&change);
+    let input = crate::service::ActivityInput {
+        event_code: activity.activity_event.map(|i| i.0),
+        note: activity.activity_note,
+        occurred_at: super::activities::lsq_date(
+            "Activity.ActivityDateTime",
+            activity.activity_date_time.as_ref(),
+        )?,
+        owner_email: activity.owner_email,
+        fields: activity
+            .fields
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::wire::Field::into_input)
+            .collect(),
+        skip_option_check: body.validate_dropdown_options.unwrap_or_default().0,
+    };
+    let owner = change.owner.clone();
+    let (activity, lead) = app
+        .service
+        .create_lead_and_activity(
+            &lsq.user,
+            key,
+            change.new,
+            change.patch,
+            owner.as_deref(),
+            input,
+        )
+        .await?;
+    Ok(Json(
+        json!({"Status": "Success", "Message": {"Id": activity, "RelatedId": lead}}),
+    ))
 }

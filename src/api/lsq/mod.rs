@@ -330,6 +330,7 @@ async fn method_not_allowed() -> LsqError {
         activities::retrieve,
         activities::details,
         activities::update,
+        activities::delete,
         activities::bulk_by_lead,
         types::list,
         types::create,
@@ -343,6 +344,7 @@ async fn method_not_allowed() -> LsqError {
         leads::by_email,
         leads::quick_search,
         leads::metadata,
+        leads::create_custom,
         lead_search::search,
         recent::recently_modified,
         users::list,
@@ -374,6 +376,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/ProspectActivity.svc/Create",
             on_get(post(activities::create)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/CreateCustom",
+            on_get(post(leads::create_custom)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/DeleteActivities",
+            on_get(post(activities::delete)),
         )
         .route(
             "/v2/ProspectActivity.svc/Retrieve",
