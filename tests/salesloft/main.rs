@@ -6,6 +6,7 @@
 mod harness;
 
 mod filters;
+mod lead_plans;
 mod mapping;
 mod paging;
 mod plans;

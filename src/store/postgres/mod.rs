@@ -37,6 +37,16 @@ use crate::error::{Error, Result};
 use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};
 use migrate::migrate;
 pub use query::{activity_count_sql, activity_page_sql};
+
+/// The statement `find_leads` runs for `q`, with its parameters (exposed for EXPLAIN in tests
+/// and reports).
+pub fn lead_page_sql(q: &LeadQuery) -> (String, Vec<i64>) {
+    let (filter, values) = super::lead_query_sql(q, |n| format!("${n}"));
+    (
+        format!("SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id {filter}"),
+        values,
+    )
+}
 use rows::{
     account_row, activity_row, chain, get, lead_row, map_err, query, query_one, query_opt,
     query_users, refs, type_row, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
@@ -301,10 +311,8 @@ impl Store for PgStore {
     }
 
     async fn find_leads(&self, q: &LeadQuery) -> Result<Vec<Lead>> {
-        let (filter, values) = super::lead_query_sql(q, |n| format!("${n}"));
+        let (sql, values) = lead_page_sql(q);
         let c = self.client().await?;
-        let sql =
-            format!("SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id {filter}");
         let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
             .iter()
             .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))

@@ -34,6 +34,16 @@ use labels::Labels;
 use migrate::migrate;
 use query::list_in;
 pub use query::{activity_count_sql, activity_page_sql};
+
+/// The statement `find_leads` runs for `q`, with its parameters (public so that tests and
+/// reports can EXPLAIN QUERY PLAN exactly what a `Leads.Get` executes).
+pub fn lead_page_sql(q: &LeadQuery) -> (String, Vec<i64>) {
+    let (filter, values) = crate::store::lead_query_sql(q, |n| format!("?{n}"));
+    (
+        format!("SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id {filter}"),
+        values,
+    )
+}
 use reader::{open_connection, ReaderPool};
 use rows::{
     account_row, activity_row, lead_row, query_users, type_by_id, type_row, uuid_col, SqlResult,
@@ -410,11 +420,8 @@ impl Store for SqliteStore {
     }
 
     async fn find_leads(&self, q: &LeadQuery) -> Result<Vec<Lead>> {
-        let (filter, values) = crate::store::lead_query_sql(q, |n| format!("?{n}"));
+        let (sql, values) = lead_page_sql(q);
         self.read(move |c| {
-            let sql = format!(
-                "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id {filter}"
-            );
             let mut stmt = c.prepare_cached(&sql).db()?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(values.iter()), lead_row)
