@@ -1,6 +1,7 @@
 //! Lead changes and lookups as every backend must do them: `update_lead` merges, checks uniqueness
 //! and identity, moves `updated_at` forward and keeps tenants apart; `search_leads` matches
-//! prefixes literally; `lead_attribute_names` lists what live leads hold.
+//! prefixes literally; `lead_attribute_names` lists what live leads hold; `find_leads` selects,
+//! orders and pages a tenant's live leads alike.
 
 use std::collections::BTreeMap;
 
@@ -187,5 +188,155 @@ async fn search_leads_and_attribute_names() {
             b.name
         );
         assert_eq!(s.lead_attribute_names(t.id, 1).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn find_leads_selects_orders_and_pages_alike() {
+    use activity_hub::domain::{LeadDate, LeadFilter, LeadOrder, LeadQuery, Role};
+    for b in backends("find_leads").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let rep = s
+            .create_user(t.id, new_user("rep@acme.test", Role::SalesUser))
+            .await
+            .unwrap();
+        let (other, other_admin) = tenant(s, "initech").await;
+        let a = s
+            .create_lead(t.id, lead(admin.id, Some("a@x.test"), None))
+            .await
+            .unwrap();
+        let bee = s
+            .create_lead(t.id, lead(rep.id, Some("b@x.test"), None))
+            .await
+            .unwrap();
+        let c = s
+            .create_lead(t.id, lead(admin.id, Some("c@x.test"), None))
+            .await
+            .unwrap();
+        let gone = s
+            .create_lead(t.id, lead(admin.id, Some("d@x.test"), None))
+            .await
+            .unwrap();
+        s.delete_lead(t.id, gone.id).await.unwrap();
+        s.create_lead(other.id, lead(other_admin.id, Some("a@x.test"), None))
+            .await
+            .unwrap();
+        let patch = LeadPatch {
+            first_name: Some(Some("Edited".into())),
+            ..LeadPatch::default()
+        };
+        s.update_lead(t.id, a.id, patch).await.unwrap();
+
+        let all_time = LeadFilter::Dated {
+            date: LeadDate::Created,
+            from: None,
+            until: None,
+        };
+        let q = |filter, owner_only, order, descending, offset, limit| LeadQuery {
+            tenant_id: t.id,
+            filter,
+            owner_only,
+            order,
+            descending,
+            offset,
+            limit,
+        };
+        let find = |query: LeadQuery| async move {
+            s.find_leads(&query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| l.id)
+                .collect::<Vec<_>>()
+        };
+        let created = LeadOrder::Date(LeadDate::Created);
+        assert_eq!(
+            find(q(all_time, None, created, false, 0, 10)).await,
+            vec![a.id, bee.id, c.id],
+            "{}: live leads of the tenant, oldest first",
+            b.name
+        );
+        assert_eq!(
+            find(q(all_time, None, created, true, 1, 1)).await,
+            vec![bee.id],
+            "{}: a page",
+            b.name
+        );
+        let from_bee = LeadFilter::Dated {
+            date: LeadDate::Created,
+            from: Some(bee.created_at),
+            until: None,
+        };
+        assert_eq!(
+            find(q(from_bee, None, created, false, 0, 10)).await,
+            vec![bee.id, c.id],
+            "{}: from is inclusive",
+            b.name
+        );
+        let until_bee = LeadFilter::Dated {
+            date: LeadDate::Created,
+            from: None,
+            until: Some(bee.created_at),
+        };
+        assert_eq!(
+            find(q(until_bee, None, created, false, 0, 10)).await,
+            vec![a.id],
+            "{}: until is exclusive",
+            b.name
+        );
+        assert_eq!(
+            find(q(all_time, Some(rep.id), created, false, 0, 10)).await,
+            vec![bee.id],
+            "{}: one owner's view",
+            b.name
+        );
+        assert_eq!(
+            find(q(
+                LeadFilter::Owner(admin.id),
+                None,
+                LeadOrder::Id,
+                true,
+                0,
+                10
+            ))
+            .await,
+            vec![c.id, a.id],
+            "{}: by owner, by id",
+            b.name
+        );
+        assert_eq!(
+            find(q(
+                LeadFilter::Owner(admin.id),
+                Some(rep.id),
+                LeadOrder::Id,
+                true,
+                0,
+                10
+            ))
+            .await,
+            Vec::<i64>::new(),
+            "{}: another owner's leads are outside a Sales_User's view",
+            b.name
+        );
+        let modified = LeadFilter::Dated {
+            date: LeadDate::Modified,
+            from: Some(c.updated_at + 1),
+            until: None,
+        };
+        assert_eq!(
+            find(q(
+                modified,
+                None,
+                LeadOrder::Date(LeadDate::Modified),
+                true,
+                0,
+                10
+            ))
+            .await,
+            vec![a.id],
+            "{}: modified since the last creation: the edited lead",
+            b.name
+        );
     }
 }
