@@ -1,4 +1,5 @@
-//! The `activity-hub` command line: `serve`, `tenant create`, `user create`, `backup`.
+//! The `activity-hub` command line: `serve`, `tenant create`, `user create`, `backup`, `import`,
+//! `export`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use activity_hub::auth::IssuedKeys;
 use activity_hub::domain::{Role, User};
 use activity_hub::service::Service;
 use activity_hub::telemetry::{self, LogFormat};
+use activity_hub::transfer::{self, Format, Kind, ProgressMode};
 use activity_hub::{demo, store};
 
 /// mimalloc instead of glibc malloc: rows, strings and response buffers are allocated on one thread
@@ -103,6 +105,58 @@ enum Command {
         db: String,
         /// The new file to write (it must not exist).
         path: std::path::PathBuf,
+    },
+    /// Import one tenant's activities, leads, types or accounts from an NDJSON or CSV file,
+    /// checked by the API's rules; rejected rows go to a reject file and the import goes on.
+    /// Resumable: run the same command again after an interruption.
+    Import {
+        #[arg(long, env = "ACTIVITY_HUB_DB", default_value = DEFAULT_DB)]
+        db: String,
+        /// The tenant's GUID; may be left out when the database holds one tenant.
+        #[arg(long)]
+        tenant: Option<uuid::Uuid>,
+        /// What the file holds.
+        #[arg(long, value_enum, default_value = "activities")]
+        kind: Kind,
+        /// The file's format; by default CSV for a .csv file, else NDJSON.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Where rejected rows go (default: FILE.rejects.ndjson).
+        #[arg(long)]
+        rejects: Option<std::path::PathBuf>,
+        /// Where the progress of an interrupted import is kept (default: FILE.import-state).
+        #[arg(long)]
+        state: Option<std::path::PathBuf>,
+        /// Read the file from its start even when a state file says how far an earlier run got
+        /// (rows already stored are still skipped, not doubled).
+        #[arg(long)]
+        restart: bool,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        batch: u32,
+        /// Progress on stderr: a bar on a terminal, plain lines otherwise (auto), or none.
+        #[arg(long, value_enum, default_value = "auto")]
+        progress: ProgressMode,
+        /// The file to import.
+        file: std::path::PathBuf,
+    },
+    /// Export one tenant's activities, leads, types or accounts to a new NDJSON or CSV file that
+    /// `import` reads back.
+    Export {
+        #[arg(long, env = "ACTIVITY_HUB_DB", default_value = DEFAULT_DB)]
+        db: String,
+        /// The tenant's GUID; may be left out when the database holds one tenant.
+        #[arg(long)]
+        tenant: Option<uuid::Uuid>,
+        #[arg(long, value_enum, default_value = "activities")]
+        kind: Kind,
+        /// By default CSV for a .csv file, else NDJSON.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[arg(long, value_enum, default_value = "auto")]
+        progress: ProgressMode,
+        /// The new file to write (it must not exist).
+        file: std::path::PathBuf,
     },
 }
 
@@ -309,6 +363,54 @@ async fn run(cli: Cli) -> Result<(), String> {
                     "activities": report.activities,
                 })
             );
+            Ok(())
+        }
+        Command::Import {
+            db,
+            tenant,
+            kind,
+            format,
+            rejects,
+            state,
+            restart,
+            batch,
+            progress,
+            file,
+        } => {
+            let report = transfer::import(transfer::ImportOptions {
+                db,
+                tenant,
+                kind,
+                format,
+                file,
+                rejects,
+                state,
+                restart,
+                batch: batch as usize,
+                progress,
+            })
+            .await?;
+            println!("{}", json!(report));
+            Ok(())
+        }
+        Command::Export {
+            db,
+            tenant,
+            kind,
+            format,
+            progress,
+            file,
+        } => {
+            let report = transfer::export(transfer::ExportOptions {
+                db,
+                tenant,
+                kind,
+                format,
+                file,
+                progress,
+            })
+            .await?;
+            println!("{}", json!(report));
             Ok(())
         }
     }

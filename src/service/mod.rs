@@ -13,6 +13,7 @@ mod types;
 pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter, MAX_DELETE};
 pub use history::{HistoryFilter, ResourceRef};
 pub use leads::{LeadByEmail, LeadLookup, LeadSearch, UpdateBehavior, MAX_QUICK_SEARCH};
+pub(crate) use native::{check_static_data, check_status, check_tags};
 pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};
 pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
 pub use recent::RecentFilter;
@@ -43,7 +44,7 @@ pub struct Service {
 }
 
 /// The checks every new or changed lead value passes: lengths, and an email that looks like one.
-fn check_lead_values(lead: &NewLead) -> Result<()> {
+pub(crate) fn check_lead_values(lead: &NewLead) -> Result<()> {
     crate::domain::rules::check_lead_lengths(lead)?;
     if let Some(email) = &lead.email {
         if !crate::domain::fields::looks_like_email(email) {

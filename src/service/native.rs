@@ -69,7 +69,7 @@ pub struct NativeEdit {
     pub static_data: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-fn check_tags(tags: &[String]) -> Result<Vec<String>> {
+pub(crate) fn check_tags(tags: &[String]) -> Result<Vec<String>> {
     if tags.len() > MAX_TAGS {
         return Err(Error::InvalidValue {
             field: Field::Tags,
@@ -131,7 +131,7 @@ pub const RESERVED_STATIC_KEYS: [&str; 5] = [
 
 /// Natively given `static_data` may not use a key the Salesloft dialect fills from the activity
 /// (it would be silently overwritten there).
-fn check_static_data(data: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+pub(crate) fn check_static_data(data: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
     match data
         .keys()
         .find(|k| RESERVED_STATIC_KEYS.contains(&k.as_str()))
@@ -148,7 +148,7 @@ fn check_static_data(data: &serde_json::Map<String, serde_json::Value>) -> Resul
 
 /// `status` must be one of the statuses of the type's kind (`Active`/`Inactive`, or
 /// `Open`/`Won`/`Lost` for opportunities), case-insensitively.
-fn check_status(kind: TypeKind, status: Option<&str>) -> Result<()> {
+pub(crate) fn check_status(kind: TypeKind, status: Option<&str>) -> Result<()> {
     let Some(s) = status else { return Ok(()) };
     let allowed = fields::status_options(kind);
     if allowed.iter().any(|a| a.eq_ignore_ascii_case(s.trim())) {

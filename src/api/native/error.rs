@@ -33,6 +33,11 @@ impl ApiError {
         self
     }
 
+    /// The message a client reads (the import's reject file shows the same words).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub(super) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
