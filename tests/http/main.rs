@@ -14,6 +14,7 @@ mod cli;
 mod connections;
 mod custom_and_delete;
 mod demo;
+mod import;
 mod inputs;
 mod lead_calls;
 mod lead_search;
