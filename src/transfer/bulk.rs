@@ -283,6 +283,85 @@ impl Bulk {
         }
     }
 
+    /// The activity table's secondary indexes that no insert needs (every non-unique one): their
+    /// names and the statements that create them again.
+    pub async fn secondary_indexes(&mut self) -> Res<Vec<(String, String)>> {
+        match self {
+            Bulk::Sqlite(c) => {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'activities'
+                            AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(db)?
+                    .collect::<rusqlite::Result<Vec<_>>>();
+                rows.map_err(db)
+            }
+            Bulk::Pg(c) => c
+                .query(
+                    "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema()
+                        AND tablename = 'activities' AND indexdef NOT LIKE 'CREATE UNIQUE%' ORDER BY 1",
+                    &[],
+                )
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
+                .collect(),
+        }
+    }
+
+    /// Drops the named indexes (those that exist).
+    pub async fn drop_indexes(&mut self, indexes: &[(String, String)]) -> Res<()> {
+        for (name, _) in indexes {
+            let sql = format!("DROP INDEX IF EXISTS \"{}\"", name.replace('"', "\"\""));
+            match self {
+                Bulk::Sqlite(c) => c.execute_batch(&sql).map_err(db)?,
+                Bulk::Pg(c) => c.batch_execute(&sql).await.map_err(db)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates again each of the indexes that is missing.
+    pub async fn create_indexes(&mut self, indexes: &[(String, String)]) -> Res<()> {
+        let present: Vec<String> = match self {
+            Bulk::Sqlite(c) => {
+                let mut stmt = c
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'activities'")
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| r.get(0))
+                    .map_err(db)?
+                    .collect::<rusqlite::Result<Vec<String>>>();
+                rows.map_err(db)?
+            }
+            Bulk::Pg(c) => c
+                .query(
+                    "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'activities'",
+                    &[],
+                )
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|r| r.try_get(0).map_err(db))
+                .collect::<Res<_>>()?,
+        };
+        for (name, sql) in indexes {
+            if present.contains(name) {
+                continue;
+            }
+            match self {
+                Bulk::Sqlite(c) => c.execute_batch(sql).map_err(db)?,
+                Bulk::Pg(c) => c.batch_execute(sql).await.map_err(db)?,
+            }
+        }
+        Ok(())
+    }
+
     /// One page of the tenant's activities by ascending id after `after`, as export rows.
     pub async fn activity_page(
         &mut self,

@@ -62,6 +62,9 @@ pub struct ImportOptions {
     pub restart: bool,
     pub batch: usize,
     pub progress: ProgressMode,
+    /// Drop the activity table's non-unique indexes for the load and build them after it (for
+    /// an offline load: a server's reads on the table are slow meanwhile).
+    pub defer_indexes: bool,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
@@ -98,6 +101,10 @@ struct State {
     rejects_len: u64,
     #[serde(flatten)]
     counts: Counts,
+    /// Indexes dropped for the load (`--defer-indexes`), with the statements that build them:
+    /// kept here so that an interrupted load still builds them when it is resumed.
+    #[serde(default)]
+    deferred_indexes: Vec<(String, String)>,
 }
 
 impl State {
@@ -532,6 +539,7 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
         offset: 0,
         rejects_len: 0,
         counts: Counts::default(),
+        deferred_indexes: Vec::new(),
     };
     if !o.restart {
         if let Some(saved) = State::load(&state_path)? {
@@ -548,6 +556,11 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
         }
     }
     let resumed_at_line = state.line;
+    if o.defer_indexes && o.kind == Kind::Activities && state.deferred_indexes.is_empty() {
+        state.deferred_indexes = bulk.secondary_indexes().await?;
+        state.save(&state_path)?;
+    }
+    bulk.drop_indexes(&state.deferred_indexes).await?;
     let mut rejects = Rejects::open(&rejects_path, state.rejects_len)?;
     let mut source = Source::open(o.kind, format, file, state.line, state.offset)?;
     let mut progress = Progress::new(o.progress, total, state.offset);
@@ -614,6 +627,15 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
         progress.update(end, &state.counts, done_rows);
     }
     progress.finish();
+    if !state.deferred_indexes.is_empty() {
+        let started = Instant::now();
+        bulk.create_indexes(&state.deferred_indexes).await?;
+        tracing::info!(
+            indexes = state.deferred_indexes.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "indexes built"
+        );
+    }
     if state.counts.imported > 0 {
         bulk.analyze().await?;
     }

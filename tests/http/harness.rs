@@ -89,6 +89,35 @@ impl Db {
         path
     }
 
+    /// The names of `table`'s indexes, sorted, on either backend.
+    pub fn index_names(&self, table: &str) -> Vec<String> {
+        if let Some(db) = &self.pg {
+            return pg::query_texts(
+                &db.url,
+                &format!(
+                    "SELECT indexname::text FROM pg_indexes WHERE tablename = '{table}' ORDER BY 1"
+                ),
+            )
+            .expect("list indexes")
+            .into_iter()
+            .flatten()
+            .collect();
+        }
+        let c = rusqlite::Connection::open(self.dir.path().join("hub.db"))
+            .expect("open the SQLite file");
+        let mut stmt = c
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 ORDER BY 1",
+            )
+            .expect("prepare");
+        let names = stmt
+            .query_map([table], |r| r.get(0))
+            .expect("list indexes")
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .expect("index names");
+        names
+    }
+
     /// Runs `activity-hub ARGS... --db URL`.
     pub fn cli(&self, args: &[&str]) -> Output {
         process::command(args)

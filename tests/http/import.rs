@@ -396,12 +396,16 @@ async fn a_killed_import_resumes_with_no_row_twice_and_none_missing() {
     }
     std::fs::write(&path, text).unwrap();
     let state = dir.path().join("big.ndjson.import-state");
+    let indexes = db.index_names("activities");
+    assert!(indexes.len() > 10, "{indexes:?}");
+    // With the indexes deferred: the killed run has dropped them, the resumed one builds them.
     let mut child = process::command(&[
         "import",
         "--tenant",
         &t.tenant_id,
         "--batch",
         "200",
+        "--defer-indexes",
         "--progress",
         "none",
         p(&path),
@@ -437,6 +441,10 @@ async fn a_killed_import_resumes_with_no_row_twice_and_none_missing() {
         saved["line"].as_u64().unwrap() < n,
         "killed before the end: {saved}"
     );
+    assert!(
+        db.index_names("activities").len() < indexes.len(),
+        "indexes deferred while loading"
+    );
 
     let r = ok(
         &db,
@@ -451,6 +459,11 @@ async fn a_killed_import_resumes_with_no_row_twice_and_none_missing() {
     );
     assert!(r["resumed_at_line"].as_u64().unwrap() >= 3000, "{r}");
     assert!(!state.exists(), "a finished import removes its state file");
+    assert_eq!(
+        db.index_names("activities"),
+        indexes,
+        "every index built again"
+    );
     let stored = export_activities(&db, dir.path(), &t, "after.ndjson");
     assert_eq!(
         stored.len() as u64,
