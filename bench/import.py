@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(REPO, "target/release/activity-hub"))
     ap.add_argument("--file", default=None)
     ap.add_argument("--batch", type=int, default=20000)
+    ap.add_argument("--defer-indexes", action="store_true", help="pass --defer-indexes (an offline load)")
     ap.add_argument("--pg-admin", default="postgres://postgres@127.0.0.1:5432/test")
     opts = ap.parse_args()
     work = tempfile.mkdtemp(prefix="ih-import-")
@@ -111,7 +112,8 @@ def main():
     before = time.time()
     p = subprocess.Popen([opts.bin, "import", "--db", db, "--tenant", tenant, "--progress", "lines",
                           "--batch", str(opts.batch), "--state", os.path.join(work, "a.state"),
-                          "--rejects", os.path.join(work, "a.rejects"), path],
+                          "--rejects", os.path.join(work, "a.rejects")]
+                         + (["--defer-indexes"] if opts.defer_indexes else []) + [path],
                          stdout=subprocess.PIPE)
     _, status, rusage = os.wait4(p.pid, 0)
     seconds = time.time() - before
@@ -132,9 +134,12 @@ def main():
         "file_bytes": os.path.getsize(path),
         "seconds": round(seconds, 1),
         "rows_per_second": round(report["imported"] / seconds),
+        "cpu_seconds": round(rusage.ru_utime + rusage.ru_stime, 1),
+        "rows_per_cpu_second": round(report["imported"] / max(rusage.ru_utime + rusage.ru_stime, 1e-6)),
         "peak_rss_mib": round(rusage.ru_maxrss / 1024, 1),
         "store_bytes": size,
         "batch": opts.batch,
+        "defer_indexes": opts.defer_indexes,
     }
     print(json.dumps(result))
     shutil.rmtree(work, ignore_errors=True)
