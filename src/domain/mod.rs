@@ -1,5 +1,6 @@
 //! The records activity-hub keeps, independent of storage and wire formats.
 
+pub mod directory;
 pub mod fields;
 pub mod rate;
 pub mod rules;

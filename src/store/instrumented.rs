@@ -17,6 +17,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{Store, UserCredentials};
+use crate::domain::directory::{DirectoryQuery, UserRecord};
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
@@ -207,6 +208,20 @@ impl Store for InstrumentedStore {
     ) -> Result<Vec<Account>> {
         let call = self.inner.list_accounts(tenant_id, after_id, limit);
         observed("list_accounts", Some(tenant_id), call).await
+    }
+    async fn people_page(&self, q: &DirectoryQuery) -> Result<Page<Lead>> {
+        observed("people_page", Some(q.tenant_id), self.inner.people_page(q)).await
+    }
+    async fn accounts_page(&self, q: &DirectoryQuery) -> Result<Page<Account>> {
+        observed(
+            "accounts_page",
+            Some(q.tenant_id),
+            self.inner.accounts_page(q),
+        )
+        .await
+    }
+    async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>> {
+        observed("users_page", Some(q.tenant_id), self.inner.users_page(q)).await
     }
     async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()> {
         let call = self.inner.update_lead(tenant_id, lead_id, patch);

@@ -4,6 +4,7 @@
 //! never depends on filtering results afterwards.
 
 pub mod budgets;
+pub(crate) mod directory;
 mod instrumented;
 pub mod postgres;
 pub(crate) mod sql;
@@ -14,6 +15,7 @@ pub use instrumented::InstrumentedStore;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::domain::directory::{DirectoryQuery, UserRecord};
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
@@ -165,6 +167,14 @@ pub trait Store: Send + Sync + 'static {
         after_id: i64,
         limit: u32,
     ) -> Result<Vec<Account>>;
+
+    /// One page of the live leads `q` (of kind People) selects, in its order, with the count it
+    /// asks for; count and page read one snapshot (Salesloft's `/v2/people`).
+    async fn people_page(&self, q: &DirectoryQuery) -> Result<Page<Lead>>;
+    /// One page of the accounts `q` (of kind Accounts) selects, as `people_page`.
+    async fn accounts_page(&self, q: &DirectoryQuery) -> Result<Page<Account>>;
+    /// One page of the users `q` (of kind Users) selects, as `people_page`.
+    async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>>;
 }
 
 /// The Salesloft types a list with two or more of them is split into, one index-ordered arm each

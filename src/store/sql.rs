@@ -71,18 +71,18 @@ pub(crate) fn count_sql(dialect: Dialect, q: &ActivityQuery) -> Option<Statement
     Some((sql, b.args))
 }
 
-fn clamp(n: u64) -> i64 {
+pub(crate) fn clamp(n: u64) -> i64 {
     n.min(i64::MAX as u64) as i64
 }
 
-/// Accumulates parameters while a statement is written.
-struct Builder {
+/// Accumulates parameters while a statement is written (also used by `store::directory`).
+pub(crate) struct Builder {
     dialect: Dialect,
-    args: Vec<Arg>,
+    pub(crate) args: Vec<Arg>,
 }
 
 impl Builder {
-    fn new(dialect: Dialect) -> Builder {
+    pub(crate) fn new(dialect: Dialect) -> Builder {
         Builder {
             dialect,
             args: Vec::new(),
@@ -252,7 +252,7 @@ impl Builder {
 impl Builder {
     /// Appends `arg` and returns its placeholder. PostgreSQL numbers them, so a statement may
     /// refer to one parameter twice; SQLite's are positional.
-    fn bind(&mut self, arg: Arg) -> String {
+    pub(crate) fn bind(&mut self, arg: Arg) -> String {
         self.args.push(arg);
         match self.dialect {
             Dialect::Sqlite => "?".to_string(),
@@ -263,7 +263,7 @@ impl Builder {
     /// `column` equal to one of the values of the list `values` (`Arg::Ints` or `Arg::Texts`).
     /// SQLite: `IN (?,…)`, one parameter each; an empty list is `IN ()`, or with `pad_empty`
     /// `IN (?)` bound to NULL. PostgreSQL: `= ANY($n::T[])`, one array parameter.
-    fn any_of(&mut self, column: &str, values: Arg, pad_empty: bool) -> String {
+    pub(crate) fn any_of(&mut self, column: &str, values: Arg, pad_empty: bool) -> String {
         match self.dialect {
             Dialect::Sqlite => {
                 let scalars: Vec<Arg> = match values {

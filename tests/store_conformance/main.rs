@@ -10,6 +10,7 @@ mod pg;
 mod fixtures;
 
 mod backends;
+mod directory;
 mod leads;
 mod listing;
 mod records;

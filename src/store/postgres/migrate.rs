@@ -39,6 +39,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../../migrations/postgres/0008_lead_dates.sql"),
     ),
+    (
+        9,
+        include_str!("../../../migrations/postgres/0009_directory_clock.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -28,6 +28,7 @@ use tokio_postgres::{IsolationLevel, NoTls};
 use uuid::Uuid;
 
 use super::{redact_url, Store, UserCredentials};
+use crate::domain::directory::{DirectoryQuery, UserRecord};
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
     LeadKey, LeadPatch, LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser,
@@ -36,7 +37,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};
 use migrate::migrate;
-pub use query::{activity_count_sql, activity_page_sql};
+pub use query::{activity_count_sql, activity_page_sql, directory_count_sql, directory_page_sql};
 
 /// The statement `find_leads` runs for `q`, with its parameters (exposed for EXPLAIN in tests
 /// and reports).
@@ -58,6 +59,38 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// Counts and reads one page of a people, accounts or users list in one snapshot, as
+    /// SQLite's read transaction gives.
+    async fn directory_page<T>(
+        &self,
+        q: &DirectoryQuery,
+        row: fn(&tokio_postgres::Row) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let mut c = self.client().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(map_err)?;
+        let total: i64 = match directory_count_sql(q) {
+            None => 0,
+            Some((sql, args)) => get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?,
+        };
+        let (page_sql, page_args) = directory_page_sql(q);
+        let rows = query(&tx, &page_sql, &refs(&page_args))
+            .await?
+            .iter()
+            .map(row)
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Page {
+            total: total as u64,
+            rows,
+        })
+    }
+
     /// Connects (checking the database answers), then applies pending migrations.
     pub async fn open(url: &str) -> std::result::Result<PgStore, String> {
         let mut config = tokio_postgres::Config::from_str(url)
@@ -175,8 +208,10 @@ impl Store for PgStore {
     }
 
     async fn create_user(&self, tenant_id: i64, user: NewUser) -> Result<User> {
-        let c = self.client().await?;
-        let id = insert_user(&c, tenant_id, &user, now_micros()).await?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        let id = insert_user(&tx, tenant_id, &user).await?;
+        tx.commit().await.map_err(map_err)?;
         query_users(&c, "u.id = $1", &[&id])
             .await?
             .pop()
@@ -234,8 +269,10 @@ impl Store for PgStore {
     async fn create_lead(&self, tenant_id: i64, lead: NewLead) -> Result<Lead> {
         let guid = lead.guid;
         {
-            let c = self.client().await?;
-            insert_leads(&c, tenant_id, std::slice::from_ref(&lead), now_micros()).await?;
+            let mut c = self.client().await?;
+            let tx = c.transaction().await.map_err(map_err)?;
+            insert_leads(&tx, tenant_id, std::slice::from_ref(&lead)).await?;
+            tx.commit().await.map_err(map_err)?;
         }
         self.lead_by_guid(tenant_id, guid)
             .await?
@@ -245,7 +282,7 @@ impl Store for PgStore {
     async fn create_leads(&self, tenant_id: i64, leads: Vec<NewLead>) -> Result<Vec<i64>> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
-        let ids = insert_leads(&tx, tenant_id, &leads, now_micros()).await?;
+        let ids = insert_leads(&tx, tenant_id, &leads).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(ids)
     }
@@ -472,6 +509,18 @@ impl Store for PgStore {
             .iter()
             .map(account_row)
             .collect()
+    }
+
+    async fn people_page(&self, q: &DirectoryQuery) -> Result<Page<Lead>> {
+        self.directory_page(q, lead_row).await
+    }
+
+    async fn accounts_page(&self, q: &DirectoryQuery) -> Result<Page<Account>> {
+        self.directory_page(q, account_row).await
+    }
+
+    async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>> {
+        self.directory_page(q, rows::user_record_row).await
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {

@@ -7,6 +7,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, Json, ToSql};
 use tokio_postgres::Row;
 
+use crate::domain::directory::UserRecord;
 use crate::domain::{
     Account, ActivityType, ActivityView, FieldDef, Lead, LeadKey, ResourceKind, Role, TypeKind,
     User,
@@ -148,6 +149,19 @@ fn user_row(row: &Row) -> Result<UserCredentials> {
             active: get(row, 8)?,
         },
         secret_key_digest: get(row, 9)?,
+    })
+}
+
+/// The SELECT of `/v2/users` rows: a user with the times of its record.
+pub(super) fn user_record_select() -> String {
+    format!("SELECT {USER_COLS}, u.created_at, u.updated_at FROM users u JOIN tenants t ON t.id = u.tenant_id")
+}
+
+pub(super) fn user_record_row(row: &Row) -> Result<UserRecord> {
+    Ok(UserRecord {
+        user: user_row(row)?.user,
+        created_at: get(row, 10)?,
+        updated_at: get(row, 11)?,
     })
 }
 

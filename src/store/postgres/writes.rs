@@ -19,17 +19,20 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::store::Store;
 
+/// Inserts a user stamped (created_at, updated_at) from the tenant's clock, so that users'
+/// updated_at is unique in the tenant (Salesloft's cursor walk); `c` must be in a transaction, which
+/// holds the clock's lock until it commits.
 pub(super) async fn insert_user<C: GenericClient>(
     c: &C,
     tenant_id: i64,
     u: &NewUser,
-    now: i64,
 ) -> Result<i64> {
+    let now = tick(c, tenant_id, 1).await?;
     let row = query_one(
         c,
         "INSERT INTO users (tenant_id, guid, email, email_lc, first_name, last_name, role, active,
-            access_key_digest, secret_key_digest, api_key_digest, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9, $10, $11) RETURNING id",
+            access_key_digest, secret_key_digest, api_key_digest, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9, $10, $11, $11) RETURNING id",
         &[
             &tenant_id,
             &u.guid,
@@ -156,16 +159,17 @@ fn ids_in_order(guids: &[Uuid], rows: &[Row]) -> Result<Vec<i64>> {
         .collect()
 }
 
-/// Inserts leads in one multi-row statement and returns their ids in order.
+/// Inserts leads in one multi-row statement and returns their ids in order. Each is stamped from
+/// the tenant's clock (unique updated_at: Salesloft's cursor walk); `c` must be in a transaction.
 pub(super) async fn insert_leads<C: GenericClient>(
     c: &C,
     tenant_id: i64,
     leads: &[NewLead],
-    now: i64,
 ) -> Result<Vec<i64>> {
     if leads.is_empty() {
         return Ok(Vec::new());
     }
+    let now = tick(c, tenant_id, leads.len() as i64).await?;
     let guids: Vec<Uuid> = leads.iter().map(|l| l.guid).collect();
     let firsts: Vec<Option<&str>> = leads.iter().map(|l| l.first_name.as_deref()).collect();
     let lasts: Vec<Option<&str>> = leads.iter().map(|l| l.last_name.as_deref()).collect();
@@ -188,7 +192,7 @@ pub(super) async fn insert_leads<C: GenericClient>(
         "INSERT INTO leads (tenant_id, guid, first_name, last_name, email, email_lc, phone, mobile,
             do_not_call, do_not_email, owner_id, attributes, created_at, updated_at)
          SELECT $1, v.guid, v.first_name, v.last_name, v.email, v.email_lc, v.phone, v.mobile,
-                v.dnc, v.dne, v.owner_id, v.attributes::jsonb, $2, $2
+                v.dnc, v.dne, v.owner_id, v.attributes::jsonb, $2 + v.ord - 1, $2 + v.ord - 1
            FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                        $9::text[], $10::boolean[], $11::boolean[], $12::bigint[], $13::text[])
                 WITH ORDINALITY AS v(guid, first_name, last_name, email, email_lc, phone, mobile,
@@ -320,7 +324,7 @@ pub(super) async fn create_tenant(
         guid,
         name: name.to_string(),
     };
-    let user_id = insert_user(&tx, tenant.id, &admin, now).await?;
+    let user_id = insert_user(&tx, tenant.id, &admin).await?;
     insert_types(&tx, tenant.id, &types, now).await?;
     let user = query_users(&tx, "u.id = $1", &[&user_id])
         .await?
@@ -658,7 +662,7 @@ pub(super) async fn delete_lead(store: &PgStore, tenant_id: i64, lead_id: i64) -
         &tx,
         "UPDATE leads SET deleted_at = $3, updated_at = $3
           WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
-        &[&tenant_id, &lead_id, &now_micros()],
+        &[&tenant_id, &lead_id, &tick(&tx, tenant_id, 1).await?],
     )
     .await?;
     if n == 0 {
@@ -674,9 +678,12 @@ pub(super) async fn create_account(
     account: NewAccount,
 ) -> Result<Account> {
     {
-        let c = store.client().await?;
+        let mut c = store.client().await?;
+        let tx = c.transaction().await.map_err(map_err)?;
+        // From the tenant's clock: accounts' updated_at is unique in the tenant (cursor walk).
+        let now = tick(&tx, tenant_id, 1).await?;
         execute(
-            &c,
+            &tx,
             "INSERT INTO accounts (tenant_id, guid, name, name_lc, domain, owner_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
             &[
@@ -686,7 +693,7 @@ pub(super) async fn create_account(
                 &account.name.to_lowercase(),
                 &account.domain,
                 &account.owner_id,
-                &now_micros(),
+                &now,
             ],
         )
         .await
@@ -694,6 +701,7 @@ pub(super) async fn create_account(
             Error::Duplicate(_) => Error::Duplicate(crate::error::Unique::AccountName(account.name.clone())),
             other => other,
         })?;
+        tx.commit().await.map_err(map_err)?;
     }
     store
         .account_by_guid(tenant_id, account.guid)

@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{Store, UserCredentials};
+use crate::domain::directory::{DirectoryQuery, UserRecord};
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
     LeadKey, LeadPatch, LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser,
@@ -33,7 +34,7 @@ use crate::error::{Error, Result};
 use labels::Labels;
 use migrate::migrate;
 use query::list_in;
-pub use query::{activity_count_sql, activity_page_sql};
+pub use query::{activity_count_sql, activity_page_sql, directory_count_sql, directory_page_sql};
 
 /// The statement `find_leads` runs for `q`, with its parameters (public so that tests and
 /// reports can EXPLAIN QUERY PLAN exactly what a `Leads.Get` executes).
@@ -272,7 +273,7 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, tenant_id: i64, user: NewUser) -> Result<User> {
         let id = self
-            .write(move |c| insert_user(c, tenant_id, &user, now_micros()))
+            .write(move |c| insert_user(c, tenant_id, &user))
             .await?;
         self.read(move |c| query_users(c, "u.id = ?1", params![id]))
             .await?
@@ -336,7 +337,7 @@ impl Store for SqliteStore {
 
     async fn create_lead(&self, tenant_id: i64, lead: NewLead) -> Result<Lead> {
         let guid = lead.guid;
-        self.write(move |c| insert_lead(c, tenant_id, &lead, now_micros()))
+        self.write(move |c| insert_lead(c, tenant_id, &lead))
             .await?;
         self.lead_by_guid(tenant_id, guid)
             .await?
@@ -344,14 +345,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_leads(&self, tenant_id: i64, leads: Vec<NewLead>) -> Result<Vec<i64>> {
-        self.write(move |c| {
-            let now = now_micros();
-            leads
-                .iter()
-                .map(|l| insert_lead(c, tenant_id, l, now))
-                .collect()
-        })
-        .await
+        self.write(move |c| leads.iter().map(|l| insert_lead(c, tenant_id, l)).collect())
+            .await
     }
 
     async fn lead_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Lead>> {
@@ -631,6 +626,24 @@ impl Store for SqliteStore {
             rows.collect::<rusqlite::Result<Vec<_>>>().db()
         })
         .await
+    }
+
+    async fn people_page(&self, q: &DirectoryQuery) -> Result<Page<Lead>> {
+        let q = q.clone();
+        self.read(move |c| query::directory_in(c, &q, lead_row))
+            .await
+    }
+
+    async fn accounts_page(&self, q: &DirectoryQuery) -> Result<Page<Account>> {
+        let q = q.clone();
+        self.read(move |c| query::directory_in(c, &q, account_row))
+            .await
+    }
+
+    async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>> {
+        let q = q.clone();
+        self.read(move |c| query::directory_in(c, &q, rows::user_record_row))
+            .await
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {

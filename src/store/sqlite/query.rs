@@ -4,9 +4,13 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection};
 
 use super::labels::{Labels, Seen};
-use super::rows::{activity_row, SqlResult, ACTIVITY_SELECT};
+use super::rows::{
+    activity_row, user_record_select, SqlResult, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS,
+};
+use crate::domain::directory::{DirectoryKind, DirectoryQuery};
 use crate::domain::{ActivityQuery, ActivityView, Page};
 use crate::error::Result;
+use crate::store::directory;
 use crate::store::sql::{self, Arg, Dialect};
 
 /// Converts the builder's parameters to SQLite values (a list becomes one value per element,
@@ -66,6 +70,58 @@ pub(super) fn list_in(
     }
     drop(stmt);
     let rows = labels.label(tx, rows, seen)?;
+    Ok(Page {
+        total: total as u64,
+        rows,
+    })
+}
+
+/// The SELECT … FROM … of a directory kind (aliases as `store::directory` expects).
+fn directory_select(kind: DirectoryKind) -> String {
+    match kind {
+        DirectoryKind::People => {
+            format!("SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id")
+        }
+        DirectoryKind::Accounts => ACCOUNT_SELECT.to_string(),
+        DirectoryKind::Users => user_record_select(),
+    }
+}
+
+/// The page statement of a people, accounts or users list (public for EXPLAIN in tests).
+pub fn directory_page_sql(q: &DirectoryQuery) -> (String, Vec<SqlValue>) {
+    let (sql, args) = directory::page_sql(Dialect::Sqlite, &directory_select(q.kind), q);
+    (sql, sqlite_args(args))
+}
+
+/// The count statement of a people, accounts or users list (`None` when it counts nothing).
+pub fn directory_count_sql(q: &DirectoryQuery) -> Option<(String, Vec<SqlValue>)> {
+    directory::count_sql(Dialect::Sqlite, q).map(|(sql, args)| (sql, sqlite_args(args)))
+}
+
+/// Counts and reads one page of a directory list in one read transaction.
+pub(super) fn directory_in<T>(
+    c: &Connection,
+    q: &DirectoryQuery,
+    row: fn(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> Result<Page<T>> {
+    let tx = c.unchecked_transaction().db()?;
+    let total: i64 = match directory_count_sql(q) {
+        None => 0,
+        Some((sql, args)) => tx
+            .prepare_cached(&sql)
+            .db()?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))
+            .db()?,
+    };
+    let (sql, args) = directory_page_sql(q);
+    let rows = tx
+        .prepare_cached(&sql)
+        .db()?
+        .query_map(params_from_iter(args.iter()), row)
+        .db()?
+        .collect::<rusqlite::Result<Vec<T>>>()
+        .db()?;
+    tx.finish().db()?;
     Ok(Page {
         total: total as u64,
         rows,

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
+use crate::domain::directory::UserRecord;
 use crate::domain::{
     Account, ActivityType, ActivityView, FieldDef, Lead, LeadKey, ResourceKind, Role, TypeKind,
     User,
@@ -115,6 +116,19 @@ fn user_row(row: &Row) -> rusqlite::Result<UserCredentials> {
             active: row.get(8)?,
         },
         secret_key_digest: row.get(9)?,
+    })
+}
+
+/// The SELECT of `/v2/users` rows: a user with the times of its record.
+pub(super) fn user_record_select() -> String {
+    format!("SELECT {USER_COLS}, u.created_at, u.updated_at FROM users u JOIN tenants t ON t.id = u.tenant_id")
+}
+
+pub(super) fn user_record_row(row: &Row) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        user: user_row(row)?.user,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
     })
 }
 

@@ -11,11 +11,14 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
-pub(super) fn insert_user(conn: &Connection, tenant_id: i64, u: &NewUser, now: i64) -> Result<i64> {
+/// Inserts a user stamped (created_at, updated_at) from the tenant's clock, so that users' updated_at
+/// is unique in the tenant as Salesloft's cursor walk needs.
+pub(super) fn insert_user(conn: &Connection, tenant_id: i64, u: &NewUser) -> Result<i64> {
+    let now = tick(conn, tenant_id, 1)?;
     conn.prepare_cached(
         "INSERT INTO users (tenant_id, guid, email, email_lc, first_name, last_name, role, active,
-            access_key_digest, secret_key_digest, api_key_digest, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11)",
+            access_key_digest, secret_key_digest, api_key_digest, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11)",
     )
     .db()?
     .execute(params![
@@ -84,7 +87,9 @@ pub(super) fn insert_type(
     Ok(conn.last_insert_rowid())
 }
 
-pub(super) fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead, now: i64) -> Result<i64> {
+/// Inserts a lead stamped from the tenant's clock (unique updated_at: Salesloft's cursor walk).
+pub(super) fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead) -> Result<i64> {
+    let now = tick(conn, tenant_id, 1)?;
     conn.prepare_cached(
         "INSERT INTO leads (tenant_id, guid, first_name, last_name, email, email_lc, phone, mobile, do_not_call,
             do_not_email, owner_id, attributes, created_at, updated_at)
@@ -302,7 +307,7 @@ pub(super) fn create_tenant(
         guid,
         name: name.to_string(),
     };
-    let user_id = insert_user(c, tenant.id, admin, now)?;
+    let user_id = insert_user(c, tenant.id, admin)?;
     for t in types {
         insert_type(c, tenant.id, t, now)?;
     }
@@ -419,7 +424,7 @@ pub(super) fn delete_activity(c: &Connection, tenant_id: i64, id: i64) -> Result
 
 /// Marks the lead deleted and restamps its activities (see `Store::delete_lead`).
 pub(super) fn delete_lead(c: &Connection, tenant_id: i64, lead_id: i64) -> Result<()> {
-    let now = now_micros();
+    let now = tick(c, tenant_id, 1)?;
     let n = c
         .prepare_cached(
             "UPDATE leads SET deleted_at = ?3, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND deleted_at IS NULL",
@@ -435,7 +440,8 @@ pub(super) fn delete_lead(c: &Connection, tenant_id: i64, lead_id: i64) -> Resul
 
 /// Inserts the account (see `Store::create_account`).
 pub(super) fn create_account(c: &Connection, tenant_id: i64, account: &NewAccount) -> Result<()> {
-    let now = now_micros();
+    // From the tenant's clock: accounts' updated_at is unique in the tenant (cursor walk).
+    let now = tick(c, tenant_id, 1)?;
     c.prepare_cached(
         "INSERT INTO accounts (tenant_id, guid, name, name_lc, domain, owner_id, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
