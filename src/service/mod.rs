@@ -2,6 +2,7 @@
 //! rules. Dialects call these with already-parsed input and render what comes back.
 
 mod activities;
+mod directory;
 mod history;
 mod leads;
 mod native;

@@ -19,7 +19,11 @@ enum Kind {
     OppGuid,
     AccountGuid,
     AccountInt,
+    /// An account's integer id where every role sees every account (Salesloft's `/v2/accounts`).
+    AccountId,
     UserGuid,
+    /// A user's integer id (Salesloft's `/v2/users`, `owner_id`).
+    UserInt,
     UserEmail,
     /// A lead's email address looked up (not used to create a lead).
     LeadAddress,
@@ -124,6 +128,9 @@ const NOTE: &str = "/v2/notes/{id}";
 const MEETINGS: &str = "/v2/meetings";
 const CRM_ACTIVITIES: &str = "/v2/crm_activities";
 const CRM_ACTIVITY: &str = "/v2/crm_activities/{id}";
+const PEOPLE: &str = "/v2/people";
+const ACCOUNTS: &str = "/v2/accounts";
+const USERS: &str = "/v2/users";
 
 fn lsq_activity(lead: &str, code: Value, owner_email: &str) -> Value {
     json!({"RelatedProspectId": lead, "ActivityEvent": code, "ActivityNote": "probe",
@@ -1156,6 +1163,57 @@ fn cases() -> Vec<Case> {
         c("GET", CRM_ACTIVITY, "path", ActivityInt, Own, |_, id| {
             Req::bearer("GET", format!("{CRM_ACTIVITIES}/{}", enc(id)), None)
         }),
+        c("GET", PEOPLE, "query.ids", LeadInt, Own, |_, id| {
+            Req::bearer("GET", format!("{PEOPLE}?ids[]={}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            PEOPLE,
+            "query.owned_by_guid",
+            UserGuid,
+            Own,
+            |_, id| {
+                let q = format!("owned_by_guid={}&include_paging_counts=true", enc(id));
+                Req::bearer("GET", format!("{PEOPLE}?{q}"), None)
+            },
+        ),
+        c("GET", PEOPLE, "query.owner_id", UserInt, Own, |_, id| {
+            Req::bearer("GET", format!("{PEOPLE}?owner_id={}", enc(id)), None)
+        }),
+        c("GET", "/v2/people/{id}", "path", LeadInt, Own, |_, id| {
+            Req::bearer("GET", format!("{PEOPLE}/{}", enc(id)), None)
+        }),
+        c("GET", ACCOUNTS, "query.ids", AccountId, Own, |_, id| {
+            Req::bearer("GET", format!("{ACCOUNTS}?ids={}", enc(id)), None)
+        }),
+        c(
+            "GET",
+            ACCOUNTS,
+            "query.owner_id",
+            UserInt,
+            OwnAdmin,
+            |_, id| {
+                let q = format!("owner_id[]={}&include_paging_counts=true", enc(id));
+                Req::bearer("GET", format!("{ACCOUNTS}?{q}"), None)
+            },
+        ),
+        c(
+            "GET",
+            "/v2/accounts/{id}",
+            "path",
+            AccountId,
+            Own,
+            |_, id| Req::bearer("GET", format!("{ACCOUNTS}/{}", enc(id)), None),
+        ),
+        c("GET", USERS, "query.ids", UserInt, Own, |_, id| {
+            Req::bearer("GET", format!("{USERS}?ids={}", enc(id)), None)
+        }),
+        c("GET", USERS, "query.guid", UserGuid, Own, |_, id| {
+            Req::bearer("GET", format!("{USERS}?guid[]={}", enc(id)), None)
+        }),
+        c("GET", "/v2/users/{id}", "path", UserInt, Own, |_, id| {
+            Req::bearer("GET", format!("{USERS}/{}", enc(id)), None)
+        }),
         // ----- native
         c(
             "GET",
@@ -1692,7 +1750,9 @@ fn unknown_like(kind: Kind, foreign: &str) -> String {
         | Kind::OppGuid
         | Kind::AccountGuid
         | Kind::UserGuid => uuid::Uuid::now_v7().to_string(),
-        Kind::LeadInt | Kind::ActivityInt | Kind::AccountInt => (900_000_000 + n).to_string(),
+        Kind::LeadInt | Kind::ActivityInt | Kind::AccountInt | Kind::AccountId | Kind::UserInt => {
+            (900_000_000 + n).to_string()
+        }
         Kind::SlId => {
             let prefix = foreign.rsplit_once('-').map_or("note", |(p, _)| p);
             format!("{prefix}-{}", 900_000_000 + n)
@@ -1722,8 +1782,9 @@ fn foreign(w: &World, kind: Kind, seller: bool) -> Vec<String> {
         Kind::SlId => vec![b.sl_id.clone()],
         Kind::OppGuid => vec![b.opp_guid.clone()],
         Kind::AccountGuid => vec![b.account_guid.clone()],
-        Kind::AccountInt => vec![b.account_int.clone()],
+        Kind::AccountInt | Kind::AccountId => vec![b.account_int.clone()],
         Kind::UserGuid => w.b_user_guids.clone(),
+        Kind::UserInt => w.b_user_ints.clone(),
         Kind::UserEmail => w.b_user_emails.clone(),
         Kind::TypeCode => vec![B_ONLY_CODES[3].to_string()],
         Kind::OppTypeCode => vec![B_OPP_CODE.to_string()],
@@ -1762,8 +1823,9 @@ fn own_value(own: &Ids, kind: Kind) -> String {
         Kind::SlId => own.sl_id.clone(),
         Kind::OppGuid => own.opp_guid.clone(),
         Kind::AccountGuid => own.account_guid.clone(),
-        Kind::AccountInt => own.account_int.clone(),
+        Kind::AccountInt | Kind::AccountId => own.account_int.clone(),
         Kind::UserGuid => own.user_guid.clone(),
+        Kind::UserInt => own.user_int.clone(),
         Kind::UserEmail => own.user_email.clone(),
         Kind::LeadAddress => own.lead_email.clone(),
         Kind::TypeCode => SHARED_CODE.to_string(),

@@ -44,6 +44,7 @@ pub struct Ids {
     pub account_int: String,
     pub account_name: String,
     pub user_guid: String,
+    pub user_int: String,
     pub user_email: String,
 }
 
@@ -66,6 +67,8 @@ pub struct World {
     /// B's user emails and GUIDs.
     pub b_user_emails: Vec<String>,
     pub b_user_guids: Vec<String>,
+    /// B's users' integer ids (Salesloft's `/v2/users`).
+    pub b_user_ints: Vec<String>,
 }
 
 #[track_caller]
@@ -209,6 +212,7 @@ impl World {
         b_guids.dedup();
         let b_user_emails = vec![b.user_email.clone(), b_seller_user.email.clone()];
         let b_user_guids = vec![b.user_guid.clone(), b_seller_user.guid.to_string()];
+        let b_user_ints = vec![b.user_int.clone(), b_seller_user.id.to_string()];
         World {
             app,
             a_admin,
@@ -222,6 +226,7 @@ impl World {
             b_guids,
             b_user_emails,
             b_user_guids,
+            b_user_ints,
         }
     }
 
@@ -284,6 +289,7 @@ impl World {
             account_int: text(&account["id"]),
             account_name: text(&account["name"]),
             user_guid: owner.guid(),
+            user_int: owner.user.id.to_string(),
             user_email: owner.user.email.clone(),
         }
     }

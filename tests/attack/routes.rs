@@ -239,6 +239,16 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/v2/crm_activities", &["query.ids"]),
     ("GET", "/v2/crm_activities/{id}", &["path"]),
+    (
+        "GET",
+        "/v2/people",
+        &["query.ids", "query.owned_by_guid", "query.owner_id"],
+    ),
+    ("GET", "/v2/people/{id}", &["path"]),
+    ("GET", "/v2/accounts", &["query.ids", "query.owner_id"]),
+    ("GET", "/v2/accounts/{id}", &["path"]),
+    ("GET", "/v2/users", &["query.ids", "query.guid"]),
+    ("GET", "/v2/users/{id}", &["path"]),
     // Native
     ("GET", "/openapi.json", &[]),
     ("GET", "/api/v1/users", &[]),

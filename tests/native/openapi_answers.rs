@@ -871,6 +871,31 @@ async fn salesloft_answers_match_the_document() {
     doc.check("get", "/v2/me", &r, StatusCode::UNAUTHORIZED);
     let r = app.raw("GET", list, Some("Bearer ak_nope"), None).await;
     doc.check("get", list, &r, StatusCode::UNAUTHORIZED);
+
+    // People, accounts and users: a page, one record, an unknown one, a bad path, a 422.
+    app.account(&admin, "Histories Inc").await;
+    for (list, one, bad) in [
+        ("/v2/people", "/v2/people/{id}", "sort_by=title&ids=x"),
+        ("/v2/accounts", "/v2/accounts/{id}", "archived=maybe"),
+        ("/v2/users", "/v2/users/{id}", "role_id=Boss"),
+    ] {
+        let r = app
+            .get(
+                &admin,
+                &format!("{list}?include_paging_counts=true&per_page=1"),
+            )
+            .await;
+        doc.check("get", list, &r, StatusCode::OK);
+        let id = r.json["data"][0]["id"].clone();
+        let r = app.get(&admin, &format!("{list}/{id}")).await;
+        doc.check("get", one, &r, StatusCode::OK);
+        let r = app.get(&admin, &format!("{list}/999999999")).await;
+        doc.check("get", one, &r, StatusCode::NOT_FOUND);
+        let r = app.get(&admin, &format!("{list}/%FF")).await;
+        doc.check("get", one, &r, StatusCode::BAD_REQUEST);
+        let r = app.get(&admin, &format!("{list}?{bad}")).await;
+        doc.check("get", list, &r, StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }
 
 /// The budgets' refusals: 429 in each dialect's envelope, with Retry-After (and Salesloft's rate

@@ -1,6 +1,6 @@
 //! Integration tests of the Salesloft dialect over real HTTP: `/v2/activity_histories`,
-//! `/v2/activity_histories/{id}`, `/v2/me` and the activity resources (calls, emails, notes,
-//! meetings, CRM activities). One test binary (`cargo test --test salesloft`;
+//! `/v2/activity_histories/{id}`, `/v2/me`, the activity resources (calls, emails, notes,
+//! meetings, CRM activities), `/v2/people`, `/v2/accounts` and `/v2/users`. One test binary (`cargo test --test salesloft`;
 //! `ACTIVITY_HUB_TEST_BACKEND=postgres` runs every test on PostgreSQL).
 
 mod harness;
@@ -9,6 +9,7 @@ mod filters;
 mod lead_plans;
 mod mapping;
 mod paging;
+mod people;
 mod plans;
 mod rate_limit;
 mod resources;

@@ -241,7 +241,11 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     assert_eq!(version(&raw()), 6);
     set("{}").expect("mended");
     let reopened = store::open(&b.url).await.expect("open after mending");
-    assert_eq!(version(&raw()), 10, "0007 and every later migration applied");
+    assert_eq!(
+        version(&raw()),
+        10,
+        "0007 and every later migration applied"
+    );
     let e = set("[2]").expect_err("the check is back").to_string();
     assert!(e.contains("fields_must_be_one_json_object"), "{e}");
     drop(reopened);

@@ -321,3 +321,280 @@ pub struct Me {
 pub struct MeAnswer {
     pub data: Me,
 }
+
+/// `{"id": n}`: a record this answer points at (`_href` left out, see `people::embedded`).
+#[derive(ToSchema)]
+#[schema(as = SalesloftEmbedded)]
+pub struct Embedded {
+    pub id: i64,
+}
+
+/// People's sort keys.
+#[derive(ToSchema)]
+#[schema(as = SalesloftPeopleSortKey)]
+#[allow(non_camel_case_types)]
+pub enum PeopleSortKey {
+    updated_at,
+    created_at,
+}
+
+/// Accounts' sort keys.
+#[derive(ToSchema)]
+#[schema(as = SalesloftAccountSortKey)]
+#[allow(non_camel_case_types)]
+pub enum AccountSortKey {
+    updated_at,
+    created_at,
+    name,
+}
+
+/// Users' sort keys.
+#[derive(ToSchema)]
+#[schema(as = SalesloftUserSortKey)]
+#[allow(non_camel_case_types)]
+pub enum UserSortKey {
+    id,
+    email,
+    created_at,
+    updated_at,
+}
+
+/// A user's role.
+#[derive(ToSchema)]
+#[schema(as = SalesloftRoleName)]
+#[allow(non_camel_case_types)]
+pub enum RoleName {
+    Administrator,
+    Sales_Manager,
+    Sales_User,
+}
+
+/// `metadata` of a people, accounts or users list (`sort_by` one of that list's keys).
+#[derive(ToSchema)]
+#[schema(as = SalesloftListMetadata)]
+pub struct ListMetadata {
+    pub filtering: BTreeMap<String, Value>,
+    pub paging: Paging,
+    pub sorting: ListSorting,
+}
+
+/// `metadata.sorting` of a people, accounts or users list.
+#[derive(ToSchema)]
+#[schema(as = SalesloftListSorting)]
+pub struct ListSorting {
+    pub sort_by: String,
+    pub sort_direction: SortDirection,
+}
+
+/// Salesloft's Person, from a lead: the attributes the store keeps (name, email, phones,
+/// opt-outs as do_not_contact and contact_restrictions, JobTitle as title, Company as
+/// person_company_name, the other attributes as custom_fields, the owner); every other
+/// attribute of Salesloft's schema is null (tags and cadences empty).
+#[derive(ToSchema)]
+#[schema(as = SalesloftPersonRecord)]
+pub struct PersonRecord {
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub last_contacted_at: Option<String>,
+    pub last_replied_at: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// The full name, else the email address.
+    pub display_name: Option<String>,
+    pub email_address: Option<String>,
+    pub full_email_address: Option<String>,
+    pub secondary_email_address: Option<String>,
+    pub personal_email_address: Option<String>,
+    pub phone: Option<String>,
+    pub phone_extension: Option<String>,
+    pub home_phone: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub title: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub work_city: Option<String>,
+    pub work_state: Option<String>,
+    pub work_country: Option<String>,
+    pub crm_url: Option<String>,
+    pub crm_id: Option<String>,
+    pub crm_object_type: Option<String>,
+    pub owner_crm_id: Option<String>,
+    pub person_company_name: Option<String>,
+    pub person_company_website: Option<String>,
+    pub person_company_industry: Option<String>,
+    /// Opted out of both calls and email.
+    pub do_not_contact: bool,
+    pub bouncing: Option<bool>,
+    pub locale: Option<String>,
+    pub locale_utc_offset: Option<i64>,
+    pub eu_resident: Option<bool>,
+    pub personal_website: Option<String>,
+    pub twitter_handle: Option<String>,
+    pub last_contacted_type: Option<String>,
+    pub job_seniority: Option<String>,
+    pub custom_fields: BTreeMap<String, String>,
+    pub tags: Vec<String>,
+    /// `call` and/or `email`: the lead's opt-outs.
+    pub contact_restrictions: Vec<String>,
+    pub success_count: Option<i64>,
+    pub starred: Option<bool>,
+    pub untouched: Option<bool>,
+    pub counts: Option<BTreeMap<String, i64>>,
+    pub account: Option<Embedded>,
+    pub owner: Embedded,
+    pub last_contacted_by: Option<Embedded>,
+    pub import: Option<Embedded>,
+    pub person_stage: Option<Embedded>,
+    pub most_recent_cadence: Option<Embedded>,
+    pub last_completed_step_cadence: Option<Embedded>,
+    pub last_completed_step: Option<Embedded>,
+    pub cadences: Vec<Embedded>,
+}
+
+/// Salesloft's Account: name, domain, owner and times; every other attribute null.
+#[derive(ToSchema)]
+#[schema(as = SalesloftAccountRecord)]
+pub struct AccountRecord {
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub archived_at: Option<String>,
+    pub name: String,
+    pub domain: Option<String>,
+    pub conversational_name: Option<String>,
+    pub description: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub twitter_handle: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub locale: Option<String>,
+    pub industry: Option<String>,
+    pub company_type: Option<String>,
+    pub founded: Option<String>,
+    pub revenue_range: Option<String>,
+    pub size: Option<String>,
+    pub crm_id: Option<String>,
+    pub crm_url: Option<String>,
+    pub crm_object_type: Option<String>,
+    pub owner_crm_id: Option<String>,
+    pub last_contacted_at: Option<String>,
+    pub last_contacted_type: Option<String>,
+    pub do_not_contact: Option<bool>,
+    pub custom_fields: BTreeMap<String, String>,
+    pub user_relationships: Option<Vec<Value>>,
+    pub tags: Vec<String>,
+    pub counts: Option<BTreeMap<String, i64>>,
+    pub owner: Embedded,
+    pub creator: Option<Embedded>,
+    pub last_contacted_by: Option<Embedded>,
+    pub last_contacted_person: Option<Embedded>,
+    pub company_stage: Option<Embedded>,
+    pub account_tier: Option<Embedded>,
+}
+
+/// Salesloft's User: identity, name, email, active, role (its name as id), team (the tenant's
+/// integer id), team_admin (an Administrator); every other attribute null.
+#[derive(ToSchema)]
+#[schema(as = SalesloftUserRecord)]
+pub struct UserRecord {
+    pub id: i64,
+    pub guid: Uuid,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub job_role: Option<String>,
+    pub active: bool,
+    pub time_zone: Option<String>,
+    pub slack_username: Option<String>,
+    pub twitter_handle: Option<String>,
+    pub email: String,
+    pub email_client_email_address: Option<String>,
+    pub sending_email_address: Option<String>,
+    pub from_address: Option<String>,
+    pub full_email_address: String,
+    pub bcc_email_address: Option<String>,
+    pub work_country: Option<String>,
+    pub email_signature: Option<String>,
+    pub email_signature_type: Option<String>,
+    pub email_signature_click_tracking_disabled: Option<bool>,
+    pub team_admin: bool,
+    pub local_dial_enabled: Option<bool>,
+    pub click_to_call_enabled: Option<bool>,
+    pub email_client_configured: Option<bool>,
+    pub crm_connected: Option<bool>,
+    pub external_feature_flags: BTreeMap<String, Value>,
+    pub _private_fields: BTreeMap<String, Value>,
+    pub phone_client: Option<Embedded>,
+    pub phone_number_assignment: Option<Embedded>,
+    pub group: Option<Embedded>,
+    pub team: Embedded,
+    pub role: UserRole,
+}
+
+/// `{"id": role name}`.
+#[derive(ToSchema)]
+#[schema(as = SalesloftUserRole)]
+pub struct UserRole {
+    pub id: RoleName,
+}
+
+/// List people's answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftPersonList)]
+pub struct PersonList {
+    pub metadata: ListMetadata,
+    pub data: Vec<PersonRecord>,
+}
+
+/// Fetch a person's answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftPersonOne)]
+pub struct PersonOne {
+    pub data: PersonRecord,
+}
+
+/// List accounts' answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftAccountList)]
+pub struct AccountList {
+    pub metadata: ListMetadata,
+    pub data: Vec<AccountRecord>,
+}
+
+/// Fetch an account's answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftAccountOne)]
+pub struct AccountOne {
+    pub data: AccountRecord,
+}
+
+/// List users' answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftUserList)]
+pub struct UserList {
+    pub metadata: ListMetadata,
+    pub data: Vec<UserRecord>,
+}
+
+/// Fetch a user's answer.
+#[derive(ToSchema)]
+#[schema(as = SalesloftUserOne)]
+pub struct UserOne {
+    pub data: UserRecord,
+}

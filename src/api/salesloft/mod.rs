@@ -1,8 +1,9 @@
-//! The Salesloft dialect: `GET /v2/activity_histories[/{id}]`, `GET /v2/me` and the activity
-//! resources (`streams`, `writes`), with Bearer auth, the per-tenant cost budget and its
-//! headers, and Salesloft's error bodies.
+//! The Salesloft dialect: `GET /v2/activity_histories[/{id}]`, `GET /v2/me`, the activity
+//! resources (`streams`, `writes`) and the people, accounts and users lists (`people`), with
+//! Bearer auth, the per-tenant cost budget and its headers, and Salesloft's error bodies.
 
 pub mod docs;
+pub mod people;
 pub mod query;
 pub mod stream_docs;
 pub mod streams;
@@ -466,14 +467,28 @@ async fn method_not_allowed() -> SlError {
 /// errors and rate headers every call shares are added by `crate::api::openapi`.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list, one, me),
+    paths(
+        list,
+        one,
+        me,
+        people::people,
+        people::person,
+        people::accounts,
+        people::account,
+        people::users,
+        people::user
+    ),
     components(schemas(
         docs::ErrorBody,
         docs::TypeName,
         docs::ResourceTypeName,
         docs::ActivityId,
         docs::ResourceId,
-        docs::PageNumber
+        docs::PageNumber,
+        docs::PeopleSortKey,
+        docs::AccountSortKey,
+        docs::UserSortKey,
+        docs::RoleName
     ))
 )]
 pub struct ApiDoc;
@@ -486,5 +501,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v2/activity_histories/{id}", only_get(get(one)))
         .route("/v2/me", only_get(get(me)))
         .merge(streams::routes())
+        .route("/v2/people", only_get(get(people::people)))
+        .route("/v2/people/{id}", only_get(get(people::person)))
+        .route("/v2/accounts", only_get(get(people::accounts)))
+        .route("/v2/accounts/{id}", only_get(get(people::account)))
+        .route("/v2/users", only_get(get(people::users)))
+        .route("/v2/users/{id}", only_get(get(people::user)))
         .route_layer(middleware::from_fn_with_state(state, guard))
 }

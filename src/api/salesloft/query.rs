@@ -326,12 +326,24 @@ pub fn paging(errors: &mut Errors, params: &[RawParam]) -> Paging {
 
 /// `sort_by` (alias `sort`) among `keys` (name, order), `default` when absent, and
 /// `sort_direction` (DESC when absent); returns the order, the key's name and whether descending.
-pub fn sorting(
+pub fn sorting<'k, T: Clone>(
     errors: &mut Errors,
     params: &[RawParam],
-    keys: &[(&'static str, ActivitySort)],
+    keys: &[(&'k str, T)],
     default: usize,
-) -> (ActivitySort, &'static str, bool) {
+) -> (T, &'k str, bool) {
+    let (sort, name) = key(errors, params, keys, default);
+    (sort, name, direction(errors, params))
+}
+
+/// `sort_by` (alias `sort`) among `keys`, `default` when absent; an unknown key is reported
+/// naming the parameter and the keys offered.
+fn key<'k, T: Clone>(
+    errors: &mut Errors,
+    params: &[RawParam],
+    keys: &[(&'k str, T)],
+    default: usize,
+) -> (T, &'k str) {
     let (sort_param, sort_value) = match scalar(params, "sort_by") {
         Some(v) => ("sort_by", Some(v)),
         None => ("sort", scalar(params, "sort")),
@@ -356,7 +368,12 @@ pub fn sorting(
             }
         },
     };
-    let descending = match scalar(params, "sort_direction") {
+    (sort, name)
+}
+
+/// `sort_direction`: DESC when absent.
+fn direction(errors: &mut Errors, params: &[RawParam]) -> bool {
+    match scalar(params, "sort_direction") {
         None => true,
         Some(d) if d.eq_ignore_ascii_case("desc") => true,
         Some(d) if d.eq_ignore_ascii_case("asc") => false,
@@ -367,8 +384,39 @@ pub fn sorting(
             );
             true
         }
-    };
-    (sort, name, descending)
+    }
+}
+
+/// The paging and direction of the directory lists (people, accounts, users), whose sort keys
+/// are not activity orders: [`paging`] and `sort_direction` read once.
+#[derive(Debug)]
+pub struct Window {
+    pub per_page: u32,
+    pub page: u64,
+    pub include_counts: bool,
+    pub count: CountMode,
+    pub descending: bool,
+    /// Rows to skip: the pages before `page`.
+    pub offset: u64,
+}
+
+/// Reads `per_page`, `page`, `include_paging_counts`, `limit_paging_counts` and
+/// `sort_direction`, adding each problem to `errors`.
+pub fn window(errors: &mut Errors, params: &[RawParam]) -> Window {
+    let p = paging(errors, params);
+    Window {
+        per_page: p.per_page,
+        page: p.page,
+        include_counts: p.include_counts,
+        count: p.count,
+        descending: direction(errors, params),
+        offset: p.offset(),
+    }
+}
+
+/// The sort key `sort_by` (or `sort`) names among `keys`, the first being the default.
+pub fn sort_key<T: Clone>(errors: &mut Errors, params: &[RawParam], keys: &[(&str, T)]) -> T {
+    key(errors, params, keys, 0).0
 }
 
 /// `metadata` of a list answer: the filters as given, the paging (counts only when asked for;

@@ -30,9 +30,8 @@ use uuid::Uuid;
 use super::{redact_url, Store, UserCredentials};
 use crate::domain::directory::{DirectoryQuery, UserRecord};
 use crate::domain::{
-    time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
-    LeadKey, LeadPatch, LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser,
-    Page, Tenant, User,
+    Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
+    LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::{Error, Result};
 use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};

@@ -1,6 +1,7 @@
-"""Extracts the schemas of Salesloft's activity resources (Call, Email, Note, Meeting,
-CrmActivity and what they reference) from Salesloft's OpenAPI, as JSON for the tests:
-python3 tests/salesloft/vendor/extract.py /work/shared/spec/salesloft-openapi/apis-guru-salesloft-v2-openapi.full.yaml
+"""Extracts the schemas of Salesloft's resources the tests check answers against (Call, Email,
+Note, Meeting, CrmActivity, Person, Account, User and what they reference) from Salesloft's
+OpenAPI, as JSON for the tests:
+python3 tests/salesloft/vendor/extract.py /work/shared/spec/salesloft-openapi/apis-guru-salesloft-v2-openapi.full.yaml > tests/salesloft/vendor/schemas.json
 """
 import hashlib
 import json
@@ -8,7 +9,7 @@ import sys
 
 import yaml
 
-ROOTS = ["Call", "Email", "Note", "Meeting", "CrmActivity"]
+ROOTS = ["Call", "Email", "Note", "Meeting", "CrmActivity", "Person", "Account", "User"]
 
 
 def refs(node, out):
