@@ -312,6 +312,21 @@ async fn filters_sorts_paging_and_counts() {
         json!({"can_call": true})
     );
 
+    // Deep pages cost what Salesloft's Rate Limits page charges, on these lists too.
+    for (page, cost) in [(1, "1"), (101, "3"), (151, "8"), (251, "10"), (501, "30")] {
+        for path in ["/v2/people", "/v2/accounts", "/v2/users"] {
+            let r = ok(
+                app.get(&w.admin, &format!("{path}?page={page}")).await,
+                path,
+            );
+            assert_eq!(
+                r.header("x-ratelimit-endpoint-cost").as_deref(),
+                Some(cost),
+                "{path} page {page}"
+            );
+        }
+    }
+
     // A Sales_User sees its own leads only, whatever it asks for.
     let r = ok(
         app.get(&w.seller, "/v2/people?include_paging_counts=true")
