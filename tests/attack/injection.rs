@@ -108,6 +108,19 @@ fn sl(query: String) -> Req {
     Req::bearer("GET", format!("/v2/activity_histories?{query}"), None)
 }
 
+fn people(query: String) -> Req {
+    Req::bearer("GET", format!("/v2/people?{query}"), None)
+}
+fn accounts(query: String) -> Req {
+    Req::bearer("GET", format!("/v2/accounts?{query}"), None)
+}
+fn users(query: String) -> Req {
+    Req::bearer("GET", format!("/v2/users?{query}"), None)
+}
+fn people_base(_: &World) -> Req {
+    people(String::new())
+}
+
 fn no_base(_: &World) -> Req {
     unreachable!("only RefusedOrUnfiltered targets have a base")
 }
@@ -338,6 +351,60 @@ fn targets() -> Vec<Target> {
         u("", sl_base, |_, v| sl(format!("{}=1", q(v)))),
         t("id", RefusedOrEmpty, |_, v| {
             Req::bearer("GET", format!("/v2/activity_histories/{}", q(v)), None)
+        }),
+        // People, accounts, users.
+        t("sort_by", Refused, |_, v| {
+            people(format!("sort_by={}", q(v)))
+        }),
+        t("sort_direction", Refused, |_, v| {
+            accounts(format!("sort_direction={}", q(v)))
+        }),
+        t("sort", Refused, |_, v| users(format!("sort={}", q(v)))),
+        t("per_page", Refused, |_, v| {
+            users(format!("per_page={}", q(v)))
+        }),
+        t("page", RefusedOrEmpty, |_, v| {
+            people(format!("page={}", q(v)))
+        }),
+        t("ids", RefusedOrEmpty, |_, v| {
+            people(format!("ids[]={}", q(v)))
+        }),
+        t("ids", RefusedOrEmpty, |_, v| {
+            accounts(format!("ids={}", q(v)))
+        }),
+        t("updated_at", Refused, |_, v| {
+            people(format!("sort_by=updated_at&updated_at[gt]={}", q(v)))
+        }),
+        t("created_at", Refused, |_, v| {
+            users(format!("created_at[lte]={}", q(v)))
+        }),
+        t("email_addresses", RefusedOrEmpty, |_, v| {
+            people(format!("email_addresses={}", q(v)))
+        }),
+        t("owned_by_guid", RefusedOrEmpty, |_, v| {
+            people(format!("owned_by_guid[]={}", q(v)))
+        }),
+        t("owner_id", RefusedOrEmpty, |_, v| {
+            accounts(format!("owner_id={}", q(v)))
+        }),
+        t("can_call", Refused, |_, v| {
+            people(format!("can_call={}", q(v)))
+        }),
+        t("name", RefusedOrEmpty, |_, v| {
+            accounts(format!("name={}", q(v)))
+        }),
+        t("domain", RefusedOrEmpty, |_, v| {
+            accounts(format!("domain={}", q(v)))
+        }),
+        t("guid", RefusedOrEmpty, |_, v| {
+            users(format!("guid={}", q(v)))
+        }),
+        t("role_id", Refused, |_, v| {
+            users(format!("role_id={}", q(v)))
+        }),
+        u("", people_base, |_, v| people(format!("{}=1", q(v)))),
+        t("id", RefusedOrEmpty, |_, v| {
+            Req::bearer("GET", format!("/v2/people/{}", q(v)), None)
         }),
         // ----- native
         u(
