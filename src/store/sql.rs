@@ -279,14 +279,23 @@ impl Builder {
                 let marks: Vec<String> = scalars.into_iter().map(|a| self.bind(a)).collect();
                 format!("{column} IN ({})", marks.join(","))
             }
-            Dialect::Postgres => {
-                let cast = match values {
-                    Arg::Ints(_) => "::bigint[]",
-                    Arg::Texts(_) => "::text[]",
-                    _ => "",
-                };
-                format!("{column} = ANY({}{cast})", self.bind(values))
-            }
+            // One value is a plain equality: PostgreSQL's planner orders by an index led by
+            // `column` only for `=`, not for `= ANY` of a one-element array.
+            Dialect::Postgres => match values {
+                Arg::Ints(v) if v.len() == 1 => format!("{column} = {}", self.bind(Arg::Int(v[0]))),
+                Arg::Texts(mut v) if v.len() == 1 => {
+                    let one = v.remove(0);
+                    format!("{column} = {}", self.bind(Arg::Text(one)))
+                }
+                values => {
+                    let cast = match values {
+                        Arg::Ints(_) => "::bigint[]",
+                        Arg::Texts(_) => "::text[]",
+                        _ => "",
+                    };
+                    format!("{column} = ANY({}{cast})", self.bind(values))
+                }
+            },
         }
     }
 
@@ -506,8 +515,8 @@ mod tests {
         [
             r#"("SELECT a.id FROM activities a WHERE a.tenant_id = ? AND a.opportunity_id = ? AND a.event_code IN (?,?) AND ((a.sl_type IN (?) AND a.res_kind = ?) OR (a.sl_type IN (?))) AND a.pinned_at IS NOT NULL ORDER BY +a.updated_at DESC NULLS LAST, a.id DESC LIMIT ? OFFSET ?", [Int(7), Int(5), Int(1), Int(2), Text("call"), Text("person"), Null, Int(25), Int(0)])"#,
             r#"Some(("SELECT count(*) FROM activities a WHERE a.tenant_id = ? AND a.opportunity_id = ? AND a.event_code IN (?,?) AND ((a.sl_type IN (?) AND a.res_kind = ?) OR (a.sl_type IN (?))) AND a.pinned_at IS NOT NULL", [Int(7), Int(5), Int(1), Int(2), Text("call"), Text("person"), Null]))"#,
-            r#"("SELECT a.id FROM activities a WHERE a.tenant_id = $1 AND a.opportunity_id = $2 AND a.event_code = ANY($3::bigint[]) AND ((a.sl_type = ANY($4::text[]) AND a.res_kind = $5) OR (a.sl_type = ANY($6::text[]))) AND a.pinned_at IS NOT NULL ORDER BY a.updated_at DESC LIMIT $7 OFFSET $8", [Int(7), Int(5), Ints([1, 2]), Texts(["call"]), Text("person"), Texts([]), Int(25), Int(0)])"#,
-            r#"Some(("SELECT count(*) FROM activities a WHERE a.tenant_id = $1 AND a.opportunity_id = $2 AND a.event_code = ANY($3::bigint[]) AND ((a.sl_type = ANY($4::text[]) AND a.res_kind = $5) OR (a.sl_type = ANY($6::text[]))) AND a.pinned_at IS NOT NULL", [Int(7), Int(5), Ints([1, 2]), Texts(["call"]), Text("person"), Texts([])]))"#,
+            r#"("SELECT a.id FROM activities a WHERE a.tenant_id = $1 AND a.opportunity_id = $2 AND a.event_code = ANY($3::bigint[]) AND ((a.sl_type = $4 AND a.res_kind = $5) OR (a.sl_type = ANY($6::text[]))) AND a.pinned_at IS NOT NULL ORDER BY a.updated_at DESC LIMIT $7 OFFSET $8", [Int(7), Int(5), Ints([1, 2]), Text("call"), Text("person"), Texts([]), Int(25), Int(0)])"#,
+            r#"Some(("SELECT count(*) FROM activities a WHERE a.tenant_id = $1 AND a.opportunity_id = $2 AND a.event_code = ANY($3::bigint[]) AND ((a.sl_type = $4 AND a.res_kind = $5) OR (a.sl_type = ANY($6::text[]))) AND a.pinned_at IS NOT NULL", [Int(7), Int(5), Ints([1, 2]), Text("call"), Text("person"), Texts([])]))"#,
         ],
     ];
 
