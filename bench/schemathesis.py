@@ -405,6 +405,23 @@ def lsq_examples(ids):
             {}, [{"LeadDetails": [{"Attribute": "EmailAddress", "Value": "lead7@fuzz.example"}],
                   "Opportunity": {"OpportunityEventCode": 12000, "OpportunityNote": "Example deal"}}]),
         ("post", f"{opps}/GetOpportunitiesOfLead"): ({"leadId": lead}, [{}]),
+        ("post", f"{leads}/Leads.Get"): (
+            {}, [{"Parameter": {"LookupName": "ProspectID", "LookupValue": lead}},
+                 {"Parameter": {"LookupName": "CreatedOn", "LookupValue": "2000-01-01 00:00:00",
+                                "SqlOperator": ">"},
+                  "Columns": {"Include_CSV": "ProspectID, FirstName, EmailAddress"},
+                  "Sorting": {"ColumnName": "CreatedOn", "Direction": 0},
+                  "Paging": {"PageIndex": 1, "PageSize": 10}}]),
+        ("post", f"{svc}/CreateCustom"): (
+            {}, [{"LeadDetails": [{"Attribute": "EmailAddress", "Value": "lead8@fuzz.example"},
+                                  {"Attribute": "SearchBy", "Value": "EmailAddress"},
+                                  {"Attribute": "FirstName", "Value": "Custom"}],
+                  "Activity": {"ActivityEvent": 201, "ActivityNote": "Example visit",
+                               "ActivityDateTime": "2026-01-02 03:04:05", "Fields": fields}}]),
+        # A lead no other example names: its seeded activities of type 201 go.
+        ("post", f"{svc}/DeleteActivities"): (
+            {}, [{"ProspectId": ids["lead"][11], "ActivityEventList": [201],
+                  "FromDate": "2000-01-01 00:00:00", "ToDate": "2999-01-01 00:00:00"}]),
         ("post", f"{opps}/GetActivitiesOfOpportunity"): ({"opportunityId": opp}, [{}]),
     }
 

@@ -182,11 +182,15 @@ pub const MAX_DELETE_CODES: usize = 100;
 pub struct DeleteBody {
     /// The lead's GUID.
     #[serde(rename = "ProspectId")]
-    #[schema(required = true, nullable = false)]
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+    )]
     prospect_id: Option<String>,
-    /// The custom activity types' event codes (1 to 100).
+    /// The custom activity types' event codes (1 to 100 entries, repeats counted).
     #[serde(rename = "ActivityEventList")]
-    #[schema(required = true, nullable = false, value_type = Vec<wire::Int>)]
+    #[schema(required = true, nullable = false, value_type = Vec<wire::Int>, min_items = 1, max_items = 100)]
     activity_event_list: Option<Vec<Int>>,
     /// Only activities that happened at or after this time.
     #[serde(rename = "FromDate")]
@@ -214,24 +218,21 @@ pub async fn delete(State(app): State<AppState>, lsq: Lsq, body: Body) -> LsqRes
         .prospect_id
         .filter(|p| !p.trim().is_empty())
         .ok_or_else(|| LsqError::bad_input("ProspectId is required"))?;
-    let mut codes: Vec<i64> = body
-        .activity_event_list
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| i.0)
-        .collect();
-    codes.sort_unstable();
-    codes.dedup();
-    if codes.is_empty() {
+    let list = body.activity_event_list.unwrap_or_default();
+    if list.is_empty() {
         return Err(LsqError::bad_input(
             "ActivityEventList is required: the event codes of the activities to delete",
         ));
     }
-    if codes.len() > MAX_DELETE_CODES {
+    // The bound is on the entries sent, repeats included, as the document's maxItems says.
+    if list.len() > MAX_DELETE_CODES {
         return Err(LsqError::bad_input(format!(
-            "ActivityEventList names more than {MAX_DELETE_CODES} event codes"
+            "ActivityEventList has more than {MAX_DELETE_CODES} entries"
         )));
     }
+    let mut codes: Vec<i64> = list.into_iter().map(|i| i.0).collect();
+    codes.sort_unstable();
+    codes.dedup();
     let from = lsq_date("FromDate", body.from_date.as_ref())?;
     // ToDate takes its whole last second.
     let to = lsq_date("ToDate", body.to_date.as_ref())?.map(|t| t.saturating_add(999_999));

@@ -6,11 +6,12 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 
 use super::docs;
 use super::leads::lead_json;
-use super::wire::{Paging, Sorting, Text};
+use super::wire::{self, Paging, Sorting, Text};
 use super::{json_body, Lsq, LsqError, LsqResult};
 use crate::app::AppState;
 use crate::domain::time::{parse_lsq_datetime, Micros, YEAR_RANGE};
@@ -24,27 +25,91 @@ pub const MAX_COLUMNS: usize = 200;
 /// The lookups served, as LeadSquared's schema names, for the error that lists them.
 const LOOKUPS: &str = "ProspectID, EmailAddress, Phone, Mobile, OwnerId, CreatedOn or ModifiedOn";
 
-/// `Parameter`: the field, the value and the comparison.
-#[derive(Deserialize, Default, ToSchema)]
-#[schema(as = LsqLeadLookup)]
+/// `Parameter`: the field, the value and the comparison (its schema: [`lookup_schema`]).
+#[derive(Deserialize, Default)]
 pub struct Parameter {
     /// The lead field's schema name: ProspectID, EmailAddress, Phone, Mobile, OwnerId (a user
     /// GUID), CreatedOn or ModifiedOn.
     #[serde(rename = "LookupName")]
-    #[schema(required = true, nullable = false)]
     lookup_name: Option<String>,
     /// The value compared with; dates as `yyyy-MM-dd HH:mm:ss` (UTC).
     #[serde(rename = "LookupValue")]
-    #[schema(value_type = Option<String>)]
     lookup_value: Option<Text>,
     /// `=` (the default) for every lookup; also `<`, `<=`, `>`, `>=` for CreatedOn and ModifiedOn.
     #[serde(rename = "SqlOperator")]
     sql_operator: Option<String>,
 }
 
+/// The lookups compared by equality only, as [`SearchBody::into_search`] names them.
+const EQUAL_LOOKUPS: [&str; 5] = ["ProspectID", "EmailAddress", "Phone", "Mobile", "OwnerId"];
+/// The date lookups, which take every operator.
+const DATE_LOOKUPS: [&str; 2] = ["CreatedOn", "ModifiedOn"];
+
+/// `Parameter` in `/openapi.json`: exactly what [`SearchBody::into_search`] takes, one branch per
+/// kind of lookup, since the value and the operators a lookup takes depend on its name.
+fn lookup_schema() -> RefOr<Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+    let operator = |ops: &str| {
+        wire::schema::trimmed(&format!("({ops})?"))
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+    };
+    let branch = |names: &[&str], value: RefOr<Schema>, ops: &str, description: &str| {
+        ObjectBuilder::new()
+            .description(Some(description))
+            .property(
+                "LookupName",
+                wire::schema::trimmed(&wire::schema::any_case_group(names)),
+            )
+            .required("LookupName")
+            .property("LookupValue", value)
+            .required("LookupValue")
+            .property("SqlOperator", operator(ops))
+    };
+    let any_value = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[^\\x00]*[^\\s\\x00][^\\x00]*$")),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Boolean));
+    OneOfBuilder::new()
+        .description(Some(
+            "The lookup: LookupName (any case), the LookupValue compared with and the SqlOperator.",
+        ))
+        .item(branch(
+            &EQUAL_LOOKUPS,
+            any_value.into(),
+            "=",
+            "ProspectID, EmailAddress, Phone, Mobile or OwnerId (a user GUID), compared by equality with a value that is not blank.",
+        ))
+        .item(branch(
+            &DATE_LOOKUPS,
+            wire::schema::datetime_string().into(),
+            "=|<|<=|>|>=",
+            "CreatedOn or ModifiedOn against a `yyyy-MM-dd HH:mm:ss` date (UTC), with =, <, <=, > or >=.",
+        ))
+        .into()
+}
+
+/// `Sorting` of Leads.Get: CreatedOn, ModifiedOn or ProspectAutoId (any case), or blank.
+fn sorting_schema() -> RefOr<Schema> {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    wire::schema::sorting(
+        wire::schema::trimmed(&format!(
+            "{}?",
+            wire::schema::any_case_group(&["CreatedOn", "ModifiedOn", "ProspectAutoId"])
+        ))
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(
+            "CreatedOn, ModifiedOn or ProspectAutoId (any case); blank or null: the lookup's own order.",
+        )),
+    )
+}
+
 /// `Columns`: the lead fields each row carries.
 #[derive(Deserialize, Default, ToSchema)]
-#[schema(as = LsqLeadColumns)]
+#[schema(as = LsqLeadSearchColumns)]
 pub struct Columns {
     /// Comma-separated schema names; empty or absent: every field `Leads.GetById` shows.
     #[serde(rename = "Include_CSV")]
@@ -55,16 +120,17 @@ pub struct Columns {
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = LsqLeadSearch)]
 pub struct SearchBody {
-    #[serde(rename = "Parameter", default)]
-    #[schema(required = true, nullable = false)]
+    #[serde(rename = "Parameter", default, deserialize_with = "wire::object")]
+    #[schema(schema_with = lookup_schema, required = true)]
     parameter: Option<Parameter>,
-    #[serde(rename = "Columns", default)]
+    #[serde(rename = "Columns", default, deserialize_with = "wire::object")]
     columns: Option<Columns>,
     /// ColumnName: CreatedOn, ModifiedOn or ProspectAutoId (default: the lookup's own order,
     /// by date for a date lookup, else by ProspectAutoId); Direction 1 (default) newest first.
-    #[serde(rename = "Sorting", default)]
+    #[serde(rename = "Sorting", default, deserialize_with = "wire::object")]
+    #[schema(schema_with = sorting_schema)]
     sorting: Option<Sorting>,
-    #[serde(rename = "Paging", default)]
+    #[serde(rename = "Paging", default, deserialize_with = "wire::object")]
     paging: Option<Paging>,
 }
 

@@ -490,6 +490,7 @@ pub async fn metadata(State(app): State<AppState>, lsq: Lsq) -> LsqResult<Json<V
 pub struct CustomActivity {
     /// The activity type's event code (required).
     #[serde(rename = "ActivityEvent")]
+    #[schema(required = true, nullable = false, value_type = super::wire::Int)]
     activity_event: Option<super::wire::Int>,
     #[serde(rename = "ActivityNote")]
     activity_note: Option<String>,
@@ -512,9 +513,9 @@ pub struct CustomActivity {
 pub struct CreateCustomBody {
     /// Lead attributes as Lead.CreateOrUpdate takes them, with SearchBy.
     #[serde(rename = "LeadDetails", default)]
-    #[schema(required = true, nullable = false)]
+    #[schema(required = true, nullable = false, min_items = 1)]
     lead_details: Option<Vec<Attribute>>,
-    #[serde(rename = "Activity", default)]
+    #[serde(rename = "Activity", default, deserialize_with = "super::wire::object")]
     #[schema(required = true, nullable = false)]
     activity: Option<CustomActivity>,
     /// Despite its name, true skips checking dropdown values against the type's options.

@@ -271,6 +271,35 @@ pub mod schema {
     /// White space around a value, as `str::trim` removes it (the ASCII part of it).
     const WS: &str = "[ \\t\\n\\r]*";
 
+    /// `yyyy-MM-dd HH:mm:ss` with a year from 0001 to 9999 (the days every month has).
+    const DATETIME: &str = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]";
+
+    /// A string of `body` (a regex) with the white space `str::trim` removes around it.
+    pub fn trimmed(body: &str) -> ObjectBuilder {
+        string_branch(body)
+    }
+
+    /// A string of `yyyy-MM-dd HH:mm:ss`, with white space around it.
+    pub fn datetime_string() -> ObjectBuilder {
+        string_branch(DATETIME)
+    }
+
+    /// The regex group `(A|B|…)` of `words`, each in any letter case (for `eq_ignore_ascii_case`).
+    pub fn any_case_group(words: &[&str]) -> String {
+        let alternatives: Vec<String> = words
+            .iter()
+            .map(|w| {
+                w.chars()
+                    .map(|c| match c.is_ascii_alphabetic() {
+                        true => format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()),
+                        false => c.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        format!("({})", alternatives.join("|"))
+    }
+
     fn int_branch(min: i64, max: i64) -> ObjectBuilder {
         ObjectBuilder::new()
             .schema_type(Type::Integer)
@@ -467,9 +496,7 @@ pub mod schema {
         lenient(
             "`yyyy-MM-dd HH:mm:ss`, UTC, a year from 0001 to 9999; empty or null = not given.",
             vec![
-                string_branch(
-                    "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
-                ),
+                string_branch(DATETIME),
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .pattern(Some(format!("^{WS}$"))),
@@ -480,11 +507,11 @@ pub mod schema {
 
     /// A required `yyyy-MM-dd HH:mm:ss` (RetrieveRecentlyModified's window): no empty or null form.
     pub fn lsq_datetime_required() -> RefOr<Schema> {
-        string_branch(
-            "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
-        )
-        .description(Some("`yyyy-MM-dd HH:mm:ss`, UTC, a year from 0001 to 9999 (required)."))
-        .into()
+        string_branch(DATETIME)
+            .description(Some(
+                "`yyyy-MM-dd HH:mm:ss`, UTC, a year from 0001 to 9999 (required).",
+            ))
+            .into()
     }
 
     impl PartialSchema for Int {
