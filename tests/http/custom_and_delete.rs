@@ -90,6 +90,17 @@ async fn create_custom_updates_or_creates_the_lead_and_posts_the_activity() {
         "MXInvalidInputException",
         &["Activity"],
     );
+    let mut listed = documented("new@acme.test", code);
+    listed["Activity"] = json!([code, "A note"]);
+    let (s, b) = srv.lsq_post(CUSTOM, &admin, listed).await;
+    assert_envelope(
+        "Activity as an array",
+        s,
+        &b,
+        400,
+        "MXInvalidInputException",
+        &["Activity", "an object or null"],
+    );
     let (s, b) = srv
         .lsq_post(CUSTOM, &admin, json!({"Activity": {"ActivityEvent": code}}))
         .await;
@@ -234,6 +245,20 @@ async fn delete_activities_deletes_the_named_custom_types_in_the_range_only() {
             400,
             "MXInvalidInputException",
             vec!["ActivityEventList"],
+        ),
+        (
+            "101 entries, all the same code",
+            json!({"ProspectId": lead, "ActivityEventList": vec![call; 101]}),
+            400,
+            "MXInvalidInputException",
+            vec!["ActivityEventList", "100 entries"],
+        ),
+        (
+            "a blank lead",
+            json!({"ProspectId": "  ", "ActivityEventList": [call]}),
+            400,
+            "MXInvalidInputException",
+            vec!["ProspectId"],
         ),
         (
             "no lead",

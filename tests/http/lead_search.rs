@@ -253,6 +253,24 @@ async fn leads_get_refuses_what_it_does_not_serve_in_the_leadsquared_envelope() 
             json!({"Parameter": {"LookupName": ["EmailAddress"], "LookupValue": "x"}}),
             vec!["Parameter.LookupName"],
         ),
+        // serde reads a struct from an array of its fields in order; LeadSquared never sends one.
+        (
+            "Parameter as an array",
+            json!({"Parameter": ["EmailAddress", "ada@acme.test", "="]}),
+            vec!["Parameter", "an object or null"],
+        ),
+        (
+            "Sorting as an array",
+            json!({"Parameter": {"LookupName": "EmailAddress", "LookupValue": "ada@acme.test"},
+                   "Sorting": ["CreatedOn", 0]}),
+            vec!["Sorting", "an object or null"],
+        ),
+        (
+            "Paging as an array",
+            json!({"Parameter": {"LookupName": "EmailAddress", "LookupValue": "ada@acme.test"},
+                   "Paging": [1, 10]}),
+            vec!["Paging", "an object or null"],
+        ),
     ] {
         let (s, r) = srv.lsq_post(GET, &admin, b).await;
         assert_envelope(what, s, &r, 400, "MXInvalidInputException", &words);
