@@ -52,6 +52,10 @@ SEED_ACTIVITIES = 150
 SEED_OPPORTUNITIES = 20
 SEED_ACCOUNTS = 5
 
+# The Salesloft types of the seeded activities that are not custom: each resource list
+# (`/v2/activities/calls`, `/v2/notes`, `/v2/meetings`, `/v2/activities/emails`) has records.
+SEED_TYPES = ("call", "note", "meeting", "sent_email")
+
 # Probability that a bound parameter takes a seeded id rather than a generated value.
 ID_PROBABILITY = 0.8
 
@@ -184,13 +188,15 @@ def seed(server, api, admin):
             row["event_code"] = 201
             row["fields"] = {"mx_Custom_1": f"visit {i}", "mx_Custom_2": i}
         else:
-            row["type"] = ("call", "note", "meeting")[i % 3]
+            row["type"] = SEED_TYPES[(i // 3) % len(SEED_TYPES)]
         rows.append(row)
     for start in range(0, len(rows), 100):
         made = api.call("POST", "/api/v1/activities", {"activities": rows[start:start + 100]})
-        for a in made["data"]:
+        for a, row in zip(made["data"], rows[start:start + 100]):
             ids["activity"].append(a["guid"])
             ints["activity"].append(a["id"])
+            # The Salesloft resources by type (calls, notes, emails): not dictionaries of their own.
+            ints.setdefault(row.get("type", "custom"), []).append(a["id"])
     return ids, ints
 
 
@@ -245,7 +251,7 @@ def resolve(doc, node):
 # Which seeded records a name refers to, first match wins (`ProspectActivityId` is an activity,
 # `ProspectOpportunityId` an opportunity).
 KIND_PATTERNS = [("activity", "activit"), ("opportunity", "opportunit"),
-                 ("lead", "lead|prospect|person"), ("account", "account"), ("user", "owner|user")]
+                 ("lead", "lead|prospect|person|people"), ("account", "account"), ("user", "owner|user")]
 
 
 def id_kind(name, path, parent=""):
@@ -426,6 +432,28 @@ def lsq_examples(ids):
     }
 
 
+def salesloft_examples(ints):
+    """Parameters and bodies of the Salesloft resource operations that succeed on the seed, by
+    (method, path): a `{id}` of the resource's own type (an email's id for an email, a note's for
+    a note; any activity id would mostly be another type's, a 404), and write bodies whose person
+    exists (generated ones name unknown persons and users)."""
+    person, call, email = ints["lead"][5], ints["call"][0], ints["sent_email"][0]
+    note, last_note = ints["note"][0], ints["note"][-1]
+    return {
+        ("get", "/v2/activities/calls/{id}"): ({"path.id": call}, None),
+        ("get", "/v2/activities/emails/{id}"): ({"path.id": email}, None),
+        ("get", "/v2/notes/{id}"): ({"path.id": note}, None),
+        ("put", "/v2/notes/{id}"): ({"path.id": note}, [{"content": "Edited note", "call_id": call}]),
+        ("delete", "/v2/notes/{id}"): ({"path.id": last_note}, None),
+        ("post", "/v2/activities/calls"): (
+            {}, [{"person_id": person, "to": "+15550000005", "duration": 30,
+                  "disposition": "Connected", "sentiment": "Positive", "notes": "Example call"}]),
+        ("post", "/v2/notes"): (
+            {}, [{"content": "Example note", "associated_with_type": "person",
+                  "associated_with_id": person}]),
+    }
+
+
 def surface_of(path):
     """The surface a documented path belongs to: LeadSquared's `/v2/*.svc/…`, Salesloft's other
     `/v2/…`, and the native API with the operations endpoints."""
@@ -460,12 +488,14 @@ def write_examples(examples_path, doc, ids, ints):
     for (method, path), body in bodies.items():
         if method in doc.get("paths", {}).get(path, {}):
             out.setdefault(path, {}).setdefault(method, {})["bodies"] = body
-    for (method, path), (params, body) in lsq_examples(ids).items():
+    lsq = {k: ({f"query.{n}": v for n, v in params.items()}, body)
+           for k, (params, body) in lsq_examples(ids).items()}
+    for (method, path), (params, body) in list(lsq.items()) + list(salesloft_examples(ints).items()):
         if method not in doc.get("paths", {}).get(path, {}):
             continue
         op = out.setdefault(path, {}).setdefault(method, {})
-        for name, value in params.items():
-            op.setdefault("parameters", {})[f"query.{name}"] = [value]
+        for key, value in params.items():
+            op.setdefault("parameters", {})[key] = [value]
         if body is not None:
             op["bodies"] = body
     with open(examples_path, "w") as f:

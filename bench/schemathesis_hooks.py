@@ -56,9 +56,12 @@ REFERENCE = "a reference to another record, which must exist, be visible and be 
 TYPE_RULE = "custom field values are checked against the fields the record's activity type defines"
 STATE_DEPENDENT = [
     # (method regex, path regex, message regex, why)
-    (WRITE, ANY, r"is not an active user of this tenant$|"
+    (WRITE, ANY, r"is not an active user of this (tenant|team)$|"
      r"must be an active user of this tenant, not '[^']*'$", REFERENCE),
     (WRITE, ANY, r"'[^']*' does not exist$|does not exist in the system$|: activity type -?\d+ does not exist$",
+     REFERENCE),
+    (WRITE, r"/v2/(notes(/\{id\})?|activities/calls)",
+     r"(^|; )(call_id no call|person_id no record|associated_with_id no record) with id \d+(;|$)",
      REFERENCE),
     (WRITE, ANY, r"-?\d+ is not an opportunity type of this tenant$|"
      r"-?\d+ is an opportunity type; create opportunities with POST", REFERENCE),
@@ -100,6 +103,10 @@ CROSS_FIELD = [
      "a custom field's schema name is a column when one of the tenant's types has that field"),
     ("GET", r"/v2/activity_histories", r"requires resource_type",
      "Salesloft's resource_id filter needs resource_type beside it"),
+    ("GET", r"/v2/meetings", r"account_id cannot be combined with a person filter",
+     "meetings are filtered by account or by person, not both"),
+    ("GET", r"/v2/notes", r"associated_with_id requires associated_with_type",
+     "associated_with_id names a record only beside associated_with_type"),
 ]
 
 # LeadSquared's bulk calls answer 200 with each row's refusal in the row's answer, so a row the

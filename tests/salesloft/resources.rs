@@ -622,6 +622,19 @@ async fn a_call_and_a_note_written_through_salesloft_are_one_record_in_every_api
         app.get(&admin, &format!("{CALLS}/{call_id}")).await.json["data"],
         call
     );
+    // A path that is no positive 64-bit integer names no note at all: 404, as GET and PUT answer.
+    for bad in ["9223372036854775808", "0", "-3", "abc"] {
+        let r = send(
+            &app,
+            &admin,
+            "DELETE",
+            &format!("{NOTES}/{bad}"),
+            Body::None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}: {}", r.json);
+        assert_eq!(r.json, json!({"error": "Not Found"}), "{bad}");
+    }
 
     // Notes on accounts; a Sales_User may note its own persons only.
     let account = app.account(&admin, "Acme").await;

@@ -87,6 +87,46 @@ impl ToSchema for ActivityId {
     }
 }
 
+/// A record's integer id in a query filter (`ids`, `person_id`, `owner_id`, …): a positive
+/// 64-bit integer, the only values the parsers take (anything else is a 422 naming the parameter).
+pub struct RecordId;
+
+impl PartialSchema for RecordId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(1u32))
+            .maximum(Some(utoipa::Number::Int(i64::MAX as isize)))
+            .into()
+    }
+}
+impl ToSchema for RecordId {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SalesloftRecordId")
+    }
+}
+
+/// A record's integer id or `_is_null` in a query filter that also asks for records without
+/// one (`owner_id` of accounts, `account_id` of people).
+pub struct RecordIdOrNull;
+
+impl PartialSchema for RecordIdOrNull {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^([1-9][0-9]{0,17}|_is_null)$"))
+            .into()
+    }
+}
+impl ToSchema for RecordIdOrNull {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SalesloftRecordIdOrNull")
+    }
+}
+
 /// `page`: from 1 to the largest 64-bit unsigned integer, all of which the parser takes.
 pub struct PageNumber;
 

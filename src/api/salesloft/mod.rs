@@ -488,7 +488,14 @@ async fn method_not_allowed() -> SlError {
         docs::PeopleSortKey,
         docs::AccountSortKey,
         docs::UserSortKey,
-        docs::RoleName
+        docs::RoleName,
+        docs::RecordId,
+        docs::RecordIdOrNull,
+        stream_docs::CallSortKey,
+        stream_docs::EmailSortKey,
+        stream_docs::NoteSortKey,
+        stream_docs::MeetingSortKey,
+        stream_docs::CrmActivitySortKey
     ))
 )]
 pub struct ApiDoc;

@@ -12,6 +12,68 @@ use uuid::Uuid;
 
 use super::docs::Paging;
 
+/// A text property of a JSON write: a string, or a number taken as its digits (`Fields::text`).
+pub struct Text;
+
+impl utoipa::PartialSchema for Text {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Number]))
+            .into()
+    }
+}
+impl ToSchema for Text {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("SalesloftText")
+    }
+}
+
+/// Calls' sort keys (`sort_by` / `sort`).
+#[derive(ToSchema)]
+#[schema(as = SalesloftCallSortKey)]
+#[allow(non_camel_case_types)]
+pub enum CallSortKey {
+    updated_at,
+    created_at,
+}
+
+/// Emails' sort keys.
+#[derive(ToSchema)]
+#[schema(as = SalesloftEmailSortKey)]
+#[allow(non_camel_case_types)]
+pub enum EmailSortKey {
+    updated_at,
+    send_time,
+}
+
+/// Notes' sort keys.
+#[derive(ToSchema)]
+#[schema(as = SalesloftNoteSortKey)]
+#[allow(non_camel_case_types)]
+pub enum NoteSortKey {
+    updated_at,
+    created_at,
+}
+
+/// Meetings' sort keys.
+#[derive(ToSchema)]
+#[schema(as = SalesloftMeetingSortKey)]
+#[allow(non_camel_case_types)]
+pub enum MeetingSortKey {
+    start_time,
+    created_at,
+    updated_at,
+}
+
+/// CRM activities' sort key.
+#[derive(ToSchema)]
+#[schema(as = SalesloftCrmActivitySortKey)]
+#[allow(non_camel_case_types)]
+pub enum CrmActivitySortKey {
+    updated_at,
+}
+
 /// `{"id": …}`: a related record by its integer id.
 #[derive(ToSchema)]
 #[schema(as = SalesloftEmbedded)]
@@ -233,11 +295,65 @@ envelopes! {
     CrmActivityList, CrmActivityOne, CrmActivity, SalesloftCrmActivityList, SalesloftCrmActivityOne;
 }
 
-/// `POST /v2/activities/calls` (JSON or form-encoded).
+/// `POST /v2/activities/calls` (JSON). An optional property given as null is
+/// taken as not given; text may be sent as a number (its digits are kept).
 #[derive(ToSchema)]
 #[schema(as = SalesloftCallCreate)]
 pub struct CallCreate {
     /// The person called (required).
+    #[schema(minimum = 1)]
+    pub person_id: i64,
+    #[schema(required = false)]
+    pub to: Option<Text>,
+    #[schema(required = false, minimum = 0)]
+    pub duration: Option<i64>,
+    #[schema(required = false)]
+    pub disposition: Option<Text>,
+    #[schema(required = false)]
+    pub sentiment: Option<Text>,
+    /// Kept as the activity's note.
+    #[schema(required = false)]
+    pub notes: Option<Text>,
+    /// Log for this user (Administrators only, for another user).
+    #[schema(required = false)]
+    pub user_guid: Option<Uuid>,
+}
+
+/// `POST /v2/notes` (JSON); null optional properties are not given.
+#[derive(ToSchema)]
+#[schema(as = SalesloftNoteCreate)]
+pub struct NoteCreate {
+    pub content: Text,
+    /// `person` or `account`, any case.
+    #[schema(pattern = "^([Pp][Ee][Rr][Ss][Oo][Nn]|[Aa][Cc][Cc][Oo][Uu][Nn][Tt])$")]
+    pub associated_with_type: String,
+    #[schema(minimum = 1)]
+    pub associated_with_id: i64,
+    #[schema(required = false, minimum = 1)]
+    pub call_id: Option<i64>,
+    #[schema(required = false)]
+    pub subject: Option<Text>,
+    #[schema(required = false)]
+    pub user_guid: Option<Uuid>,
+    #[schema(required = false)]
+    pub skip_crm_sync: Option<bool>,
+}
+
+/// `PUT /v2/notes/{id}` (JSON); a null `call_id` is not given.
+#[derive(ToSchema)]
+#[schema(as = SalesloftNoteUpdate)]
+pub struct NoteUpdate {
+    pub content: Text,
+    #[schema(required = false, minimum = 1)]
+    pub call_id: Option<i64>,
+}
+
+/// `POST /v2/activities/calls` form-encoded: the same properties, none of them null (a form has no null).
+#[derive(ToSchema)]
+#[schema(as = SalesloftCallCreateForm)]
+pub struct CallCreateForm {
+    /// The person called (required).
+    #[schema(minimum = 1)]
     pub person_id: i64,
     #[schema(required = false)]
     pub to: String,
@@ -255,15 +371,17 @@ pub struct CallCreate {
     pub user_guid: Uuid,
 }
 
-/// `POST /v2/notes` (JSON or form-encoded).
+/// `POST /v2/notes` form-encoded: the same properties, none of them null (a form has no null).
 #[derive(ToSchema)]
-#[schema(as = SalesloftNoteCreate)]
-pub struct NoteCreate {
+#[schema(as = SalesloftNoteCreateForm)]
+pub struct NoteCreateForm {
     pub content: String,
     /// `person` or `account`, any case.
+    #[schema(pattern = "^([Pp][Ee][Rr][Ss][Oo][Nn]|[Aa][Cc][Cc][Oo][Uu][Nn][Tt])$")]
     pub associated_with_type: String,
+    #[schema(minimum = 1)]
     pub associated_with_id: i64,
-    #[schema(required = false)]
+    #[schema(required = false, minimum = 1)]
     pub call_id: i64,
     #[schema(required = false)]
     pub subject: String,
@@ -273,11 +391,11 @@ pub struct NoteCreate {
     pub skip_crm_sync: bool,
 }
 
-/// `PUT /v2/notes/{id}` (JSON or form-encoded).
+/// `PUT /v2/notes/{id}` form-encoded: the same properties, none of them null (a form has no null).
 #[derive(ToSchema)]
-#[schema(as = SalesloftNoteUpdate)]
-pub struct NoteUpdate {
+#[schema(as = SalesloftNoteUpdateForm)]
+pub struct NoteUpdateForm {
     pub content: String,
-    #[schema(required = false)]
+    #[schema(required = false, minimum = 1)]
     pub call_id: i64,
 }

@@ -534,7 +534,7 @@ async fn one(
 /// A resource list's handler, documented with the parameters every list takes and `$extra`.
 macro_rules! list_handler {
     ($name:ident, $stream:ident, $path:literal, $op:literal, $summary:literal, $body:ty,
-     $sort:literal, [$($extra:tt)*]) => {
+     $sort:literal, $sort_ty:ty, [$($extra:tt)*]) => {
         #[doc = concat!("`GET ", $path, "`")]
         #[utoipa::path(get, path = $path, tag = "Salesloft", operation_id = $op, summary = $summary,
             description = "Arrays may be sent as `x[]=a&x[]=b`, `x=a&x=b` or `x=a,b`; unknown parameters are ignored; filters Salesloft documents on data this server does not keep are refused with a 422. Every problem with the parameters is answered at once in one 422.",
@@ -543,10 +543,10 @@ macro_rules! list_handler {
                 ("page" = Option<super::docs::PageNumber>, Query, description = "Page number (default 1). Pages 101-150 cost 3 from the budget, 151-250 8, 251-500 10, 501 and beyond 30, all else 1"),
                 ("include_paging_counts" = Option<bool>, Query, description = "Answer total_count and total_pages"),
                 ("limit_paging_counts" = Option<bool>, Query, description = "Cap total_count at 10000"),
-                ("sort_by" = Option<String>, Query, description = $sort),
-                ("sort" = Option<String>, Query, description = "Sort key, when sort_by is not given"),
+                ("sort_by" = Option<$sort_ty>, Query, description = $sort),
+                ("sort" = Option<$sort_ty>, Query, description = "Sort key, when sort_by is not given"),
                 ("sort_direction" = Option<String>, Query, pattern = "^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$", description = "ASC or DESC, any case (default DESC)"),
-                ("ids" = Option<Vec<i64>>, Query, style = Form, explode, description = "Only these records (unknown ids are left out)"),
+                ("ids" = Option<Vec<super::docs::RecordId>>, Query, style = Form, explode, description = "Only these records (unknown ids are left out)"),
                 ("updated_at[gt]" = Option<String>, Query, format = DateTime, description = "ISO-8601; with sort_by=updated_at&sort_direction=ASC a cursor that sees every record once; also gte, lt, lte"),
                 ("updated_at[gte]" = Option<String>, Query, format = DateTime),
                 ("updated_at[lt]" = Option<String>, Query, format = DateTime),
@@ -589,8 +589,8 @@ macro_rules! one_handler {
 }
 
 list_handler!(calls_list, CALLS, "/v2/activities/calls", "salesloft_calls", "List calls",
-    sd::CallList, "updated_at (default) or created_at", [
-    ("person_id" = Option<Vec<i64>>, Query, style = Form, explode, description = "Only calls on these persons"),
+    sd::CallList, "updated_at (default) or created_at", sd::CallSortKey, [
+    ("person_id" = Option<Vec<super::docs::RecordId>>, Query, style = Form, explode, description = "Only calls on these persons"),
     ("user_guid" = Option<Vec<String>>, Query, style = Form, explode, description = "Only calls these users own"),
 ]);
 one_handler!(
@@ -603,8 +603,8 @@ one_handler!(
 );
 
 list_handler!(emails_list, EMAILS, "/v2/activities/emails", "salesloft_emails", "List emails",
-    sd::EmailList, "updated_at (default) or send_time", [
-    ("person_id" = Option<Vec<i64>>, Query, style = Form, explode, description = "Only emails to these persons"),
+    sd::EmailList, "updated_at (default) or send_time", sd::EmailSortKey, [
+    ("person_id" = Option<Vec<super::docs::RecordId>>, Query, style = Form, explode, description = "Only emails to these persons"),
     ("sent_at[gt]" = Option<String>, Query, format = DateTime, description = "ISO-8601 bound on when the email was sent; also gte, lt, lte"),
     ("sent_at[gte]" = Option<String>, Query, format = DateTime),
     ("sent_at[lt]" = Option<String>, Query, format = DateTime),
@@ -620,7 +620,7 @@ one_handler!(
 );
 
 list_handler!(notes_list, NOTES, "/v2/notes", "salesloft_notes", "List notes",
-    sd::NoteList, "updated_at (default) or created_at", [
+    sd::NoteList, "updated_at (default) or created_at", sd::NoteSortKey, [
     ("associated_with_type" = Option<String>, Query, pattern = "^([Pp][Ee][Rr][Ss][Oo][Nn]|[Aa][Cc][Cc][Oo][Uu][Nn][Tt])$", description = "person or account, any case"),
     ("associated_with_id" = Option<i64>, Query, minimum = 1, description = "The person's or account's id (needs associated_with_type)"),
 ]);
@@ -634,10 +634,10 @@ one_handler!(
 );
 
 list_handler!(meetings_list, MEETINGS, "/v2/meetings", "salesloft_meetings", "List meetings",
-    sd::MeetingList, "start_time (default), created_at or updated_at", [
-    ("person_id" = Option<Vec<i64>>, Query, style = Form, explode, description = "Only meetings with these persons"),
-    ("person_ids" = Option<Vec<i64>>, Query, style = Form, explode, description = "Only meetings with these persons"),
-    ("account_id" = Option<Vec<i64>>, Query, style = Form, explode, description = "Only meetings on these accounts (not with a person filter)"),
+    sd::MeetingList, "start_time (default), created_at or updated_at", sd::MeetingSortKey, [
+    ("person_id" = Option<Vec<super::docs::RecordId>>, Query, style = Form, explode, description = "Only meetings with these persons"),
+    ("person_ids" = Option<Vec<super::docs::RecordId>>, Query, style = Form, explode, description = "Only meetings with these persons"),
+    ("account_id" = Option<Vec<super::docs::RecordId>>, Query, style = Form, explode, description = "Only meetings on these accounts (not with a person filter)"),
     ("user_guids" = Option<Vec<String>>, Query, style = Form, explode, description = "Only meetings these users own"),
     ("start_time[gt]" = Option<String>, Query, format = DateTime, description = "ISO-8601 bound on the start time; also gte, lt, lte"),
     ("start_time[gte]" = Option<String>, Query, format = DateTime),
@@ -652,7 +652,8 @@ list_handler!(
     "salesloft_crm_activities",
     "List CRM activities",
     sd::CrmActivityList,
-    "updated_at (default) or created_at",
+    "updated_at (the only key)",
+    sd::CrmActivitySortKey,
     []
 );
 one_handler!(

@@ -183,7 +183,7 @@ fn refused(why: WriteRefusal, resource_param: &str, resource_id: i64) -> Respons
     description = "`to`, `duration`, `disposition` and `sentiment` are kept in the activity's static_data, `notes` as its note. `action_id` and `linked_call_data_record_ids` name records this server does not keep and are refused; `crm_params` is ignored.",
     request_body(content(
         (sd::CallCreate = "application/json"),
-        (sd::CallCreate = "application/x-www-form-urlencoded"),
+        (sd::CallCreateForm = "application/x-www-form-urlencoded"),
     )),
     responses(
         (status = 200, description = "The call as stored", body = sd::CallOne),
@@ -264,7 +264,7 @@ async fn check_call(app: &AppState, user: &User, id: i64) -> Result<(), Response
     description = "`content` is kept as the activity's note, `subject` and `call_id` in its static_data; `skip_crm_sync` is ignored (the store is the CRM). A Sales_User may note only its own persons, not accounts.",
     request_body(content(
         (sd::NoteCreate = "application/json"),
-        (sd::NoteCreate = "application/x-www-form-urlencoded"),
+        (sd::NoteCreateForm = "application/x-www-form-urlencoded"),
     )),
     responses(
         (status = 200, description = "The note as stored", body = sd::NoteOne),
@@ -354,7 +354,7 @@ fn note_id(id: Result<Path<String>, PathRejection>) -> Result<Option<i64>, SlErr
     params(("id" = i64, Path, minimum = 1, description = "The note's integer id")),
     request_body(content(
         (sd::NoteUpdate = "application/json"),
-        (sd::NoteUpdate = "application/x-www-form-urlencoded"),
+        (sd::NoteUpdateForm = "application/x-www-form-urlencoded"),
     )),
     responses(
         (status = 200, description = "The note as stored", body = sd::NoteOne),
@@ -412,8 +412,9 @@ pub async fn notes_update(
     operation_id = "salesloft_note_delete", summary = "Delete a note",
     params(("id" = i64, Path, minimum = 1, description = "The note's integer id")),
     responses(
-        (status = 204, description = "No such note remains"),
+        (status = 204, description = "No such note remains (whether or not there was one)"),
         (status = 400, description = "The path segment is not UTF-8 once percent-decoded", body = super::docs::ErrorBody),
+        (status = 404, description = "The path is no positive 64-bit integer", body = super::docs::ErrorBody),
     ))]
 pub async fn notes_delete(
     State(app): State<AppState>,
@@ -422,7 +423,9 @@ pub async fn notes_delete(
 ) -> Response {
     let id = match note_id(id) {
         Ok(Some(id)) => id,
-        Ok(None) => return StatusCode::NO_CONTENT.into_response(),
+        // No positive 64-bit integer names no note at all (as for GET and PUT); only an id that
+        // could be a note gets the repeatable 204.
+        Ok(None) => return SlError::new(StatusCode::NOT_FOUND, "Not Found").into_response(),
         Err(e) => return e.into_response(),
     };
     match app
