@@ -533,6 +533,15 @@ def write_config(config_path, doc, admin, ids, ints, workers):
         # every string property a failure of positive_data_acceptance.
         "allow-x00 = false",
         "",
+        "[phases.stateful.inference]",
+        # Links from Location headers only. Dependency analysis links operations by property
+        # names across the three APIs, which share names but not id kinds (LeadSquared's user
+        # `ID` is a GUID, Salesloft's user `ids` are integers): it fed GUIDs into integer
+        # parameters and reported their refusal as a valid request rejected. The document has no
+        # Location headers, so the stateful phase has no links and does not run; links written
+        # into the document would bring it back.
+        'algorithms = ["location-headers"]',
+        "",
     ]
     for name, scheme in schemes.items():
         lines.append(f"[auth.openapi.{json.dumps(name)}]")

@@ -577,6 +577,23 @@ async fn a_call_and_a_note_written_through_salesloft_are_one_record_in_every_api
         h.json["data"]["static_data"]["note"],
         json!("Follow up Monday")
     );
+    // An integral JSON number written with a fraction is the integer JSON Schema says it is.
+    let r = send(
+        &app,
+        &admin,
+        "PUT",
+        &format!("{NOTES}/{note_id}"),
+        Body::Json(json!({ "content": "Follow up Monday", "call_id": call_id as f64 })),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "call_id {}.0: {}",
+        call_id,
+        r.json
+    );
+    assert_eq!(r.json["data"]["call"], json!({"id": call_id}));
 
     // Deleting is repeatable; the note is gone from every API.
     for _ in 0..2 {

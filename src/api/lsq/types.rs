@@ -121,7 +121,13 @@ fn option_set_schema() -> RefOr<Schema> {
             "The options: an array of values or of `{\"Value\",\"Text\"}` objects, that array serialised into a string, or empty/null for none.",
         ))
         .item(ArrayBuilder::new().items(option))
-        .item(ObjectBuilder::new().schema_type(Type::String))
+        // The serialised form: a JSON array in a string (a pattern can only say it is bracketed;
+        // the server parses it), or blank for none.
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[ \\t\\n\\r]*(\\[[\\s\\S]*\\])?[ \\t\\n\\r]*$")),
+        )
         .item(ObjectBuilder::new().schema_type(Type::Null))
         .into()
 }

@@ -124,7 +124,12 @@ impl Fields<'_> {
     fn int(&mut self, name: &str, min: i64) -> Option<i64> {
         let v = self.get(name)?;
         let n = match v {
-            Value::Number(n) => n.as_i64(),
+            // `314526.0` is the integer JSON Schema's `integer` says it is.
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            }),
             Value::String(s) => s.trim().parse::<i64>().ok(),
             _ => None,
         };
