@@ -13,7 +13,7 @@ use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
 
 use super::docs;
-use super::query::{self, boolean, scalar, time_bounds, values, Errors, RawParam, Window};
+use super::query::{self, boolean, scalar, time_bounds, values, Errors, Paging, RawParam};
 use super::SlError;
 use crate::api::extract::path_rejection;
 use crate::app::AppState;
@@ -40,7 +40,7 @@ fn embedded(id: i64) -> Value {
 /// A list request of one of the three kinds, validated, with its `metadata.filtering` echo.
 struct Parsed {
     query: DirectoryQuery,
-    window: Window,
+    paging: Paging,
     /// `owned_by_guid` (people) or `guid` (users): resolved by the service.
     guids: Vec<String>,
     filtering: Map<String, Value>,
@@ -110,15 +110,14 @@ fn parse_common(
     query::refuse_nul(params)?;
     let mut errors = Errors::default();
     let mut filtering = Map::new();
-    let window = query::window(&mut errors, params);
-    let sort = query::sort_key(&mut errors, params, sorts);
+    let paging = query::paging(&mut errors, params);
+    let (sort, _, descending) = query::sorting(&mut errors, params, sorts, 0);
     let mut q = DirectoryQuery::new(0, kind);
     q.sort = sort;
-    q.descending = window.descending;
-    q.offset = window.offset;
-    // One row more than the page tells whether a next page exists without counting.
-    q.limit = window.per_page + 1;
-    q.count = window.count;
+    q.descending = descending;
+    q.offset = paging.offset();
+    q.limit = paging.limit();
+    q.count = paging.count;
     q.ids = int_list(&mut errors, params, "ids", false, &mut filtering).0;
     (q.created_from, q.created_to) = time_bounds(&mut errors, params, "created_at", &mut filtering);
     (q.updated_from, q.updated_to) = time_bounds(&mut errors, params, "updated_at", &mut filtering);
@@ -126,7 +125,7 @@ fn parse_common(
         errors,
         Parsed {
             query: q,
-            window,
+            paging,
             guids: Vec::new(),
             filtering,
         },
@@ -440,36 +439,17 @@ fn user_json(r: &UserRecord) -> Value {
 
 /// The list answer: `metadata` (filters as given, paging, sorting) and one page of `data`.
 fn list_answer<T>(p: &Parsed, page: Page<T>, render: fn(&T) -> Value) -> Response {
-    let w = &p.window;
-    let has_next = page.rows.len() > w.per_page as usize;
-    let mut paging = json!({
-        "per_page": w.per_page,
-        "current_page": w.page,
-        "next_page": if has_next { json!(w.page + 1) } else { Value::Null },
-        "prev_page": if w.page > 1 { json!(w.page - 1) } else { Value::Null },
-    });
-    if w.include_counts {
-        paging["total_pages"] = json!(page.total.div_ceil(w.per_page as u64));
-        paging["total_count"] = json!(page.total);
-    }
-    let data: Vec<Value> = page
-        .rows
-        .iter()
-        .take(w.per_page as usize)
-        .map(render)
-        .collect();
-    Json(json!({
-        "metadata": {
-            "filtering": p.filtering,
-            "paging": paging,
-            "sorting": {
-                "sort_by": p.query.sort.as_str(),
-                "sort_direction": if w.descending { "DESC" } else { "ASC" },
-            },
-        },
-        "data": data,
-    }))
-    .into_response()
+    let per_page = p.paging.per_page as usize;
+    let metadata = query::metadata(
+        p.filtering.clone(),
+        &p.paging,
+        page.rows.len() > per_page,
+        page.total,
+        p.query.sort.as_str(),
+        p.query.descending,
+    );
+    let data: Vec<Value> = page.rows.iter().take(per_page).map(render).collect();
+    Json(json!({ "metadata": metadata, "data": data })).into_response()
 }
 
 fn invalid(errors: Errors) -> Response {

@@ -387,38 +387,6 @@ fn direction(errors: &mut Errors, params: &[RawParam]) -> bool {
     }
 }
 
-/// The paging and direction of the directory lists (people, accounts, users), whose sort keys
-/// are not activity orders: [`paging`] and `sort_direction` read once.
-#[derive(Debug)]
-pub struct Window {
-    pub per_page: u32,
-    pub page: u64,
-    pub include_counts: bool,
-    pub count: CountMode,
-    pub descending: bool,
-    /// Rows to skip: the pages before `page`.
-    pub offset: u64,
-}
-
-/// Reads `per_page`, `page`, `include_paging_counts`, `limit_paging_counts` and
-/// `sort_direction`, adding each problem to `errors`.
-pub fn window(errors: &mut Errors, params: &[RawParam]) -> Window {
-    let p = paging(errors, params);
-    Window {
-        per_page: p.per_page,
-        page: p.page,
-        include_counts: p.include_counts,
-        count: p.count,
-        descending: direction(errors, params),
-        offset: p.offset(),
-    }
-}
-
-/// The sort key `sort_by` (or `sort`) names among `keys`, the first being the default.
-pub fn sort_key<T: Clone>(errors: &mut Errors, params: &[RawParam], keys: &[(&str, T)]) -> T {
-    key(errors, params, keys, 0).0
-}
-
 /// `metadata` of a list answer: the filters as given, the paging (counts only when asked for;
 /// `next_page` from the extra row read past the page) and the order.
 pub fn metadata(
