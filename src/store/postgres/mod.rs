@@ -58,11 +58,12 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Counts and reads one page of a people, accounts or users list in one snapshot, as
-    /// SQLite's read transaction gives.
-    async fn directory_page<T>(
+    /// Counts and reads one page in one snapshot, as SQLite's read transaction gives: `count`
+    /// (when the request asks for a total) and `page` are the statements of one list request.
+    async fn counted_page<T>(
         &self,
-        q: &DirectoryQuery,
+        count: Option<(String, rows::Params)>,
+        (page_sql, page_args): (String, rows::Params),
         row: fn(&tokio_postgres::Row) -> Result<T>,
     ) -> Result<Page<T>> {
         let mut c = self.client().await?;
@@ -73,11 +74,10 @@ impl PgStore {
             .start()
             .await
             .map_err(map_err)?;
-        let total: i64 = match directory_count_sql(q) {
+        let total: i64 = match count {
             None => 0,
             Some((sql, args)) => get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?,
         };
-        let (page_sql, page_args) = directory_page_sql(q);
         let rows = query(&tx, &page_sql, &refs(&page_args))
             .await?
             .iter()
@@ -88,6 +88,16 @@ impl PgStore {
             total: total as u64,
             rows,
         })
+    }
+
+    /// A people, accounts or users page.
+    async fn directory_page<T>(
+        &self,
+        q: &DirectoryQuery,
+        row: fn(&tokio_postgres::Row) -> Result<T>,
+    ) -> Result<Page<T>> {
+        self.counted_page(directory_count_sql(q), directory_page_sql(q), row)
+            .await
     }
 
     /// Connects (checking the database answers), then applies pending migrations.
@@ -523,32 +533,10 @@ impl Store for PgStore {
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
-        let mut c = self.client().await?;
-        // One snapshot for the count and the page, as SQLite's read transaction gives.
-        let tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(map_err)?;
         // Counting touches only `activities` (and `leads` for visibility), so the planner can
         // answer from an index; a cap bounds the work on huge tenants.
-        let total: i64 = match activity_count_sql(q) {
-            None => 0,
-            Some((sql, args)) => get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?,
-        };
-        let (page_sql, page_args) = activity_page_sql(q);
-        let rows = query(&tx, &page_sql, &refs(&page_args))
-            .await?
-            .iter()
-            .map(activity_row)
-            .collect::<Result<Vec<_>>>()?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Page {
-            total: total as u64,
-            rows,
-        })
+        self.counted_page(activity_count_sql(q), activity_page_sql(q), activity_row)
+            .await
     }
 
     /// The lead, then its page: two reads (PostgreSQL's page query is the cost, not the lookup).
