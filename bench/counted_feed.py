@@ -31,7 +31,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 importer = importlib.import_module("import")  # bench/import.py
-from run import FIELD_TYPES  # noqa: E402
+from run import FIELD_TYPES, ensure_wrk  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LUA = os.path.join(REPO, "bench", "wrk", "scenario.lua")
@@ -182,6 +182,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(REPO, "target/release/activity-hub"))
     ap.add_argument("--pg-admin", default="postgres://postgres@127.0.0.1:5432/test")
     opts = ap.parse_args()
+    ensure_wrk()
     for backend in opts.backends.split(","):
         for n in [int(s) for s in opts.scales.split(",")]:
             one(opts, backend, n)
