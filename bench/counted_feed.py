@@ -4,7 +4,8 @@
 For each backend and each scale: a fresh store, a tenant, the LeadSquared Create example's custom
 type (Salesloft type `call`) and a system type (`meeting`), LEADS leads, then N activities loaded
 with `activity-hub import` (far faster than the API; four in five of the custom type), ANALYZE on
-PostgreSQL (autovacuum is off on these machines). Then `serve` and wrk (-t1 -c16, --seconds each):
+PostgreSQL (autovacuum is off on these machines), and the feed's count timed in the store from
+the rows and from the count table (`count_from_rows_ms`, `kept_count_ms`). Then `serve` and wrk (-t1 -c16, --seconds each):
 /healthz, the counted feed (`GET /v2/activity_histories?type=call&include_paging_counts=true`, whose
 count covers four fifths of the tenant) and, with --writes, single Create and bulk-25 by lead, each
 once with the count triggers and once with them dropped (the same binary and store, so the ratio
@@ -21,6 +22,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -84,6 +86,32 @@ def sql(backend, db, statement):
         subprocess.run(["psql", db, "-qc", statement], check=True, capture_output=True)
 
 
+ROW_COUNT = "SELECT count(*) FROM activities a WHERE a.tenant_id = 1 AND a.sl_type = 'call'"
+KEPT_COUNT = "SELECT coalesce(sum(a.n), 0) FROM activity_counts a WHERE a.tenant_id = 1 AND a.sl_type = 'call'"
+
+
+def count_costs(backend, db):
+    """Milliseconds per count of the feed's shape, from the rows (what the store ran before the
+    count table) and from the count table (what it runs now): the median of five, in the store."""
+    out = {}
+    for name, statement in [("count_from_rows_ms", ROW_COUNT), ("kept_count_ms", KEPT_COUNT)]:
+        times = []
+        for _ in range(5):
+            if backend == "sqlite":
+                import sqlite3
+                c = sqlite3.connect(db[len("sqlite://"):])
+                start = time.perf_counter()
+                c.execute(statement).fetchone()
+                times.append((time.perf_counter() - start) * 1000)
+                c.close()
+            else:
+                plan = subprocess.run(["psql", db, "-Atc", "EXPLAIN (ANALYZE, TIMING OFF) " + statement],
+                                      capture_output=True, text=True, check=True).stdout
+                times.append(float(re.search(r"Execution Time: ([0-9.]+) ms", plan).group(1)))
+        out[name] = round(sorted(times)[2], 3)
+    return out
+
+
 def one(opts, backend, n):
     work = tempfile.mkdtemp(prefix="ih-counted-")
     if backend == "sqlite":
@@ -113,6 +141,8 @@ def one(opts, backend, n):
                    "--state", os.path.join(work, "a.state"), "--rejects", os.path.join(work, "a.rejects"), acts])
     loaded = time.time() - before
     sql(backend, db, "ANALYZE")
+    result = {"backend": backend, "activities": n, "load_seconds": round(loaded, 1)}
+    result.update(count_costs(backend, db))
     datadir = os.path.join(work, "wrk")
     os.mkdir(datadir)
     with open(os.path.join(datadir, "config"), "w") as f:
@@ -136,7 +166,6 @@ def one(opts, backend, n):
         p.kill()
         sys.exit("the server did not start")
 
-    result = {"backend": backend, "activities": n, "load_seconds": round(loaded, 1)}
     p, url = serve()
     try:
         for scenario in ["healthz", "sl_counted"] + (["create", "bulk_lead"] if opts.writes else []):
