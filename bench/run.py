@@ -63,6 +63,7 @@ SCENARIOS = [
     ("retrieve", "read", "Retrieve: a page of 25 of one lead", 0.20),
     ("opp_activities", "read", "GetActivitiesOfOpportunity sorted by LeadOwner", None),
     ("sl_filtered", "read", "activity_histories by type+resource, with counts", 0.15),
+    ("sl_counted", "read", "activity_histories by type over the tenant, with counts (counted feed)", None),
     ("sl_cursor", "read", "activity_histories cursor walk, updated_at[gt] ASC", None),
     ("create", "write", "Create one activity", 0.30),
     ("bulk_lead", "bulk", "Bulk 25 by lead (ByLeadId)", 2.0),
@@ -70,7 +71,7 @@ SCENARIOS = [
 ]
 REUSE_FROM = 1_000_000  # --store-dir keeps stores of this many activities or more across runs
 NEEDS_OPPORTUNITIES = {"opp_activities", "bulk_opp"}
-NEEDS_SALESLOFT = {"sl_filtered", "sl_cursor"}
+NEEDS_SALESLOFT = {"sl_filtered", "sl_counted", "sl_cursor"}
 
 
 def log(msg):

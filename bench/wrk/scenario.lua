@@ -122,6 +122,13 @@ builders.sl_filtered = function()
     .. pick(lead_ids) .. "&include_paging_counts=true&per_page=25", hdr_sl)
 end
 
+-- The counted feed: one Salesloft type across the whole tenant, with exact paging counts (its
+-- count comes from the kept counts table, whatever the number of activities).
+builders.sl_counted = function()
+  return wrk.format("GET", "/v2/activity_histories?type=" .. cfg.sl_type
+    .. "&include_paging_counts=true&per_page=25", hdr_sl)
+end
+
 builders.sl_cursor = function()
   return wrk.format("GET", "/v2/activity_histories?sort_by=updated_at&sort_direction=ASC&per_page=25&updated_at%5Bgt%5D="
     .. rand_cursor(), hdr_sl)

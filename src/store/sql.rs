@@ -55,6 +55,9 @@ pub(crate) fn page_sql(dialect: Dialect, select: &str, q: &ActivityQuery) -> Sta
 /// touches only `activities`, so the planner can answer from a covering index; a cap
 /// (`limit_paging_counts`) bounds the work on huge tenants.
 pub(crate) fn count_sql(dialect: Dialect, q: &ActivityQuery) -> Option<Statement> {
+    if q.count != CountMode::None && kept_count(q) {
+        return Some(kept_count_sql(dialect, q));
+    }
     let mut b = Builder::new(dialect);
     let filter = b.filter(q);
     let sql = match q.count {
@@ -71,6 +74,49 @@ pub(crate) fn count_sql(dialect: Dialect, q: &ActivityQuery) -> Option<Statement
     Some((sql, b.args))
 }
 
+/// Whether `q` filters only on columns `activity_counts` keeps (event code, Salesloft type,
+/// resource kind, owner, lead owner, pinned; migration 0011): then its count is a sum over the
+/// tenant's combinations of those columns, whatever the number of activities.
+pub(crate) fn kept_count(q: &ActivityQuery) -> bool {
+    q.lead_id.is_none()
+        && q.opportunity_id.is_none()
+        && q.occurred_from.is_none()
+        && q.occurred_to.is_none()
+        && q.updated_from.is_none()
+        && q.updated_to.is_none()
+        && q.resources.is_empty()
+        && q.ids.is_empty()
+}
+
+/// The count of a `kept_count` query from `activity_counts`: the list's own WHERE clause over
+/// the count rows (which carry the filtered columns under the same names), summed; capped as
+/// the row count would be.
+fn kept_count_sql(dialect: Dialect, q: &ActivityQuery) -> Statement {
+    let mut b = Builder::new(dialect);
+    b.kept_counts = true;
+    let sum = match dialect {
+        Dialect::Sqlite => "coalesce(sum(a.n), 0)",
+        Dialect::Postgres => "coalesce(sum(a.n), 0)::bigint",
+    };
+    // The cap is bound first: it comes first in the text (SQLite's placeholders are positional).
+    let sql = match q.count {
+        CountMode::Capped(cap) => {
+            let cap = b.bind(Arg::Int(clamp(cap)));
+            let least = match dialect {
+                Dialect::Sqlite => "min",
+                Dialect::Postgres => "least",
+            };
+            let filter = b.filter(q);
+            format!("SELECT {least}({sum}, {cap}) FROM activity_counts a WHERE {filter}")
+        }
+        _ => {
+            let filter = b.filter(q);
+            format!("SELECT {sum} FROM activity_counts a WHERE {filter}")
+        }
+    };
+    (sql, b.args)
+}
+
 pub(crate) fn clamp(n: u64) -> i64 {
     n.min(i64::MAX as u64) as i64
 }
@@ -79,6 +125,9 @@ pub(crate) fn clamp(n: u64) -> i64 {
 pub(crate) struct Builder {
     dialect: Dialect,
     pub(crate) args: Vec<Arg>,
+    /// The filter is written over `activity_counts` rather than `activities` (pinned is a 0/1
+    /// column there, the lead owner 0 for no lead).
+    kept_counts: bool,
 }
 
 impl Builder {
@@ -86,6 +135,7 @@ impl Builder {
         Builder {
             dialect,
             args: Vec::new(),
+            kept_counts: false,
         }
     }
 
@@ -191,10 +241,12 @@ impl Builder {
             let owners = Arg::Ints(q.owner_ids.clone());
             sql += &format!(" AND {}", self.any_of("a.owner_id", owners, false));
         }
-        match q.pinned {
-            None => {}
-            Some(true) => sql += " AND a.pinned_at IS NOT NULL",
-            Some(false) => sql += " AND a.pinned_at IS NULL",
+        match (q.pinned, self.kept_counts) {
+            (None, _) => {}
+            (Some(true), false) => sql += " AND a.pinned_at IS NOT NULL",
+            (Some(false), false) => sql += " AND a.pinned_at IS NULL",
+            (Some(true), true) => sql += " AND a.pinned = 1",
+            (Some(false), true) => sql += " AND a.pinned = 0",
         }
         if let Some(owner) = q.visible_to_owner {
             // Each activity carries its lead's owner (migration 0005), so this is an index range.
@@ -496,9 +548,9 @@ mod tests {
     const EXPECTED: [[&str; 4]; 4] = [
         [
             r#"("SELECT a.id FROM activities a WHERE a.tenant_id = ? ORDER BY a.occurred_at DESC NULLS LAST, a.id DESC LIMIT ? OFFSET ?", [Int(7), Int(25), Int(0)])"#,
-            r#"Some(("SELECT count(*) FROM activities a WHERE a.tenant_id = ?", [Int(7)]))"#,
+            r#"Some(("SELECT coalesce(sum(a.n), 0) FROM activity_counts a WHERE a.tenant_id = ?", [Int(7)]))"#,
             r#"("SELECT a.id FROM activities a WHERE a.tenant_id = $1 ORDER BY a.occurred_at DESC, a.id DESC LIMIT $2 OFFSET $3", [Int(7), Int(25), Int(0)])"#,
-            r#"Some(("SELECT count(*) FROM activities a WHERE a.tenant_id = $1", [Int(7)]))"#,
+            r#"Some(("SELECT coalesce(sum(a.n), 0)::bigint FROM activity_counts a WHERE a.tenant_id = $1", [Int(7)]))"#,
         ],
         [
             r#"("SELECT a.id FROM activities a WHERE a.tenant_id = ? AND a.lead_id = ? AND +a.event_code < ? AND a.event_code IN (?) ORDER BY CAST(json_extract(a.fields, ?) AS REAL) ASC NULLS FIRST, a.id ASC LIMIT ? OFFSET ?", [Int(7), Int(11), Int(12000), Int(201), Text("$.\"Amount\""), Int(25), Int(0)])"#,

@@ -10,6 +10,7 @@ mod pg;
 mod fixtures;
 
 mod backends;
+mod counts;
 mod directory;
 mod leads;
 mod listing;

@@ -224,6 +224,8 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
              DROP INDEX accounts_tenant_updated; DROP INDEX accounts_tenant_created;
              DROP INDEX users_tenant_updated; DROP INDEX users_tenant_created;
              DROP INDEX users_tenant_id; ALTER TABLE users DROP COLUMN updated_at;
+             DROP TRIGGER activity_counts_insert; DROP TRIGGER activity_counts_delete;
+             DROP TRIGGER activity_counts_update; DROP TABLE activity_counts;
              PRAGMA user_version = 6;",
         )
         .expect("back to version 6");
@@ -243,9 +245,16 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let reopened = store::open(&b.url).await.expect("open after mending");
     assert_eq!(
         version(&raw()),
-        10,
+        11,
         "0007 and every later migration applied"
     );
+    // Migration 0011 counted the activities stored before it.
+    assert_eq!(
+        crate::counts::count_drift(b.name, &b.url),
+        Vec::<String>::new()
+    );
+    let page = reopened.list_activities(&page_query(t.id)).await.unwrap();
+    assert_eq!((page.total, page.rows.len()), (1, 1));
     let e = set("[2]").expect_err("the check is back").to_string();
     assert!(e.contains("fields_must_be_one_json_object"), "{e}");
     drop(reopened);
