@@ -11,6 +11,7 @@ mod fixtures;
 
 mod backends;
 mod directory;
+mod history;
 mod leads;
 mod listing;
 mod records;
