@@ -1601,13 +1601,7 @@ fn cases() -> Vec<Case> {
             "path",
             LeadGuid,
             TrashedAdmin,
-            |_, id| {
-                Req::bearer(
-                    "POST",
-                    format!("/api/v1/leads/{}/restore", enc(id)),
-                    None,
-                )
-            },
+            |_, id| Req::bearer("POST", format!("/api/v1/leads/{}/restore", enc(id)), None),
         ),
         c(
             "DELETE",
@@ -1995,10 +1989,7 @@ async fn trashed(w: &World, who: &Who, own: &Ids, kind: Kind) -> String {
         Kind::LeadGuid => format!("/api/v1/leads/{id}"),
         _ => format!("/api/v1/activities/{id}"),
     };
-    let r = w
-        .app
-        .send_as(who, &Req::bearer("DELETE", path, None))
-        .await;
+    let r = w.app.send_as(who, &Req::bearer("DELETE", path, None)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     id
 }

@@ -50,7 +50,10 @@ async fn every_api_records_who_changed_what() {
     let (_, a, code) = setup(&app, &admin, "h@hist.example").await;
     let id = a["id"].as_i64().unwrap().to_string();
     let guid = s(&a, "guid");
-    assert!(changes(&app, &admin, &id).await.is_empty(), "a creation is no change");
+    assert!(
+        changes(&app, &admin, &id).await.is_empty(),
+        "a creation is no change"
+    );
 
     // Native PATCH: only the changed values, before and after.
     let r = app
@@ -72,8 +75,13 @@ async fn every_api_records_who_changed_what() {
     assert!(r.status.is_client_error(), "{} {}", r.status, r.json);
     // Pin through the native API, the note through LeadSquared's Update.
     App::data(
-        app.call(&admin, "POST", &format!("/api/v1/activities/{id}/pin"), None)
-            .await,
+        app.call(
+            &admin,
+            "POST",
+            &format!("/api/v1/activities/{id}/pin"),
+            None,
+        )
+        .await,
         StatusCode::OK,
     );
     let r = app
@@ -164,7 +172,10 @@ async fn every_api_records_who_changed_what() {
     let rows = r.json["Activities"].as_array().expect("Activities");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["Activity"]["ProspectActivityId"], json!(guid));
-    assert_eq!(rows[0]["Activity"]["ActivityEvent"], json!(code.to_string()));
+    assert_eq!(
+        rows[0]["Activity"]["ActivityEvent"],
+        json!(code.to_string())
+    );
     assert_eq!(rows[0]["Source"], "native");
     assert_eq!(
         rows[0]["OldValues"],
@@ -224,11 +235,17 @@ async fn delete_restore_and_purge() {
 
     // Restoring a live activity: 404.
     let r = app
-        .post(&admin, &format!("/api/v1/activities/{id}/restore"), json!({}))
+        .post(
+            &admin,
+            &format!("/api/v1/activities/{id}/restore"),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.json);
 
-    let r = app.delete(&admin, &format!("/api/v1/activities/{id}")).await;
+    let r = app
+        .delete(&admin, &format!("/api/v1/activities/{id}"))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = app.get(&admin, &format!("/api/v1/activities/{id}")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -242,7 +259,11 @@ async fn delete_restore_and_purge() {
 
     // Restore: the same id, guid and values, its score back, a fresh updated_at.
     let r = app
-        .post(&admin, &format!("/api/v1/activities/{id}/restore"), json!({}))
+        .post(
+            &admin,
+            &format!("/api/v1/activities/{id}/restore"),
+            json!({}),
+        )
         .await;
     let back = App::data(r, StatusCode::OK);
     assert_eq!(back["id"], a["id"]);
@@ -255,12 +276,18 @@ async fn delete_restore_and_purge() {
     assert_eq!(h.last().unwrap()["action"], "restored");
 
     // Deleted again and purged: gone for good.
-    let r = app.delete(&admin, &format!("/api/v1/activities/{id}")).await;
+    let r = app
+        .delete(&admin, &format!("/api/v1/activities/{id}"))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let far = activity_hub::domain::time::now_micros() + 400 * 86_400_000_000;
     assert!(app.service.purge_expired(far).await.unwrap() >= 1);
     let r = app
-        .post(&admin, &format!("/api/v1/activities/{id}/restore"), json!({}))
+        .post(
+            &admin,
+            &format!("/api/v1/activities/{id}/restore"),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.json);
 
@@ -271,8 +298,14 @@ async fn delete_restore_and_purge() {
             json!({"type": "call", "resource": {"type": "person", "id": s(&lead, "guid")}}),
         )
         .await;
-    assert_eq!(app.delete(&admin, &lead_path).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&admin, &lead_path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.delete(&admin, &lead_path).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&admin, &lead_path).await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = app
         .post(&admin, &format!("{lead_path}/restore"), json!({}))
         .await;
@@ -282,7 +315,10 @@ async fn delete_restore_and_purge() {
         .post(&admin, &format!("{lead_path}/restore"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "a live lead: {}", r.json);
-    assert_eq!(app.delete(&admin, &lead_path).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(&admin, &lead_path).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert!(app.service.purge_expired(far).await.unwrap() >= 2);
     let r = app
         .post(&admin, &format!("{lead_path}/restore"), json!({}))
@@ -327,7 +363,9 @@ async fn sales_users_and_other_tenants_see_no_history_and_restore_nothing() {
         assert_eq!(r.json["RecordCount"], 0, "{}", r.json);
     }
     assert_eq!(
-        app.delete(&admin, &format!("/api/v1/activities/{id}")).await.status,
+        app.delete(&admin, &format!("/api/v1/activities/{id}"))
+            .await
+            .status,
         StatusCode::NO_CONTENT
     );
     for who in [&seller, &other] {
@@ -341,7 +379,10 @@ async fn sales_users_and_other_tenants_see_no_history_and_restore_nothing() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.json);
     }
     let lead_path = format!("/api/v1/leads/{}", s(&lead, "guid"));
-    assert_eq!(app.delete(&admin, &lead_path).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(&admin, &lead_path).await.status,
+        StatusCode::NO_CONTENT
+    );
     let r = app
         .post(&other, &format!("{lead_path}/restore"), json!({}))
         .await;
@@ -356,7 +397,11 @@ async fn sales_users_and_other_tenants_see_no_history_and_restore_nothing() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let r = app
-        .post(&admin, &format!("/api/v1/activities/{id}/restore"), json!({}))
+        .post(
+            &admin,
+            &format!("/api/v1/activities/{id}/restore"),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
 
@@ -377,8 +422,13 @@ async fn sales_users_and_other_tenants_see_no_history_and_restore_nothing() {
         .await;
     let mid = mine["id"].as_i64().unwrap();
     App::data(
-        app.call(&seller, "POST", &format!("/api/v1/activities/{mid}/pin"), None)
-            .await,
+        app.call(
+            &seller,
+            "POST",
+            &format!("/api/v1/activities/{mid}/pin"),
+            None,
+        )
+        .await,
         StatusCode::OK,
     );
     assert_eq!(changes(&app, &seller, &mid.to_string()).await.len(), 1);
