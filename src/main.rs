@@ -12,7 +12,7 @@ use serde_json::json;
 use activity_hub::app::{self, AppState};
 use activity_hub::auth::IssuedKeys;
 use activity_hub::domain::{Role, User};
-use activity_hub::service::Service;
+use activity_hub::service::{Retention, Service};
 use activity_hub::telemetry::{self, LogFormat};
 use activity_hub::transfer::{self, Format, Kind, ProgressMode};
 use activity_hub::{demo, store};
@@ -34,6 +34,9 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// How often expired change records and deleted records are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 #[derive(Subcommand)]
 enum Command {
@@ -87,6 +90,12 @@ enum Command {
         /// SQLite: reads too long to run inline that may wait for a reader thread; past it 503.
         #[arg(long, env = "ACTIVITY_HUB_READ_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Queues::default().reads as u64)]
         read_queue: u64,
+        /// Days an activity's change records are kept; 0 keeps them forever.
+        #[arg(long, env = "ACTIVITY_HUB_HISTORY_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(0..=36_500))]
+        history_retention_days: u32,
+        /// Days a deleted activity or lead can be restored; then it is purged for good.
+        #[arg(long, env = "ACTIVITY_HUB_RESTORE_WINDOW_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=36_500))]
+        restore_window_days: u32,
     },
     /// Manage tenants.
     Tenant {
@@ -215,7 +224,7 @@ fn keys_json(user: &User, keys: &IssuedKeys) -> serde_json::Value {
 }
 
 async fn open_service(db: &str) -> Result<Arc<Service>, String> {
-    open_service_with_budgets(db, store::sqlite::Queues::default())
+    open_service_with_budgets(db, store::sqlite::Queues::default(), Retention::default())
         .await
         .map(|(service, _)| service)
 }
@@ -225,6 +234,7 @@ async fn open_service(db: &str) -> Result<Arc<Service>, String> {
 async fn open_service_with_budgets(
     db: &str,
     queues: store::sqlite::Queues,
+    retention: Retention,
 ) -> Result<(Arc<Service>, app::RateBackend), String> {
     // The store's message is the whole story ("cannot connect to postgres://…: reason"); the
     // error kind's own prefix would only add noise to the one line the user sees.
@@ -236,7 +246,10 @@ async fn open_service_with_budgets(
             other => other.to_string(),
         })?;
     let budgets = app::RateBackend::kept_by(opened.budgets);
-    Ok((Arc::new(Service::new(opened.store)), budgets))
+    Ok((
+        Arc::new(Service::new(opened.store).with_retention(retention)),
+        budgets,
+    ))
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -255,12 +268,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             body_budget,
             write_queue,
             read_queue,
+            history_retention_days,
+            restore_window_days,
         } => {
             let queues = store::sqlite::Queues {
                 writes: usize::try_from(write_queue).unwrap_or(usize::MAX),
                 reads: usize::try_from(read_queue).unwrap_or(usize::MAX),
             };
-            let (service, store_budgets) = open_service_with_budgets(&db, queues).await?;
+            let retention = Retention::from_days(history_retention_days, restore_window_days);
+            let (service, store_budgets) =
+                open_service_with_budgets(&db, queues, retention).await?;
+            tokio::spawn(service.clone().purge_loop(PURGE_EVERY));
             let rate_backend = match &redis {
                 Some(url) => app::RateBackend::redis(url).await?,
                 None => store_budgets,

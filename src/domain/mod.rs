@@ -2,6 +2,7 @@
 
 pub mod directory;
 pub mod fields;
+pub mod history;
 pub mod rate;
 pub mod rules;
 pub mod text;
@@ -75,6 +76,14 @@ impl User {
     /// sees its own leads only.
     pub fn only_leads_of(&self) -> Option<i64> {
         (self.role == Role::SalesUser).then_some(self.id)
+    }
+
+    /// This user acting through `api` (who and which API a change record names).
+    pub fn actor(&self, api: history::Api) -> history::Actor {
+        history::Actor {
+            user_id: self.id,
+            api,
+        }
     }
 }
 
@@ -622,7 +631,6 @@ impl ActivityView {
 #[derive(Debug, Clone, Default)]
 pub struct ActivityUpdate {
     pub id: i64,
-    pub modified_by: i64,
     pub note: Option<String>,
     pub owner_id: Option<i64>,
     pub status: Option<String>,

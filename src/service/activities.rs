@@ -1,5 +1,6 @@
 //! Use cases for activities: posting one or a batch, listing a lead's, reading and editing one.
 
+use crate::domain::history::Api;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -350,7 +351,9 @@ impl Service {
             )));
         }
         for a in &page.rows {
-            self.store.delete_activity(caller.tenant_id, a.id).await?;
+            self.store
+                .delete_activity(caller.tenant_id, a.id, caller.actor(Api::LeadSquared))
+                .await?;
         }
         Ok(page.rows.len())
     }
@@ -409,13 +412,13 @@ impl Service {
                 caller.tenant_id,
                 ActivityUpdate {
                     id: a.id,
-                    modified_by: caller.id,
                     note: valid.note.or(patch.note),
                     owner_id,
                     status: valid.status,
                     fields: Some(valid.custom),
                     ..Default::default()
                 },
+                caller.actor(Api::LeadSquared),
             )
             .await?;
         Ok(a.guid)

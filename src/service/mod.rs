@@ -9,6 +9,7 @@ mod native;
 mod opportunities;
 mod recent;
 mod salesloft;
+mod trash;
 mod types;
 
 pub use activities::{ActivityInput, ActivityPatch, BulkRowResult, LeadActivityFilter, MAX_DELETE};
@@ -19,6 +20,7 @@ pub use native::{NativeActivity, NativeEdit, NativeOpportunity, NativeResource};
 pub use opportunities::{CaptureInput, OpportunityActivityFilter, OpportunityContext};
 pub use recent::RecentFilter;
 pub use salesloft::{SalesloftWrite, StreamScope, WriteRefusal};
+pub use trash::{ChangeFilter, Retention};
 pub use types::{TypePatch, MAX_FIELDS};
 
 use std::sync::Arc;
@@ -42,6 +44,8 @@ pub struct Service {
     lsq_keys: CredentialCache<UserCredentials>,
     /// Bearer-key digest → the user.
     api_keys: CredentialCache<User>,
+    /// How long change records and deleted records are kept.
+    retention: Retention,
 }
 
 /// The checks every new or changed lead value passes: lengths, and an email that looks like one.
@@ -70,7 +74,14 @@ impl Service {
             store,
             lsq_keys: CredentialCache::new(CREDENTIAL_TTL, CREDENTIAL_CAPACITY),
             api_keys: CredentialCache::new(CREDENTIAL_TTL, CREDENTIAL_CAPACITY),
+            retention: Retention::default(),
         }
+    }
+
+    /// This service keeping history and deleted records for `retention`.
+    pub fn with_retention(mut self, retention: Retention) -> Service {
+        self.retention = retention;
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::activities::TypeCache;
 use super::{ActivityInput, Service};
 use crate::domain::fields::{self, FieldInput};
+use crate::domain::history::Api;
 use crate::domain::{
     Account, ActivityQuery, ActivitySort, ActivityUpdate, ActivityView, CountMode, Micros,
     NewAccount, Page, RecordKind, ResourceKind, Role, TypeKind, User, FIRST_OPPORTUNITY_CODE,
@@ -366,6 +367,17 @@ impl Service {
         id: &str,
         edit: NativeEdit,
     ) -> Result<ActivityView> {
+        self.edit_activity_via(caller, Api::Native, id, edit).await
+    }
+
+    /// `edit_activity` through `api` (the Salesloft dialect edits notes the same way).
+    pub(super) async fn edit_activity_via(
+        &self,
+        caller: &User,
+        api: Api,
+        id: &str,
+        edit: NativeEdit,
+    ) -> Result<ActivityView> {
         let a = self.native_activity(caller, id).await?;
         let ty = self
             .store
@@ -388,7 +400,6 @@ impl Service {
                 caller.tenant_id,
                 ActivityUpdate {
                     id: a.id,
-                    modified_by: caller.id,
                     note: valid.note.or(edit.note),
                     owner_id,
                     status: valid.status,
@@ -398,6 +409,7 @@ impl Service {
                     tags,
                     static_data: edit.static_data,
                 },
+                caller.actor(api),
             )
             .await?;
         self.store
@@ -408,8 +420,22 @@ impl Service {
 
     /// Deletes an activity: it disappears from both dialects.
     pub async fn delete_activity(&self, caller: &User, id: &str) -> Result<()> {
+        self.delete_activity_via(caller, Api::Native, id).await
+    }
+
+    /// `delete_activity` through `api`.
+    pub(super) async fn delete_activity_via(
+        &self,
+        caller: &User,
+        api: Api,
+        id: &str,
+    ) -> Result<()> {
         let a = self.native_activity(caller, id).await?;
-        match self.store.delete_activity(caller.tenant_id, a.id).await {
+        match self
+            .store
+            .delete_activity(caller.tenant_id, a.id, caller.actor(api))
+            .await
+        {
             // The store refuses an opportunity that still has activities: a state conflict.
             Err(Error::InvalidInput(m)) => Err(Error::Conflict(m)),
             other => other,

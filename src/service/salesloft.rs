@@ -3,6 +3,7 @@
 //! offers on calls and notes, through the same store writes as the other dialects.
 
 use super::{HistoryFilter, NativeActivity, NativeEdit, NativeResource, Service};
+use crate::domain::history::Api;
 use crate::domain::{
     Account, ActivityQuery, ActivityView, Lead, Page, RecordKind, ResourceKind, Role, TypeKind,
     User,
@@ -199,7 +200,7 @@ impl Service {
             static_data,
             ..NativeEdit::default()
         };
-        self.edit_activity(caller, &id.to_string(), edit)
+        self.edit_activity_via(caller, Api::Salesloft, &id.to_string(), edit)
             .await
             .map(Some)
     }
@@ -214,7 +215,8 @@ impl Service {
         if self.stream_record(caller, scope, id).await?.is_none() {
             return Ok(false);
         }
-        self.delete_activity(caller, &id.to_string()).await?;
+        self.delete_activity_via(caller, Api::Salesloft, &id.to_string())
+            .await?;
         Ok(true)
     }
 }

@@ -18,6 +18,10 @@ use uuid::Uuid;
 
 use super::{Store, UserCredentials};
 use crate::domain::directory::{DirectoryQuery, UserRecord};
+use crate::domain::history::{
+    ActivityChange, ActivityRef, Actor, ChangeQuery, PurgeBefore, TrashedActivity,
+};
+use crate::domain::Micros;
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
@@ -148,8 +152,13 @@ impl Store for InstrumentedStore {
         let call = self.inner.insert_activity_scored(tenant_id, activity);
         observed("insert_activity_scored", Some(tenant_id), call).await
     }
-    async fn update_activity(&self, tenant_id: i64, update: ActivityUpdate) -> Result<()> {
-        let call = self.inner.update_activity(tenant_id, update);
+    async fn update_activity(
+        &self,
+        tenant_id: i64,
+        update: ActivityUpdate,
+        actor: Actor,
+    ) -> Result<()> {
+        let call = self.inner.update_activity(tenant_id, update, actor);
         observed("update_activity", Some(tenant_id), call).await
     }
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
@@ -174,9 +183,41 @@ impl Store for InstrumentedStore {
         let call = self.inner.activity_by_id(tenant_id, id);
         observed("activity_by_id", Some(tenant_id), call).await
     }
-    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
-        let call = self.inner.delete_activity(tenant_id, id);
+    async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
+        let call = self.inner.delete_activity(tenant_id, id, actor);
         observed("delete_activity", Some(tenant_id), call).await
+    }
+    async fn trashed_activity(
+        &self,
+        tenant_id: i64,
+        key: ActivityRef,
+    ) -> Result<Option<TrashedActivity>> {
+        let call = self.inner.trashed_activity(tenant_id, key);
+        observed("trashed_activity", Some(tenant_id), call).await
+    }
+    async fn restore_activity(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        deleted_since: Micros,
+        actor: Actor,
+    ) -> Result<()> {
+        let call = self
+            .inner
+            .restore_activity(tenant_id, id, deleted_since, actor);
+        observed("restore_activity", Some(tenant_id), call).await
+    }
+    async fn activity_changes(&self, q: &ChangeQuery) -> Result<Page<ActivityChange>> {
+        let call = self.inner.activity_changes(q);
+        observed("activity_changes", Some(q.tenant_id), call).await
+    }
+    async fn restore_lead(&self, tenant_id: i64, guid: Uuid, deleted_since: Micros) -> Result<()> {
+        let call = self.inner.restore_lead(tenant_id, guid, deleted_since);
+        observed("restore_lead", Some(tenant_id), call).await
+    }
+    async fn purge_expired(&self, p: PurgeBefore) -> Result<u64> {
+        let call = self.inner.purge_expired(p);
+        observed("purge_expired", None, call).await
     }
     async fn list_leads(
         &self,

@@ -5,6 +5,7 @@
 
 pub mod budgets;
 pub(crate) mod directory;
+mod history;
 mod instrumented;
 pub mod postgres;
 pub(crate) mod sql;
@@ -16,6 +17,10 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::directory::{DirectoryQuery, UserRecord};
+use crate::domain::history::{
+    ActivityChange, ActivityRef, Actor, ChangeQuery, PurgeBefore, TrashedActivity,
+};
+use crate::domain::Micros;
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
@@ -120,8 +125,14 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts one activity on a lead like `insert_activities` and returns the lead's score as
     /// the same transaction left it (so a Create needs no second read).
     async fn insert_activity_scored(&self, tenant_id: i64, activity: NewActivity) -> Result<i64>;
-    /// Applies the update's given fields to the activity and stamps it modified.
-    async fn update_activity(&self, tenant_id: i64, update: ActivityUpdate) -> Result<()>;
+    /// Applies the update's given fields to the activity and stamps it modified by the actor,
+    /// recording the values that changed (before and after) in the same transaction.
+    async fn update_activity(
+        &self,
+        tenant_id: i64,
+        update: ActivityUpdate,
+        actor: Actor,
+    ) -> Result<()>;
     /// The tenant's activity with this GUID.
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>>;
     /// One page of the activities `query` selects, in its order, with the count it asks for.
@@ -142,9 +153,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// One activity by its integer id (Salesloft's `{type}-{id}`).
     async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>>;
-    /// Deletes an activity (hard delete) and takes its score back from its lead. Refuses an
-    /// opportunity that still has activities logged on it.
-    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()>;
+    /// Deletes an activity: moves its row to the trash (restorable by `restore_activity` until
+    /// purged), takes its score back from its lead and records the deletion, in one transaction.
+    /// Refuses an opportunity that still has activities logged on it.
+    async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()>;
+    /// A trashed activity, with its lead's current owner (for the caller's visibility).
+    async fn trashed_activity(
+        &self,
+        tenant_id: i64,
+        key: ActivityRef,
+    ) -> Result<Option<TrashedActivity>>;
+    /// Moves trashed activity `id` back with the same id and GUID, a fresh `updated_at` from the
+    /// tenant clock and its score added back to its lead, recording the restore. `NotFound` when
+    /// it is not in the trash or was deleted before `deleted_since`; `Conflict` when its lead was
+    /// purged or the opportunity it was logged on is deleted.
+    async fn restore_activity(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        deleted_since: Micros,
+        actor: Actor,
+    ) -> Result<()>;
+    /// One page of the change records `q` selects, oldest first, counted when it asks.
+    async fn activity_changes(&self, q: &ChangeQuery) -> Result<Page<ActivityChange>>;
+    /// Takes the soft-deleted lead `guid` back (deleted at or after `deleted_since`), restamping
+    /// its activities. `NotFound` when there is no such deleted lead; `Duplicate` when a live lead
+    /// has taken its email, phone or mobile.
+    async fn restore_lead(&self, tenant_id: i64, guid: Uuid, deleted_since: Micros) -> Result<()>;
+    /// Purges, in every tenant, at most `p.batch` of each: trashed activities and change records
+    /// older than their limits, and soft-deleted leads (with all their activities). Returns how
+    /// many rows went, so a caller repeats until 0.
+    async fn purge_expired(&self, p: PurgeBefore) -> Result<u64>;
     /// Live (not deleted) leads by ascending id after `after_id`, optionally of one owner.
     async fn list_leads(
         &self,

@@ -67,6 +67,9 @@ enum Control {
     SpareAdmin,
     /// None: the parameter names nothing the caller owns (a creation's unique value).
     Nothing,
+    /// A record made for the control alone and deleted before it (a restore's subject).
+    Trashed,
+    TrashedAdmin,
 }
 
 struct Ctx<'a> {
@@ -110,6 +113,7 @@ const LEADS_GET: &str = "/v2/LeadManagement.svc/Leads.Get";
 const CREATE_CUSTOM: &str = "/v2/ProspectActivity.svc/CreateCustom";
 const DELETE_ACTIVITIES: &str = "/v2/ProspectActivity.svc/DeleteActivities";
 const RECENT: &str = "/v2/ProspectActivity.svc/RetrieveRecentlyModified";
+const CHANGES: &str = "/v2/ProspectActivity.svc/RetrieveActivityChange";
 const BY_EMAIL: &str = "/v2/UserManagement.svc/User/Retrieve/ByEmailAddress";
 const BY_USER_ID: &str = "/v2/UserManagement.svc/User/Retrieve/ByUserId";
 const CAPTURE: &str = "/v2/OpportunityManagement.svc/Capture";
@@ -650,6 +654,37 @@ fn cases() -> Vec<Case> {
                     Some(json!({"Parameter": {"FromDate": "2000-01-01 00:00:00",
                     "ToDate": "2999-01-01 00:00:00", "ActivityEvent": num(id)},
                     "Paging": {"PageIndex": 1, "PageSize": 5}})),
+                )
+            },
+        ),
+        // The caller's own activities may have no change in the window: no control.
+        c(
+            "POST",
+            CHANGES,
+            "body.Parameter.ActivityID",
+            ActivityGuid,
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CHANGES.into(),
+                    Some(json!({"Parameter": {"FromDate": "2000-01-01 00:00:00",
+                    "ToDate": "2999-01-01 00:00:00", "ActivityID": id}})),
+                )
+            },
+        ),
+        c(
+            "POST",
+            CHANGES,
+            "body.Parameter.ActivityEvents",
+            TypeCode,
+            Nothing,
+            |_, id| {
+                Req::lsq(
+                    "POST",
+                    CHANGES.into(),
+                    Some(json!({"Parameter": {"FromDate": "2000-01-01 00:00:00",
+                    "ToDate": "2999-01-01 00:00:00", "ActivityEvents": [num(id)]}})),
                 )
             },
         ),
@@ -1505,6 +1540,70 @@ fn cases() -> Vec<Case> {
             },
         ),
         c(
+            "GET",
+            "/api/v1/activities/{id}/history",
+            "path",
+            ActivityGuid,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!("/api/v1/activities/{}/history", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "GET",
+            "/api/v1/activities/{id}/history",
+            "path",
+            ActivityInt,
+            Own,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!("/api/v1/activities/{}/history", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities/{id}/restore",
+            "path",
+            ActivityGuid,
+            Trashed,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    format!("/api/v1/activities/{}/restore", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/activities/{id}/restore",
+            "path",
+            ActivityInt,
+            Trashed,
+            |_, id| {
+                Req::bearer(
+                    "POST",
+                    format!("/api/v1/activities/{}/restore", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "POST",
+            "/api/v1/leads/{guid}/restore",
+            "path",
+            LeadGuid,
+            TrashedAdmin,
+            |_, id| Req::bearer("POST", format!("/api/v1/leads/{}/restore", enc(id)), None),
+        ),
+        c(
             "DELETE",
             "/api/v1/activities/{id}",
             "path",
@@ -1883,6 +1982,18 @@ async fn spare(w: &World, who: &Who, own: &Ids, kind: Kind) -> String {
     }
 }
 
+/// A spare record of the caller's own, deleted through the native API (a restore's subject).
+async fn trashed(w: &World, who: &Who, own: &Ids, kind: Kind) -> String {
+    let id = spare(w, who, own, kind).await;
+    let path = match kind {
+        Kind::LeadGuid => format!("/api/v1/leads/{id}"),
+        _ => format!("/api/v1/activities/{id}"),
+    };
+    let r = w.app.send_as(who, &Req::bearer("DELETE", path, None)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    id
+}
+
 /// Every id-taking parameter of every route (the table in routes.rs), for A's Administrator and
 /// A's Sales_User, with every foreign id: the same answer as an unknown id, no byte of B's data,
 /// no change in either tenant; and the caller's own id gets another answer (the check reaches the
@@ -1966,6 +2077,8 @@ async fn foreign_ids_get_the_unknown_id_answer_and_change_nothing() {
                 Control::OwnAdmin if !seller => Some(own_value(own, case.kind)),
                 Control::Spare => Some(spare(&w, who, own, case.kind).await),
                 Control::SpareAdmin if !seller => Some(spare(&w, who, own, case.kind).await),
+                Control::Trashed => Some(trashed(&w, who, own, case.kind).await),
+                Control::TrashedAdmin if !seller => Some(trashed(&w, who, own, case.kind).await),
                 _ => None,
             };
             if let (Some(id), Some(unknown)) = (control, unknown_answer) {

@@ -125,6 +125,11 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
         "/v2/ProspectActivity.svc/RetrieveRecentlyModified",
         &["body.Parameter.ActivityEvent"],
     ),
+    (
+        "POST",
+        "/v2/ProspectActivity.svc/RetrieveActivityChange",
+        &["body.Parameter.ActivityID", "body.Parameter.ActivityEvents"],
+    ),
     ("GET", "/v2/UserManagement.svc/Users.Get", &[]),
     (
         "GET",
@@ -300,6 +305,9 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/v1/activities/{id}/pin", &["path"]),
     ("DELETE", "/api/v1/activities/{id}/pin", &["path"]),
     ("PUT", "/api/v1/activities/{id}/tags", &["path"]),
+    ("GET", "/api/v1/activities/{id}/history", &["path"]),
+    ("POST", "/api/v1/activities/{id}/restore", &["path"]),
+    ("POST", "/api/v1/leads/{guid}/restore", &["path"]),
     ("GET", "/api/v1/export", &[]),
     // Operations
     ("GET", "/healthz", &[]),

@@ -14,4 +14,5 @@ mod openapi_bounds;
 mod openapi_lenient;
 mod openapi_routes;
 mod rate_limit;
+mod trash;
 mod types_opportunities;

@@ -562,6 +562,33 @@ async fn leadsquared_answers_match_the_document() {
     )
     .await;
 
+    // DeleteActivities above recorded a deletion: one change at least, with its old values.
+    let change_log = "/v2/ProspectActivity.svc/RetrieveActivityChange";
+    let changed = lsq(
+        &app,
+        &doc,
+        &admin,
+        change_log,
+        Some(json!({"Parameter": {"FromDate": "2000-01-01 00:00:00", "ToDate": "2999-12-31 23:59:59"},
+                    "Paging": {"PageIndex": 1, "PageSize": 10}})),
+        ok,
+    )
+    .await;
+    assert!(
+        changed["RecordCount"].as_i64().is_some_and(|n| n >= 1),
+        "{changed}"
+    );
+    assert_eq!(changed["Activities"][0]["Action"], "deleted", "{changed}");
+    lsq(
+        &app,
+        &doc,
+        &admin,
+        change_log,
+        Some(json!({"Parameter": {"FromDate": "2000-01-01 00:00:00"}})),
+        bad,
+    )
+    .await;
+
     let details = "/v2/ProspectActivity.svc/GetActivityDetails";
     lsq(
         &app,

@@ -12,6 +12,7 @@ mod fixtures;
 mod backends;
 mod counts;
 mod directory;
+mod history;
 mod leads;
 mod listing;
 mod records;

@@ -2,6 +2,7 @@
 //! activity types, activities with ids, timestamps and scores, and all-or-nothing batches.
 
 use activity_hub::auth::digest;
+use activity_hub::domain::history::Api;
 use activity_hub::domain::{
     starter_types, ActivityUpdate, ActivityView, DataType, LeadKey, NewActivity, NewLead, Role,
 };
@@ -368,10 +369,10 @@ async fn activities_get_ids_in_order_unique_timestamps_and_scores() {
             t.id,
             ActivityUpdate {
                 id: ids[3],
-                modified_by: admin.id,
                 note: Some("edited".into()),
                 ..Default::default()
             },
+            admin.actor(Api::Native),
         )
         .await
         .unwrap();
@@ -387,9 +388,9 @@ async fn activities_get_ids_in_order_unique_timestamps_and_scores() {
                 t.id,
                 ActivityUpdate {
                     id: 9_999_999,
-                    modified_by: admin.id,
                     ..Default::default()
                 },
+                admin.actor(Api::Native),
             )
             .await
             .unwrap_err();

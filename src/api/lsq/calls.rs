@@ -11,7 +11,6 @@ const NOT_IMPLEMENTED: &[(&str, Option<&str>)] = &[
     ("LeadManagement.svc/List/Retrieve/MemberCount", Some(LISTS)),
     ("LeadManagement.svc/List.CheckLead", Some(LISTS)),
     ("LeadManagement.svc/AddLeadToStaticList", Some(LISTS)),
-    ("ProspectActivity.svc/RetrieveActivityChange", Some(CHANGES)),
     ("ProspectActivity.svc/GetLeadReferences", None),
     ("SalesActivity.svc/Create", Some(SALES)),
     ("SalesActivity.svc/Update", Some(SALES)),
@@ -29,8 +28,6 @@ const LISTS: &str = "this server keeps no lead lists";
 const SALES: &str =
     "sales activities (orders against a product catalogue) are a LeadSquared product surface this server does not model";
 const EMAIL: &str = "this server sends no email";
-const CHANGES: &str =
-    "this server keeps activities' current values, not the values an edit replaced";
 
 /// The answer for a `/v2/…` path no route serves: `Some(message)` when it is a LeadSquared call
 /// this server does not implement (matched ignoring case), `None` for anything else.

@@ -492,6 +492,44 @@ pub struct RecentPage {
     pub ProspectActivities: Vec<RecentActivity>,
 }
 
+/// The activity a RetrieveActivityChange record is about (numbers as strings, as LeadSquared's
+/// example shows them).
+#[derive(ToSchema)]
+#[schema(as = LsqChangedActivity)]
+pub struct ChangedActivity {
+    pub ProspectActivityId: Uuid,
+    pub RelatedProspectId: Option<Uuid>,
+    pub ActivityEvent: String,
+}
+
+/// One change of RetrieveActivityChange: the activity, who changed it when and through which
+/// API (`Source`: native, leadsquared, salesloft), and its values before and after under
+/// LeadSquared's names (`ActivityEvent_Note`, `Owner`, `Status`, `ActivityDateTime`, `mx_…`).
+#[derive(ToSchema)]
+#[schema(as = LsqActivityChange)]
+pub struct ActivityChange {
+    pub Activity: ChangedActivity,
+    pub ChangeId: String,
+    /// updated, deleted or restored.
+    pub Action: String,
+    pub Source: String,
+    pub ModifiedOn: String,
+    pub ModifiedBy: Option<Uuid>,
+    pub ModifiedByName: String,
+    /// The changed values before (every value for a deletion; null for a restore).
+    pub OldValues: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// The changed values after (every value for a restore; null for a deletion).
+    pub NewValues: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
+/// RetrieveActivityChange's answer: the count over all pages and this page, oldest change first.
+#[derive(ToSchema)]
+#[schema(as = LsqChangePage)]
+pub struct ChangePage {
+    pub RecordCount: i64,
+    pub Activities: Vec<ActivityChange>,
+}
+
 /// `postUpdatedLead` of Lead.CreateOrUpdate: a flag, as `true`/`false`, `yes`/`no` or `1`/`0`.
 pub struct PostUpdatedLead;
 

@@ -4,6 +4,7 @@
 // `CreateBody::into_input`, `CaptureBody::into_input`, …), which the fuzz targets in fuzz/ call.
 pub mod activities;
 mod calls;
+mod changes;
 mod docs;
 mod lead_search;
 mod leads;
@@ -347,6 +348,7 @@ async fn method_not_allowed() -> LsqError {
         leads::create_custom,
         lead_search::search,
         recent::recently_modified,
+        changes::retrieve_changes,
         users::list,
         users::by_email,
         users::by_id,
@@ -392,6 +394,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/ProspectActivity.svc/RetrieveRecentlyModified",
             on_get(post(recent::recently_modified)),
+        )
+        .route(
+            "/v2/ProspectActivity.svc/RetrieveActivityChange",
+            on_get(post(changes::retrieve_changes)),
         )
         .route(
             "/v2/ProspectActivity.svc/GetActivityDetails",

@@ -43,7 +43,7 @@ pub struct RecentBody {
 }
 
 /// A required `yyyy-MM-dd HH:mm:ss` of the body's `Parameter`.
-fn date(name: &str, v: Option<&Text>) -> LsqResult<Micros> {
+pub(super) fn date(name: &str, v: Option<&Text>) -> LsqResult<Micros> {
     let s = v
         .map(|t| t.0.trim())
         .filter(|s| !s.is_empty())

@@ -8,6 +8,7 @@ mod activity_types;
 mod auth;
 pub mod error;
 mod export;
+mod history;
 mod input;
 mod leads;
 mod opportunities;
@@ -79,6 +80,18 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             m(post(activities::pin).delete(activities::unpin)),
         )
         .route("/api/v1/activities/{id}/tags", m(put(activities::set_tags)))
+        .route(
+            "/api/v1/activities/{id}/history",
+            m(get(history::activity_history)),
+        )
+        .route(
+            "/api/v1/activities/{id}/restore",
+            m(post(history::restore_activity)),
+        )
+        .route(
+            "/api/v1/leads/{guid}/restore",
+            m(post(history::restore_lead)),
+        )
         .route("/api/v1/export", m(get(export::export)))
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
         .route("/api/v1", axum::routing::any(no_such_endpoint))

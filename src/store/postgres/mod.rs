@@ -16,6 +16,7 @@ mod migrate;
 mod query;
 mod rate;
 mod rows;
+mod trash;
 mod writes;
 
 use std::str::FromStr;
@@ -29,6 +30,10 @@ use uuid::Uuid;
 
 use super::{redact_url, Store, UserCredentials};
 use crate::domain::directory::{DirectoryQuery, UserRecord};
+use crate::domain::history::{
+    ActivityChange, ActivityRef, Actor, ChangeQuery, PurgeBefore, TrashedActivity,
+};
+use crate::domain::Micros;
 use crate::domain::{
     Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead, LeadKey, LeadPatch,
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
@@ -435,8 +440,8 @@ impl Store for PgStore {
         writes::insert_activity_scored(self, tenant_id, activity).await
     }
 
-    async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate) -> Result<()> {
-        writes::update_activity(self, tenant_id, u).await
+    async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate, actor: Actor) -> Result<()> {
+        writes::update_activity(self, tenant_id, u, actor).await
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
@@ -457,8 +462,38 @@ impl Store for PgStore {
             .transpose()
     }
 
-    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
-        writes::delete_activity(self, tenant_id, id).await
+    async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
+        writes::delete_activity(self, tenant_id, id, actor).await
+    }
+
+    async fn trashed_activity(
+        &self,
+        tenant_id: i64,
+        key: ActivityRef,
+    ) -> Result<Option<TrashedActivity>> {
+        trash::trashed(self, tenant_id, key).await
+    }
+
+    async fn restore_activity(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        deleted_since: Micros,
+        actor: Actor,
+    ) -> Result<()> {
+        trash::restore_activity(self, tenant_id, id, deleted_since, actor).await
+    }
+
+    async fn activity_changes(&self, q: &ChangeQuery) -> Result<Page<ActivityChange>> {
+        trash::changes(self, q).await
+    }
+
+    async fn restore_lead(&self, tenant_id: i64, guid: Uuid, deleted_since: Micros) -> Result<()> {
+        trash::restore_lead(self, tenant_id, guid, deleted_since).await
+    }
+
+    async fn purge_expired(&self, p: PurgeBefore) -> Result<u64> {
+        trash::purge(self, p).await
     }
 
     async fn list_leads(

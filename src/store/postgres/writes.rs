@@ -11,7 +11,9 @@ use super::rows::{
     execute, get, lead_row, map_err, query, query_one, query_opt, query_users, to_json,
     to_json_text, type_row, LEAD_COLS, TYPE_COLS,
 };
+use super::trash;
 use super::PgStore;
+use crate::domain::history::Actor;
 use crate::domain::{
     time::now_micros, Account, ActivityType, ActivityUpdate, LeadPatch, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant, TypeKind, User,
@@ -222,7 +224,7 @@ pub(super) async fn insert_leads<C: GenericClient>(
 /// Advances the tenant's clock by `n` ticks and returns the first of the `n` fresh timestamps.
 /// The UPDATE locks the tenant's row until the transaction ends, so writers of one tenant (in any
 /// process) take their timestamps and commit one after the other.
-async fn tick<C: GenericClient>(c: &C, tenant_id: i64, n: i64) -> Result<i64> {
+pub(super) async fn tick<C: GenericClient>(c: &C, tenant_id: i64, n: i64) -> Result<i64> {
     let row = query_opt(
         c,
         "UPDATE tenants SET clock = GREATEST(clock + $2, $3) WHERE id = $1 RETURNING clock",
@@ -289,7 +291,7 @@ async fn restamp_sl_type<C: GenericClient>(
 
 /// Restamps each activity of a lead whose lead changed (a deleted lead becomes a failed dynamic
 /// resource in the Salesloft dialect).
-async fn restamp_lead_activities<C: GenericClient>(
+pub(super) async fn restamp_lead_activities<C: GenericClient>(
     c: &C,
     tenant_id: i64,
     lead_id: i64,
@@ -580,6 +582,7 @@ pub(super) async fn update_activity(
     store: &PgStore,
     tenant_id: i64,
     u: ActivityUpdate,
+    actor: Actor,
 ) -> Result<()> {
     let fields = u.fields.as_ref().map(to_json).transpose()?.map(Json);
     let tags = u.tags.as_ref().map(to_json).transpose()?.map(Json);
@@ -587,6 +590,9 @@ pub(super) async fn update_activity(
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     let ts = tick(&tx, tenant_id, 1).await?;
+    let before = trash::state(&tx, tenant_id, u.id)
+        .await?
+        .ok_or(Error::NotFound(crate::error::Missing::Activity(None)))?;
     let n = execute(
         &tx,
         "UPDATE activities SET note = coalesce($3, note), owner_id = coalesce($4, owner_id),
@@ -603,7 +609,7 @@ pub(super) async fn update_activity(
             &u.owner_id,
             &u.status,
             &fields,
-            &u.modified_by,
+            &actor.user_id,
             &ts,
             &u.occurred_at,
             &u.pinned,
@@ -615,12 +621,19 @@ pub(super) async fn update_activity(
     if n == 0 {
         return Err(Error::NotFound(crate::error::Missing::Activity(None)));
     }
+    trash::record_update(&tx, tenant_id, u.id, actor, ts, before).await?;
     tx.commit().await.map_err(map_err)
 }
 
-pub(super) async fn delete_activity(store: &PgStore, tenant_id: i64, id: i64) -> Result<()> {
+pub(super) async fn delete_activity(
+    store: &PgStore,
+    tenant_id: i64,
+    id: i64,
+    actor: Actor,
+) -> Result<()> {
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
+    let at = tick(&tx, tenant_id, 1).await?;
     let row = query_one(
         &tx,
         "SELECT count(*) FROM activities WHERE tenant_id = $1 AND opportunity_id = $2",
@@ -633,6 +646,7 @@ pub(super) async fn delete_activity(store: &PgStore, tenant_id: i64, id: i64) ->
             "This opportunity has {children} activities logged on it; delete them first"
         )));
     }
+    trash::trash(&tx, tenant_id, id, actor, at).await?;
     let deleted = query_opt(
         &tx,
         "DELETE FROM activities WHERE tenant_id = $1 AND id = $2 RETURNING lead_id, score",

@@ -20,7 +20,7 @@ struct LeadLabel {
 }
 
 /// The leads `rows` name, each read once (rows of one lead usually come together), sorted by id.
-/// Leads are never removed (a delete marks them), so every id is found.
+/// A lead row goes only together with its activities (the purge), so every id is found.
 fn lead_labels(c: &Connection, rows: &[ActivityRow]) -> Result<Found<LeadLabel>> {
     let ids = distinct(rows.iter().filter_map(|r| r.view.lead_id));
     let mut stmt = c

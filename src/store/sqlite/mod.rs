@@ -11,6 +11,7 @@ mod migrate;
 mod query;
 mod reader;
 mod rows;
+mod trash;
 mod writer;
 mod writes;
 
@@ -25,6 +26,10 @@ use uuid::Uuid;
 
 use super::{Store, UserCredentials};
 use crate::domain::directory::{DirectoryQuery, UserRecord};
+use crate::domain::history::{
+    ActivityChange, ActivityRef, Actor, ChangeQuery, PurgeBefore, TrashedActivity,
+};
+use crate::domain::Micros;
 use crate::domain::{
     time::now_micros, Account, ActivityQuery, ActivityType, ActivityUpdate, ActivityView, Lead,
     LeadKey, LeadPatch, LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser,
@@ -541,8 +546,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate) -> Result<()> {
-        self.write(move |c| writes::update_activity(c, tenant_id, &u))
+    async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate, actor: Actor) -> Result<()> {
+        self.write(move |c| writes::update_activity(c, tenant_id, &u, actor))
             .await
     }
 
@@ -556,9 +561,42 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn delete_activity(&self, tenant_id: i64, id: i64) -> Result<()> {
-        self.write(move |c| writes::delete_activity(c, tenant_id, id))
+    async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
+        self.write(move |c| writes::delete_activity(c, tenant_id, id, actor))
             .await
+    }
+
+    async fn trashed_activity(
+        &self,
+        tenant_id: i64,
+        key: ActivityRef,
+    ) -> Result<Option<TrashedActivity>> {
+        self.read(move |c| trash::trashed(c, tenant_id, key)).await
+    }
+
+    async fn restore_activity(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        deleted_since: Micros,
+        actor: Actor,
+    ) -> Result<()> {
+        self.write(move |c| writes::restore_activity(c, tenant_id, id, deleted_since, actor))
+            .await
+    }
+
+    async fn activity_changes(&self, q: &ChangeQuery) -> Result<Page<ActivityChange>> {
+        let q = q.clone();
+        self.read(move |c| trash::changes(c, &q)).await
+    }
+
+    async fn restore_lead(&self, tenant_id: i64, guid: Uuid, deleted_since: Micros) -> Result<()> {
+        self.write(move |c| writes::restore_lead(c, tenant_id, guid, deleted_since))
+            .await
+    }
+
+    async fn purge_expired(&self, p: PurgeBefore) -> Result<u64> {
+        self.write(move |c| trash::purge(c, p)).await
     }
 
     async fn list_leads(

@@ -5,8 +5,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::rows::{lead_row, map_err, to_json, SqlResult, LEAD_COLS};
 use uuid::Uuid;
 
+use super::trash;
+use crate::domain::history::Actor;
 use crate::domain::{
-    time::now_micros, ActivityType, ActivityUpdate, LeadPatch, NewAccount, NewActivity,
+    time::now_micros, ActivityType, ActivityUpdate, LeadPatch, Micros, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant,
 };
 use crate::error::{Error, Result};
@@ -119,7 +121,7 @@ pub(super) fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead) -> Res
 /// Runs inside the write transaction, so timestamps are handed out in commit order.
 /// Two statements, not one with RETURNING: SQLite runs RETURNING as a trigger, and a statement
 /// that fires one keeps a statement journal (a copy of the page it changes).
-fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
+pub(super) fn tick(conn: &Connection, tenant_id: i64, n: i64) -> Result<i64> {
     let changed = conn
         .prepare_cached("UPDATE tenants SET clock = max(clock + ?2, ?3) WHERE id = ?1")
         .db()?
@@ -352,7 +354,14 @@ pub(super) fn update_activity_type(
 }
 
 /// Applies `u` to its activity (see `Store::update_activity`).
-pub(super) fn update_activity(c: &Connection, tenant_id: i64, u: &ActivityUpdate) -> Result<()> {
+pub(super) fn update_activity(
+    c: &Connection,
+    tenant_id: i64,
+    u: &ActivityUpdate,
+    actor: Actor,
+) -> Result<()> {
+    let before = trash::state(c, tenant_id, u.id)?
+        .ok_or(Error::NotFound(crate::error::Missing::Activity(None)))?;
     let ts = tick(c, tenant_id, 1)?;
     let n = c
         .prepare_cached(
@@ -371,7 +380,7 @@ pub(super) fn update_activity(c: &Connection, tenant_id: i64, u: &ActivityUpdate
             u.owner_id,
             u.status,
             u.fields.as_ref().map(to_json).transpose()?,
-            u.modified_by,
+            actor.user_id,
             ts,
             u.occurred_at,
             u.pinned,
@@ -382,11 +391,12 @@ pub(super) fn update_activity(c: &Connection, tenant_id: i64, u: &ActivityUpdate
     if n == 0 {
         return Err(Error::NotFound(crate::error::Missing::Activity(None)));
     }
-    Ok(())
+    trash::record_update(c, tenant_id, u.id, actor, ts, before)
 }
 
-/// Deletes the activity and takes its score off its lead (see `Store::delete_activity`).
-pub(super) fn delete_activity(c: &Connection, tenant_id: i64, id: i64) -> Result<()> {
+/// Moves the activity to the trash and takes its score off its lead (see
+/// `Store::delete_activity`).
+pub(super) fn delete_activity(c: &Connection, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
     let children: i64 = c
         .prepare_cached(
             "SELECT count(*) FROM activities WHERE tenant_id = ?1 AND opportunity_id = ?2",
@@ -399,6 +409,8 @@ pub(super) fn delete_activity(c: &Connection, tenant_id: i64, id: i64) -> Result
             "This opportunity has {children} activities logged on it; delete them first"
         )));
     }
+    let at = tick(c, tenant_id, 1)?;
+    trash::trash(c, tenant_id, id, actor, at)?;
     let deleted: Option<(Option<i64>, i64)> = c
         .prepare_cached(
             "DELETE FROM activities WHERE tenant_id = ?1 AND id = ?2 RETURNING lead_id, score",
@@ -420,6 +432,30 @@ pub(super) fn delete_activity(c: &Connection, tenant_id: i64, id: i64) -> Result
         }
         Some(_) => Ok(()),
     }
+}
+
+/// Puts a trashed activity back (see `Store::restore_activity`).
+pub(super) fn restore_activity(
+    c: &Connection,
+    tenant_id: i64,
+    id: i64,
+    since: Micros,
+    actor: Actor,
+) -> Result<()> {
+    let ts = tick(c, tenant_id, 1)?;
+    trash::restore(c, tenant_id, id, since, actor, ts)
+}
+
+/// Takes a deleted lead back and restamps its activities (see `Store::restore_lead`).
+pub(super) fn restore_lead(
+    c: &Connection,
+    tenant_id: i64,
+    guid: Uuid,
+    since: Micros,
+) -> Result<()> {
+    let now = tick(c, tenant_id, 1)?;
+    let id = trash::restore_lead(c, tenant_id, guid, since, now)?;
+    restamp_lead_activities(c, tenant_id, id)
 }
 
 /// Marks the lead deleted and restamps its activities (see `Store::delete_lead`).
