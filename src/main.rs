@@ -87,6 +87,21 @@ enum Command {
         /// SQLite: reads too long to run inline that may wait for a reader thread; past it 503.
         #[arg(long, env = "ACTIVITY_HUB_READ_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Queues::default().reads as u64)]
         read_queue: u64,
+        /// Webhooks: milliseconds between looks at the outbox when nothing was due.
+        #[arg(long, hide = true, default_value_t = 250)]
+        webhook_poll_ms: u64,
+        /// Webhooks: milliseconds one delivery attempt may take.
+        #[arg(long, hide = true, default_value_t = 10_000)]
+        webhook_timeout_ms: u64,
+        /// Webhooks: milliseconds before the first retry (doubled after each further failure).
+        #[arg(long, hide = true, default_value_t = 5_000)]
+        webhook_retry_base_ms: u64,
+        /// Webhooks: longest wait between two attempts, in milliseconds.
+        #[arg(long, hide = true, default_value_t = 3_600_000)]
+        webhook_retry_max_delay_ms: u64,
+        /// Webhooks: milliseconds after the first attempt past which a delivery is failed.
+        #[arg(long, hide = true, default_value_t = 86_400_000)]
+        webhook_retry_for_ms: u64,
     },
     /// Manage tenants.
     Tenant {
@@ -255,6 +270,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             body_budget,
             write_queue,
             read_queue,
+            webhook_poll_ms,
+            webhook_timeout_ms,
+            webhook_retry_base_ms,
+            webhook_retry_max_delay_ms,
+            webhook_retry_for_ms,
         } => {
             let queues = store::sqlite::Queues {
                 writes: usize::try_from(write_queue).unwrap_or(usize::MAX),
@@ -292,6 +312,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("activity-hub listening on http://{addr}");
             let _ = std::io::stdout().flush();
             tracing::info!(%addr, db = %store::redact_url(&db), "serving");
+            let webhooks = activity_hub::events::dispatch::Config {
+                poll: Duration::from_millis(webhook_poll_ms),
+                timeout: Duration::from_millis(webhook_timeout_ms),
+                retry_base: Duration::from_millis(webhook_retry_base_ms),
+                retry_max_delay: Duration::from_millis(webhook_retry_max_delay_ms),
+                retry_for: Duration::from_millis(webhook_retry_for_ms),
+                ..Default::default()
+            };
+            let _dispatcher =
+                activity_hub::events::dispatch::spawn(service.store().clone(), webhooks)?;
             let state = AppState::new(service, !no_rate_limit, rate_backend);
             let limits = app::Limits {
                 head_timeout: Duration::from_secs(head_timeout),

@@ -243,7 +243,7 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let reopened = store::open(&b.url).await.expect("open after mending");
     assert_eq!(
         version(&raw()),
-        10,
+        11,
         "0007 and every later migration applied"
     );
     let e = set("[2]").expect_err("the check is back").to_string();

@@ -11,7 +11,8 @@ use super::rows::{
     execute, get, lead_row, map_err, query, query_one, query_opt, query_users, to_json,
     to_json_text, type_row, LEAD_COLS, TYPE_COLS,
 };
-use super::PgStore;
+use super::{outbox, PgStore};
+use crate::events::Event;
 use crate::domain::{
     time::now_micros, Account, ActivityType, ActivityUpdate, LeadPatch, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant, TypeKind, User,
@@ -420,6 +421,7 @@ pub(super) async fn insert_activities(
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids).await?;
     tx.commit().await.map_err(map_err)?;
     Ok(ids)
 }
@@ -439,7 +441,8 @@ pub(super) async fn insert_activity_scored(
     let activities = [activity];
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
-    insert_activities_in(&tx, tenant_id, &activities).await?;
+    let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids).await?;
     let row = query_one(
         &tx,
         "SELECT score FROM leads WHERE tenant_id = $1 AND id = $2",
@@ -615,6 +618,7 @@ pub(super) async fn update_activity(
     if n == 0 {
         return Err(Error::NotFound(crate::error::Missing::Activity(None)));
     }
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityUpdated, &[u.id]).await?;
     tx.commit().await.map_err(map_err)
 }
 
@@ -633,6 +637,9 @@ pub(super) async fn delete_activity(store: &PgStore, tenant_id: i64, id: i64) ->
             "This opportunity has {children} activities logged on it; delete them first"
         )));
     }
+    // Before the row goes, so the event can describe it (and with the tenant locked before the
+    // row, the order every writer takes them in).
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityDeleted, &[id]).await?;
     let deleted = query_opt(
         &tx,
         "DELETE FROM activities WHERE tenant_id = $1 AND id = $2 RETURNING lead_id, score",
@@ -759,5 +766,6 @@ pub(super) async fn update_lead(
     if new.owner_id != lead.owner_id {
         restamp_lead_activities(&tx, tenant_id, lead_id).await?;
     }
+    outbox::leads_changed(&tx, tenant_id, Event::LeadUpdated, &[lead_id]).await?;
     tx.commit().await.map_err(map_err)
 }
