@@ -301,6 +301,12 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     ("DELETE", "/api/v1/activities/{id}/pin", &["path"]),
     ("PUT", "/api/v1/activities/{id}/tags", &["path"]),
     ("GET", "/api/v1/export", &[]),
+    ("GET", "/api/v1/webhooks", &[]),
+    ("POST", "/api/v1/webhooks", &["body.event_codes"]),
+    ("GET", "/api/v1/webhooks/{id}", &["path"]),
+    ("DELETE", "/api/v1/webhooks/{id}", &["path"]),
+    ("POST", "/api/v1/webhooks/{id}/test", &["path"]),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", &["path"]),
     // Operations
     ("GET", "/healthz", &[]),
     ("GET", "/readyz", &[]),
