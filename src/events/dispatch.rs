@@ -148,7 +148,11 @@ async fn attempt(client: &reqwest::Client, cfg: &Config, d: &DueDelivery) -> Out
         state,
         status,
         error: Some(truncate(error)),
-        next_attempt_at: if state == DeliveryState::Failed { at } else { next },
+        next_attempt_at: if state == DeliveryState::Failed {
+            at
+        } else {
+            next
+        },
         at,
     }
 }
@@ -157,7 +161,9 @@ async fn attempt(client: &reqwest::Client, cfg: &Config, d: &DueDelivery) -> Out
 /// `retry_max_delay`, then scaled by a random factor in [0.5, 1) so that the subscriptions a
 /// receiver's outage hit do not all come back at once.
 fn backoff(cfg: &Config, made: i64) -> i64 {
-    let exp = u32::try_from(made.saturating_sub(1)).unwrap_or(u32::MAX).min(30);
+    let exp = u32::try_from(made.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(30);
     let full = micros(cfg.retry_base)
         .saturating_mul(1i64 << exp)
         .min(micros(cfg.retry_max_delay));

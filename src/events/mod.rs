@@ -227,7 +227,12 @@ pub fn lead_data(l: &LeadFacts) -> Value {
 
 /// A stored subscription's filter: does `event` about an activity of `event_code` (`None` for
 /// lead events) go to it?
-pub fn matches(events: i64, event_codes: Option<&[i64]>, event: Event, event_code: Option<i64>) -> bool {
+pub fn matches(
+    events: i64,
+    event_codes: Option<&[i64]>,
+    event: Event,
+    event_code: Option<i64>,
+) -> bool {
     if events & event.bit() == 0 {
         return false;
     }
@@ -278,6 +283,9 @@ mod tests {
         assert!(matches(bits, Some(&[5]), Event::ActivityCreated, Some(5)));
         assert!(!matches(bits, Some(&[6]), Event::ActivityCreated, Some(5)));
         assert!(matches(bits, Some(&[6]), Event::LeadUpdated, None));
-        assert_eq!(Event::from_bits(bits), vec![Event::ActivityCreated, Event::LeadUpdated]);
+        assert_eq!(
+            Event::from_bits(bits),
+            vec![Event::ActivityCreated, Event::LeadUpdated]
+        );
     }
 }

@@ -247,16 +247,36 @@ impl Store for InstrumentedStore {
         observed("lead_attribute_names", Some(tenant_id), call).await
     }
 
-    async fn create_webhook(&self, tenant_id: i64, hook: NewWebhook, max: usize) -> Result<Webhook> {
-        observed("create_webhook", Some(tenant_id), self.inner.create_webhook(tenant_id, hook, max)).await
+    async fn create_webhook(
+        &self,
+        tenant_id: i64,
+        hook: NewWebhook,
+        max: usize,
+    ) -> Result<Webhook> {
+        observed(
+            "create_webhook",
+            Some(tenant_id),
+            self.inner.create_webhook(tenant_id, hook, max),
+        )
+        .await
     }
 
     async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>> {
-        observed("list_webhooks", Some(tenant_id), self.inner.list_webhooks(tenant_id)).await
+        observed(
+            "list_webhooks",
+            Some(tenant_id),
+            self.inner.list_webhooks(tenant_id),
+        )
+        .await
     }
 
     async fn delete_webhook(&self, tenant_id: i64, guid: Uuid) -> Result<()> {
-        observed("delete_webhook", Some(tenant_id), self.inner.delete_webhook(tenant_id, guid)).await
+        observed(
+            "delete_webhook",
+            Some(tenant_id),
+            self.inner.delete_webhook(tenant_id, guid),
+        )
+        .await
     }
 
     async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
@@ -278,7 +298,8 @@ impl Store for InstrumentedStore {
         observed(
             "webhook_deliveries",
             Some(tenant_id),
-            self.inner.webhook_deliveries(tenant_id, guid, before, limit),
+            self.inner
+                .webhook_deliveries(tenant_id, guid, before, limit),
         )
         .await
     }
@@ -298,6 +319,11 @@ impl Store for InstrumentedStore {
     }
 
     async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()> {
-        observed("finish_delivery", None, self.inner.finish_delivery(due, outcome)).await
+        observed(
+            "finish_delivery",
+            None,
+            self.inner.finish_delivery(due, outcome),
+        )
+        .await
     }
 }

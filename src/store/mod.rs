@@ -178,7 +178,8 @@ pub trait Store: Send + Sync + 'static {
     async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>>;
 
     /// Stores a webhook subscription; `Error::Conflict` when the tenant already holds `max`.
-    async fn create_webhook(&self, tenant_id: i64, hook: NewWebhook, max: usize) -> Result<Webhook>;
+    async fn create_webhook(&self, tenant_id: i64, hook: NewWebhook, max: usize)
+        -> Result<Webhook>;
     /// The tenant's subscriptions by ascending id.
     async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>>;
     /// Deletes the tenant's subscription `guid` and its deliveries; `Error::NotFound` if none.

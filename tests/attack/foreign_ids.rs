@@ -1265,8 +1265,10 @@ fn cases() -> Vec<Case> {
                 Req::bearer(
                     "POST",
                     "/api/v1/webhooks".into(),
-                    Some(json!({"url": "http://127.0.0.1:9/probe", "events": ["activity.created"],
-                                "event_codes": [num(code)]})),
+                    Some(
+                        json!({"url": "http://127.0.0.1:9/probe", "events": ["activity.created"],
+                                "event_codes": [num(code)]}),
+                    ),
                 )
             },
         ))),

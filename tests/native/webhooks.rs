@@ -2,96 +2,19 @@
 //! against the test's store, and a real receiver on a loopback port that checks signatures and
 //! records what arrives.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use activity_hub::events::dispatch::{self, Config};
 use activity_hub::domain::Role;
+use activity_hub::events::dispatch::{self, Config};
 
 use crate::harness::*;
 
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Got {
-    event: String,
-    delivery: String,
-    timestamp: String,
-    signature: String,
-    body: Value,
-    raw: Vec<u8>,
-}
-
-/// A webhook receiver on 127.0.0.1: answers the queued statuses first, then 200.
-#[derive(Clone)]
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Got>>>,
-    answers: Arc<Mutex<VecDeque<u16>>>,
-}
-
-impl Receiver {
-    async fn start() -> Receiver {
-        let got: Arc<Mutex<Vec<Got>>> = Arc::default();
-        let answers: Arc<Mutex<VecDeque<u16>>> = Arc::default();
-        let (g, a) = (got.clone(), answers.clone());
-        let router = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-                let (g, a) = (g.clone(), a.clone());
-                async move {
-                    let h = |n: &str| {
-                        headers
-                            .get(n)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_string()
-                    };
-                    g.lock().unwrap().push(Got {
-                        event: h("x-activityhub-event"),
-                        delivery: h("x-activityhub-delivery"),
-                        timestamp: h("x-activityhub-timestamp"),
-                        signature: h("x-activityhub-signature"),
-                        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-                        raw: body.to_vec(),
-                    });
-                    let status = a.lock().unwrap().pop_front().unwrap_or(200);
-                    axum::http::StatusCode::from_u16(status).unwrap()
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Receiver {
-            url: format!("http://{addr}/hook"),
-            got,
-            answers,
-        }
-    }
-
-    fn got(&self) -> Vec<Got> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// What arrived once `n` requests have (panics after 20 s).
-    async fn wait_for(&self, n: usize) -> Vec<Got> {
-        for _ in 0..400 {
-            let got = self.got();
-            if got.len() >= n {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the receiver got {:?}, expected {n} requests", self.got());
-    }
-}
+#[path = "../common/receiver.rs"]
+mod receiver;
+use receiver::{Got, Receiver};
 
 fn fast() -> Config {
     Config {
@@ -126,7 +49,13 @@ fn assert_signed(g: &Got, secret: &str) {
     assert!((now - ts).abs() < 60, "timestamp {ts} is now-ish ({now})");
 }
 
-async fn subscribe(app: &App, who: &Who, url: &str, events: &[&str], codes: Option<Value>) -> Value {
+async fn subscribe(
+    app: &App,
+    who: &Who,
+    url: &str,
+    events: &[&str],
+    codes: Option<Value>,
+) -> Value {
     let mut body = json!({"url": url, "events": events});
     if let Some(c) = codes {
         body["event_codes"] = c;
@@ -157,14 +86,21 @@ async fn events_arrive_signed_and_in_commit_order() {
     let admin = app.tenant("Hooked").await;
     let rx = Receiver::start().await;
     let hook = subscribe(&app, &admin, &rx.url, &ALL, None).await;
-    let secret = hook["secret"].as_str().expect("secret shown once").to_string();
+    let secret = hook["secret"]
+        .as_str()
+        .expect("secret shown once")
+        .to_string();
     assert!(secret.starts_with("whsec_"), "{hook}");
     let id = hook["id"].as_str().unwrap().to_string();
     // Listed and read without the secret.
     let listed = app.get(&admin, "/api/v1/webhooks").await;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.json["data"][0]["id"], json!(id));
-    assert!(listed.json["data"][0].get("secret").is_none(), "{}", listed.json);
+    assert!(
+        listed.json["data"][0].get("secret").is_none(),
+        "{}",
+        listed.json
+    );
     let one = app.get(&admin, &format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(one.json["data"]["url"], json!(rx.url));
     assert!(one.json["data"].get("secret").is_none());
@@ -178,7 +114,11 @@ async fn events_arrive_signed_and_in_commit_order() {
     let made = app.activities(&admin, rows).await;
     let first = &made[0];
     let r = app
-        .patch(&admin, &format!("/api/v1/activities/{}", first["id"]), json!({"note": "changed"}))
+        .patch(
+            &admin,
+            &format!("/api/v1/activities/{}", first["id"]),
+            json!({"note": "changed"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let r = app
@@ -226,7 +166,9 @@ async fn events_arrive_signed_and_in_commit_order() {
     assert_eq!(got[5].body["data"]["guid"], made[1]["guid"]);
 
     // The delivery log: newest first, all delivered at the first attempt.
-    let log = app.get(&admin, &format!("/api/v1/webhooks/{id}/deliveries")).await;
+    let log = app
+        .get(&admin, &format!("/api/v1/webhooks/{id}/deliveries"))
+        .await;
     assert_eq!(log.status, StatusCode::OK, "{}", log.json);
     let rows = log.json["data"].as_array().unwrap();
     assert_eq!(rows.len(), 7);
@@ -245,7 +187,10 @@ async fn events_arrive_signed_and_in_commit_order() {
     assert_eq!(page.json["data"].as_array().unwrap().len(), 2);
     let next = page.json["next_before"].as_i64().expect("next_before");
     let rest = app
-        .get(&admin, &format!("/api/v1/webhooks/{id}/deliveries?before={next}&limit=200"))
+        .get(
+            &admin,
+            &format!("/api/v1/webhooks/{id}/deliveries?before={next}&limit=200"),
+        )
         .await;
     assert_eq!(rest.json["data"].as_array().unwrap().len(), 5);
 
@@ -256,7 +201,10 @@ async fn events_arrive_signed_and_in_commit_order() {
     assert_eq!(t.status, StatusCode::ACCEPTED, "{}", t.json);
     let got = rx.wait_for(8).await;
     assert_eq!(got[7].event, "webhook.test");
-    assert_eq!(got[7].delivery, t.json["data"]["delivery"].as_str().unwrap());
+    assert_eq!(
+        got[7].delivery,
+        t.json["data"]["delivery"].as_str().unwrap()
+    );
     assert_signed(&got[7], &secret);
 
     // Deleted: no more deliveries.
@@ -296,8 +244,13 @@ async fn a_failing_receiver_gets_retries_then_the_delivery_fails_and_later_event
     assert_eq!(leads[0], leads[1]);
     assert_eq!(leads[0], leads[2]);
     assert_ne!(leads[2], leads[3]);
-    assert_eq!(got[0].delivery, got[2].delivery, "a retry is the same delivery");
-    let log = app.get(&admin, &format!("/api/v1/webhooks/{id}/deliveries")).await;
+    assert_eq!(
+        got[0].delivery, got[2].delivery,
+        "a retry is the same delivery"
+    );
+    let log = app
+        .get(&admin, &format!("/api/v1/webhooks/{id}/deliveries"))
+        .await;
     let rows = log.json["data"].as_array().unwrap().clone();
     assert_eq!(rows[1]["attempts"], json!(3), "{}", log.json);
     assert_eq!(rows[1]["state"], json!("delivered"));
@@ -308,7 +261,9 @@ async fn a_failing_receiver_gets_retries_then_the_delivery_fails_and_later_event
     app.lead(&admin, "Three", "three@retry.example").await;
     let mut failed = None;
     for _ in 0..200 {
-        let log = app.get(&admin, &format!("/api/v1/webhooks/{id}/deliveries?limit=1")).await;
+        let log = app
+            .get(&admin, &format!("/api/v1/webhooks/{id}/deliveries?limit=1"))
+            .await;
         if log.json["data"][0]["state"] == json!("failed") {
             failed = Some(log.json["data"][0].clone());
             break;
@@ -318,7 +273,10 @@ async fn a_failing_receiver_gets_retries_then_the_delivery_fails_and_later_event
     let failed = failed.expect("failed within the retry window");
     assert!(failed["attempts"].as_i64().unwrap() >= 2, "{failed}");
     assert_eq!(failed["last_status"], json!(500));
-    assert!(failed["last_error"].as_str().unwrap().contains("500"), "{failed}");
+    assert!(
+        failed["last_error"].as_str().unwrap().contains("500"),
+        "{failed}"
+    );
     // The subscription goes on with the next event.
     rx.answers.lock().unwrap().clear();
     let four = app.lead(&admin, "Four", "four@retry.example").await;
@@ -328,7 +286,10 @@ async fn a_failing_receiver_gets_retries_then_the_delivery_fails_and_later_event
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the event after a failed one was not delivered: {:?}", rx.got().last());
+    panic!(
+        "the event after a failed one was not delivered: {:?}",
+        rx.got().last()
+    );
 }
 
 #[tokio::test]
@@ -338,16 +299,23 @@ async fn activity_type_filter_and_tenant_isolation() {
     let b = app.tenant("Beta").await;
     let rx_a = Receiver::start().await;
     let rx_b = Receiver::start().await;
-    let hook_a = subscribe(&app, &a, &rx_a.url, &["activity.created"], Some(json!([102]))).await;
+    let hook_a = subscribe(
+        &app,
+        &a,
+        &rx_a.url,
+        &["activity.created"],
+        Some(json!([102])),
+    )
+    .await;
     let hook_b = subscribe(&app, &b, &rx_b.url, &["activity.created"], None).await;
     assert_eq!(hook_a["event_codes"], json!([102]));
     let ida = hook_a["id"].as_str().unwrap();
     let lead_a = app.lead(&a, "A", "a@alpha.example").await;
     let lead_b = app.lead(&b, "B", "b@beta.example").await;
-    let on = |lead: &Value, code: i64| {
-        json!({"event_code": code, "resource": {"type": "person", "id": lead["guid"]}})
-    };
-    let made_a = app.activities(&a, vec![on(&lead_a, 101), on(&lead_a, 102)]).await;
+    let on = |lead: &Value, code: i64| json!({"event_code": code, "resource": {"type": "person", "id": lead["guid"]}});
+    let made_a = app
+        .activities(&a, vec![on(&lead_a, 101), on(&lead_a, 102)])
+        .await;
     app.activities(&b, vec![on(&lead_b, 101)]).await;
     dispatcher(&app, fast());
     let got_a = rx_a.wait_for(1).await;
@@ -369,40 +337,101 @@ async fn activity_type_filter_and_tenant_isolation() {
         ("DELETE", format!("/api/v1/webhooks/{ida}")),
     ] {
         let r = app.call(&b, method, &path, None).await;
-        r.assert_error(StatusCode::NOT_FOUND, "not_found", "Webhook subscription does not exist");
+        r.assert_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Webhook subscription does not exist",
+        );
         let unknown = path.replace(ida, "0190b8f0-0000-7000-8000-000000000000");
         let u = app.call(&b, method, &unknown, None).await;
         assert_eq!(u.json, r.json, "{method} {path}");
     }
-    assert_eq!(app.get(&a, &format!("/api/v1/webhooks/{ida}")).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&a, &format!("/api/v1/webhooks/{ida}")).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn bad_subscriptions_are_refused_and_change_nothing() {
     let app = App::start().await;
     let admin = app.tenant("Strict").await;
-    let seller = app.user(&admin, "sam@strict.example", Role::SalesUser).await;
+    let seller = app
+        .user(&admin, "sam@strict.example", Role::SalesUser)
+        .await;
     let ok = "http://127.0.0.1:9/hook";
     let cases = [
-        (json!({"url": "ftp://example.com/x", "events": ["lead.created"]}), StatusCode::UNPROCESSABLE_ENTITY, "'url' must use http or https"),
-        (json!({"url": "not a url", "events": ["lead.created"]}), StatusCode::UNPROCESSABLE_ENTITY, "'url' is not a valid URL"),
-        (json!({"url": format!("http://h/{}", "x".repeat(3000)), "events": ["lead.created"]}), StatusCode::UNPROCESSABLE_ENTITY, "'url' is longer than"),
-        (json!({"url": "http://u:p@example.com/", "events": ["lead.created"]}), StatusCode::UNPROCESSABLE_ENTITY, "'url' must not carry credentials"),
-        (json!({"url": ok, "events": ["activity.exploded"]}), StatusCode::UNPROCESSABLE_ENTITY, "'events[0]' is not an event: 'activity.exploded'"),
-        (json!({"url": ok, "events": []}), StatusCode::UNPROCESSABLE_ENTITY, "'events' must name at least one event"),
-        (json!({"url": ok, "events": ["lead.created"], "event_codes": (0..101).collect::<Vec<i64>>()}), StatusCode::UNPROCESSABLE_ENTITY, "'event_codes' names at most 100 codes"),
-        (json!({"url": ok, "events": ["lead.created"], "event_codes": [4242]}), StatusCode::UNPROCESSABLE_ENTITY, "'event_codes[0]' is not an activity type of this tenant: 4242"),
-        (json!({"url": ok, "events": ["lead.created"], "event_codes": ["x"]}), StatusCode::BAD_REQUEST, "'event_codes[0]'"),
-        (json!({"url": ok, "events": ["lead.created"], "secret": "mine"}), StatusCode::BAD_REQUEST, "secret"),
-        (json!({"events": ["lead.created"]}), StatusCode::BAD_REQUEST, "url"),
+        (
+            json!({"url": "ftp://example.com/x", "events": ["lead.created"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'url' must use http or https",
+        ),
+        (
+            json!({"url": "not a url", "events": ["lead.created"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'url' is not a valid URL",
+        ),
+        (
+            json!({"url": format!("http://h/{}", "x".repeat(3000)), "events": ["lead.created"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'url' is longer than",
+        ),
+        (
+            json!({"url": "http://u:p@example.com/", "events": ["lead.created"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'url' must not carry credentials",
+        ),
+        (
+            json!({"url": ok, "events": ["activity.exploded"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'events[0]' is not an event: 'activity.exploded'",
+        ),
+        (
+            json!({"url": ok, "events": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'events' must name at least one event",
+        ),
+        (
+            json!({"url": ok, "events": ["lead.created"], "event_codes": (0..101).collect::<Vec<i64>>()}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'event_codes' names at most 100 codes",
+        ),
+        (
+            json!({"url": ok, "events": ["lead.created"], "event_codes": [4242]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'event_codes[0]' is not an activity type of this tenant: 4242",
+        ),
+        (
+            json!({"url": ok, "events": ["lead.created"], "event_codes": ["x"]}),
+            StatusCode::BAD_REQUEST,
+            "'event_codes[0]'",
+        ),
+        (
+            json!({"url": ok, "events": ["lead.created"], "secret": "mine"}),
+            StatusCode::BAD_REQUEST,
+            "secret",
+        ),
+        (
+            json!({"events": ["lead.created"]}),
+            StatusCode::BAD_REQUEST,
+            "url",
+        ),
     ];
     for (body, status, needle) in cases {
         let r = app.post(&admin, "/api/v1/webhooks", body.clone()).await;
-        let code = if status == StatusCode::BAD_REQUEST { "invalid_request" } else { "validation_failed" };
+        let code = if status == StatusCode::BAD_REQUEST {
+            "invalid_request"
+        } else {
+            "validation_failed"
+        };
         r.assert_error(status, code, needle);
     }
     let r = app
-        .post(&seller, "/api/v1/webhooks", json!({"url": ok, "events": ["lead.created"]}))
+        .post(
+            &seller,
+            "/api/v1/webhooks",
+            json!({"url": ok, "events": ["lead.created"]}),
+        )
         .await;
     r.assert_error(StatusCode::FORBIDDEN, "forbidden", "Administrator");
     let r = app.get(&seller, "/api/v1/webhooks").await;
@@ -415,16 +444,28 @@ async fn bad_subscriptions_are_refused_and_change_nothing() {
         subscribe(&app, &admin, ok, &["lead.created"], None).await;
     }
     let r = app
-        .post(&admin, "/api/v1/webhooks", json!({"url": ok, "events": ["lead.created"]}))
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": ok, "events": ["lead.created"]}),
+        )
         .await;
-    r.assert_error(StatusCode::CONFLICT, "conflict", "the most it may hold (10)");
+    r.assert_error(
+        StatusCode::CONFLICT,
+        "conflict",
+        "the most it may hold (10)",
+    );
     let listed = app.get(&admin, "/api/v1/webhooks").await;
     assert_eq!(listed.json["data"].as_array().unwrap().len(), 10);
     let id = listed.json["data"][0]["id"].as_str().unwrap();
     let r = app
         .get(&admin, &format!("/api/v1/webhooks/{id}/deliveries?limit=0"))
         .await;
-    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request", "'limit' must be 1..=200");
+    r.assert_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "'limit' must be 1..=200",
+    );
     let r = app.get(&admin, "/api/v1/webhooks/not-a-guid").await;
     r.assert_error(StatusCode::NOT_FOUND, "not_found", "Webhook");
 }

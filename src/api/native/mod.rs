@@ -89,7 +89,10 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             "/api/v1/webhooks/{id}",
             m(get(webhooks::get_webhook).delete(webhooks::delete_webhook)),
         )
-        .route("/api/v1/webhooks/{id}/test", m(post(webhooks::test_webhook)))
+        .route(
+            "/api/v1/webhooks/{id}/test",
+            m(post(webhooks::test_webhook)),
+        )
         .route(
             "/api/v1/webhooks/{id}/deliveries",
             m(get(webhooks::list_deliveries)),

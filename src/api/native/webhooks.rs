@@ -110,7 +110,11 @@ fn check_events(names: &[String]) -> ApiResult<Vec<Event>> {
     Ok(out)
 }
 
-async fn check_codes(app: &AppState, me: &User, codes: Option<Vec<Value>>) -> ApiResult<Option<Vec<i64>>> {
+async fn check_codes(
+    app: &AppState,
+    me: &User,
+    codes: Option<Vec<Value>>,
+) -> ApiResult<Option<Vec<i64>>> {
     let Some(codes) = codes else {
         return Ok(None);
     };
@@ -125,14 +129,24 @@ async fn check_codes(app: &AppState, me: &User, codes: Option<Vec<Value>>) -> Ap
             events::MAX_EVENT_CODES
         )));
     }
-    let known = app.service.store().list_activity_types(me.tenant_id).await?;
+    let known = app
+        .service
+        .store()
+        .list_activity_types(me.tenant_id)
+        .await?;
     let mut out = Vec::with_capacity(codes.len());
     for (i, v) in codes.iter().enumerate() {
         let code = v
             .as_i64()
-            .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            })
             .ok_or_else(|| {
-                ApiError::bad_request(format!("Invalid value for 'event_codes[{i}]': expected an integer"))
+                ApiError::bad_request(format!(
+                    "Invalid value for 'event_codes[{i}]': expected an integer"
+                ))
             })?;
         if !known.iter().any(|t| t.event_code == code) {
             return Err(ApiError::invalid(format!(

@@ -536,7 +536,12 @@ impl Store for PgStore {
         self.directory_page(q, rows::user_record_row).await
     }
 
-    async fn create_webhook(&self, tenant_id: i64, hook: NewWebhook, max: usize) -> Result<Webhook> {
+    async fn create_webhook(
+        &self,
+        tenant_id: i64,
+        hook: NewWebhook,
+        max: usize,
+    ) -> Result<Webhook> {
         outbox::create_webhook(self, tenant_id, hook, max).await
     }
 

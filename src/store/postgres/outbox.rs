@@ -118,11 +118,21 @@ pub(super) async fn activities_changed<C: GenericClient>(
         };
         let wanted: Vec<i64> = subs
             .iter()
-            .filter(|s| events::matches(s.events, s.event_codes.as_deref(), event, Some(a.event_code)))
+            .filter(|s| {
+                events::matches(
+                    s.events,
+                    s.event_codes.as_deref(),
+                    event,
+                    Some(a.event_code),
+                )
+            })
             .map(|s| s.id)
             .collect();
         if !wanted.is_empty() {
-            bodies.push((wanted, events::envelope(event, at, events::activity_data(&a))));
+            bodies.push((
+                wanted,
+                events::envelope(event, at, events::activity_data(&a)),
+            ));
         }
     }
     let pairs: Vec<(i64, &str)> = bodies
@@ -289,7 +299,11 @@ pub(super) async fn delete_webhook(store: &PgStore, tenant_id: i64, guid: Uuid) 
     tx.commit().await.map_err(map_err)
 }
 
-pub(super) async fn enqueue_test(store: &PgStore, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
+pub(super) async fn enqueue_test(
+    store: &PgStore,
+    tenant_id: i64,
+    guid: Uuid,
+) -> Result<Option<Uuid>> {
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     execute(
@@ -329,7 +343,12 @@ pub(super) async fn deliveries(
            FROM webhook_deliveries
           WHERE tenant_id = $1 AND webhook_id = $2 AND id < $3
           ORDER BY id DESC LIMIT $4",
-        &[&tenant_id, &id, &before.unwrap_or(i64::MAX), &i64::from(limit)],
+        &[
+            &tenant_id,
+            &id,
+            &before.unwrap_or(i64::MAX),
+            &i64::from(limit),
+        ],
     )
     .await?;
     rows.iter()
@@ -354,7 +373,12 @@ pub(super) async fn deliveries(
 /// Claims due head deliveries (see `Store::claim_deliveries`): the subscriptions are locked with
 /// `SKIP LOCKED` while their lease is set, so two processes never take the same one, and a
 /// process that dies holding a lease gives it up when the lease runs out.
-pub(super) async fn claim(store: &PgStore, now: i64, lease_until: i64, limit: u32) -> Result<Vec<DueDelivery>> {
+pub(super) async fn claim(
+    store: &PgStore,
+    now: i64,
+    lease_until: i64,
+    limit: u32,
+) -> Result<Vec<DueDelivery>> {
     let c = store.client().await?;
     let rows = query(
         &c,

@@ -12,12 +12,12 @@ use super::rows::{
     to_json_text, type_row, LEAD_COLS, TYPE_COLS,
 };
 use super::{outbox, PgStore};
-use crate::events::Event;
 use crate::domain::{
     time::now_micros, Account, ActivityType, ActivityUpdate, LeadPatch, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant, TypeKind, User,
 };
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::store::Store;
 
 /// Inserts a user stamped (created_at, updated_at) from the tenant's clock, so that users'

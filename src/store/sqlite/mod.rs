@@ -399,7 +399,7 @@ impl Store for SqliteStore {
             writes::update_lead(c, tenant_id, lead_id, &patch)?;
             outbox::leads_changed(c, tenant_id, Event::LeadUpdated, &[lead_id])
         })
-            .await
+        .await
     }
 
     async fn search_leads(
@@ -566,7 +566,7 @@ impl Store for SqliteStore {
             writes::update_activity(c, tenant_id, &u)?;
             outbox::activities_changed(c, tenant_id, Event::ActivityUpdated, &[u.id])
         })
-            .await
+        .await
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
@@ -585,7 +585,7 @@ impl Store for SqliteStore {
             outbox::activities_changed(c, tenant_id, Event::ActivityDeleted, &[id])?;
             writes::delete_activity(c, tenant_id, id)
         })
-            .await
+        .await
     }
 
     async fn list_leads(
@@ -673,13 +673,19 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn create_webhook(&self, tenant_id: i64, hook: NewWebhook, max: usize) -> Result<Webhook> {
+    async fn create_webhook(
+        &self,
+        tenant_id: i64,
+        hook: NewWebhook,
+        max: usize,
+    ) -> Result<Webhook> {
         self.write(move |c| outbox::create_webhook(c, tenant_id, &hook, max))
             .await
     }
 
     async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>> {
-        self.read(move |c| outbox::list_webhooks(c, tenant_id)).await
+        self.read(move |c| outbox::list_webhooks(c, tenant_id))
+            .await
     }
 
     async fn delete_webhook(&self, tenant_id: i64, guid: Uuid) -> Result<()> {

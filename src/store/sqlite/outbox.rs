@@ -34,7 +34,11 @@ fn filters(c: &Connection, tenant_id: i64, event: Event) -> Result<Vec<Filter>> 
         .db()?;
     let rows = stmt
         .query_map(params![tenant_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })
         .db()?;
     let mut out = Vec::new();
@@ -52,7 +56,13 @@ fn filters(c: &Connection, tenant_id: i64, event: Event) -> Result<Vec<Filter>> 
 }
 
 /// Adds a pending delivery of `payload` for subscription `webhook_id`.
-fn enqueue(c: &Connection, tenant_id: i64, webhook_id: i64, event: Event, payload: &str) -> Result<Uuid> {
+fn enqueue(
+    c: &Connection,
+    tenant_id: i64,
+    webhook_id: i64,
+    event: Event,
+    payload: &str,
+) -> Result<Uuid> {
     let now = now_micros();
     let guid = Uuid::now_v7();
     c.prepare_cached(
@@ -61,7 +71,14 @@ fn enqueue(c: &Connection, tenant_id: i64, webhook_id: i64, event: Event, payloa
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
     )
     .db()?
-    .execute(params![tenant_id, webhook_id, guid.to_string(), event.name(), payload, now])
+    .execute(params![
+        tenant_id,
+        webhook_id,
+        guid.to_string(),
+        event.name(),
+        payload,
+        now
+    ])
     .db()?;
     Ok(guid)
 }
@@ -75,7 +92,12 @@ fn uuid(text: &str) -> rusqlite::Result<Uuid> {
 /// Records `event` for each of the activities `ids` (in this order) in the open write
 /// transaction, for every subscription of the tenant that wants it. Called before a delete and
 /// after an insert or update, so the activity row is there to describe.
-pub(super) fn activities_changed(c: &Connection, tenant_id: i64, event: Event, ids: &[i64]) -> Result<()> {
+pub(super) fn activities_changed(
+    c: &Connection,
+    tenant_id: i64,
+    event: Event,
+    ids: &[i64],
+) -> Result<()> {
     let subs = filters(c, tenant_id, event)?;
     if subs.is_empty() {
         return Ok(());
@@ -95,7 +117,11 @@ pub(super) fn activities_changed(c: &Connection, tenant_id: i64, event: Event, i
                     guid: uuid(&r.get::<_, String>(0)?)?,
                     id: r.get(1)?,
                     event_code: r.get(2)?,
-                    lead_guid: r.get::<_, Option<String>>(3)?.as_deref().map(uuid).transpose()?,
+                    lead_guid: r
+                        .get::<_, Option<String>>(3)?
+                        .as_deref()
+                        .map(uuid)
+                        .transpose()?,
                     occurred_at: r.get(4)?,
                     updated_at: r.get(5)?,
                 })
@@ -107,7 +133,12 @@ pub(super) fn activities_changed(c: &Connection, tenant_id: i64, event: Event, i
         };
         let mut payload = None;
         for s in &subs {
-            if events::matches(s.events, s.event_codes.as_deref(), event, Some(a.event_code)) {
+            if events::matches(
+                s.events,
+                s.event_codes.as_deref(),
+                event,
+                Some(a.event_code),
+            ) {
                 let body = payload
                     .get_or_insert_with(|| events::envelope(event, at, events::activity_data(&a)));
                 enqueue(c, tenant_id, s.id, event, body)?;
@@ -118,7 +149,12 @@ pub(super) fn activities_changed(c: &Connection, tenant_id: i64, event: Event, i
 }
 
 /// Records `event` for each of the leads `ids` (see `activities_changed`).
-pub(super) fn leads_changed(c: &Connection, tenant_id: i64, event: Event, ids: &[i64]) -> Result<()> {
+pub(super) fn leads_changed(
+    c: &Connection,
+    tenant_id: i64,
+    event: Event,
+    ids: &[i64],
+) -> Result<()> {
     let subs = filters(c, tenant_id, event)?;
     if subs.is_empty() {
         return Ok(());
@@ -189,7 +225,12 @@ fn webhook_id(c: &Connection, tenant_id: i64, guid: Uuid) -> Result<Option<i64>>
         .db()
 }
 
-pub(super) fn create_webhook(c: &Connection, tenant_id: i64, h: &NewWebhook, max: usize) -> Result<Webhook> {
+pub(super) fn create_webhook(
+    c: &Connection,
+    tenant_id: i64,
+    h: &NewWebhook,
+    max: usize,
+) -> Result<Webhook> {
     let held: i64 = c
         .prepare_cached("SELECT count(*) FROM webhooks WHERE tenant_id = ?1")
         .db()?
@@ -316,7 +357,12 @@ pub(super) fn any_due(c: &Connection, now: i64) -> Result<bool> {
 
 /// Claims due head deliveries (see `Store::claim_deliveries`). One process writes a SQLite
 /// store, so the lease only keeps this process's own dispatcher rounds apart.
-pub(super) fn claim(c: &Connection, now: i64, lease_until: i64, limit: u32) -> Result<Vec<DueDelivery>> {
+pub(super) fn claim(
+    c: &Connection,
+    now: i64,
+    lease_until: i64,
+    limit: u32,
+) -> Result<Vec<DueDelivery>> {
     let mut due = c
         .prepare_cached(
             "SELECT w.id, w.url, w.secret, d.id, d.guid, d.event, d.payload, d.attempts,
