@@ -20,6 +20,7 @@ bench/fsync_check.py checks, under strace, that acknowledged writes were fsynced
 import argparse
 import concurrent.futures
 import http.client
+import http.server
 import json
 import os
 import re
@@ -285,6 +286,27 @@ class Bench:
             raise HarnessError(f"tenant create failed: {out.stderr.strip()}")
         self.keys = json.loads(out.stdout.strip().splitlines()[-1])
 
+    def subscribe_webhook(self):
+        """Subscribes the tenant to every event, delivered to a receiver on 127.0.0.1 answering 204."""
+        class Sink(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+        threading.Thread(target=sink.serve_forever, daemon=True).start()
+        c = Http(self.server.host, self.server.port, {"Authorization": f"Bearer {self.keys['api_key']}"})
+        status, body = c.call("POST", "/api/v1/webhooks", {
+            "url": f"http://127.0.0.1:{sink.server_address[1]}/hook",
+            "events": ["activity.created", "activity.updated", "activity.deleted", "lead.created", "lead.updated"]})
+        if status != 201:
+            raise HarnessError(f"POST /api/v1/webhooks answered {status}: {body}")
+        log(f"webhook subscription {body['data']['id']} -> 127.0.0.1:{sink.server_address[1]}")
+
     def client(self):
         return Http(self.server.host, self.server.port, {
             "x-LSQ-AccessKey": self.keys["access_key"], "x-LSQ-SecretKey": self.keys["secret_key"]})
@@ -536,6 +558,14 @@ class Bench:
             if kind != "read" and self.available.get(name):
                 rows.append(dict(self.measure(name, label), scenario=name, kind=kind, title=title,
                                  target=goal, available=True))
+        if self.o.webhook:
+            # The same write scenarios again with one webhook subscription to every event: the
+            # outbox rows each write adds, and the dispatcher delivering them meanwhile.
+            self.subscribe_webhook()
+            for name, kind, title, goal in SCENARIOS:
+                if kind != "read" and self.available.get(name):
+                    rows.append(dict(self.measure(name, label), scenario=f"{name}+webhook", kind=kind,
+                                     title=f"{title}, 1 webhook", target=goal, available=True))
         health.append(self.measure("healthz", label))
         healthz = sum(h["rps"] for h in health) / len(health)
         for row in rows:
@@ -669,6 +699,20 @@ def report(bench, peer, opts):
         tgt = "" if r["target"] is None else f"≥ {r['target']}"
         w(f"| {r['scale']:,} | {r['title']} | {r['rps']:,.0f} | {aps} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
           f"| {100 * r['non2xx']:.2f}% | {fmt_ratio(r)} | {tgt} | {verdict(r)} |")
+    hooked = [r for r in bench.results if r["scenario"].endswith("+webhook") and r.get("available")]
+    if hooked:
+        w("")
+        w("Writes with one webhook subscription to every event (outbox rows in each write, the dispatcher "
+          "delivering to a receiver on 127.0.0.1) against the same writes without, same run:")
+        w("")
+        w("| store | scenario | req/s without | req/s with | with ÷ without | p99 ms without | p99 ms with |")
+        w("|---:|---|---:|---:|---:|---:|---:|")
+        for h in hooked:
+            base = next((r for r in bench.results if r["scale"] == h["scale"]
+                         and r["scenario"] == h["scenario"][:-len("+webhook")]), None)
+            if base:
+                w(f"| {h['scale']:,} | {base['title']} | {base['rps']:,.0f} | {h['rps']:,.0f} "
+                  f"| {h['rps'] / base['rps']:.2f} | {base['p99_ms']:.2f} | {h['p99_ms']:.2f} |")
     # Read scenarios across scales: rate relative to the first scale (raw, and normalised by /healthz).
     scales = [s["activities"] for s in bench.scale_info]
     if len(scales) > 1:
@@ -746,6 +790,8 @@ def main():
                     help="wrk connections while loading with bulk calls (default 32)")
     ap.add_argument("--scenarios", help="comma-separated scenario names to run (default: all); e.g. the read "
                     "scenarios only, to keep a store at its loaded size for bench/cpu_ab.py or instr_ab.sh")
+    ap.add_argument("--webhook", action="store_true",
+                    help="also run the write scenarios with one webhook subscription to every event")
     ap.add_argument("--smoke", action="store_true",
                     help="~10 s check that the harness works (debug build, tiny store, 1 s runs, no peer)")
     o = ap.parse_args()

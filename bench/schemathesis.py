@@ -173,6 +173,13 @@ def seed(server, api, admin):
         "name": "Site visit", "event_code": 201, "salesloft_type": "site_visit", "score": 5,
         "fields": [{"schema_name": "mx_Custom_1", "data_type": "String"},
                    {"schema_name": "mx_Custom_2", "data_type": "Number"}]})
+    # Two webhook subscriptions (to a closed port: their deliveries fail and are retried): the
+    # operations on one subscription take the first, its DELETE the last.
+    ids["webhook"] = []
+    for i in range(2):
+        w = api.call("POST", "/api/v1/webhooks", {"url": f"http://127.0.0.1:9/seed{i}",
+                                                   "events": ["activity.created", "lead.created"]})
+        ids["webhook"].append(w["data"]["id"])
     for i in range(SEED_OPPORTUNITIES):
         o = api.call("POST", "/api/v1/opportunities", {
             "lead_guid": ids["lead"][i % len(ids["lead"])], "note": f"Deal {i}", "status": "Open"})
@@ -250,7 +257,7 @@ def resolve(doc, node):
 
 # Which seeded records a name refers to, first match wins (`ProspectActivityId` is an activity,
 # `ProspectOpportunityId` an opportunity).
-KIND_PATTERNS = [("activity", "activit"), ("opportunity", "opportunit"),
+KIND_PATTERNS = [("webhook", "webhook"), ("activity", "activit"), ("opportunity", "opportunit"),
                  ("lead", "lead|prospect|person|people"), ("account", "account"), ("user", "owner|user")]
 
 
@@ -359,6 +366,9 @@ def native_bodies(ids):
             {"first_name": "Ex", "email": "example.lead@fuzz.example", "owner_guid": user,
              "attributes": {"Company": "Example", "mx_Tier": "gold"}}],
         ("post", "/api/v1/accounts"): [{"name": "Example account", "owner_guid": user}],
+        ("post", "/api/v1/webhooks"): [
+            {"url": "http://127.0.0.1:9/example", "events": ["activity.created", "lead.updated"],
+             "event_codes": [201]}],
         ("post", "/api/v1/activity_types"): [
             {"name": "Example type", "salesloft_type": "meeting", "fields": [
                 {"schema_name": "mx_Custom_1", "data_type": "Dropdown", "options": ["a", "b"]}]}],

@@ -71,6 +71,7 @@ STATE_DEPENDENT = [
     (WRITE, ANY, r"Mandatory field '[^']*' \(.*\) is missing or empty$", TYPE_RULE),
     (WRITE, ANY, r"Invalid value '.*' for field '[^']*'( of type \w+)?: expected ", TYPE_RULE),
     (WRITE, ANY, r"-?\d+ does not match the activity's type -?\d+$", TYPE_RULE),
+    ("POST", r"/api/v1/webhooks", r"^'event_codes\[\d+\]' is not an activity type of this tenant: -?\d+$", REFERENCE),
     ("POST", r"/api/v1/activity_types", r"^'fields\[\d+\]\.schema_name' 'mx_Custom_\d+' is given twice$",
      "JSON Schema cannot say that no two items of an array share a property's value"),
     ("PATCH", r"/api/v1/activities/\{id\}",

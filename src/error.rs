@@ -419,6 +419,8 @@ pub enum Missing {
     NotAnOpportunityType(i64),
     /// An activity names an opportunity type's event code.
     OpportunityTypeForActivity(i64),
+    /// A webhook subscription.
+    Webhook,
 }
 
 impl fmt::Display for Missing {
@@ -438,6 +440,7 @@ impl fmt::Display for Missing {
             Missing::NotAnOpportunityType(code) => {
                 write!(f, "Event code {code} is not an opportunity type")
             }
+            Missing::Webhook => f.write_str("Webhook subscription does not exist"),
             Missing::OpportunityTypeForActivity(code) => write!(
                 f,
                 "ActivityEvent {code} is an opportunity type; create opportunities with OpportunityManagement.svc/Capture"

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod ratelog;
 pub mod server;
 pub mod service;

@@ -96,6 +96,21 @@ enum Command {
         /// Days a deleted activity or lead can be restored; then it is purged for good.
         #[arg(long, env = "ACTIVITY_HUB_RESTORE_WINDOW_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=36_500))]
         restore_window_days: u32,
+        /// Webhooks: milliseconds between looks at the outbox when nothing was due.
+        #[arg(long, hide = true, default_value_t = 250)]
+        webhook_poll_ms: u64,
+        /// Webhooks: milliseconds one delivery attempt may take.
+        #[arg(long, hide = true, default_value_t = 10_000)]
+        webhook_timeout_ms: u64,
+        /// Webhooks: milliseconds before the first retry (doubled after each further failure).
+        #[arg(long, hide = true, default_value_t = 5_000)]
+        webhook_retry_base_ms: u64,
+        /// Webhooks: longest wait between two attempts, in milliseconds.
+        #[arg(long, hide = true, default_value_t = 3_600_000)]
+        webhook_retry_max_delay_ms: u64,
+        /// Webhooks: milliseconds after the first attempt past which a delivery is failed.
+        #[arg(long, hide = true, default_value_t = 86_400_000)]
+        webhook_retry_for_ms: u64,
     },
     /// Manage tenants.
     Tenant {
@@ -270,6 +285,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             read_queue,
             history_retention_days,
             restore_window_days,
+            webhook_poll_ms,
+            webhook_timeout_ms,
+            webhook_retry_base_ms,
+            webhook_retry_max_delay_ms,
+            webhook_retry_for_ms,
         } => {
             let queues = store::sqlite::Queues {
                 writes: usize::try_from(write_queue).unwrap_or(usize::MAX),
@@ -310,6 +330,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("activity-hub listening on http://{addr}");
             let _ = std::io::stdout().flush();
             tracing::info!(%addr, db = %store::redact_url(&db), "serving");
+            let webhooks = activity_hub::events::dispatch::Config {
+                poll: Duration::from_millis(webhook_poll_ms),
+                timeout: Duration::from_millis(webhook_timeout_ms),
+                retry_base: Duration::from_millis(webhook_retry_base_ms),
+                retry_max_delay: Duration::from_millis(webhook_retry_max_delay_ms),
+                retry_for: Duration::from_millis(webhook_retry_for_ms),
+                ..Default::default()
+            };
+            let _dispatcher =
+                activity_hub::events::dispatch::spawn(service.store().clone(), webhooks)?;
             let state = AppState::new(service, !no_rate_limit, rate_backend);
             let limits = app::Limits {
                 head_timeout: Duration::from_secs(head_timeout),

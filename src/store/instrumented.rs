@@ -27,6 +27,7 @@ use crate::domain::{
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::Result;
+use crate::events::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 
 /// Wraps a backend; `store::open` hands every caller one of these.
 pub struct InstrumentedStore {
@@ -285,5 +286,85 @@ impl Store for InstrumentedStore {
     async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>> {
         let call = self.inner.lead_attribute_names(tenant_id, limit);
         observed("lead_attribute_names", Some(tenant_id), call).await
+    }
+
+    async fn create_webhook(
+        &self,
+        tenant_id: i64,
+        hook: NewWebhook,
+        max: usize,
+    ) -> Result<Webhook> {
+        observed(
+            "create_webhook",
+            Some(tenant_id),
+            self.inner.create_webhook(tenant_id, hook, max),
+        )
+        .await
+    }
+
+    async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>> {
+        observed(
+            "list_webhooks",
+            Some(tenant_id),
+            self.inner.list_webhooks(tenant_id),
+        )
+        .await
+    }
+
+    async fn delete_webhook(&self, tenant_id: i64, guid: Uuid) -> Result<()> {
+        observed(
+            "delete_webhook",
+            Some(tenant_id),
+            self.inner.delete_webhook(tenant_id, guid),
+        )
+        .await
+    }
+
+    async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
+        observed(
+            "enqueue_test_event",
+            Some(tenant_id),
+            self.inner.enqueue_test_event(tenant_id, guid),
+        )
+        .await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        tenant_id: i64,
+        guid: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>> {
+        observed(
+            "webhook_deliveries",
+            Some(tenant_id),
+            self.inner
+                .webhook_deliveries(tenant_id, guid, before, limit),
+        )
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>> {
+        observed(
+            "claim_deliveries",
+            None,
+            self.inner.claim_deliveries(now, lease_until, limit),
+        )
+        .await
+    }
+
+    async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()> {
+        observed(
+            "finish_delivery",
+            None,
+            self.inner.finish_delivery(due, outcome),
+        )
+        .await
     }
 }

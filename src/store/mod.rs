@@ -26,6 +26,7 @@ use crate::domain::{
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::{Error, Result};
+use crate::events::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 pub use budgets::SharedBudgets;
 
 /// A user found by credentials, with the digest to verify the presented secret against.
@@ -214,6 +215,37 @@ pub trait Store: Send + Sync + 'static {
     async fn accounts_page(&self, q: &DirectoryQuery) -> Result<Page<Account>>;
     /// One page of the users `q` (of kind Users) selects, as `people_page`.
     async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>>;
+
+    /// Stores a webhook subscription; `Error::Conflict` when the tenant already holds `max`.
+    async fn create_webhook(&self, tenant_id: i64, hook: NewWebhook, max: usize)
+        -> Result<Webhook>;
+    /// The tenant's subscriptions by ascending id.
+    async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>>;
+    /// Deletes the tenant's subscription `guid` and its deliveries; `Error::NotFound` if none.
+    async fn delete_webhook(&self, tenant_id: i64, guid: Uuid) -> Result<()>;
+    /// Queues a `webhook.test` event for the tenant's subscription `guid` behind its other
+    /// deliveries; the delivery's GUID, `None` when there is no such subscription.
+    async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>>;
+    /// The delivery log of the tenant's subscription `guid`, newest first, ids below `before`
+    /// when given, at most `limit`; `None` when there is no such subscription.
+    async fn webhook_deliveries(
+        &self,
+        tenant_id: i64,
+        guid: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>>;
+    /// Claims, for at most `limit` subscriptions (of any tenant) whose head delivery is due at
+    /// `now` and that no dispatcher holds, the head delivery until `lease_until`. Several
+    /// processes on one database each claim different subscriptions.
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>>;
+    /// Records an attempt's outcome and lets go of the subscription.
+    async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()>;
 }
 
 /// The Salesloft types a list with two or more of them is split into, one index-ordered arm each

@@ -37,6 +37,8 @@ enum Kind {
     AccountName,
     TypeName(usize),
     FreeCode(usize),
+    /// A webhook subscription's GUID.
+    WebhookGuid,
 }
 
 impl Kind {
@@ -1249,6 +1251,62 @@ fn cases() -> Vec<Case> {
         c("GET", "/v2/users/{id}", "path", UserInt, Own, |_, id| {
             Req::bearer("GET", format!("{USERS}/{}", enc(id)), None)
         }),
+        // ----- native webhooks
+        c(
+            "GET",
+            "/api/v1/webhooks/{id}",
+            "path",
+            WebhookGuid,
+            OwnAdmin,
+            |_, id| Req::bearer("GET", format!("/api/v1/webhooks/{}", enc(id)), None),
+        ),
+        c(
+            "DELETE",
+            "/api/v1/webhooks/{id}",
+            "path",
+            WebhookGuid,
+            SpareAdmin,
+            |_, id| Req::bearer("DELETE", format!("/api/v1/webhooks/{}", enc(id)), None),
+        ),
+        c(
+            "POST",
+            "/api/v1/webhooks/{id}/test",
+            "path",
+            WebhookGuid,
+            OwnAdmin,
+            |_, id| Req::bearer("POST", format!("/api/v1/webhooks/{}/test", enc(id)), None),
+        ),
+        c(
+            "GET",
+            "/api/v1/webhooks/{id}/deliveries",
+            "path",
+            WebhookGuid,
+            OwnAdmin,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!("/api/v1/webhooks/{}/deliveries", enc(id)),
+                    None,
+                )
+            },
+        ),
+        admin(fresh(c(
+            "POST",
+            "/api/v1/webhooks",
+            "body.event_codes",
+            TypeCode,
+            OwnAdmin,
+            |_, code| {
+                Req::bearer(
+                    "POST",
+                    "/api/v1/webhooks".into(),
+                    Some(
+                        json!({"url": "http://127.0.0.1:9/probe", "events": ["activity.created"],
+                                "event_codes": [num(code)]}),
+                    ),
+                )
+            },
+        ))),
         // ----- native
         c(
             "GET",
@@ -1848,7 +1906,8 @@ fn unknown_like(kind: Kind, foreign: &str) -> String {
         | Kind::ActivityGuid
         | Kind::OppGuid
         | Kind::AccountGuid
-        | Kind::UserGuid => uuid::Uuid::now_v7().to_string(),
+        | Kind::UserGuid
+        | Kind::WebhookGuid => uuid::Uuid::now_v7().to_string(),
         Kind::LeadInt | Kind::ActivityInt | Kind::AccountInt | Kind::AccountId | Kind::UserInt => {
             (900_000_000 + n).to_string()
         }
@@ -1893,6 +1952,7 @@ fn foreign(w: &World, kind: Kind, seller: bool) -> Vec<String> {
         Kind::AccountName => vec![b.account_name.clone()],
         Kind::TypeName(i) => vec![format!("Zqxb Only {}", B_ONLY_CODES[i])],
         Kind::FreeCode(i) => vec![B_ONLY_CODES[i].to_string()],
+        Kind::WebhookGuid => vec![b.webhook_guid.clone()],
     };
     if seller {
         let own_not = match kind {
@@ -1929,6 +1989,7 @@ fn own_value(own: &Ids, kind: Kind) -> String {
         Kind::LeadAddress => own.lead_email.clone(),
         Kind::TypeCode => SHARED_CODE.to_string(),
         Kind::OppTypeCode => "12000".to_string(),
+        Kind::WebhookGuid => own.webhook_guid.clone(),
         other => panic!("no own value of {other:?}"),
     }
 }
@@ -1977,6 +2038,18 @@ async fn spare(w: &World, who: &Who, own: &Ids, kind: Kind) -> String {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             }
+        }
+        Kind::WebhookGuid => {
+            let r = w
+                .app
+                .post(
+                    &w.a_admin,
+                    "/api/v1/webhooks",
+                    json!({"url": "http://127.0.0.1:9/spare", "events": ["lead.created"]}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+            r.json["data"]["id"].as_str().expect("id").to_string()
         }
         other => panic!("no spare of {other:?}"),
     }
@@ -2124,7 +2197,12 @@ async fn routes_without_ids_show_nothing_of_the_other_tenant() {
                     },
                 )
                 .await;
-            assert!(r.status.is_success(), "{route}: {} {}", r.status, r.text);
+            // Webhook subscriptions are the Administrator's alone.
+            if *route == "/api/v1/webhooks" && std::ptr::eq(who, &w.a_seller) {
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{route}: {}", r.text);
+            } else {
+                assert!(r.status.is_success(), "{route}: {} {}", r.status, r.text);
+            }
             w.assert_no_b_data(route, &r.text, "");
             called += 1;
         }

@@ -46,6 +46,8 @@ pub struct Ids {
     pub user_guid: String,
     pub user_int: String,
     pub user_email: String,
+    /// A webhook subscription made by the tenant's Administrator.
+    pub webhook_guid: String,
 }
 
 pub struct World {
@@ -199,6 +201,7 @@ impl World {
             ("/api/v1/leads?limit=1000", &["guid"][..]),
             ("/api/v1/accounts?limit=1000", &["guid"][..]),
             ("/api/v1/activity_types", &["id"][..]),
+            ("/api/v1/webhooks", &["id"][..]),
         ] {
             let r = app.get(&b_admin, path).await;
             for row in r.json["data"].as_array().expect("data") {
@@ -277,7 +280,17 @@ impl World {
             )
             .await;
         let first = &rows[0];
+        let webhook = created(
+            app.post(
+                admin,
+                "/api/v1/webhooks",
+                json!({"url": format!("http://127.0.0.1:9/{tag}-hook"), "events": ["activity.created"],
+                       "event_codes": [SHARED_CODE]}),
+            )
+            .await,
+        );
         Ids {
+            webhook_guid: text(&webhook["id"]),
             lead_guid,
             lead_int: text(&lead["id"]),
             lead_email: text(&lead["email"]),
@@ -305,6 +318,7 @@ impl World {
             "/api/v1/users",
             "/api/v1/activity_types",
             "/api/v1/opportunities?limit=1000",
+            "/api/v1/webhooks",
         ] {
             let r = self.app.get(admin, path).await;
             assert_eq!(r.status, StatusCode::OK, "snapshot {path}: {}", r.json);

@@ -309,6 +309,12 @@ pub const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/v1/activities/{id}/restore", &["path"]),
     ("POST", "/api/v1/leads/{guid}/restore", &["path"]),
     ("GET", "/api/v1/export", &[]),
+    ("GET", "/api/v1/webhooks", &[]),
+    ("POST", "/api/v1/webhooks", &["body.event_codes"]),
+    ("GET", "/api/v1/webhooks/{id}", &["path"]),
+    ("DELETE", "/api/v1/webhooks/{id}", &["path"]),
+    ("POST", "/api/v1/webhooks/{id}/test", &["path"]),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", &["path"]),
     // Operations
     ("GET", "/healthz", &[]),
     ("GET", "/readyz", &[]),

@@ -16,3 +16,4 @@ mod openapi_routes;
 mod rate_limit;
 mod trash;
 mod types_opportunities;
+mod webhooks;

@@ -15,6 +15,7 @@ mod opportunities;
 mod rate;
 mod render;
 mod users;
+mod webhooks;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -93,6 +94,22 @@ pub fn routes(_state: AppState) -> Router<AppState> {
             m(post(history::restore_lead)),
         )
         .route("/api/v1/export", m(get(export::export)))
+        .route(
+            "/api/v1/webhooks",
+            m(get(webhooks::list_webhooks).post(webhooks::create_webhook)),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            m(get(webhooks::get_webhook).delete(webhooks::delete_webhook)),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/test",
+            m(post(webhooks::test_webhook)),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            m(get(webhooks::list_deliveries)),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
         .route("/api/v1", axum::routing::any(no_such_endpoint))
         .layer(axum::middleware::from_fn(rate::budget_headers))

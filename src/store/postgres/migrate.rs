@@ -51,6 +51,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../../migrations/postgres/0011_history_trash.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/postgres/0012_webhooks.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

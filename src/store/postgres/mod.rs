@@ -13,6 +13,7 @@
 
 mod connect;
 mod migrate;
+mod outbox;
 mod query;
 mod rate;
 mod rows;
@@ -39,6 +40,7 @@ use crate::domain::{
     LeadQuery, NewAccount, NewActivity, NewActivityType, NewLead, NewUser, Page, Tenant, User,
 };
 use crate::error::{Error, Result};
+use crate::events::{Delivery, DueDelivery, Event, NewWebhook, Outcome, Webhook};
 use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};
 use migrate::migrate;
 pub use query::{activity_count_sql, activity_page_sql, directory_count_sql, directory_page_sql};
@@ -285,7 +287,8 @@ impl Store for PgStore {
         {
             let mut c = self.client().await?;
             let tx = c.transaction().await.map_err(map_err)?;
-            insert_leads(&tx, tenant_id, std::slice::from_ref(&lead)).await?;
+            let ids = insert_leads(&tx, tenant_id, std::slice::from_ref(&lead)).await?;
+            outbox::leads_changed(&tx, tenant_id, Event::LeadCreated, &ids).await?;
             tx.commit().await.map_err(map_err)?;
         }
         self.lead_by_guid(tenant_id, guid)
@@ -297,6 +300,7 @@ impl Store for PgStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(map_err)?;
         let ids = insert_leads(&tx, tenant_id, &leads).await?;
+        outbox::leads_changed(&tx, tenant_id, Event::LeadCreated, &ids).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(ids)
     }
@@ -565,6 +569,50 @@ impl Store for PgStore {
 
     async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>> {
         self.directory_page(q, rows::user_record_row).await
+    }
+
+    async fn create_webhook(
+        &self,
+        tenant_id: i64,
+        hook: NewWebhook,
+        max: usize,
+    ) -> Result<Webhook> {
+        outbox::create_webhook(self, tenant_id, hook, max).await
+    }
+
+    async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>> {
+        outbox::list_webhooks(self, tenant_id).await
+    }
+
+    async fn delete_webhook(&self, tenant_id: i64, guid: Uuid) -> Result<()> {
+        outbox::delete_webhook(self, tenant_id, guid).await
+    }
+
+    async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
+        outbox::enqueue_test(self, tenant_id, guid).await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        tenant_id: i64,
+        guid: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>> {
+        outbox::deliveries(self, tenant_id, guid, before, limit).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>> {
+        outbox::claim(self, now, lease_until, limit).await
+    }
+
+    async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()> {
+        outbox::finish(self, due, outcome).await
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::rows::{execute, get, map_err, query, query_one, query_opt};
 use super::PgStore;
+use crate::events::Event;
 use crate::domain::history::{
     tracked_values, ActivityChange, ActivityRef, Actor, ChangeAction, ChangeQuery, NewChange,
     PurgeBefore, TrashedActivity,
@@ -262,6 +263,8 @@ pub(super) async fn restore_activity(
         after: Some(after.values),
     };
     record(&tx, tenant_id, actor, ts, &change).await?;
+    // Back in every dialect: subscribers are told as of a new activity (same id and GUID).
+    super::outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &[id]).await?;
     tx.commit().await.map_err(map_err)
 }
 
@@ -367,6 +370,7 @@ pub(super) async fn restore_lead(
     .ok_or(Error::NotFound(Missing::Lead))?;
     let id: i64 = get(&row, 0)?;
     super::writes::restamp_lead_activities(&tx, tenant_id, id).await?;
+    super::outbox::leads_changed(&tx, tenant_id, Event::LeadUpdated, &[id]).await?;
     tx.commit().await.map_err(map_err)
 }
 

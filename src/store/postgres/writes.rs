@@ -12,13 +12,14 @@ use super::rows::{
     to_json_text, type_row, LEAD_COLS, TYPE_COLS,
 };
 use super::trash;
-use super::PgStore;
+use super::{outbox, PgStore};
 use crate::domain::history::Actor;
 use crate::domain::{
     time::now_micros, Account, ActivityType, ActivityUpdate, LeadPatch, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant, TypeKind, User,
 };
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::store::Store;
 
 /// Inserts a user stamped (created_at, updated_at) from the tenant's clock, so that users'
@@ -422,6 +423,7 @@ pub(super) async fn insert_activities(
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids).await?;
     tx.commit().await.map_err(map_err)?;
     Ok(ids)
 }
@@ -441,7 +443,8 @@ pub(super) async fn insert_activity_scored(
     let activities = [activity];
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
-    insert_activities_in(&tx, tenant_id, &activities).await?;
+    let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids).await?;
     let row = query_one(
         &tx,
         "SELECT score FROM leads WHERE tenant_id = $1 AND id = $2",
@@ -622,6 +625,7 @@ pub(super) async fn update_activity(
         return Err(Error::NotFound(crate::error::Missing::Activity(None)));
     }
     trash::record_update(&tx, tenant_id, u.id, actor, ts, before).await?;
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityUpdated, &[u.id]).await?;
     tx.commit().await.map_err(map_err)
 }
 
@@ -646,6 +650,9 @@ pub(super) async fn delete_activity(
             "This opportunity has {children} activities logged on it; delete them first"
         )));
     }
+    // Before the row goes to the trash, so the event can describe it (and with the tenant locked
+    // before the row, the order every writer takes them in).
+    outbox::activities_changed(&tx, tenant_id, Event::ActivityDeleted, &[id]).await?;
     trash::trash(&tx, tenant_id, id, actor, at).await?;
     let deleted = query_opt(
         &tx,
@@ -773,5 +780,6 @@ pub(super) async fn update_lead(
     if new.owner_id != lead.owner_id {
         restamp_lead_activities(&tx, tenant_id, lead_id).await?;
     }
+    outbox::leads_changed(&tx, tenant_id, Event::LeadUpdated, &[lead_id]).await?;
     tx.commit().await.map_err(map_err)
 }

@@ -8,6 +8,7 @@ pub mod backup;
 mod job_spans;
 mod labels;
 mod migrate;
+mod outbox;
 mod query;
 mod reader;
 mod rows;
@@ -36,6 +37,7 @@ use crate::domain::{
     Page, Tenant, User,
 };
 use crate::error::{Error, Result};
+use crate::events::{Delivery, DueDelivery, Event, NewWebhook, Outcome, Webhook};
 use labels::Labels;
 use migrate::migrate;
 use query::list_in;
@@ -342,16 +344,26 @@ impl Store for SqliteStore {
 
     async fn create_lead(&self, tenant_id: i64, lead: NewLead) -> Result<Lead> {
         let guid = lead.guid;
-        self.write(move |c| insert_lead(c, tenant_id, &lead))
-            .await?;
+        self.write(move |c| {
+            let id = insert_lead(c, tenant_id, &lead)?;
+            outbox::leads_changed(c, tenant_id, Event::LeadCreated, &[id])
+        })
+        .await?;
         self.lead_by_guid(tenant_id, guid)
             .await?
             .ok_or_else(|| Error::Internal("created lead vanished".into()))
     }
 
     async fn create_leads(&self, tenant_id: i64, leads: Vec<NewLead>) -> Result<Vec<i64>> {
-        self.write(move |c| leads.iter().map(|l| insert_lead(c, tenant_id, l)).collect())
-            .await
+        self.write(move |c| {
+            let ids = leads
+                .iter()
+                .map(|l| insert_lead(c, tenant_id, l))
+                .collect::<Result<Vec<_>>>()?;
+            outbox::leads_changed(c, tenant_id, Event::LeadCreated, &ids)?;
+            Ok(ids)
+        })
+        .await
     }
 
     async fn lead_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Lead>> {
@@ -388,8 +400,11 @@ impl Store for SqliteStore {
     }
 
     async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()> {
-        self.write(move |c| writes::update_lead(c, tenant_id, lead_id, &patch))
-            .await
+        self.write(move |c| {
+            writes::update_lead(c, tenant_id, lead_id, &patch)?;
+            outbox::leads_changed(c, tenant_id, Event::LeadUpdated, &[lead_id])
+        })
+        .await
     }
 
     async fn search_leads(
@@ -525,8 +540,12 @@ impl Store for SqliteStore {
         if activities.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(move |c| insert_rows(c, tenant_id, &activities))
-            .await
+        self.write(move |c| {
+            let ids = insert_rows(c, tenant_id, &activities)?;
+            outbox::activities_changed(c, tenant_id, Event::ActivityCreated, &ids)?;
+            Ok(ids)
+        })
+        .await
     }
 
     /// The lead's score is read in the write transaction: a Create costs no second read.
@@ -537,7 +556,8 @@ impl Store for SqliteStore {
             ));
         };
         self.write(move |c| {
-            insert_rows(c, tenant_id, std::slice::from_ref(&activity))?;
+            let ids = insert_rows(c, tenant_id, std::slice::from_ref(&activity))?;
+            outbox::activities_changed(c, tenant_id, Event::ActivityCreated, &ids)?;
             c.prepare_cached("SELECT score FROM leads WHERE tenant_id = ?1 AND id = ?2")
                 .db()?
                 .query_row(params![tenant_id, lead], |r| r.get(0))
@@ -547,8 +567,11 @@ impl Store for SqliteStore {
     }
 
     async fn update_activity(&self, tenant_id: i64, u: ActivityUpdate, actor: Actor) -> Result<()> {
-        self.write(move |c| writes::update_activity(c, tenant_id, &u, actor))
-            .await
+        self.write(move |c| {
+            writes::update_activity(c, tenant_id, &u, actor)?;
+            outbox::activities_changed(c, tenant_id, Event::ActivityUpdated, &[u.id])
+        })
+        .await
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
@@ -562,8 +585,13 @@ impl Store for SqliteStore {
     }
 
     async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
-        self.write(move |c| writes::delete_activity(c, tenant_id, id, actor))
-            .await
+        self.write(move |c| {
+            // Before the row goes to the trash, so the event can describe it; a failed delete
+            // rolls it back.
+            outbox::activities_changed(c, tenant_id, Event::ActivityDeleted, &[id])?;
+            writes::delete_activity(c, tenant_id, id, actor)
+        })
+        .await
     }
 
     async fn trashed_activity(
@@ -682,6 +710,60 @@ impl Store for SqliteStore {
         let q = q.clone();
         self.read(move |c| query::directory_in(c, &q, rows::user_record_row))
             .await
+    }
+
+    async fn create_webhook(
+        &self,
+        tenant_id: i64,
+        hook: NewWebhook,
+        max: usize,
+    ) -> Result<Webhook> {
+        self.write(move |c| outbox::create_webhook(c, tenant_id, &hook, max))
+            .await
+    }
+
+    async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>> {
+        self.read(move |c| outbox::list_webhooks(c, tenant_id))
+            .await
+    }
+
+    async fn delete_webhook(&self, tenant_id: i64, guid: Uuid) -> Result<()> {
+        self.write(move |c| outbox::delete_webhook(c, tenant_id, guid))
+            .await
+    }
+
+    async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
+        self.write(move |c| outbox::enqueue_test(c, tenant_id, guid))
+            .await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        tenant_id: i64,
+        guid: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>> {
+        self.read(move |c| outbox::deliveries(c, tenant_id, guid, before, limit))
+            .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>> {
+        if !self.read(move |c| outbox::any_due(c, now)).await? {
+            return Ok(Vec::new());
+        }
+        self.write(move |c| outbox::claim(c, now, lease_until, limit))
+            .await
+    }
+
+    async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()> {
+        let (due, outcome) = (due.clone(), outcome.clone());
+        self.write(move |c| outbox::finish(c, &due, &outcome)).await
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {

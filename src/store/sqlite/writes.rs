@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::trash;
 use crate::domain::history::Actor;
+use crate::events::Event;
 use crate::domain::{
     time::now_micros, ActivityType, ActivityUpdate, LeadPatch, Micros, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant,
@@ -443,7 +444,9 @@ pub(super) fn restore_activity(
     actor: Actor,
 ) -> Result<()> {
     let ts = tick(c, tenant_id, 1)?;
-    trash::restore(c, tenant_id, id, since, actor, ts)
+    trash::restore(c, tenant_id, id, since, actor, ts)?;
+    // Back in every dialect: subscribers are told as of a new activity (same id and GUID).
+    super::outbox::activities_changed(c, tenant_id, Event::ActivityCreated, &[id])
 }
 
 /// Takes a deleted lead back and restamps its activities (see `Store::restore_lead`).
@@ -455,7 +458,8 @@ pub(super) fn restore_lead(
 ) -> Result<()> {
     let now = tick(c, tenant_id, 1)?;
     let id = trash::restore_lead(c, tenant_id, guid, since, now)?;
-    restamp_lead_activities(c, tenant_id, id)
+    restamp_lead_activities(c, tenant_id, id)?;
+    super::outbox::leads_changed(c, tenant_id, Event::LeadUpdated, &[id])
 }
 
 /// Marks the lead deleted and restamps its activities (see `Store::delete_lead`).
