@@ -197,6 +197,11 @@ def seed(server, api, admin):
             ints["activity"].append(a["id"])
             # The Salesloft resources by type (calls, notes, emails): not dictionaries of their own.
             ints.setdefault(row.get("type", "custom"), []).append(a["id"])
+    # One activity in the trash, for the restore's examples.
+    made = api.call("POST", "/api/v1/activities", {"activities": [
+        {"type": "call", "resource": {"type": "person", "id": ids["lead"][0]}, "note": "Trashed"}]})
+    ids["trashed"] = [made["data"][0]["guid"]]
+    api.call("DELETE", f"/api/v1/activities/{ids['trashed'][0]}")
     return ids, ints
 
 
@@ -485,6 +490,10 @@ def write_examples(examples_path, doc, ids, ints):
                 value = activity if t == "string" else values[0]
             out.setdefault(path, {}).setdefault(method.lower(), {}).setdefault(
                 "parameters", {})[key] = [value]
+    restore = "/api/v1/activities/{id}/restore"
+    if "post" in doc.get("paths", {}).get(restore, {}):
+        out.setdefault(restore, {}).setdefault("post", {}).setdefault(
+            "parameters", {})["path.id"] = ids["trashed"]
     for (method, path), body in bodies.items():
         if method in doc.get("paths", {}).get(path, {}):
             out.setdefault(path, {}).setdefault(method, {})["bodies"] = body
