@@ -149,6 +149,10 @@ class Api:
             raise Failure(f"seed call {method} {path} answered {e.code}: {e.read()[:300]!r}")
 
 
+# The GUIDs of the seeded activities in the trash (the restore's examples).
+TRASHED = []
+
+
 def seed(server, api, admin):
     """Users, leads, accounts, a custom type, opportunities and activities; their ids by kind."""
     ids = {"lead": [], "user": [admin["user_id"]], "account": [], "opportunity": [], "activity": []}
@@ -204,6 +208,11 @@ def seed(server, api, admin):
             ints["activity"].append(a["id"])
             # The Salesloft resources by type (calls, notes, emails): not dictionaries of their own.
             ints.setdefault(row.get("type", "custom"), []).append(a["id"])
+    # One activity in the trash, for the restore's examples.
+    made = api.call("POST", "/api/v1/activities", {"activities": [
+        {"type": "call", "resource": {"type": "person", "id": ids["lead"][0]}, "note": "Trashed"}]})
+    TRASHED.append(made["data"][0]["guid"])
+    api.call("DELETE", f"/api/v1/activities/{TRASHED[-1]}")
     return ids, ints
 
 
@@ -495,6 +504,10 @@ def write_examples(examples_path, doc, ids, ints):
                 value = activity if t == "string" else values[0]
             out.setdefault(path, {}).setdefault(method.lower(), {}).setdefault(
                 "parameters", {})[key] = [value]
+    restore = "/api/v1/activities/{id}/restore"
+    if "post" in doc.get("paths", {}).get(restore, {}):
+        out.setdefault(restore, {}).setdefault("post", {}).setdefault(
+            "parameters", {})["path.id"] = list(TRASHED)
     for (method, path), body in bodies.items():
         if method in doc.get("paths", {}).get(path, {}):
             out.setdefault(path, {}).setdefault(method, {})["bodies"] = body

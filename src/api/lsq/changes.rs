@@ -34,7 +34,7 @@ pub struct Parameter {
     activity_events: Option<Vec<Int>>,
     /// Only changes of this activity (its GUID; not with `ActivityEvents`).
     #[serde(rename = "ActivityID")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<wire::Text>)]
     activity_id: Option<Text>,
 }
 
