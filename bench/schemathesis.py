@@ -177,10 +177,10 @@ def seed(server, api, admin):
         "name": "Site visit", "event_code": 201, "salesloft_type": "site_visit", "score": 5,
         "fields": [{"schema_name": "mx_Custom_1", "data_type": "String"},
                    {"schema_name": "mx_Custom_2", "data_type": "Number"}]})
-    # Two webhook subscriptions (to a closed port: their deliveries fail and are retried): the
+    # Three webhook subscriptions (to a closed port: their deliveries fail and are retried): the
     # operations on one subscription take the first, its DELETE the last.
     ids["webhook"] = []
-    for i in range(2):
+    for i in range(3):
         w = api.call("POST", "/api/v1/webhooks", {"url": f"http://127.0.0.1:9/seed{i}",
                                                    "events": ["activity.created", "lead.created"]})
         ids["webhook"].append(w["data"]["id"])
@@ -583,7 +583,7 @@ def write_config(config_path, doc, admin, ids, ints, workers):
             # An activity's path takes its GUID or its integer id, as text.
             pools[f"{kind}_string{suffix}"] = [str(x) for x in third(ids[kind], disposable)] + (
                 [str(x) for x in third(ints[kind], disposable)] if kind == "activity" else [])
-            pools[f"{kind}_integer{suffix}"] = third(list(ints[kind]), disposable)
+            pools[f"{kind}_integer{suffix}"] = third(list(ints.get(kind, [])), disposable)
         pools[f"resource_string{suffix}"] = [
             g for kind in ("lead", "account", "opportunity") for g in third(ids[kind], disposable)]
         pools[f"resource_integer{suffix}"] = [
