@@ -147,8 +147,20 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
         // `--no-rate-limit`: still tell clients they have the whole budget, so they never wait.
         None => BUDGET_PER_MINUTE,
     };
-    req.extensions_mut().insert(user);
-    let mut resp = next.run(req).await;
+    let mut resp = match crate::api::idempotency::claim(&app, req.extensions(), &user).await {
+        Ok(()) => {
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
+        Err(crate::api::idempotency::Refusal::Failed(e)) => SlError::from(e).into_response(),
+        Err(r) => {
+            let mut resp = SlError::new(r.status(), r.message()).into_response();
+            if let Some(secs) = r.retry_after() {
+                set_header(&mut resp, "retry-after", secs);
+            }
+            resp
+        }
+    };
     set_header(&mut resp, "x-ratelimit-endpoint-cost", cost);
     set_header(&mut resp, "x-ratelimit-remaining-minute", remaining);
     resp

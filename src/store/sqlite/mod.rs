@@ -4,6 +4,7 @@
 //! budget, on a pool of reader threads: `reader`), and a checkpointer thread copies the WAL back.
 
 pub mod backup;
+mod idempotency;
 #[cfg(test)]
 mod job_spans;
 mod labels;
@@ -644,6 +645,38 @@ impl Store for SqliteStore {
         let q = q.clone();
         self.read(move |c| query::directory_in(c, &q, rows::user_record_row))
             .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        tenant_id: i64,
+        claim: &crate::store::KeyClaim,
+    ) -> Result<crate::store::KeyState> {
+        idempotency::claim(self, tenant_id, claim).await
+    }
+
+    async fn idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        expired_before: i64,
+        abandoned_before: i64,
+    ) -> Result<Option<crate::store::KeyRecord>> {
+        idempotency::record(self, tenant_id, key, expired_before, abandoned_before).await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        owner: i64,
+        answer: Option<crate::store::StoredAnswer>,
+    ) -> Result<()> {
+        idempotency::finish(self, tenant_id, key, owner, answer).await
+    }
+
+    async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64> {
+        idempotency::prune(self, claimed_before, limit).await
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
