@@ -504,9 +504,9 @@ async fn salesloft_call_and_note_posts_are_idempotent() {
         )
         .await;
     assert_eq!(n3.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", n3.json);
-    assert!(n3.json["error"]
+    assert!(n3.json["errors"]["Idempotency-Key"][0]
         .as_str()
         .unwrap()
-        .contains("Idempotency-Key"));
+        .contains("different request"));
     assert_eq!(app.all_histories(&admin).await.len(), 2);
 }

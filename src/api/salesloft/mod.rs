@@ -153,6 +153,12 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
             next.run(req).await
         }
         Err(crate::api::idempotency::Refusal::Failed(e)) => SlError::from(e).into_response(),
+        // Salesloft's own validation envelope, naming the header as the parameter.
+        Err(r @ crate::api::idempotency::Refusal::Mismatch) => (
+            r.status(),
+            Json(json!({"errors": {"Idempotency-Key": [r.message()]}})),
+        )
+            .into_response(),
         Err(r) => {
             let mut resp = SlError::new(r.status(), r.message()).into_response();
             if let Some(secs) = r.retry_after() {
