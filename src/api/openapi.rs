@@ -190,7 +190,9 @@ fn shared_answers(doc: &mut Value) -> Result<(), String> {
 }
 
 /// States the `Idempotency-Key` header (`api::idempotency`) on every LeadSquared and Salesloft
-/// write, with the answers it adds in each envelope; the native document states it on its own.
+/// write, with the answers it adds in each envelope (a replayed answer is the documented answer
+/// with `Idempotent-Replayed: true`, said in the parameter's description); the native document
+/// states it on its own.
 fn idempotency_keys(doc: &mut Value) {
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
@@ -217,11 +219,6 @@ fn idempotency_keys(doc: &mut Value) {
         let Some(responses) = op["responses"].as_object_mut() else {
             continue;
         };
-        for (status, a) in responses.iter_mut() {
-            if status.starts_with('2') {
-                a["headers"]["Idempotent-Replayed"] = header_ref("IdempotentReplayed");
-            }
-        }
         let mut add = |status: &str, a: Value| {
             responses.entry(status.to_string()).or_insert(a);
         };
