@@ -75,8 +75,9 @@ impl Refusal {
     pub fn status(&self) -> StatusCode {
         match self {
             Refusal::BadKey(_) => StatusCode::BAD_REQUEST,
-            Refusal::Mismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            Refusal::InProgress | Refusal::NotKept(_) | Refusal::Replayed => StatusCode::CONFLICT,
+            Refusal::Mismatch | Refusal::InProgress | Refusal::NotKept(_) | Refusal::Replayed => {
+                StatusCode::CONFLICT
+            }
             Refusal::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -232,18 +232,8 @@ fn idempotency_keys(doc: &mut Value) {
         );
         add(
             "409",
-            answer("The first request with this Idempotency-Key is still running (Retry-After), or its answer was too large to keep", e, &["Retry-After"]),
+            answer("Idempotency-Key: first used with a different request; or its first request is still running (Retry-After); or its answer was too large to keep", e, &["Retry-After"]),
         );
-        if e == "LsqError" {
-            add(
-                "422",
-                answer(
-                    "The Idempotency-Key was first used with a different request",
-                    e,
-                    &[],
-                ),
-            );
-        }
     }
 }
 

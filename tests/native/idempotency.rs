@@ -110,7 +110,7 @@ async fn a_native_retry_replays_the_first_answer_and_writes_nothing() {
         )
         .await;
     other.assert_error(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "idempotency_key_reused",
         "Idempotency-Key",
     );
@@ -126,7 +126,7 @@ async fn a_native_retry_replays_the_first_answer_and_writes_nothing() {
         )
         .await;
     edit.assert_error(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "idempotency_key_reused",
         "Idempotency-Key",
     );
@@ -277,7 +277,7 @@ async fn keys_are_per_tenant_and_per_caller() {
         )
         .await;
     rm.assert_error(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "idempotency_key_reused",
         "Idempotency-Key",
     );
@@ -425,12 +425,7 @@ async fn leadsquared_create_is_idempotent() {
     let mut other = body.clone();
     other["ActivityNote"] = json!("Another visit");
     let refused = app.lsq_keyed(&admin, create, "lsq-1", other).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.json
-    );
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.json);
     assert_eq!(
         refused.json["ExceptionType"],
         json!("MXInvalidInputException")
@@ -503,10 +498,10 @@ async fn salesloft_call_and_note_posts_are_idempotent() {
                         "associated_with_id": lead["id"]})),
         )
         .await;
-    assert_eq!(n3.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", n3.json);
-    assert!(n3.json["errors"]["Idempotency-Key"][0]
+    assert_eq!(n3.status, StatusCode::CONFLICT, "{}", n3.json);
+    assert!(n3.json["error"]
         .as_str()
         .unwrap()
-        .contains("different request"));
+        .contains("Idempotency-Key was first used with a different request"));
     assert_eq!(app.all_histories(&admin).await.len(), 2);
 }

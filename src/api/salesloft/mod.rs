@@ -147,29 +147,42 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
         // `--no-rate-limit`: still tell clients they have the whole budget, so they never wait.
         None => BUDGET_PER_MINUTE,
     };
-    let mut resp = match crate::api::idempotency::claim(&app, req.extensions(), &user).await {
-        Ok(()) => {
-            req.extensions_mut().insert(user);
-            next.run(req).await
-        }
-        Err(crate::api::idempotency::Refusal::Failed(e)) => SlError::from(e).into_response(),
-        // Salesloft's own validation envelope, naming the header as the parameter.
-        Err(r @ crate::api::idempotency::Refusal::Mismatch) => (
-            r.status(),
-            Json(json!({"errors": {"Idempotency-Key": [r.message()]}})),
-        )
-            .into_response(),
-        Err(r) => {
-            let mut resp = SlError::new(r.status(), r.message()).into_response();
-            if let Some(secs) = r.retry_after() {
-                set_header(&mut resp, "retry-after", secs);
-            }
-            resp
-        }
-    };
+    req.extensions_mut().insert(user);
+    let mut resp = next.run(req).await;
     set_header(&mut resp, "x-ratelimit-endpoint-cost", cost);
     set_header(&mut resp, "x-ratelimit-remaining-minute", remaining);
     resp
+}
+
+/// The `Idempotency-Key` claim of a Salesloft write (`api::idempotency`), made once `guard` has
+/// authenticated the caller. An extractor of the write handlers rather than a step of `guard`, so
+/// that a method a route does not serve is answered 405 without claiming the key.
+pub struct KeyClaimed;
+
+impl axum::extract::FromRequestParts<AppState> for KeyClaimed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<KeyClaimed, Response> {
+        let Some(user) = parts.extensions.get::<User>().cloned() else {
+            return Ok(KeyClaimed);
+        };
+        match crate::api::idempotency::claim(state, &parts.extensions, &user).await {
+            Ok(()) => Ok(KeyClaimed),
+            Err(crate::api::idempotency::Refusal::Failed(e)) => {
+                Err(SlError::from(e).into_response())
+            }
+            Err(r) => {
+                let mut resp = SlError::new(r.status(), r.message()).into_response();
+                if let Some(secs) = r.retry_after() {
+                    set_header(&mut resp, "retry-after", secs);
+                }
+                Err(resp)
+            }
+        }
+    }
 }
 
 /// The keys the activity's own attributes set in `static_data`; they win over natively given keys
