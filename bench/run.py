@@ -67,6 +67,7 @@ SCENARIOS = [
     ("sl_counted", "read", "activity_histories by type over the tenant, with counts (counted feed)", None),
     ("sl_cursor", "read", "activity_histories cursor walk, updated_at[gt] ASC", None),
     ("create", "write", "Create one activity", 0.30),
+    ("create_keyed", "write", "Create one activity with an Idempotency-Key (a new key each)", None),
     ("bulk_lead", "bulk", "Bulk 25 by lead (ByLeadId)", 2.0),
     ("bulk_opp", "bulk", "Bulk 25 by opportunity", 2.0),
 ]

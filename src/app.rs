@@ -32,6 +32,8 @@ pub struct AppState {
     /// Refused credentials per client address (`auth::FailedLogins`), in this process's memory.
     /// On with `--no-rate-limit` too: it guards the store, not a tenant's budget.
     pub failed_logins: Arc<FailedLogins>,
+    /// How long `Idempotency-Key` records are kept (`serve --idempotency-ttl-hours`).
+    pub idempotency_ttl: Duration,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
     pub fn new(service: Arc<Service>, rate_limit: bool, backend: RateBackend) -> AppState {
         AppState {
             service,
+            idempotency_ttl: crate::api::idempotency::DEFAULT_TTL,
             failed_logins: Arc::new(FailedLogins::new(
                 FAILED_LOGIN_LIMIT,
                 FAILED_LOGIN_WINDOW,
@@ -67,6 +70,14 @@ impl AppState {
                 ))
             }),
         }
+    }
+}
+
+impl AppState {
+    /// The same state keeping `Idempotency-Key` records for `ttl`.
+    pub fn with_idempotency_ttl(mut self, ttl: Duration) -> AppState {
+        self.idempotency_ttl = ttl;
+        self
     }
 }
 
@@ -179,6 +190,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::salesloft::routes(state.clone()))
         .merge(crate::api::native::routes(state.clone()))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::idempotency::layer,
+        ))
         .layer(middleware::from_fn(crate::api::head_limits::limit_head))
         .layer(middleware::map_response(retry_after_on_503))
         .layer(CatchPanicLayer::custom(panic_response))

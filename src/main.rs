@@ -111,6 +111,10 @@ enum Command {
         /// Webhooks: milliseconds after the first attempt past which a delivery is failed.
         #[arg(long, hide = true, default_value_t = 86_400_000)]
         webhook_retry_for_ms: u64,
+        /// Hours an `Idempotency-Key` and its answer are kept (a fraction such as 0.5 is allowed);
+        /// expired keys are pruned in the background and may then be used again.
+        #[arg(long, env = "ACTIVITY_HUB_IDEMPOTENCY_TTL_HOURS", value_parser = idempotency_ttl_hours, default_value = "24")]
+        idempotency_ttl_hours: Duration,
     },
     /// Manage tenants.
     Tenant {
@@ -290,6 +294,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             webhook_retry_base_ms,
             webhook_retry_max_delay_ms,
             webhook_retry_for_ms,
+            idempotency_ttl_hours,
         } => {
             let queues = store::sqlite::Queues {
                 writes: usize::try_from(write_queue).unwrap_or(usize::MAX),
@@ -340,7 +345,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let _dispatcher =
                 activity_hub::events::dispatch::spawn(service.store().clone(), webhooks)?;
-            let state = AppState::new(service, !no_rate_limit, rate_backend);
+            let state = AppState::new(service.clone(), !no_rate_limit, rate_backend)
+                .with_idempotency_ttl(idempotency_ttl_hours);
+            let pruner = tokio::spawn(activity_hub::api::idempotency::prune_loop(
+                service.store().clone(),
+                idempotency_ttl_hours,
+            ));
             let limits = app::Limits {
                 head_timeout: Duration::from_secs(head_timeout),
                 body_timeout: Duration::from_secs(body_timeout),
@@ -348,9 +358,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 max_connections,
                 body_budget,
             };
-            app::serve_with(listener, app::router(state), limits)
+            let served = app::serve_with(listener, app::router(state), limits)
                 .await
-                .map_err(|e| format!("server failed: {e}"))
+                .map_err(|e| format!("server failed: {e}"));
+            pruner.abort();
+            served
         }
         Command::Tenant {
             command:
@@ -491,4 +503,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--idempotency-ttl-hours`: a positive number of hours (fractions allowed), at most ten years.
+fn idempotency_ttl_hours(s: &str) -> Result<Duration, String> {
+    let hours: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of hours"))?;
+    if !(hours > 0.0 && hours <= 87_600.0) {
+        return Err(format!(
+            "must be more than 0 and at most 87600 hours, not {s}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(hours * 3600.0))
 }

@@ -97,6 +97,20 @@ builders.create = function()
   return wrk.format("POST", "/v2/ProspectActivity.svc/Create", hdr_lsq, body)
 end
 
+-- A new Idempotency-Key per request: the cost of keeping each Create's first answer.
+local keyed = 0
+local key_prefix = tostring({}):gsub("table: ", "") .. "-" .. tostring(os.time())
+builders.create_keyed = function()
+  keyed = keyed + 1
+  local body = string.format(
+    '{"RelatedProspectId":"%s","ActivityEvent":%s,"ActivityNote":"Your Activity Note","ActivityDateTime":"%s","Fields":%s}',
+    pick(leads), cfg.event, rand_date(), FIELDS)
+  local hdr = {}
+  for k, v in pairs(hdr_lsq) do hdr[k] = v end
+  hdr["Idempotency-Key"] = key_prefix .. "-" .. keyed
+  return wrk.format("POST", "/v2/ProspectActivity.svc/Create", hdr, body)
+end
+
 builders.bulk_lead = function()
   return wrk.format("POST", "/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId", hdr_lsq,
     bulk_by_lead_body(function() return pick(leads) end))

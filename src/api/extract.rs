@@ -64,6 +64,14 @@ pub async fn body_bytes(body: Body) -> Result<Bytes, BodyUnread> {
     })
 }
 
+/// A body that fails as `why` when read: what a layer that already read the request's body
+/// (and failed) hands the route, so that the route answers the failure in its own words.
+pub fn failed_body(why: BodyUnread) -> Body {
+    Body::from_stream(stream::once(async move {
+        Err::<Bytes, BoxError>(Box::new(BodyFault(why)))
+    }))
+}
+
 /// The error a guarded body ends with when the [`BodyGuard`] stops it.
 #[derive(Debug)]
 struct BodyFault(BodyUnread);

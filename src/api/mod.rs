@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod head_limits;
+pub mod idempotency;
 pub mod json_out;
 pub mod lsq;
 pub mod native;

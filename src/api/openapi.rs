@@ -62,6 +62,7 @@ pub fn document() -> Result<Value, String> {
     shared_answers(&mut doc)?;
     refuse_nul_in_requests(&mut doc);
     merge_native(&mut doc, native)?;
+    idempotency_keys(&mut doc);
     Ok(doc)
 }
 
@@ -186,6 +187,54 @@ fn shared_answers(doc: &mut Value) -> Result<(), String> {
         "lsqSecretKeyHeader": {"type": "apiKey", "in": "header", "name": "x-LSQ-SecretKey", "description": "LeadSquared secret key as a header."},
     });
     Ok(())
+}
+
+/// States the `Idempotency-Key` header (`api::idempotency`) on every LeadSquared and Salesloft
+/// write, with the answers it adds in each envelope (a replayed answer is the documented answer
+/// with `Idempotent-Replayed: true`, said in the parameter's description); the native document
+/// states it on its own.
+fn idempotency_keys(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|ops| {
+            ops.iter_mut()
+                .filter(|(m, _)| matches!(m.as_str(), "post" | "put" | "patch" | "delete"))
+                .map(|(_, op)| op)
+        })
+    {
+        let e = match op["tags"][0].as_str() {
+            Some("LeadSquared") => "LsqError",
+            Some("Salesloft") => "SalesloftError",
+            _ => continue,
+        };
+        let param = json!({"$ref": "#/components/parameters/IdempotencyKey"});
+        match op["parameters"].as_array_mut() {
+            Some(list) => list.push(param),
+            None => op["parameters"] = json!([param]),
+        }
+        let Some(responses) = op["responses"].as_object_mut() else {
+            continue;
+        };
+        let mut add = |status: &str, a: Value| {
+            responses.entry(status.to_string()).or_insert(a);
+        };
+        add(
+            "400",
+            answer(
+                "The Idempotency-Key header is not one key of 1-255 printable ASCII characters",
+                e,
+                &[],
+            ),
+        );
+        add(
+            "409",
+            answer("Idempotency-Key: first used with a different request; or its first request is still running (Retry-After); or its answer was too large to keep", e, &["Retry-After"]),
+        );
+    }
 }
 
 /// What every string a LeadSquared or Salesloft request carries must match: a NUL anywhere in a
@@ -336,7 +385,13 @@ fn merge_native(doc: &mut Value, mut native: Value) -> Result<(), String> {
         }
     }
     merge_map(&mut doc["paths"], &native["paths"], "path")?;
-    for part in ["schemas", "responses", "headers", "securitySchemes"] {
+    for part in [
+        "schemas",
+        "responses",
+        "headers",
+        "parameters",
+        "securitySchemes",
+    ] {
         merge_map(
             &mut doc["components"][part],
             &native["components"][part],

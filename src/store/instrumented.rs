@@ -265,6 +265,42 @@ impl Store for InstrumentedStore {
     async fn users_page(&self, q: &DirectoryQuery) -> Result<Page<UserRecord>> {
         observed("users_page", Some(q.tenant_id), self.inner.users_page(q)).await
     }
+    async fn claim_idempotency_key(
+        &self,
+        tenant_id: i64,
+        claim: &super::KeyClaim,
+    ) -> Result<super::KeyState> {
+        let call = self.inner.claim_idempotency_key(tenant_id, claim);
+        observed("claim_idempotency_key", Some(tenant_id), call).await
+    }
+    async fn idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        expired_before: i64,
+        abandoned_before: i64,
+    ) -> Result<Option<super::KeyRecord>> {
+        let call = self
+            .inner
+            .idempotency_key(tenant_id, key, expired_before, abandoned_before);
+        observed("idempotency_key", Some(tenant_id), call).await
+    }
+    async fn finish_idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        owner: i64,
+        answer: Option<super::StoredAnswer>,
+    ) -> Result<()> {
+        let call = self
+            .inner
+            .finish_idempotency_key(tenant_id, key, owner, answer);
+        observed("finish_idempotency_key", Some(tenant_id), call).await
+    }
+    async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64> {
+        let call = self.inner.prune_idempotency_keys(claimed_before, limit);
+        observed("prune_idempotency_keys", None, call).await
+    }
     async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()> {
         let call = self.inner.update_lead(tenant_id, lead_id, patch);
         observed("update_lead", Some(tenant_id), call).await

@@ -6,6 +6,7 @@
 pub mod budgets;
 pub(crate) mod directory;
 mod history;
+pub mod idempotency;
 mod instrumented;
 pub mod postgres;
 pub(crate) mod sql;
@@ -28,6 +29,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::events::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 pub use budgets::SharedBudgets;
+pub use idempotency::{KeyClaim, KeyRecord, KeyState, StoredAnswer};
 
 /// A user found by credentials, with the digest to verify the presented secret against.
 #[derive(Debug, Clone)]
@@ -246,6 +248,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<DueDelivery>>;
     /// Records an attempt's outcome and lets go of the subscription.
     async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()>;
+    /// Claims `claim.key` for the tenant in one atomic step: a new key, an expired record or one
+    /// abandoned unanswered (`KeyClaim`) becomes this request's; otherwise the live record.
+    async fn claim_idempotency_key(&self, tenant_id: i64, claim: &KeyClaim) -> Result<KeyState>;
+    /// The tenant's live record of `key`: `None` when there is none, it was claimed before
+    /// `expired_before`, or it is unanswered and was claimed before `abandoned_before`.
+    async fn idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        expired_before: i64,
+        abandoned_before: i64,
+    ) -> Result<Option<KeyRecord>>;
+    /// Stores the answer of the request holding the claim `owner` on `key`, or (`None`) lets the
+    /// key go so that a retry runs again. Does nothing when the claim is no longer `owner`'s.
+    async fn finish_idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        owner: i64,
+        answer: Option<StoredAnswer>,
+    ) -> Result<()>;
+    /// Deletes at most `limit` records (of any tenant) claimed before `claimed_before`; how many.
+    async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64>;
 }
 
 /// The Salesloft types a list with two or more of them is split into, one index-ordered arm each

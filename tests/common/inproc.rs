@@ -73,6 +73,16 @@ impl App {
     /// Starts the router on its own store. `pg_label` is the line printed when the suite runs on
     /// PostgreSQL (CI greps for it), `db_prefix` prefixes the test database's name.
     pub async fn launch(pg_label: &str, db_prefix: &str, rate_limit: bool) -> App {
+        App::launch_configured(pg_label, db_prefix, rate_limit, |s| s).await
+    }
+
+    /// `launch`, with the state changed by `configure` (e.g. a short idempotency TTL).
+    pub async fn launch_configured(
+        pg_label: &str,
+        db_prefix: &str,
+        rate_limit: bool,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> App {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_db) = if on_postgres() {
             let admin = pg::admin_url(pg_label).unwrap_or_else(|| {
@@ -89,7 +99,7 @@ impl App {
         let opened = store::open_with_budgets(&url).await.expect("open store");
         let service = Arc::new(Service::new(opened.store));
         let budgets = app::RateBackend::kept_by(opened.budgets);
-        let state = AppState::new(service.clone(), rate_limit, budgets);
+        let state = configure(AppState::new(service.clone(), rate_limit, budgets));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

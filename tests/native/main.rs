@@ -8,6 +8,7 @@ mod activity_changes;
 mod basics;
 mod directory;
 mod export;
+mod idempotency;
 mod inputs;
 mod openapi_answers;
 mod openapi_bounds;

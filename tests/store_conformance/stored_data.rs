@@ -224,6 +224,7 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
              DROP INDEX accounts_tenant_updated; DROP INDEX accounts_tenant_created;
              DROP INDEX users_tenant_updated; DROP INDEX users_tenant_created;
              DROP INDEX users_tenant_id; ALTER TABLE users DROP COLUMN updated_at;
+             DROP TABLE idempotency_keys;
              DROP TABLE webhook_deliveries; DROP TABLE webhooks;
              DROP TABLE activity_changes; DROP TABLE deleted_activities; DROP INDEX leads_deleted;
              DROP TRIGGER activity_counts_insert; DROP TRIGGER activity_counts_delete;
@@ -247,7 +248,7 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let reopened = store::open(&b.url).await.expect("open after mending");
     assert_eq!(
         version(&raw()),
-        13,
+        14,
         "0007 and every later migration applied"
     );
     // Migration 0011 counted the activities stored before it.

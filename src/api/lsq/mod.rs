@@ -66,6 +66,19 @@ impl LsqError {
     }
 }
 
+/// An `Idempotency-Key` refusal, as an `MXInvalidInputException` of the refusal's status.
+impl From<crate::api::idempotency::Refusal> for LsqError {
+    fn from(r: crate::api::idempotency::Refusal) -> LsqError {
+        use crate::api::idempotency::Refusal;
+        if let Refusal::Failed(e) = r {
+            return e.into();
+        }
+        let mut e = LsqError::new(r.status(), "MXInvalidInputException", r.message());
+        e.retry_after = r.retry_after();
+        e
+    }
+}
+
 impl From<Error> for LsqError {
     fn from(e: Error) -> LsqError {
         let (status, kind) = match &e {
@@ -203,6 +216,9 @@ impl FromRequestParts<AppState> for Lsq {
                 return Err(e);
             }
         }
+        crate::api::idempotency::claim(state, &parts.extensions, &user)
+            .await
+            .map_err(LsqError::from)?;
         Ok(Lsq { user, params })
     }
 }

@@ -31,6 +31,9 @@ impl FromRequestParts<AppState> for Caller {
         {
             Ok(user) => {
                 super::rate::charge(state, &parts.extensions, parts.uri.path(), &user).await?;
+                crate::api::idempotency::claim(state, &parts.extensions, &user)
+                    .await
+                    .map_err(ApiError::from)?;
                 Ok(Caller(user))
             }
             Err(AuthRefused::Failed(e)) => Err(e.into()),

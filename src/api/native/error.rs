@@ -51,6 +51,18 @@ impl ApiError {
     }
 }
 
+impl From<crate::api::idempotency::Refusal> for ApiError {
+    fn from(r: crate::api::idempotency::Refusal) -> ApiError {
+        use crate::api::idempotency::Refusal;
+        if let Refusal::Failed(e) = r {
+            return e.into();
+        }
+        let mut e = ApiError::new(r.status(), r.native_code(), r.message());
+        e.retry_after = r.retry_after();
+        e
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         let (status, code) = match &e {

@@ -154,6 +154,37 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
     resp
 }
 
+/// The `Idempotency-Key` claim of a Salesloft write (`api::idempotency`), made once `guard` has
+/// authenticated the caller. An extractor of the write handlers rather than a step of `guard`, so
+/// that a method a route does not serve is answered 405 without claiming the key.
+pub struct KeyClaimed;
+
+impl axum::extract::FromRequestParts<AppState> for KeyClaimed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<KeyClaimed, Response> {
+        let Some(user) = parts.extensions.get::<User>().cloned() else {
+            return Ok(KeyClaimed);
+        };
+        match crate::api::idempotency::claim(state, &parts.extensions, &user).await {
+            Ok(()) => Ok(KeyClaimed),
+            Err(crate::api::idempotency::Refusal::Failed(e)) => {
+                Err(SlError::from(e).into_response())
+            }
+            Err(r) => {
+                let mut resp = SlError::new(r.status(), r.message()).into_response();
+                if let Some(secs) = r.retry_after() {
+                    set_header(&mut resp, "retry-after", secs);
+                }
+                Err(resp)
+            }
+        }
+    }
+}
+
 /// The keys the activity's own attributes set in `static_data`; they win over natively given keys
 /// of the same name, which keep their place.
 const OWN_STATIC_KEYS: [&str; 5] = [

@@ -198,6 +198,7 @@ fn refused(why: WriteRefusal, resource_param: &str, resource_id: i64) -> Respons
 pub async fn calls_create(
     State(app): State<AppState>,
     Extension(user): Extension<User>,
+    _key: super::KeyClaimed,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -279,6 +280,7 @@ async fn check_call(app: &AppState, user: &User, id: i64) -> Result<(), Response
 pub async fn notes_create(
     State(app): State<AppState>,
     Extension(user): Extension<User>,
+    _key: super::KeyClaimed,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -370,6 +372,7 @@ fn note_id(id: Result<Path<String>, PathRejection>) -> Result<Option<i64>, SlErr
 pub async fn notes_update(
     State(app): State<AppState>,
     Extension(user): Extension<User>,
+    _key: super::KeyClaimed,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
@@ -424,6 +427,7 @@ pub async fn notes_update(
 pub async fn notes_delete(
     State(app): State<AppState>,
     Extension(user): Extension<User>,
+    _key: super::KeyClaimed,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = match note_id(id) {

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../../migrations/postgres/0012_webhooks.sql"),
     ),
+    (
+        13,
+        include_str!("../../../migrations/postgres/0013_idempotency_keys.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -12,6 +12,7 @@
 //! (`SharedBudgets`); this file is the `Store` surface.
 
 mod connect;
+mod idempotency;
 mod migrate;
 mod outbox;
 mod query;
@@ -613,6 +614,36 @@ impl Store for PgStore {
 
     async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()> {
         outbox::finish(self, due, outcome).await
+    async fn claim_idempotency_key(
+        &self,
+        tenant_id: i64,
+        claim: &crate::store::KeyClaim,
+    ) -> Result<crate::store::KeyState> {
+        idempotency::claim(self, tenant_id, claim).await
+    }
+
+    async fn idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        expired_before: i64,
+        abandoned_before: i64,
+    ) -> Result<Option<crate::store::KeyRecord>> {
+        idempotency::record(self, tenant_id, key, expired_before, abandoned_before).await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        tenant_id: i64,
+        key: &str,
+        owner: i64,
+        answer: Option<crate::store::StoredAnswer>,
+    ) -> Result<()> {
+        idempotency::finish(self, tenant_id, key, owner, answer).await
+    }
+
+    async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64> {
+        idempotency::prune(self, claimed_before, limit).await
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
