@@ -178,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::lsq::routes())
         .merge(crate::api::salesloft::routes(state.clone()))
         .merge(crate::api::native::routes(state.clone()))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(crate::api::head_limits::limit_head))
         .layer(middleware::map_response(retry_after_on_503))

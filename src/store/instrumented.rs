@@ -245,4 +245,18 @@ impl Store for InstrumentedStore {
         let call = self.inner.lead_attribute_names(tenant_id, limit);
         observed("lead_attribute_names", Some(tenant_id), call).await
     }
+
+    async fn weekly_counts(
+        &self,
+        tenant_id: i64,
+        lead_owner: Option<i64>,
+        from: crate::domain::Micros,
+        until: crate::domain::Micros,
+        limit: u32,
+    ) -> Result<Vec<super::WeeklyCount>> {
+        let call = self
+            .inner
+            .weekly_counts(tenant_id, lead_owner, from, until, limit);
+        observed("weekly_counts", Some(tenant_id), call).await
+    }
 }

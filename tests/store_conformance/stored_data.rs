@@ -214,7 +214,8 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     // A file from before migration 0007 holding a value that is not an object: opening it fails,
     // naming the activity, and applies nothing; once the value is mended it opens.
     drop(b.store);
-    // (Migration 0008's indexes and column go too, so that the file is as version 6 left it.)
+    // (Migration 0008's indexes and column and 0011's table and triggers go too, so that the file
+    // is as version 6 left it.)
     raw()
         .execute_batch(
             "ALTER TABLE activities DROP COLUMN fields_are_an_object;
@@ -224,6 +225,8 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
              DROP INDEX accounts_tenant_updated; DROP INDEX accounts_tenant_created;
              DROP INDEX users_tenant_updated; DROP INDEX users_tenant_created;
              DROP INDEX users_tenant_id; ALTER TABLE users DROP COLUMN updated_at;
+             DROP TRIGGER activity_weekly_counts_insert; DROP TRIGGER activity_weekly_counts_delete;
+             DROP TRIGGER activity_weekly_counts_update; DROP TABLE activity_weekly_counts;
              PRAGMA user_version = 6;",
         )
         .expect("back to version 6");
@@ -243,7 +246,7 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let reopened = store::open(&b.url).await.expect("open after mending");
     assert_eq!(
         version(&raw()),
-        10,
+        11,
         "0007 and every later migration applied"
     );
     let e = set("[2]").expect_err("the check is back").to_string();

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../../migrations/postgres/0009_directory_clock.sql"),
     ),
+    (
+        10,
+        include_str!("../../../migrations/postgres/0010_activity_weekly_counts.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -532,6 +532,37 @@ impl Store for PgStore {
         self.directory_page(q, rows::user_record_row).await
     }
 
+    async fn weekly_counts(
+        &self,
+        tenant_id: i64,
+        lead_owner: Option<i64>,
+        from: crate::domain::Micros,
+        until: crate::domain::Micros,
+        limit: u32,
+    ) -> Result<Vec<super::WeeklyCount>> {
+        let sql = super::weekly_counts_sql(lead_owner.is_some(), |n| format!("${n}"))
+            .replace("sum(n)", "sum(n)::bigint");
+        let c = self.client().await?;
+        let limit = i64::from(limit);
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            vec![&tenant_id, &from, &until, &limit];
+        if let Some(owner) = &lead_owner {
+            params.push(owner);
+        }
+        query(&c, &sql, &params)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(super::WeeklyCount {
+                    week_start: get(r, 0)?,
+                    type_id: get(r, 1)?,
+                    owner_id: get(r, 2)?,
+                    count: get(r, 3)?,
+                })
+            })
+            .collect()
+    }
+
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
         // Counting touches only `activities` (and `leads` for visibility), so the planner can
         // answer from an index; a cap bounds the work on huge tenants.

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0008_created_order.sql"),
     include_str!("../../../migrations/sqlite/0009_lead_dates.sql"),
     include_str!("../../../migrations/sqlite/0010_directory_clock.sql"),
+    include_str!("../../../migrations/sqlite/0011_activity_weekly_counts.sql"),
 ];
 /// The migration (its number) from which the database refuses field values that are not one JSON
 /// object; the rows stored before it are checked before it is applied.
