@@ -15,3 +15,4 @@ mod openapi_lenient;
 mod openapi_routes;
 mod rate_limit;
 mod types_opportunities;
+mod web_ui;
