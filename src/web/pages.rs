@@ -194,9 +194,7 @@ fn item(a: &ActivityView, types: &[ActivityType]) -> Markup {
     let values = a.fields.to_map();
     let mut shown: Vec<(String, String, Option<DataType>)> = Vec::new();
     if let Some(t) = ty {
-        let mut defs: Vec<&FieldDef> = t.fields.iter().collect();
-        defs.sort_by_key(|d| d.sequence);
-        for d in defs {
+        for d in by_sequence(t) {
             if let Some(v) = values.get(&d.schema_name) {
                 shown.push((d.display_name.clone(), v.clone(), Some(d.data_type)));
             }
@@ -264,9 +262,7 @@ fn post_form(v: &LeadView, base: &str) -> Markup {
                     label for="occurred" { "When (UTC; empty for now)" }
                     input type="datetime-local" id="occurred" name="occurred" value=(form.occurred);
                     @if let Some(e) = &form.occurred_error { p.error id="occurred-error" role="alert" { (e) } }
-                    @let mut defs: Vec<&FieldDef> = t.fields.iter().collect();
-                    @let _ = defs.sort_by_key(|d| d.sequence);
-                    @for d in defs {
+                    @for d in by_sequence(t) {
                         (field_input(d, form))
                     }
                     button type="submit" id="post-submit" { "Post" }
@@ -274,6 +270,13 @@ fn post_form(v: &LeadView, base: &str) -> Markup {
             }
         }
     }
+}
+
+/// The type's field definitions in their sequence.
+fn by_sequence(t: &ActivityType) -> Vec<&FieldDef> {
+    let mut defs: Vec<&FieldDef> = t.fields.iter().collect();
+    defs.sort_by_key(|d| d.sequence);
+    defs
 }
 
 fn field_input(d: &FieldDef, form: &PostForm) -> Markup {

@@ -397,7 +397,7 @@ async fn posting_needs_the_csrf_token_and_shows_field_errors_next_to_the_field()
     assert_eq!(stored["note"], "second try");
     assert_eq!(stored["occurred_at"], "2026-03-04T05:06:00.000000Z");
     assert_eq!(stored["fields"]["mx_Custom_2"], "Bad");
-    let page = b.get(&r.location().to_string()).await;
+    let page = b.get(r.location()).await;
     assert!(page.body.contains("Activity posted."));
     assert!(page.body.contains("second try"));
 }
