@@ -189,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::lsq::routes())
         .merge(crate::api::salesloft::routes(state.clone()))
         .merge(crate::api::native::routes(state.clone()))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,7 +1,8 @@
 //! activity-hub: a self-hosted CRM activity service speaking the LeadSquared and Salesloft APIs.
 //!
 //! The flow of a request is dialect (`api::*`) → use case (`service`) → storage (`store`), over the
-//! I/O-free types in `domain`. `app` assembles the HTTP server; `main.rs` is only the CLI.
+//! I/O-free types in `domain`. `app` assembles the HTTP server, `web` is its HTML UI at `/`;
+//! `main.rs` is only the CLI.
 
 pub mod api;
 pub mod app;
@@ -16,3 +17,4 @@ pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod transfer;
+pub mod web;

@@ -171,7 +171,12 @@ impl Service {
 
     /// The active user holding this Bearer key.
     pub async fn authenticate_bearer(&self, api_key: &str) -> Result<User> {
-        let digest = auth::digest(api_key);
+        self.authenticate_key_digest(auth::digest(api_key)).await
+    }
+
+    /// The active user holding the Bearer key with this digest: what a web session keeps instead
+    /// of the key itself.
+    pub async fn authenticate_key_digest(&self, digest: [u8; 32]) -> Result<User> {
         let user = self
             .api_keys
             .get_or_load(digest, || self.store.user_by_api_key(&digest))

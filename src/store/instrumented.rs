@@ -402,5 +402,17 @@ impl Store for InstrumentedStore {
             self.inner.finish_delivery(due, outcome),
         )
         .await
+    async fn weekly_counts(
+        &self,
+        tenant_id: i64,
+        lead_owner: Option<i64>,
+        from: crate::domain::Micros,
+        until: crate::domain::Micros,
+        limit: u32,
+    ) -> Result<Vec<super::WeeklyCount>> {
+        let call = self
+            .inner
+            .weekly_counts(tenant_id, lead_owner, from, until, limit);
+        observed("weekly_counts", Some(tenant_id), call).await
     }
 }

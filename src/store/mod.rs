@@ -38,6 +38,37 @@ pub struct UserCredentials {
     pub secret_key_digest: Vec<u8>,
 }
 
+/// One cell of the web overview's charts: how many activities of one type and one owner happened
+/// in one week, read from the aggregate the write transactions keep (`activity_weekly_counts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklyCount {
+    /// Monday 00:00 UTC starting the week, in microseconds.
+    pub week_start: crate::domain::Micros,
+    pub type_id: i64,
+    pub owner_id: i64,
+    pub count: i64,
+}
+
+/// The SQL of `Store::weekly_counts`, placeholders written by `ph`: with `lead_owner` it reads the
+/// lead-owner index, without it the table's key (both ranges of weeks of one tenant).
+pub(crate) fn weekly_counts_sql(lead_owner: bool, ph: fn(usize) -> String) -> String {
+    let owner = if lead_owner {
+        format!(" AND lead_owner_id = {}", ph(5))
+    } else {
+        String::new()
+    };
+    format!(
+        "SELECT week_start, type_id, owner_id, sum(n) FROM activity_weekly_counts
+          WHERE tenant_id = {} AND week_start >= {} AND week_start < {}{owner}
+          GROUP BY week_start, type_id, owner_id HAVING sum(n) > 0
+          ORDER BY week_start, type_id, owner_id LIMIT {}",
+        ph(1),
+        ph(2),
+        ph(3),
+        ph(4)
+    )
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Checks that the store answers (for `/readyz`).
@@ -271,6 +302,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// Deletes at most `limit` records (of any tenant) claimed before `claimed_before`; how many.
     async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64>;
+    /// The tenant's activity counts per week starting in `[from, until)`, type and owner, of the
+    /// activities on leads `lead_owner` owns when given (a Sales_User's view), by week, at most
+    /// `limit` cells: from the aggregate kept with every write, never a scan of the activities.
+    async fn weekly_counts(
+        &self,
+        tenant_id: i64,
+        lead_owner: Option<i64>,
+        from: crate::domain::Micros,
+        until: crate::domain::Micros,
+        limit: u32,
+    ) -> Result<Vec<WeeklyCount>>;
 }
 
 /// The Salesloft types a list with two or more of them is split into, one index-ordered arm each

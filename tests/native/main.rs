@@ -18,3 +18,4 @@ mod rate_limit;
 mod trash;
 mod types_opportunities;
 mod webhooks;
+mod web_ui;

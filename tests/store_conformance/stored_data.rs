@@ -224,6 +224,8 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
              DROP INDEX accounts_tenant_updated; DROP INDEX accounts_tenant_created;
              DROP INDEX users_tenant_updated; DROP INDEX users_tenant_created;
              DROP INDEX users_tenant_id; ALTER TABLE users DROP COLUMN updated_at;
+             DROP TRIGGER activity_weekly_counts_insert; DROP TRIGGER activity_weekly_counts_delete;
+             DROP TRIGGER activity_weekly_counts_update; DROP TABLE activity_weekly_counts;
              DROP TABLE idempotency_keys;
              DROP TABLE webhook_deliveries; DROP TABLE webhooks;
              DROP TABLE activity_changes; DROP TABLE deleted_activities; DROP INDEX leads_deleted;
@@ -248,7 +250,7 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let reopened = store::open(&b.url).await.expect("open after mending");
     assert_eq!(
         version(&raw()),
-        14,
+        15,
         "0007 and every later migration applied"
     );
     // Migration 0011 counted the activities stored before it.

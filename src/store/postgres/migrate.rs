@@ -59,6 +59,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../../migrations/postgres/0013_idempotency_keys.sql"),
     ),
+    (
+        14,
+        include_str!("../../../migrations/postgres/0014_activity_weekly_counts.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -644,6 +644,35 @@ impl Store for PgStore {
 
     async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64> {
         idempotency::prune(self, claimed_before, limit).await
+    async fn weekly_counts(
+        &self,
+        tenant_id: i64,
+        lead_owner: Option<i64>,
+        from: crate::domain::Micros,
+        until: crate::domain::Micros,
+        limit: u32,
+    ) -> Result<Vec<super::WeeklyCount>> {
+        let sql = super::weekly_counts_sql(lead_owner.is_some(), |n| format!("${n}"))
+            .replace("sum(n)", "sum(n)::bigint");
+        let c = self.client().await?;
+        let limit = i64::from(limit);
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            vec![&tenant_id, &from, &until, &limit];
+        if let Some(owner) = &lead_owner {
+            params.push(owner);
+        }
+        query(&c, &sql, &params)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(super::WeeklyCount {
+                    week_start: get(r, 0)?,
+                    type_id: get(r, 1)?,
+                    owner_id: get(r, 2)?,
+                    count: get(r, 3)?,
+                })
+            })
+            .collect()
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {

@@ -795,6 +795,32 @@ impl Store for SqliteStore {
 
     async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64> {
         idempotency::prune(self, claimed_before, limit).await
+    async fn weekly_counts(
+        &self,
+        tenant_id: i64,
+        lead_owner: Option<i64>,
+        from: crate::domain::Micros,
+        until: crate::domain::Micros,
+        limit: u32,
+    ) -> Result<Vec<super::WeeklyCount>> {
+        self.read(move |c| {
+            let sql = super::weekly_counts_sql(lead_owner.is_some(), |n| format!("?{n}"));
+            let mut values = vec![tenant_id, from, until, i64::from(limit)];
+            values.extend(lead_owner);
+            let mut stmt = c.prepare_cached(&sql).db()?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(values.iter()), |r| {
+                    Ok(super::WeeklyCount {
+                        week_start: r.get(0)?,
+                        type_id: r.get(1)?,
+                        owner_id: r.get(2)?,
+                        count: r.get(3)?,
+                    })
+                })
+                .db()?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db()
+        })
+        .await
     }
 
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
