@@ -402,6 +402,8 @@ impl Store for InstrumentedStore {
             self.inner.finish_delivery(due, outcome),
         )
         .await
+    }
+
     async fn weekly_counts(
         &self,
         tenant_id: i64,

@@ -17,5 +17,5 @@ mod openapi_routes;
 mod rate_limit;
 mod trash;
 mod types_opportunities;
-mod webhooks;
 mod web_ui;
+mod webhooks;

@@ -3,11 +3,12 @@
 //! type changes, then every countable list shape's total compared with the rows its page reads,
 //! and the count table compared combination by combination with a GROUP BY of `activities`.
 
+use activity_hub::domain::history::Api;
 use activity_hub::domain::{
     ActivityQuery, ActivityType, ActivityUpdate, CountMode, LeadPatch, NewAccount, RecordKind,
     ResourceKind, Role, TypeFilter, TypeKind,
 };
-use activity_hub::store::{self, Store};
+use activity_hub::store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
@@ -308,13 +309,14 @@ async fn kept_counts_match_the_rows_after_random_writes() {
                 }
                 40..=54 if !ids.is_empty() => {
                     let id = ids.swap_remove(rng.random_range(0..ids.len()));
-                    s.delete_activity(t.id, id).await.unwrap();
+                    s.delete_activity(t.id, id, admin.actor(Api::Native))
+                        .await
+                        .unwrap();
                 }
                 55..=79 if !ids.is_empty() => {
                     let id = ids[rng.random_range(0..ids.len())];
                     let update = ActivityUpdate {
                         id,
-                        modified_by: admin.id,
                         note: Some(format!("edited {step}")),
                         owner_id: rng
                             .random_bool(0.5)
@@ -326,7 +328,9 @@ async fn kept_counts_match_the_rows_after_random_writes() {
                         tags: None,
                         static_data: None,
                     };
-                    s.update_activity(t.id, update).await.unwrap();
+                    s.update_activity(t.id, update, admin.actor(Api::Native))
+                        .await
+                        .unwrap();
                 }
                 80..=91 => {
                     let lead_id = leads[rng.random_range(0..leads.len())];

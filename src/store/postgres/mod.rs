@@ -614,6 +614,8 @@ impl Store for PgStore {
 
     async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()> {
         outbox::finish(self, due, outcome).await
+    }
+
     async fn claim_idempotency_key(
         &self,
         tenant_id: i64,
@@ -644,6 +646,8 @@ impl Store for PgStore {
 
     async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64> {
         idempotency::prune(self, claimed_before, limit).await
+    }
+
     async fn weekly_counts(
         &self,
         tenant_id: i64,

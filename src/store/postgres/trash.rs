@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 use super::rows::{execute, get, map_err, query, query_one, query_opt};
 use super::PgStore;
-use crate::events::Event;
 use crate::domain::history::{
     tracked_values, ActivityChange, ActivityRef, Actor, ChangeAction, ChangeQuery, NewChange,
     PurgeBefore, TrashedActivity,
 };
 use crate::domain::{Micros, Page};
 use crate::error::{Error, Missing, Result};
+use crate::events::Event;
 use crate::store::history::{change_filter_sql, change_page_sql, restore_select, ACTIVITY_COLS};
 
 /// An activity's identity and tracked values inside a write transaction.

@@ -765,6 +765,8 @@ impl Store for SqliteStore {
     async fn finish_delivery(&self, due: &DueDelivery, outcome: &Outcome) -> Result<()> {
         let (due, outcome) = (due.clone(), outcome.clone());
         self.write(move |c| outbox::finish(c, &due, &outcome)).await
+    }
+
     async fn claim_idempotency_key(
         &self,
         tenant_id: i64,
@@ -795,6 +797,8 @@ impl Store for SqliteStore {
 
     async fn prune_idempotency_keys(&self, claimed_before: i64, limit: u32) -> Result<u64> {
         idempotency::prune(self, claimed_before, limit).await
+    }
+
     async fn weekly_counts(
         &self,
         tenant_id: i64,

@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use super::trash;
 use crate::domain::history::Actor;
-use crate::events::Event;
 use crate::domain::{
     time::now_micros, ActivityType, ActivityUpdate, LeadPatch, Micros, NewAccount, NewActivity,
     NewActivityType, NewLead, NewUser, Tenant,
 };
 use crate::error::{Error, Result};
+use crate::events::Event;
 
 /// Inserts a user stamped (created_at, updated_at) from the tenant's clock, so that users' updated_at
 /// is unique in the tenant as Salesloft's cursor walk needs.
