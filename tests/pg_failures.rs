@@ -149,6 +149,24 @@ fn terminate_backends(admin: &str, db: &str) -> usize {
     .len()
 }
 
+/// Ends every session of `db` on the server and waits (up to 5 s each) until each has exited:
+/// `pg_terminate_backend` alone only signals, so a session may still answer a query for a moment.
+/// For tests that check the state after the sessions are gone, not a call racing their end.
+fn end_backends(admin: &str, db: &str) {
+    let ended = pg::query_texts(
+        admin,
+        &format!(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        ),
+    )
+    .expect("end backends");
+    assert!(
+        ended.iter().all(|t| t.as_deref() == Some("t")),
+        "a session of {db} did not exit within 5 s: {ended:?}"
+    );
+}
+
 /// Sessions open on `db`, as pg_stat_activity counts them.
 fn backends(admin: &str, db: &str) -> usize {
     pg::query_texts(
@@ -557,7 +575,7 @@ async fn a_read_only_database_is_not_ready_and_its_writes_answer_503() {
         ),
     )
     .expect("set read-only");
-    terminate_backends(&admin, &db.name);
+    end_backends(&admin, &db.name);
     let b = readyz_becomes(&http, &s.base, 503).await;
     assert_eq!(b["status"], "unavailable", "{b}");
     assert_eq!(
@@ -582,7 +600,7 @@ async fn a_read_only_database_is_not_ready_and_its_writes_answer_503() {
         ),
     )
     .expect("reset read-only");
-    terminate_backends(&admin, &db.name);
+    end_backends(&admin, &db.name);
     readyz_becomes(&http, &s.base, 200).await;
     let (status, b) = send(
         http.post(lsq_url(&s.base, &c, "/v2/ProspectActivity.svc/Create"))
