@@ -120,13 +120,7 @@ pub async fn retrieve_changes(
 ) -> LsqResult<Json<Value>> {
     let b: ChangeBody = json_body(body).await?;
     let p = b.parameter.unwrap_or_default();
-    let from = super::recent::date("FromDate", p.from_date.as_ref())?;
-    let to = super::recent::date("ToDate", p.to_date.as_ref())?.saturating_add(999_999);
-    if to < from {
-        return Err(LsqError::bad_input(
-            "Parameter.ToDate must not be before Parameter.FromDate",
-        ));
-    }
+    let (from, to) = super::recent::date_range(p.from_date.as_ref(), p.to_date.as_ref())?;
     let events: Vec<i64> = p
         .activity_events
         .unwrap_or_default()

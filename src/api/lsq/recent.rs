@@ -43,7 +43,7 @@ pub struct RecentBody {
 }
 
 /// A required `yyyy-MM-dd HH:mm:ss` of the body's `Parameter`.
-pub(super) fn date(name: &str, v: Option<&Text>) -> LsqResult<Micros> {
+fn date(name: &str, v: Option<&Text>) -> LsqResult<Micros> {
     let s = v
         .map(|t| t.0.trim())
         .filter(|s| !s.is_empty())
@@ -57,6 +57,19 @@ pub(super) fn date(name: &str, v: Option<&Text>) -> LsqResult<Micros> {
             "Invalid Parameter.{name} '{s}': expected yyyy-MM-dd HH:mm:ss with {YEAR_RANGE}"
         ))
     })
+}
+
+/// The body's required `Parameter.FromDate`–`Parameter.ToDate`, in microseconds, the range taking
+/// the whole last second of ToDate (LeadSquared's dates carry no fraction).
+pub(super) fn date_range(from: Option<&Text>, to: Option<&Text>) -> LsqResult<(Micros, Micros)> {
+    let from = date("FromDate", from)?;
+    let to = date("ToDate", to)?.saturating_add(999_999);
+    if to < from {
+        return Err(LsqError::bad_input(
+            "Parameter.ToDate must not be before Parameter.FromDate",
+        ));
+    }
+    Ok((from, to))
 }
 
 /// One row: the activity as `Retrieve` shows it, with its lead and its modification time.
@@ -94,14 +107,7 @@ pub async fn recently_modified(
 ) -> LsqResult<Json<Value>> {
     let b: RecentBody = json_body(body).await?;
     let p = b.parameter.unwrap_or_default();
-    let from = date("FromDate", p.from_date.as_ref())?;
-    // The whole last second of ToDate: LeadSquared's dates carry no fraction.
-    let to = date("ToDate", p.to_date.as_ref())?.saturating_add(999_999);
-    if to < from {
-        return Err(LsqError::bad_input(
-            "Parameter.ToDate must not be before Parameter.FromDate",
-        ));
-    }
+    let (from, to) = date_range(p.from_date.as_ref(), p.to_date.as_ref())?;
     let (offset, limit) = b.paging.unwrap_or_default().window()?;
     let sorting = b.sorting.unwrap_or_default();
     let sort = match sorting.column.as_deref().map(str::trim) {
