@@ -96,6 +96,14 @@ impl PgStore {
         })
     }
 
+    /// The activity of tenant $1 that `filter` picks: the nine-table row statement, run like a
+    /// page (one flight, on its generic plan) instead of being planned for every call.
+    async fn one_activity(&self, filter: &str, args: rows::Params) -> Result<Option<ActivityView>> {
+        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND {filter}");
+        let page = self.counted_page(None, (sql, args), activity_row).await?;
+        Ok(page.rows.into_iter().next())
+    }
+
     /// A people, accounts or users page.
     async fn directory_page<T>(
         &self,
@@ -455,21 +463,13 @@ impl Store for PgStore {
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
-        let c = self.client().await?;
-        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.guid = $2");
-        query_opt(&c, &sql, &[&tenant_id, &guid])
-            .await?
-            .map(|r| activity_row(&r))
-            .transpose()
+        self.one_activity("a.guid = $2", vec![Box::new(tenant_id), Box::new(guid)])
+            .await
     }
 
     async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
-        let c = self.client().await?;
-        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = $2");
-        query_opt(&c, &sql, &[&tenant_id, &id])
-            .await?
-            .map(|r| activity_row(&r))
-            .transpose()
+        self.one_activity("a.id = $2", vec![Box::new(tenant_id), Box::new(id)])
+            .await
     }
 
     async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
