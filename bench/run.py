@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""activity-hub benchmark harness: starts the server on a temporary SQLite store, loads data through
-the public API, drives each scenario with wrk and prints req/s, p50/p99 and the share of non-2xx
-answers, each as a ratio to the bare-HTTP limit (GET /healthz of the same binary, same wrk settings).
+"""activity-hub benchmark harness: starts the server on a temporary store (SQLite, or a PostgreSQL
+database of its own), loads data through the public API, drives each scenario with wrk and prints
+req/s, p50/p99 and the share of non-2xx answers, each as a ratio to the bare-HTTP limit (GET /healthz
+of the same binary, same wrk settings).
 
 Usage (from the repository root):
     python3 bench/run.py                                  # scales 5k and 1M, peer, 10 s per scenario
     python3 bench/run.py --scales 5000,1000000,10000000 --store-dir /tmp/ahb   # docs/benchmarks.md;
                                                           # stores of >= 1M are kept in /tmp/ahb and reused
     python3 bench/run.py --smoke                          # ~10 s, debug build; CI checks the harness works
+    python3 bench/run.py --backend postgres --scales 5000 # PostgreSQL (a database created and dropped
+                                                          # on --pg-url's server, ANALYZEd after the load)
+    python3 bench/run.py --backends sqlite,postgres --scales 5000 --no-peer
+                                                          # both, scenarios alternating between them
+                                                          # (one window), with PG/SQLite ratios
+    python3 bench/run.py --backends postgres=/tmp/base/activity-hub,postgres --scales 5000 --no-peer
+                                                          # two binaries on PostgreSQL, alternating
 
 Only the standard library is used; wrk comes from Debian's packages and json-server (the peer) from
 the npm registry, both installed at run time when missing. Nothing here asserts a speed: a slow
@@ -24,6 +32,7 @@ import http.server
 import json
 import os
 import re
+import urllib.parse
 import shutil
 import signal
 import sqlite3
@@ -71,7 +80,7 @@ SCENARIOS = [
     ("bulk_lead", "bulk", "Bulk 25 by lead (ByLeadId)", 2.0),
     ("bulk_opp", "bulk", "Bulk 25 by opportunity", 2.0),
 ]
-REUSE_FROM = 1_000_000  # --store-dir keeps stores of this many activities or more across runs
+REUSE_FROM = 1_000_000  # --store-dir keeps SQLite stores of this many activities or more across runs
 NEEDS_OPPORTUNITIES = {"opp_activities", "bulk_opp"}
 NEEDS_SALESLOFT = {"sl_filtered", "sl_counted", "sl_cursor"}
 
@@ -139,8 +148,8 @@ class Http:
 
 
 class Server:
-    def __init__(self, binary, db_path, workdir):
-        self.binary, self.db_path, self.workdir = binary, db_path, workdir
+    def __init__(self, binary, db_url, workdir):
+        self.binary, self.db_url, self.workdir = binary, db_url, workdir
         self.proc = None
         self.host = self.port = None
         self.peak_rss_kib = 0
@@ -153,8 +162,7 @@ class Server:
         err = open(os.path.join(self.workdir, "server.log"), "ab")
         env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--db", f"sqlite://{self.db_path}", "--bind", "127.0.0.1:0",
-             "--no-rate-limit"],
+            [self.binary, "serve", "--db", self.db_url, "--bind", "127.0.0.1:0", "--no-rate-limit"],
             stdout=subprocess.PIPE, stderr=err, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -237,12 +245,31 @@ def summarize(r):
     }
 
 
+def psql(url, sql):
+    """Runs one statement with psql on `url`; returns the rows as lists of text fields."""
+    out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-d", url,
+                          "-c", sql], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise HarnessError(f"psql {sql!r} failed: {out.stderr.strip()}")
+    return [line.split("\t") for line in out.stdout.splitlines() if line]
+
+
+def pg_database_url(admin_url, name):
+    """`admin_url` (any database on the server) with its database replaced by `name`."""
+    u = urllib.parse.urlsplit(admin_url)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
+
+
 class Bench:
-    def __init__(self, opts):
+    """One backend (and binary) under measurement: its stores, server and results."""
+
+    def __init__(self, opts, work, backend, binary, label):
         self.o = opts
-        self.work = opts.store_dir or tempfile.mkdtemp(prefix="activity-hub-bench-")
+        self.work = work
+        self.backend, self.binary, self.label = backend, binary, label
         os.makedirs(self.work, exist_ok=True)
         self.server = None
+        self.pg_url = None
         self.results = []  # dicts, one per (scale, scenario)
         self.scale_info = []
         self.available = {}
@@ -257,6 +284,14 @@ class Bench:
         self.db_path = os.path.join(self.dir, "bench.db")
         self.state_path = os.path.join(self.dir, "state.json")
         self.keys, self.config, self.leads, self.opps, self.loads = {}, {}, [], [], []
+        if self.backend == "postgres":
+            # A database of its own per run and scale (the pid keeps parallel runs apart), dropped
+            # when the scale is done.
+            name = f"ahbench_{os.getpid()}_{re.sub(r'[^a-z0-9]', '_', self.label.lower())}_{target}"
+            self.pg_url = pg_database_url(self.o.pg_url, name)
+            psql(self.o.pg_url, f"DROP DATABASE IF EXISTS {name}")
+            psql(self.o.pg_url, f"CREATE DATABASE {name}")
+            return False
         # Small stores are rebuilt every run (cheap, and the write scenarios grew them); big ones are
         # reused, so that a 10M store is loaded once.
         if target >= REUSE_FROM and os.path.exists(self.state_path) and os.path.exists(self.db_path):
@@ -271,6 +306,15 @@ class Bench:
                 os.remove(self.db_path + suffix)
         return False
 
+    def db_url(self):
+        return self.pg_url if self.backend == "postgres" else f"sqlite://{self.db_path}"
+
+    def drop_database(self):
+        if self.backend == "postgres" and self.pg_url:
+            name = urllib.parse.urlsplit(self.pg_url).path.lstrip("/")
+            psql(self.o.pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            self.pg_url = None
+
     def save_state(self):
         tmp = self.state_path + ".tmp"
         with open(tmp, "w") as f:
@@ -281,8 +325,8 @@ class Bench:
     # ---- setup -----------------------------------------------------------------------------------
     def create_tenant(self):
         out = subprocess.run(
-            [self.o.binary, "tenant", "create", "--name", "Bench", "--admin-email", "owner@bench.example",
-             "--db", f"sqlite://{self.db_path}", "--json"], capture_output=True, text=True)
+            [self.binary, "tenant", "create", "--name", "Bench", "--admin-email", "owner@bench.example",
+             "--db", self.db_url(), "--json"], capture_output=True, text=True)
         if out.returncode != 0:
             raise HarnessError(f"tenant create failed: {out.stderr.strip()}")
         self.keys = json.loads(out.stdout.strip().splitlines()[-1])
@@ -389,31 +433,45 @@ class Bench:
 
     # The harness reads its own temporary store directly only for what no endpoint lists: counts,
     # the updated_at range (cursor starting points) and the leads' integer ids (Salesloft person ids).
-    def db(self):
-        return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+    def sql(self, statement):
+        """Rows of one read statement on the store (integers, None for NULL)."""
+        if self.backend == "postgres":
+            return [[int(v) if v else None for v in row] for row in psql(self.pg_url, statement)]
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30) as c:
+            return [list(r) for r in c.execute(statement)]
 
     def count_activities(self):
-        with self.db() as c:
-            return c.execute("SELECT count(*) FROM activities").fetchone()[0]
+        return self.sql("SELECT count(*) FROM activities")[0][0]
 
     def cursor_range(self):
-        with self.db() as c:
-            lo, hi = c.execute("SELECT min(updated_at), max(updated_at) FROM activities").fetchone()
+        lo, hi = self.sql("SELECT min(updated_at), max(updated_at) FROM activities")[0]
         now = int(time.time() * 1e6)
         return {"ts_min": lo or now, "ts_max": hi or now}
 
     def lead_int_ids(self):
-        with self.db() as c:
-            return [r[0] for r in c.execute("SELECT id FROM leads ORDER BY id")]
+        return [r[0] for r in self.sql("SELECT id FROM leads ORDER BY id")]
 
     def db_size(self):
+        if self.backend == "postgres":
+            return self.sql("SELECT pg_database_size(current_database())")[0][0]
         return sum(os.path.getsize(self.db_path + s) for s in ("", "-wal", "-shm")
                    if os.path.exists(self.db_path + s))
+
+    def analyze(self):
+        """PostgreSQL: fresh planner statistics after the load (autovacuum may be off, and the paged
+        reads' plans depend on them), as `activity-hub import` does after its load."""
+        if self.backend == "postgres":
+            t0 = time.time()
+            psql(self.pg_url, "ANALYZE")
+            log(f"{self.label}: ANALYZE in {time.time() - t0:.1f} s")
 
     def warm_cache(self):
         """Reads the store's files once so that a kept store measured right after a restart is
         measured warm (steady state), not while its pages come back from disk. Skipped when the
-        files would not fit in half the free memory."""
+        files would not fit in half the free memory, and on PostgreSQL (its buffers are the server's;
+        a fresh database was just written, so its pages are cached)."""
+        if self.backend == "postgres":
+            return
         size = self.db_size()
         try:
             with open("/proc/meminfo") as f:
@@ -506,21 +564,22 @@ class Bench:
             raise HarnessError(f"scenario {name} completed no request")
         return r
 
-    def run_scale(self, target):
+    def begin_scale(self, target):
+        """Starts the server on this scale's store, fills it and measures /healthz; the scenarios
+        follow as `step`s (alternating with other backends' when there are several)."""
         reused = self.open_scale(target)
         if not reused:
             self.create_tenant()
-        self.server = Server(self.o.binary, self.db_path, self.dir)
+        self.server = Server(self.binary, self.db_url(), self.dir)
         self.server.start()
-        log(f"server {self.url()} pid {self.server.proc.pid}, store {self.db_path}")
+        log(f"{self.label}: server {self.url()} pid {self.server.proc.pid}, store {self.db_url()}")
         try:
-            self.measure_scale(target, reused)
-        finally:
-            self.server.stop()
-        self.scale_info[-1]["peak_rss_mib"] = self.server.peak_rss_kib / 1024.0
-        self.scale_info[-1]["peak_anon_mib"] = self.server.peak_anon_kib / 1024.0
+            self.fill_scale(target, reused)
+        except BaseException:
+            self.stop_scale()
+            raise
 
-    def measure_scale(self, target, reused):
+    def fill_scale(self, target, reused):
         if not reused:
             self.setup_types()
         leads = max(self.o.min_leads, target // self.o.per_lead)
@@ -531,58 +590,70 @@ class Bench:
         if self.opps and not any(x.get("opportunities") for x in self.loads):
             self.load_opportunity_activities(2)
             self.loads.append({"opportunities": True})
-        load = self.load_to(target)
-        if load:
-            self.loads.append(load)
+        self.load = self.load_to(target)
+        if self.load:
+            self.loads.append(self.load)
+        self.analyze()
         self.save_state()
         self.write_data()
         self.warm_cache()
-        stored = self.count_activities()
-        label = f"{stored:,}"
-        log(f"scale {label} activities, {len(self.leads)} leads, {len(self.opps)} opportunities "
+        self.stored = self.count_activities()
+        self.scale_label = f"{self.label} {self.stored:,}"
+        log(f"scale {self.scale_label} activities, {len(self.leads)} leads, {len(self.opps)} opportunities "
             f"(setup {time.time() - t0:.0f} s)")
-        health = [self.measure("healthz", label)]
-        rows = []
+        self.health = [self.measure("healthz", self.scale_label)]
+        self.rows = []
         for name, kind, title, goal in SCENARIOS:
             if name not in self.available:
                 self.available[name] = self.probe(name)
             if not self.available[name]:
-                rows.append({"scenario": name, "kind": kind, "title": title, "target": goal, "available": False})
-                log(f"{label} {name}: not available (endpoint answers 404)")
-                continue
-            if kind != "read":
-                continue
-            rows.append(dict(self.measure(name, label), scenario=name, kind=kind, title=title, target=goal,
-                             available=True))
-        # Writes after reads: they grow the store, and reads are measured at the nominal size.
-        for name, kind, title, goal in SCENARIOS:
-            if kind != "read" and self.available.get(name):
-                rows.append(dict(self.measure(name, label), scenario=name, kind=kind, title=title,
-                                 target=goal, available=True))
-        if self.o.webhook:
-            # The same write scenarios again with one webhook subscription to every event: the
-            # outbox rows each write adds, and the dispatcher delivering them meanwhile.
+                self.rows.append({"scenario": name, "kind": kind, "title": title, "target": goal,
+                                  "available": False})
+                log(f"{self.scale_label} {name}: not available (endpoint answers 404)")
+
+    def step(self, step):
+        """One step of a scale: ("run", scenario, webhook), ("subscribe",) or ("healthz",)."""
+        if step[0] == "healthz":
+            self.health.append(self.measure("healthz", self.scale_label))
+        elif step[0] == "subscribe":
             self.subscribe_webhook()
-            for name, kind, title, goal in SCENARIOS:
-                if kind != "read" and self.available.get(name):
-                    rows.append(dict(self.measure(name, label), scenario=f"{name}+webhook", kind=kind,
-                                     title=f"{title}, 1 webhook", target=goal, available=True))
-        health.append(self.measure("healthz", label))
-        healthz = sum(h["rps"] for h in health) / len(health)
-        for row in rows:
-            row["scale"] = stored
+        else:
+            _, (name, kind, title, goal), hooked = step
+            if not self.available.get(name):
+                return
+            row = dict(self.measure(name, self.scale_label), scenario=name, kind=kind, title=title,
+                       target=goal, available=True)
+            if hooked:
+                row.update(scenario=f"{name}+webhook", title=f"{title}, 1 webhook")
+            self.rows.append(row)
+
+    def end_scale(self):
+        healthz = sum(h["rps"] for h in self.health) / len(self.health)
+        for row in self.rows:
+            row["scale"] = self.stored
             row["healthz_rps"] = healthz
+            row["backend"] = self.label
             if row.get("available"):
                 per = 25 if row["kind"] == "bulk" else 1
                 row["activities_per_s"] = row["rps"] * per if row["kind"] != "read" else None
                 row["ratio"] = row["rps"] * per / healthz
-        self.results.extend(rows)
+        self.results.extend(self.rows)
         self.server.sample_rss()
         bulk_loads = [x for x in self.loads if "rate" in x]
         self.scale_info.append({
-            "activities": stored, "leads": len(self.leads), "opportunities": len(self.opps),
-            "healthz_rps": [h["rps"] for h in health], "load": bulk_loads[-1] if bulk_loads else None,
-            "load_this_run": load is not None, "db_bytes": self.db_size()})
+            "activities": self.stored, "leads": len(self.leads), "opportunities": len(self.opps),
+            "healthz_rps": [h["rps"] for h in self.health], "load": bulk_loads[-1] if bulk_loads else None,
+            "load_this_run": self.load is not None, "db_bytes": self.db_size()})
+        self.stop_scale()
+        self.scale_info[-1]["peak_rss_mib"] = self.server.peak_rss_kib / 1024.0
+        self.scale_info[-1]["peak_anon_mib"] = self.server.peak_anon_kib / 1024.0
+
+    def stop_scale(self):
+        try:
+            self.server.stop()
+        finally:
+            if not self.o.keep:
+                self.drop_database()
 
     # ---- the peer --------------------------------------------------------------------------------
     def run_peer(self, n_activities):
@@ -640,17 +711,47 @@ class Bench:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    # ---- the run ---------------------------------------------------------------------------------
-    def run(self):
-        peer = None
-        for i, scale in enumerate(self.o.scales):
-            self.run_scale(scale)
-            if i == 0 and self.o.peer:
-                first = [r for r in self.results if r["scale"] == self.scale_info[0]["activities"]]
-                peer = self.run_peer(self.scale_info[0]["activities"])
-                if peer:
-                    peer["ours"] = {r["scenario"]: r for r in first if r.get("available")}
-        return peer
+
+def scale_steps(opts):
+    """The steps of one scale: reads, then writes (they grow the store, and reads are measured at the
+    nominal size), then with --webhook the same writes with one webhook subscription to every event
+    (the outbox rows each write adds, and the dispatcher delivering them meanwhile), then /healthz."""
+    steps = [("run", sc, False) for sc in SCENARIOS if sc[1] == "read"]
+    steps += [("run", sc, False) for sc in SCENARIOS if sc[1] != "read"]
+    if opts.webhook:
+        steps.append(("subscribe",))
+        steps += [("run", sc, True) for sc in SCENARIOS if sc[1] != "read"]
+    steps.append(("healthz",))
+    return steps
+
+
+def run_benches(benches, opts):
+    """Every scale on every backend; within a scale the backends' servers run side by side and each
+    step runs on each backend in turn, so that the machine's drift hits them alike."""
+    peer = None
+    for i, scale in enumerate(opts.scales):
+        started = []
+        try:
+            for b in benches:
+                b.begin_scale(scale)
+                started.append(b)
+            for step in scale_steps(opts):
+                for b in benches:
+                    b.step(step)
+            for b in benches:
+                b.end_scale()
+        except BaseException:
+            for b in started:
+                if b.server and b.server.proc and b.server.proc.poll() is None:
+                    b.stop_scale()
+            raise
+        first = benches[0]
+        if i == 0 and opts.peer:
+            ours = [r for r in first.results if r["scale"] == first.scale_info[0]["activities"]]
+            peer = first.run_peer(first.scale_info[0]["activities"])
+            if peer:
+                peer["ours"] = {r["scenario"]: r for r in ours if r.get("available")}
+    return peer
 
 
 def free_port():
@@ -672,11 +773,17 @@ def verdict(row):
     return "met" if row["ratio"] >= row["target"] else "MISSED"
 
 
+STORE_TEXT = {
+    "sqlite": "SQLite on disk, synchronous=FULL (WAL)",
+    "postgres": "PostgreSQL (a database of its own, ANALYZEd after the load; the server's own settings)",
+}
+
+
 def report(bench, peer, opts):
     lines = []
     w = lines.append
-    w(f"wrk: {opts.connections} connections, {opts.threads} thread, {opts.duration} s per scenario "
-      f"(+{opts.warmup} s warm-up); SQLite on disk, synchronous=FULL (WAL), --no-rate-limit")
+    w(f"{bench.label}: wrk: {opts.connections} connections, {opts.threads} thread, {opts.duration} s per "
+      f"scenario (+{opts.warmup} s warm-up); {STORE_TEXT[bench.backend]}, --no-rate-limit")
     w("")
     w("| activities stored | leads | load rate (act/s) | peak private memory while loading | DB on disk "
       "| peak private memory (this run) | peak RSS incl. mapped file pages | /healthz req/s (before, after) |")
@@ -756,18 +863,69 @@ def report(bench, peer, opts):
     return "\n".join(lines)
 
 
+def compare(benches):
+    """Each scenario's req/s on every backend as a ratio to the first backend's, same scale, same
+    window (the steps alternated between the servers)."""
+    base = benches[0]
+    others = benches[1:]
+    lines = [f"Against {base.label}, same run, steps alternating between the servers (req/s, ratio):", ""]
+    w = lines.append
+    w("| store | scenario | " + " | ".join(b.label for b in benches) + " | "
+      + " | ".join(f"{b.label} ÷ {base.label}" for b in others) + " |")
+    w("|---:|---|" + "---:|" * (2 * len(benches) - 1))
+    for k, info in enumerate(base.scale_info):
+        rows = {}
+        for b in benches:
+            scale = b.scale_info[k]["activities"] if k < len(b.scale_info) else None
+            rows[b.label] = {r["scenario"]: r for r in b.results if r["scale"] == scale and r.get("available")}
+        names = ["healthz"] + [r["scenario"] for r in base.results
+                               if r["scale"] == info["activities"] and r.get("available")]
+        for name in names:
+            rates = []
+            for b in benches:
+                if name == "healthz":
+                    hz = b.scale_info[k]["healthz_rps"] if k < len(b.scale_info) else []
+                    rates.append(sum(hz) / len(hz) if hz else None)
+                else:
+                    r = rows[b.label].get(name)
+                    rates.append(r["rps"] if r else None)
+            cells = [f"{x:,.0f}" if x is not None else "-" for x in rates]
+            ratios = [f"{x / rates[0]:.2f}" if x is not None and rates[0] else "-" for x in rates[1:]]
+            w(f"| {info['activities']:,} | {name} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
 def smoke_check(bench):
     """The smoke run asserts no speed, only that every scenario ran and was answered 2xx: a 404
     (a renamed endpoint) or a 4xx (a request shape the API no longer takes) means the harness rots."""
     problems = []
     for r in bench.results:
+        name = f"{bench.label} {r['scenario']}"
         if not r.get("available"):
-            problems.append(f"{r['scenario']}: endpoint not available")
+            problems.append(f"{name}: endpoint not available")
         elif r["requests"] == 0 or r["non2xx"] > 0:
-            problems.append(f"{r['scenario']}: {r['requests']} requests, {100 * r['non2xx']:.1f}% non-2xx")
+            problems.append(f"{name}: {r['requests']} requests, {100 * r['non2xx']:.1f}% non-2xx")
     if problems:
         raise HarnessError("smoke run: " + "; ".join(problems))
-    log(f"smoke run: all {len(bench.results)} scenarios answered 2xx")
+    log(f"smoke run ({bench.label}): all {len(bench.results)} scenarios answered 2xx")
+
+
+def parse_backends(o):
+    """(backend, binary, label) per entry of --backends (or the one --backend): `sqlite`,
+    `postgres`, or either with `=BINARY` to measure another binary (labelled by its path)."""
+    entries = [e.strip() for e in (o.backends or o.backend).split(",") if e.strip()]
+    out = []
+    for e in entries:
+        backend, _, binary = e.partition("=")
+        if backend not in STORE_TEXT:
+            raise HarnessError(f"unknown backend {backend!r} (sqlite or postgres)")
+        label = f"{backend}={binary}" if binary else backend
+        if label in {x[2] for x in out}:
+            raise HarnessError(f"backend {label} named twice")
+        out.append((backend, binary or None, label))
+    if not out:
+        raise HarnessError("no backend named")
+    return out
 
 
 def main():
@@ -793,6 +951,16 @@ def main():
                     "scenarios only, to keep a store at its loaded size for bench/cpu_ab.py or instr_ab.sh")
     ap.add_argument("--webhook", action="store_true",
                     help="also run the write scenarios with one webhook subscription to every event")
+    ap.add_argument("--backend", default="sqlite", choices=sorted(STORE_TEXT),
+                    help="store to measure (default sqlite)")
+    ap.add_argument("--backends", help="several, comma-separated, measured in one run with the steps "
+                    "alternating between them and a ratio table against the first: e.g. sqlite,postgres; "
+                    "an entry BACKEND=BINARY measures another binary (e.g. a baseline build)")
+    ap.add_argument("--pg-url", default=os.environ.get("ACTIVITY_HUB_BENCH_PG",
+                                                       "postgres://postgres@127.0.0.1:5432/postgres"),
+                    help="PostgreSQL server (any database on it) where each scale gets a database of its "
+                    "own, created and dropped by the harness (default $ACTIVITY_HUB_BENCH_PG or "
+                    "postgres://postgres@127.0.0.1:5432/postgres)")
     ap.add_argument("--smoke", action="store_true",
                     help="~10 s check that the harness works (debug build, tiny store, 1 s runs, no peer)")
     o = ap.parse_args()
@@ -809,24 +977,38 @@ def main():
             return 2
         SCENARIOS[:] = [sc for sc in SCENARIOS if sc[0] in names]
     try:
+        backends = parse_backends(o)
         ensure_wrk()
-        if not o.binary:
+        if not o.binary and any(binary is None for _, binary, _ in backends):
             o.binary = build(o.profile)
-        bench = Bench(o)
-        log(f"working in {bench.work}")
+        work = o.store_dir or tempfile.mkdtemp(prefix="activity-hub-bench-")
+        # One SQLite backend keeps the layout other scripts read (DIR/s<scale>/); several get a
+        # folder each.
+        single = len(backends) == 1
+        benches = [Bench(o, work if single else os.path.join(work, re.sub(r"[^A-Za-z0-9._-]", "_", label)),
+                         backend, binary or o.binary, label) for backend, binary, label in backends]
+        log(f"working in {work}")
         started = time.time()
         try:
-            peer = bench.run()
+            peer = run_benches(benches, o)
         finally:
             if not o.keep and not o.store_dir:
-                shutil.rmtree(bench.work, ignore_errors=True)
-        text = report(bench, peer, o)
+                shutil.rmtree(work, ignore_errors=True)
+        text = "\n\n".join(report(b, peer if i == 0 else None, o) for i, b in enumerate(benches))
+        if not single:
+            text += "\n\n" + compare(benches)
         print(text)
         if o.smoke:
-            smoke_check(bench)
+            for b in benches:
+                smoke_check(b)
         if o.json:
             with open(o.json, "w") as f:
-                json.dump({"scales": bench.scale_info, "results": bench.results, "peer": peer}, f, indent=1)
+                data = {b.label: {"scales": b.scale_info, "results": b.results} for b in benches}
+                if single:
+                    data = dict(data[benches[0].label], peer=peer)
+                else:
+                    data["peer"] = peer
+                json.dump(data, f, indent=1)
         log(f"done in {time.time() - started:.0f} s")
     except (HarnessError, subprocess.CalledProcessError) as e:
         print(f"bench: {e}", file=sys.stderr)

@@ -11,6 +11,10 @@ pub(super) const POOL_SIZE: usize = 16;
 /// How long a request waits for a connection (or for a new one to be made) before it gets
 /// `Unavailable`: long enough for a busy pool, short enough that a dead database answers fast.
 pub(super) const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements a connection keeps before its cache is emptied: above the fixed statements
+/// and the list shapes a busy service repeats (a few dozen), low enough that a client cycling
+/// through filter combinations holds the server's memory to a few hundred statements per connection.
+pub(super) const STATEMENT_CACHE_MAX: usize = 256;
 
 /// `postgres://user@host:port/db` from a parsed config: never the password, wherever the URL
 /// carried it (userinfo or `?password=`), and none of the other query parameters.

@@ -7,14 +7,16 @@
 //! commit, so one tenant's writes commit in timestamp order, whichever process makes them.
 //!
 //! `connect` holds the pool settings, `migrate` the schema, `rows` the row mapping and statement
-//! wrappers, `query` the activity list statements (built by `store::sql`), `writes` the batch
-//! inserts, the clock and the bodies of the writing methods, `rate` the shared rate budgets
-//! (`SharedBudgets`); this file is the `Store` surface.
+//! wrappers, `query` the activity list statements (built by `store::sql`), `pipeline` the
+//! one-round-trip read snapshots, `writes` the batch inserts, the clock and the bodies of the
+//! writing methods, `rate` the shared rate budgets (`SharedBudgets`); this file is the `Store`
+//! surface.
 
 mod connect;
 mod idempotency;
 mod migrate;
 mod outbox;
+mod pipeline;
 mod query;
 mod rate;
 mod rows;
@@ -27,7 +29,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
-use tokio_postgres::{IsolationLevel, NoTls};
+use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use super::{redact_url, Store, UserCredentials};
@@ -42,7 +44,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::events::{Delivery, DueDelivery, Event, NewWebhook, Outcome, Webhook};
-use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT};
+use connect::{describe, pool_err, POOL_SIZE, POOL_TIMEOUT, STATEMENT_CACHE_MAX};
 use migrate::migrate;
 pub use query::{activity_count_sql, activity_page_sql, directory_count_sql, directory_page_sql};
 
@@ -57,7 +59,7 @@ pub fn lead_page_sql(q: &LeadQuery) -> (String, Vec<i64>) {
 }
 use rows::{
     account_row, activity_row, chain, get, lead_row, map_err, query, query_one, query_opt,
-    query_users, refs, type_row, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
+    query_users, type_row, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
 };
 use writes::{insert_leads, insert_user};
 
@@ -68,34 +70,38 @@ pub struct PgStore {
 impl PgStore {
     /// Counts and reads one page in one snapshot, as SQLite's read transaction gives: `count`
     /// (when the request asks for a total) and `page` are the statements of one list request.
+    /// Both come from the connection's statement cache, and the snapshot is one round trip
+    /// (`pipeline::snapshot_page`).
     async fn counted_page<T>(
         &self,
         count: Option<(String, rows::Params)>,
         (page_sql, page_args): (String, rows::Params),
         row: fn(&tokio_postgres::Row) -> Result<T>,
     ) -> Result<Page<T>> {
-        let mut c = self.client().await?;
-        let tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(map_err)?;
-        let total: i64 = match count {
-            None => 0,
-            Some((sql, args)) => get(&query_one(&tx, &sql, &refs(&args)).await?, 0)?,
+        let c = self.client().await?;
+        let count_stmt = match &count {
+            Some((sql, _)) => Some(c.prepare_cached(sql).await.map_err(map_err)?),
+            None => None,
         };
-        let rows = query(&tx, &page_sql, &refs(&page_args))
-            .await?
-            .iter()
-            .map(row)
-            .collect::<Result<Vec<_>>>()?;
-        tx.commit().await.map_err(map_err)?;
+        let page_stmt = c.prepare_cached(&page_sql).await.map_err(map_err)?;
+        let count = match (&count_stmt, &count) {
+            (Some(stmt), Some((_, args))) => Some((stmt, args)),
+            _ => None,
+        };
+        let (total, rows) = pipeline::snapshot_page(&c, count, (&page_stmt, &page_args)).await?;
+        let rows = rows.iter().map(row).collect::<Result<Vec<_>>>()?;
         Ok(Page {
             total: total as u64,
             rows,
         })
+    }
+
+    /// The activity of tenant $1 that `filter` picks: the nine-table row statement, run like a
+    /// page (one flight, on its generic plan) instead of being planned for every call.
+    async fn one_activity(&self, filter: &str, args: rows::Params) -> Result<Option<ActivityView>> {
+        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND {filter}");
+        let page = self.counted_page(None, (sql, args), activity_row).await?;
+        Ok(page.rows.into_iter().next())
     }
 
     /// A people, accounts or users page.
@@ -152,8 +158,15 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// A pooled connection. Its statement cache (deadpool's, one per connection, unbounded) holds
+    /// every SQL text prepared on it; the list statements are built per filter combination, so the
+    /// cache is emptied on checkout once it passes `STATEMENT_CACHE_MAX` (docs/decisions.md).
     async fn client(&self) -> Result<Object> {
-        self.pool.get().await.map_err(pool_err)
+        let c = self.pool.get().await.map_err(pool_err)?;
+        if c.statement_cache.size() > STATEMENT_CACHE_MAX {
+            c.statement_cache.clear();
+        }
+        Ok(c)
     }
 }
 
@@ -450,21 +463,13 @@ impl Store for PgStore {
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
-        let c = self.client().await?;
-        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.guid = $2");
-        query_opt(&c, &sql, &[&tenant_id, &guid])
-            .await?
-            .map(|r| activity_row(&r))
-            .transpose()
+        self.one_activity("a.guid = $2", vec![Box::new(tenant_id), Box::new(guid)])
+            .await
     }
 
     async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
-        let c = self.client().await?;
-        let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = $2");
-        query_opt(&c, &sql, &[&tenant_id, &id])
-            .await?
-            .map(|r| activity_row(&r))
-            .transpose()
+        self.one_activity("a.id = $2", vec![Box::new(tenant_id), Box::new(id)])
+            .await
     }
 
     async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
@@ -706,3 +711,6 @@ impl Store for PgStore {
         self.list_activities(&query).await.map(Some)
     }
 }
+
+#[cfg(all(test, pg_tests))]
+mod tests;

@@ -226,13 +226,17 @@ pub(super) async fn insert_leads<C: GenericClient>(
 /// The UPDATE locks the tenant's row until the transaction ends, so writers of one tenant (in any
 /// process) take their timestamps and commit one after the other.
 pub(super) async fn tick<C: GenericClient>(c: &C, tenant_id: i64, n: i64) -> Result<i64> {
-    let row = query_opt(
-        c,
-        "UPDATE tenants SET clock = GREATEST(clock + $2, $3) WHERE id = $1 RETURNING clock",
-        &[&tenant_id, &n, &now_micros()],
-    )
-    .await?
-    .ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
+    let row = query_opt(c, TICK, &[&tenant_id, &n, &now_micros()]).await?;
+    first_tick(row, n)
+}
+
+/// Advances tenant $1's clock by $2 ticks (to at least $3, the wall clock) and returns it.
+const TICK: &str =
+    "UPDATE tenants SET clock = GREATEST(clock + $2, $3) WHERE id = $1 RETURNING clock";
+
+/// The first of the `n` timestamps `TICK` handed out, from its row.
+fn first_tick(row: Option<Row>, n: i64) -> Result<i64> {
+    let row = row.ok_or_else(|| Error::NotFound(crate::error::Missing::Tenant(None)))?;
     let last: i64 = get(&row, 0)?;
     Ok(last - n + 1)
 }
@@ -444,14 +448,19 @@ pub(super) async fn insert_activity_scored(
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
-    outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids).await?;
-    let row = query_one(
-        &tx,
-        "SELECT score FROM leads WHERE tenant_id = $1 AND id = $2",
-        &[&tenant_id, &lead_id],
-    )
-    .await?;
-    let score = get(&row, 0)?;
+    // The outbox rows and the score read go out together: the score is final once the insert
+    // has added the activity's, whatever the outbox writes.
+    let score_params: [&(dyn ToSql + Sync); 2] = [&tenant_id, &lead_id];
+    let (queued, row) = tokio::join!(
+        outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids),
+        query_one(
+            &tx,
+            "SELECT score FROM leads WHERE tenant_id = $1 AND id = $2",
+            &score_params,
+        ),
+    );
+    queued?;
+    let score = get(&row?, 0)?;
     tx.commit().await.map_err(map_err)?;
     Ok(score)
 }
@@ -500,20 +509,84 @@ async fn insert_activities_in<C: GenericClient>(
         .iter()
         .map(|a| to_json_text(&a.static_data))
         .collect::<Result<_>>()?;
-    let first = tick(tx, tenant_id, activities.len() as i64).await?;
-    // Row i gets timestamp first + i. The join with activity_types drops rows of unknown
-    // types, which the count check below turns into a rollback of the whole batch. An
-    // opportunity record is its own Salesloft resource: res_id 0 here, its id just below.
-    let rows = query(
-        tx,
-        "INSERT INTO activities (tenant_id, guid, type_id, event_code, lead_id, opportunity_id,
-            owner_id, created_by, modified_by, note, occurred_at, created_at, updated_at, score,
-            status, fields, account_id, pinned_at, tags, static_data, sl_type, res_kind, res_id,
-            lead_owner_id)
+    let n = activities.len() as i64;
+    let now = now_micros();
+    let scored = activities
+        .iter()
+        .any(|a| a.score != 0 && a.lead_id.is_some());
+    // The statements below go to the server as one flight (one round trip while the tenant's
+    // row is locked, instead of one per statement). They are prepared first: a statement the
+    // connection has not prepared yet costs a round trip of its own, which inside the flight
+    // would let a later statement overtake an earlier one.
+    let tick_stmt = tx.prepare_cached(TICK).await.map_err(map_err)?;
+    let insert_stmt = tx
+        .prepare_cached(INSERT_ACTIVITIES)
+        .await
+        .map_err(map_err)?;
+    let res_stmt = tx.prepare_cached(OWN_RESOURCE).await.map_err(map_err)?;
+    let score_stmt = match scored {
+        true => Some(tx.prepare_cached(ADD_SCORES).await.map_err(map_err)?),
+        false => None,
+    };
+    let tick_params: [&(dyn ToSql + Sync); 3] = [&tenant_id, &n, &now];
+    let insert_params: [&(dyn ToSql + Sync); 17] = [
+        &tenant_id,
+        &n,
+        &guids,
+        &type_ids,
+        &lead_ids,
+        &opportunity_ids,
+        &owner_ids,
+        &created_by,
+        &notes,
+        &occurred,
+        &scores,
+        &statuses,
+        &fields,
+        &account_ids,
+        &pinned,
+        &tags,
+        &static_data,
+    ];
+    let res_params: [&(dyn ToSql + Sync); 2] = [&tenant_id, &guids];
+    let score_params: [&(dyn ToSql + Sync); 3] = [&tenant_id, &lead_ids, &scores];
+    let add_scores = async {
+        match &score_stmt {
+            Some(stmt) => tx.execute(stmt, &score_params).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (clock, rows, res, added) = tokio::join!(
+        tx.query_opt(&tick_stmt, &tick_params),
+        tx.query(&insert_stmt, &insert_params),
+        tx.execute(&res_stmt, &res_params),
+        add_scores,
+    );
+    // The first failure is the cause; the statements after it failed on the aborted transaction.
+    first_tick(clock.map_err(map_err)?, n)?;
+    let rows = rows.map_err(map_err)?;
+    res.map_err(map_err)?;
+    added.map_err(map_err)?;
+    if rows.len() != activities.len() {
+        return Err(Error::NotFound(crate::error::Missing::ActivityType(None)));
+    }
+    ids_in_order(&guids, &rows)
+}
+
+/// Inserts the rows of `insert_activities_in`: $1 the tenant, $2 how many rows, then one array per
+/// column. It runs right after `TICK` advanced the tenant's clock by $2, in the same transaction,
+/// and reads the clock back: row i gets timestamp clock - $2 + i. The join with activity_types
+/// drops rows of unknown types, which the caller's count check turns into a rollback of the whole
+/// batch. An opportunity record is its own Salesloft resource: res_id 0 here, its id set by
+/// `OWN_RESOURCE`.
+const INSERT_ACTIVITIES: &str = "INSERT INTO activities (tenant_id, guid, type_id, event_code,
+            lead_id, opportunity_id, owner_id, created_by, modified_by, note, occurred_at,
+            created_at, updated_at, score, status, fields, account_id, pinned_at, tags,
+            static_data, sl_type, res_kind, res_id, lead_owner_id)
          SELECT $1, v.guid, t.id, t.event_code, v.lead_id, v.opportunity_id, v.owner_id,
-                v.created_by, v.created_by, v.note, v.occurred_at, $2 + v.ord - 1,
-                $2 + v.ord - 1, v.score, v.status, v.fields::jsonb, v.account_id,
-                CASE WHEN v.pinned THEN $2 + v.ord - 1 END, v.tags::jsonb, v.static_data::json,
+                v.created_by, v.created_by, v.note, v.occurred_at, k.first + v.ord - 1,
+                k.first + v.ord - 1, v.score, v.status, v.fields::jsonb, v.account_id,
+                CASE WHEN v.pinned THEN k.first + v.ord - 1 END, v.tags::jsonb, v.static_data::json,
                 t.salesloft_type,
                 CASE WHEN t.kind = 'opportunity' OR v.opportunity_id IS NOT NULL THEN 'crm_opportunity'
                      WHEN v.account_id IS NOT NULL THEN 'account' ELSE 'person' END,
@@ -528,58 +601,21 @@ async fn insert_activities_in<C: GenericClient>(
                                      created_by, note, occurred_at, score, status, fields,
                                      account_id, pinned, tags, static_data, ord)
            JOIN activity_types t ON t.tenant_id = $1 AND t.id = v.type_id
+          CROSS JOIN (SELECT clock - $2::bigint + 1 AS first FROM tenants WHERE id = $1) k
           ORDER BY v.ord
-         RETURNING id, guid",
-        &[
-            &tenant_id,
-            &first,
-            &guids,
-            &type_ids,
-            &lead_ids,
-            &opportunity_ids,
-            &owner_ids,
-            &created_by,
-            &notes,
-            &occurred,
-            &scores,
-            &statuses,
-            &fields,
-            &account_ids,
-            &pinned,
-            &tags,
-            &static_data,
-        ],
-    )
-    .await?;
-    if rows.len() != activities.len() {
-        return Err(Error::NotFound(crate::error::Missing::ActivityType(None)));
-    }
-    let ids = ids_in_order(&guids, &rows)?;
-    execute(
-        tx,
-        "UPDATE activities SET res_id = id
-          WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND res_kind = 'crm_opportunity' AND res_id = 0",
-        &[&tenant_id, &ids],
-    )
-    .await?;
-    if activities
-        .iter()
-        .any(|a| a.score != 0 && a.lead_id.is_some())
-    {
-        execute(
-            tx,
-            "UPDATE leads l SET score = l.score + s.delta
-               FROM (SELECT lead_id, sum(score)::bigint AS delta
-                       FROM unnest($2::bigint[], $3::bigint[]) AS v(lead_id, score)
-                      WHERE lead_id IS NOT NULL
-                      GROUP BY lead_id) s
-              WHERE l.tenant_id = $1 AND l.id = s.lead_id AND s.delta <> 0",
-            &[&tenant_id, &lead_ids, &scores],
-        )
-        .await?;
-    }
-    Ok(ids)
-}
+         RETURNING id, guid";
+
+/// An opportunity record just inserted (guids $2) is its own Salesloft resource.
+const OWN_RESOURCE: &str = "UPDATE activities SET res_id = id
+  WHERE tenant_id = $1 AND guid = ANY($2::uuid[]) AND res_kind = 'crm_opportunity' AND res_id = 0";
+
+/// Adds each activity's score ($3) to its lead ($2).
+const ADD_SCORES: &str = "UPDATE leads l SET score = l.score + s.delta
+   FROM (SELECT lead_id, sum(score)::bigint AS delta
+           FROM unnest($2::bigint[], $3::bigint[]) AS v(lead_id, score)
+          WHERE lead_id IS NOT NULL
+          GROUP BY lead_id) s
+  WHERE l.tenant_id = $1 AND l.id = s.lead_id AND s.delta <> 0";
 
 pub(super) async fn update_activity(
     store: &PgStore,

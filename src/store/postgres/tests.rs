@@ -1,0 +1,151 @@
+//! Tests of the connection-level plumbing no store method shows: the statement cache bound and
+//! the state a pipelined snapshot leaves its connection in (real PostgreSQL, a database of their own).
+
+use tokio_postgres::NoTls;
+
+use super::connect::STATEMENT_CACHE_MAX;
+use super::pipeline::snapshot_page;
+use super::rows::Params;
+use super::PgStore;
+
+/// A fresh database on the server of `ACTIVITY_HUB_TEST_PG`, dropped by the returned guard.
+struct TestDb {
+    admin: tokio_postgres::Client,
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    async fn create(prefix: &str) -> TestDb {
+        let admin_url = std::env::var("ACTIVITY_HUB_TEST_PG").expect("ACTIVITY_HUB_TEST_PG");
+        let (admin, conn) = tokio_postgres::connect(&admin_url, NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        let name = format!("ah_unit_{prefix}_{}", std::process::id());
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create");
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).expect("url");
+        let url = format!("{base}/{name}");
+        TestDb { admin, name, url }
+    }
+
+    async fn drop_db(self) {
+        let _ = self
+            .admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}
+
+/// Prepared statements on the connection, as the server counts them.
+async fn server_statements(c: &deadpool_postgres::Object) -> i64 {
+    c.query_one("SELECT count(*) FROM pg_prepared_statements", &[])
+        .await
+        .expect("count")
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_connection_past_the_statement_bound_is_handed_out_with_an_empty_cache() {
+    let db = TestDb::create("stmt_cache").await;
+    let store = PgStore::open(&db.url).await.expect("open");
+    let mut distinct = 0;
+    let mut emptied = false;
+    // One connection at a time, so the pool hands back the same one (it holds no other).
+    for round in 0..4 {
+        let c = store.client().await.expect("client");
+        let before = c.statement_cache.size();
+        assert!(
+            before <= STATEMENT_CACHE_MAX,
+            "round {round}: handed out with {before} cached statements"
+        );
+        if round > 0 && before == 0 {
+            emptied = true;
+            // The statements left the server too, not only the cache (the Close messages precede
+            // this query on the connection): only the counting statement itself is prepared.
+            assert_eq!(server_statements(&c).await, 1, "round {round}");
+        }
+        for _ in 0..100 {
+            distinct += 1;
+            let stmt = c
+                .prepare_cached(&format!("SELECT {distinct}::bigint"))
+                .await
+                .expect("prepare");
+            let n: i64 = c.query_one(&stmt, &[]).await.expect("query").get(0);
+            assert_eq!(n, distinct);
+        }
+        assert!(c.statement_cache.size() > before, "round {round}");
+    }
+    assert!(emptied, "400 distinct statements never emptied the cache");
+    drop(store);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_failing_statement_in_a_snapshot_leaves_the_connection_idle() {
+    let db = TestDb::create("snapshot").await;
+    let store = PgStore::open(&db.url).await.expect("open");
+    let c = store.client().await.expect("client");
+    let failing = c
+        .prepare_cached("SELECT 1 / ($1::bigint - $1::bigint)")
+        .await
+        .expect("prepare");
+    let page = c
+        .prepare_cached("SELECT x FROM generate_series(1, $1::bigint) x")
+        .await
+        .expect("prepare");
+    let count_args: Params = vec![Box::new(7_i64)];
+    let page_args: Params = vec![Box::new(3_i64)];
+    let err = snapshot_page(&c, Some((&failing, &count_args)), (&page, &page_args))
+        .await
+        .expect_err("division by zero");
+    assert!(err.to_string().contains("division by zero"), "{err}");
+    // Neither inside the read-only snapshot nor in its aborted state: a write goes through.
+    c.batch_execute("CREATE TEMP TABLE probe (x int); DROP TABLE probe")
+        .await
+        .expect("the connection was left inside the failed snapshot");
+    // And the same connection serves the next snapshot.
+    let count = c
+        .prepare_cached("SELECT $1::bigint")
+        .await
+        .expect("prepare");
+    let (total, rows) = snapshot_page(&c, Some((&count, &count_args)), (&page, &page_args))
+        .await
+        .expect("snapshot");
+    assert_eq!((total, rows.len()), (7, 3));
+    drop(c);
+    drop(store);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_runs_on_generic_plans_and_the_connection_keeps_its_default() {
+    let db = TestDb::create("generic").await;
+    let store = PgStore::open(&db.url).await.expect("open");
+    let c = store.client().await.expect("client");
+    let mode = c
+        .prepare_cached("SELECT current_setting('plan_cache_mode')")
+        .await
+        .expect("prepare");
+    let none: Params = Vec::new();
+    let (_, rows) = snapshot_page(&c, None, (&mode, &none))
+        .await
+        .expect("snapshot");
+    let inside: String = rows[0].get(0);
+    assert_eq!(inside, "force_generic_plan");
+    let after: String = c.query_one(&mode, &[]).await.expect("mode").get(0);
+    assert_eq!(after, "auto", "SET LOCAL ends with the snapshot");
+    drop(c);
+    drop(store);
+    db.drop_db().await;
+}
