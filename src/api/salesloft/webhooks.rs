@@ -399,11 +399,20 @@ pub struct SubscriptionOne {
 #[derive(ToSchema)]
 #[schema(as = SalesloftSubscriptionCreate)]
 pub struct SubscriptionCreate {
-    /// An http(s) URL with a host, at most 2048 bytes, without credentials.
-    #[schema(max_length = 2048)]
+    /// An http(s) URL with a host, at most 2048 bytes, without credentials (the pattern is what
+    /// this document promises to accept; any URL with an http(s) scheme and a host is taken).
+    /// Deliveries go to this URL only; redirects are not followed.
+    #[schema(
+        max_length = 2048,
+        pattern = "^https?://[A-Za-z0-9]+(\\.[A-Za-z0-9]+)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$"
+    )]
     pub callback_url: String,
-    /// Any non-blank text of at most 255 characters.
-    #[schema(min_length = 1, max_length = 255)]
+    /// Any text of at most 255 characters that is not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+    )]
     pub callback_token: String,
     #[schema(value_type = EventTypeName)]
     pub event_type: String,
