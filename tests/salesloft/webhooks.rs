@@ -471,3 +471,40 @@ async fn bad_input_other_teams_and_the_cap_are_refused_and_change_nothing() {
         9
     );
 }
+
+#[tokio::test]
+async fn a_batch_written_natively_reaches_a_salesloft_subscription_in_commit_order() {
+    let app = App::start(true).await;
+    let admin = app.tenant("Batch").await;
+    let lead = app.lead(&admin, "Cy", "cy@batch.example").await;
+    let rx = Receiver::start().await;
+    dispatch::spawn(app.service.store().clone(), fast()).expect("dispatcher");
+    subscribe(&app, &admin, &rx.url, "tok-batch", "call_created").await;
+
+    let on_lead = json!({"type": "person", "id": lead["guid"]});
+    let rows = app
+        .activities(
+            &admin,
+            vec![
+                json!({"type": "call", "resource": on_lead, "note": "one"}),
+                json!({"type": "note", "resource": on_lead, "note": "not a call"}),
+                json!({"type": "call", "resource": on_lead, "note": "two"}),
+                json!({"type": "call", "resource": on_lead, "note": "three"}),
+            ],
+        )
+        .await;
+    let calls: Vec<Value> = [&rows[0], &rows[2], &rows[3]]
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+
+    let got = rx.wait_for(3).await;
+    let sent: Vec<Value> = got.iter().map(|g| g.body["id"].clone()).collect();
+    assert_eq!(sent, calls, "{got:#?}");
+    for g in &got {
+        assert_eq!(g.sl_event, "call_created");
+        assert_signed(g, "tok-batch");
+        let path = format!("/v2/activities/calls/{}", g.body["id"]);
+        assert_eq!(g.body, as_delivered(&app, &admin, &path, "tok-batch").await);
+    }
+}

@@ -125,6 +125,12 @@ pub(super) async fn activities_changed<C: GenericClient>(
     )
     .await?;
     let at = now_micros();
+    // The Salesloft subscriptions render whole records: read in one statement, when there are any.
+    let mut views = if subs.iter().any(|s| s.salesloft.is_some()) {
+        activity_views(c, tenant_id, ids).await?
+    } else {
+        std::collections::HashMap::new()
+    };
     // (webhook, event name, payload), in the order they are to be inserted.
     let mut out: Vec<(i64, &str, String)> = Vec::new();
     for r in &rows {
@@ -137,17 +143,10 @@ pub(super) async fn activities_changed<C: GenericClient>(
             updated_at: get(r, 5)?,
         };
         let mut payload: Option<String> = None;
-        let mut view: Option<Option<ActivityView>> = None;
+        let view = views.remove(&a.id);
         for s in &subs {
             if let Some((sl, token)) = &s.salesloft {
-                if view.is_none() {
-                    view = Some(activity_view(c, tenant_id, a.id).await?);
-                }
-                if let Some(body) = view
-                    .as_ref()
-                    .and_then(Option::as_ref)
-                    .and_then(|v| sl.activity_payload(v, token))
-                {
+                if let Some(body) = view.as_ref().and_then(|v| sl.activity_payload(v, token)) {
                     out.push((s.id, sl.name, body));
                 }
                 continue;
@@ -169,17 +168,19 @@ pub(super) async fn activities_changed<C: GenericClient>(
     Ok(())
 }
 
-/// Activity `id` as the dialects render it, read in the write's transaction.
-async fn activity_view<C: GenericClient>(
+/// The activities `ids` as the dialects render them, by id, read in the write's transaction.
+async fn activity_views<C: GenericClient>(
     c: &C,
     tenant_id: i64,
-    id: i64,
-) -> Result<Option<ActivityView>> {
-    let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = $2");
-    query_opt(c, &sql, &[&tenant_id, &id])
-        .await?
-        .map(|r| activity_row(&r))
-        .transpose()
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, ActivityView>> {
+    let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[])");
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for r in query(c, &sql, &[&tenant_id, &ids]).await? {
+        let v = activity_row(&r)?;
+        out.insert(v.id, v);
+    }
+    Ok(out)
 }
 
 async fn lead<C: GenericClient>(c: &C, tenant_id: i64, id: i64) -> Result<Option<Lead>> {

@@ -76,9 +76,15 @@ fn filters(c: &Connection, tenant_id: i64, event: Event) -> Result<Vec<Filter>> 
     Ok(out)
 }
 
-/// Activity `id` as the dialects render it, read in the write's transaction (labelled from `c`,
-/// not from the readers' directories, which may not hold what this transaction wrote).
-fn activity_view(c: &Connection, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
+/// Activity `id` as the dialects render it, read in the write's transaction. `labels` is the
+/// event's own (not the readers' directories, which may not hold what this transaction wrote),
+/// shared by the activities of one write so that their users and type are read once.
+fn activity_view(
+    c: &Connection,
+    labels: &Labels,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Option<ActivityView>> {
     let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.id = ?2");
     let row = c
         .prepare_cached(&sql)
@@ -86,7 +92,6 @@ fn activity_view(c: &Connection, tenant_id: i64, id: i64) -> Result<Option<Activ
         .query_row(params![tenant_id, id], activity_row)
         .optional()
         .db()?;
-    let labels = Labels::new();
     let seen = labels.generation();
     Ok(labels.label(c, row.into_iter().collect(), seen)?.pop())
 }
@@ -158,6 +163,7 @@ pub(super) fn activities_changed(
         )
         .db()?;
     let at = now_micros();
+    let labels = Labels::new();
     for &id in ids {
         let Some(a) = facts
             .query_row(params![tenant_id, id], |r| {
@@ -184,7 +190,7 @@ pub(super) fn activities_changed(
         for s in &subs {
             if let Some((sl, token)) = &s.salesloft {
                 if view.is_none() {
-                    view = Some(activity_view(c, tenant_id, id)?);
+                    view = Some(activity_view(c, &labels, tenant_id, id)?);
                 }
                 if let Some(body) = view
                     .as_ref()
