@@ -287,8 +287,11 @@ class Bench:
             raise HarnessError(f"tenant create failed: {out.stderr.strip()}")
         self.keys = json.loads(out.stdout.strip().splitlines()[-1])
 
-    def subscribe_webhook(self):
-        """Subscribes the tenant to every event, delivered to a receiver on 127.0.0.1 answering 204."""
+    def subscribe_webhook(self, salesloft=False):
+        """Subscribes the tenant to every event, delivered to a receiver on 127.0.0.1 answering 204;
+        with `salesloft`, instead (the native subscription deleted) a Salesloft subscription to
+        `call_created`, the event of every activity the write scenarios make (the bench type's
+        SalesloftType is call), so each write renders the Call into its outbox row."""
         class Sink(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -301,11 +304,25 @@ class Bench:
         sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
         threading.Thread(target=sink.serve_forever, daemon=True).start()
         c = Http(self.server.host, self.server.port, {"Authorization": f"Bearer {self.keys['api_key']}"})
+        if salesloft:
+            if getattr(self, "native_hook", None):
+                status, body = c.call("DELETE", f"/api/v1/webhooks/{self.native_hook}")
+                if status != 204:
+                    raise HarnessError(f"DELETE /api/v1/webhooks answered {status}: {body}")
+                self.native_hook = None
+            status, body = c.call("POST", "/v2/webhook_subscriptions", {
+                "callback_url": f"http://127.0.0.1:{sink.server_address[1]}/hook",
+                "callback_token": "bench", "event_type": "call_created"})
+            if status != 200:
+                raise HarnessError(f"POST /v2/webhook_subscriptions answered {status}: {body}")
+            log(f"Salesloft webhook subscription {body['data']['id']} -> 127.0.0.1:{sink.server_address[1]}")
+            return
         status, body = c.call("POST", "/api/v1/webhooks", {
             "url": f"http://127.0.0.1:{sink.server_address[1]}/hook",
             "events": ["activity.created", "activity.updated", "activity.deleted", "lead.created", "lead.updated"]})
         if status != 201:
             raise HarnessError(f"POST /api/v1/webhooks answered {status}: {body}")
+        self.native_hook = body["data"]["id"]
         log(f"webhook subscription {body['data']['id']} -> 127.0.0.1:{sink.server_address[1]}")
 
     def client(self):
@@ -567,6 +584,14 @@ class Bench:
                 if kind != "read" and self.available.get(name):
                     rows.append(dict(self.measure(name, label), scenario=f"{name}+webhook", kind=kind,
                                      title=f"{title}, 1 webhook", target=goal, available=True))
+        if self.o.sl_webhook:
+            # Again with one Salesloft subscription (and no native one): each write also renders
+            # the Call as the Salesloft API answers it into its outbox row.
+            self.subscribe_webhook(salesloft=True)
+            for name, kind, title, goal in SCENARIOS:
+                if kind != "read" and self.available.get(name):
+                    rows.append(dict(self.measure(name, label), scenario=f"{name}+slwebhook", kind=kind,
+                                     title=f"{title}, 1 Salesloft webhook", target=goal, available=True))
         health.append(self.measure("healthz", label))
         healthz = sum(h["rps"] for h in health) / len(health)
         for row in rows:
@@ -700,19 +725,22 @@ def report(bench, peer, opts):
         tgt = "" if r["target"] is None else f"≥ {r['target']}"
         w(f"| {r['scale']:,} | {r['title']} | {r['rps']:,.0f} | {aps} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
           f"| {100 * r['non2xx']:.2f}% | {fmt_ratio(r)} | {tgt} | {verdict(r)} |")
-    hooked = [r for r in bench.results if r["scenario"].endswith("+webhook") and r.get("available")]
+    hooked = [r for r in bench.results
+              if r["scenario"].endswith(("+webhook", "+slwebhook")) and r.get("available")]
     if hooked:
         w("")
         w("Writes with one webhook subscription to every event (outbox rows in each write, the dispatcher "
           "delivering to a receiver on 127.0.0.1) against the same writes without, same run:")
         w("")
-        w("| store | scenario | req/s without | req/s with | with ÷ without | p99 ms without | p99 ms with |")
-        w("|---:|---|---:|---:|---:|---:|---:|")
+        w("| store | scenario | subscription | req/s without | req/s with | with ÷ without | p99 ms without | p99 ms with |")
+        w("|---:|---|---|---:|---:|---:|---:|---:|")
         for h in hooked:
+            plain, kind = h["scenario"].split("+", 1)
             base = next((r for r in bench.results if r["scale"] == h["scale"]
-                         and r["scenario"] == h["scenario"][:-len("+webhook")]), None)
+                         and r["scenario"] == plain), None)
             if base:
-                w(f"| {h['scale']:,} | {base['title']} | {base['rps']:,.0f} | {h['rps']:,.0f} "
+                sub = "Salesloft call_created" if kind == "slwebhook" else "native, every event"
+                w(f"| {h['scale']:,} | {base['title']} | {sub} | {base['rps']:,.0f} | {h['rps']:,.0f} "
                   f"| {h['rps'] / base['rps']:.2f} | {base['p99_ms']:.2f} | {h['p99_ms']:.2f} |")
     # Read scenarios across scales: rate relative to the first scale (raw, and normalised by /healthz).
     scales = [s["activities"] for s in bench.scale_info]
@@ -793,6 +821,8 @@ def main():
                     "scenarios only, to keep a store at its loaded size for bench/cpu_ab.py or instr_ab.sh")
     ap.add_argument("--webhook", action="store_true",
                     help="also run the write scenarios with one webhook subscription to every event")
+    ap.add_argument("--sl-webhook", action="store_true",
+                    help="also run the write scenarios with one Salesloft webhook subscription (call_created)")
     ap.add_argument("--smoke", action="store_true",
                     help="~10 s check that the harness works (debug build, tiny store, 1 s runs, no peer)")
     o = ap.parse_args()
