@@ -1,5 +1,6 @@
 //! Webhooks: the events a tenant can subscribe to, subscriptions and their deliveries, the
-//! payloads written to the outbox, and the signature receivers verify (`dispatch` sends them).
+//! payloads written to the outbox, and the signature receivers verify (`dispatch` sends them;
+//! `salesloft` has what Salesloft's own subscriptions are sent).
 //!
 //! The outbox is the `webhook_deliveries` table: a write that changes an activity or a lead adds
 //! one row per matching subscription in its own transaction (see the stores' `outbox` modules),
