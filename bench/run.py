@@ -331,8 +331,11 @@ class Bench:
             raise HarnessError(f"tenant create failed: {out.stderr.strip()}")
         self.keys = json.loads(out.stdout.strip().splitlines()[-1])
 
-    def subscribe_webhook(self):
-        """Subscribes the tenant to every event, delivered to a receiver on 127.0.0.1 answering 204."""
+    def subscribe_webhook(self, salesloft=False):
+        """Subscribes the tenant to every event, delivered to a receiver on 127.0.0.1 answering 204;
+        with `salesloft`, instead (the native subscription deleted) a Salesloft subscription to
+        `call_created`, the event of every activity the write scenarios make (the bench type's
+        SalesloftType is call), so each write renders the Call into its outbox row."""
         class Sink(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -345,11 +348,25 @@ class Bench:
         sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
         threading.Thread(target=sink.serve_forever, daemon=True).start()
         c = Http(self.server.host, self.server.port, {"Authorization": f"Bearer {self.keys['api_key']}"})
+        if salesloft:
+            if getattr(self, "native_hook", None):
+                status, body = c.call("DELETE", f"/api/v1/webhooks/{self.native_hook}")
+                if status != 204:
+                    raise HarnessError(f"DELETE /api/v1/webhooks answered {status}: {body}")
+                self.native_hook = None
+            status, body = c.call("POST", "/v2/webhook_subscriptions", {
+                "callback_url": f"http://127.0.0.1:{sink.server_address[1]}/hook",
+                "callback_token": "bench", "event_type": "call_created"})
+            if status != 200:
+                raise HarnessError(f"POST /v2/webhook_subscriptions answered {status}: {body}")
+            log(f"Salesloft webhook subscription {body['data']['id']} -> 127.0.0.1:{sink.server_address[1]}")
+            return
         status, body = c.call("POST", "/api/v1/webhooks", {
             "url": f"http://127.0.0.1:{sink.server_address[1]}/hook",
             "events": ["activity.created", "activity.updated", "activity.deleted", "lead.created", "lead.updated"]})
         if status != 201:
             raise HarnessError(f"POST /api/v1/webhooks answered {status}: {body}")
+        self.native_hook = body["data"]["id"]
         log(f"webhook subscription {body['data']['id']} -> 127.0.0.1:{sink.server_address[1]}")
 
     def client(self):
@@ -612,19 +629,23 @@ class Bench:
                 log(f"{self.scale_label} {name}: not available (endpoint answers 404)")
 
     def step(self, step):
-        """One step of a scale: ("run", scenario, webhook), ("subscribe",) or ("healthz",)."""
+        """One step of a scale: ("run", scenario, hook), ("subscribe", hook) or ("healthz",); hook is
+        None, "webhook" (one native subscription to every event) or "slwebhook" (one Salesloft
+        call_created subscription instead)."""
         if step[0] == "healthz":
             self.health.append(self.measure("healthz", self.scale_label))
         elif step[0] == "subscribe":
-            self.subscribe_webhook()
+            self.subscribe_webhook(salesloft=step[1] == "slwebhook")
         else:
-            _, (name, kind, title, goal), hooked = step
+            _, (name, kind, title, goal), hook = step
             if not self.available.get(name):
                 return
             row = dict(self.measure(name, self.scale_label), scenario=name, kind=kind, title=title,
                        target=goal, available=True)
-            if hooked:
+            if hook == "webhook":
                 row.update(scenario=f"{name}+webhook", title=f"{title}, 1 webhook")
+            elif hook == "slwebhook":
+                row.update(scenario=f"{name}+slwebhook", title=f"{title}, 1 Salesloft webhook")
             self.rows.append(row)
 
     def end_scale(self):
@@ -715,12 +736,13 @@ class Bench:
 def scale_steps(opts):
     """The steps of one scale: reads, then writes (they grow the store, and reads are measured at the
     nominal size), then with --webhook the same writes with one webhook subscription to every event
-    (the outbox rows each write adds, and the dispatcher delivering them meanwhile), then /healthz."""
-    steps = [("run", sc, False) for sc in SCENARIOS if sc[1] == "read"]
-    steps += [("run", sc, False) for sc in SCENARIOS if sc[1] != "read"]
-    if opts.webhook:
-        steps.append(("subscribe",))
-        steps += [("run", sc, True) for sc in SCENARIOS if sc[1] != "read"]
+    (the outbox rows each write adds, and the dispatcher delivering them meanwhile), then with
+    --sl-webhook the same writes with one Salesloft subscription instead, then /healthz."""
+    steps = [("run", sc, None) for sc in SCENARIOS if sc[1] == "read"]
+    steps += [("run", sc, None) for sc in SCENARIOS if sc[1] != "read"]
+    for hook in [h for h, on in (("webhook", opts.webhook), ("slwebhook", opts.sl_webhook)) if on]:
+        steps.append(("subscribe", hook))
+        steps += [("run", sc, hook) for sc in SCENARIOS if sc[1] != "read"]
     steps.append(("healthz",))
     return steps
 
@@ -807,19 +829,22 @@ def report(bench, peer, opts):
         tgt = "" if r["target"] is None else f"≥ {r['target']}"
         w(f"| {r['scale']:,} | {r['title']} | {r['rps']:,.0f} | {aps} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
           f"| {100 * r['non2xx']:.2f}% | {fmt_ratio(r)} | {tgt} | {verdict(r)} |")
-    hooked = [r for r in bench.results if r["scenario"].endswith("+webhook") and r.get("available")]
+    hooked = [r for r in bench.results
+              if r["scenario"].endswith(("+webhook", "+slwebhook")) and r.get("available")]
     if hooked:
         w("")
         w("Writes with one webhook subscription to every event (outbox rows in each write, the dispatcher "
           "delivering to a receiver on 127.0.0.1) against the same writes without, same run:")
         w("")
-        w("| store | scenario | req/s without | req/s with | with ÷ without | p99 ms without | p99 ms with |")
-        w("|---:|---|---:|---:|---:|---:|---:|")
+        w("| store | scenario | subscription | req/s without | req/s with | with ÷ without | p99 ms without | p99 ms with |")
+        w("|---:|---|---|---:|---:|---:|---:|---:|")
         for h in hooked:
+            plain, kind = h["scenario"].split("+", 1)
             base = next((r for r in bench.results if r["scale"] == h["scale"]
-                         and r["scenario"] == h["scenario"][:-len("+webhook")]), None)
+                         and r["scenario"] == plain), None)
             if base:
-                w(f"| {h['scale']:,} | {base['title']} | {base['rps']:,.0f} | {h['rps']:,.0f} "
+                sub = "Salesloft call_created" if kind == "slwebhook" else "native, every event"
+                w(f"| {h['scale']:,} | {base['title']} | {sub} | {base['rps']:,.0f} | {h['rps']:,.0f} "
                   f"| {h['rps'] / base['rps']:.2f} | {base['p99_ms']:.2f} | {h['p99_ms']:.2f} |")
     # Read scenarios across scales: rate relative to the first scale (raw, and normalised by /healthz).
     scales = [s["activities"] for s in bench.scale_info]
@@ -961,6 +986,8 @@ def main():
                     help="PostgreSQL server (any database on it) where each scale gets a database of its "
                     "own, created and dropped by the harness (default $ACTIVITY_HUB_BENCH_PG or "
                     "postgres://postgres@127.0.0.1:5432/postgres)")
+    ap.add_argument("--sl-webhook", action="store_true",
+                    help="also run the write scenarios with one Salesloft webhook subscription (call_created)")
     ap.add_argument("--smoke", action="store_true",
                     help="~10 s check that the harness works (debug build, tiny store, 1 s runs, no peer)")
     o = ap.parse_args()

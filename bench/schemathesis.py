@@ -184,6 +184,14 @@ def seed(server, api, admin):
         w = api.call("POST", "/api/v1/webhooks", {"url": f"http://127.0.0.1:9/seed{i}",
                                                    "events": ["activity.created", "lead.created"]})
         ids["webhook"].append(w["data"]["id"])
+    # And three of Salesloft's (integer ids): the native and Salesloft subscriptions share one
+    # cap of 10, so the fuzzer's creations are refused 409 once four more are made.
+    ids["sl_webhook"], ints["sl_webhook"] = [], []
+    for i in range(3):
+        w = api.call("POST", "/v2/webhook_subscriptions", {
+            "callback_url": f"http://127.0.0.1:9/sl-seed{i}", "callback_token": f"seed{i}",
+            "event_type": "note_created"})
+        ints["sl_webhook"].append(w["data"]["id"])
     for i in range(SEED_OPPORTUNITIES):
         o = api.call("POST", "/api/v1/opportunities", {
             "lead_guid": ids["lead"][i % len(ids["lead"])], "note": f"Deal {i}", "status": "Open"})
@@ -266,7 +274,7 @@ def resolve(doc, node):
 
 # Which seeded records a name refers to, first match wins (`ProspectActivityId` is an activity,
 # `ProspectOpportunityId` an opportunity).
-KIND_PATTERNS = [("webhook", "webhook"), ("activity", "activit"), ("opportunity", "opportunit"),
+KIND_PATTERNS = [("sl_webhook", "webhook_subscription"), ("webhook", "webhook"), ("activity", "activit"), ("opportunity", "opportunit"),
                  ("lead", "lead|prospect|person|people"), ("account", "account"), ("user", "owner|user")]
 
 
@@ -458,7 +466,14 @@ def salesloft_examples(ints):
     exists (generated ones name unknown persons and users)."""
     person, call, email = ints["lead"][5], ints["call"][0], ints["sent_email"][0]
     note, last_note = ints["note"][0], ints["note"][-1]
+    hook, last_hook = ints["sl_webhook"][0], ints["sl_webhook"][-1]
     return {
+        ("get", "/v2/webhook_subscriptions/{id}"): ({"path.id": hook}, None),
+        ("put", "/v2/webhook_subscriptions/{id}"): ({"path.id": hook}, [{"enabled": False}]),
+        ("delete", "/v2/webhook_subscriptions/{id}"): ({"path.id": last_hook}, None),
+        ("post", "/v2/webhook_subscriptions"): (
+            {}, [{"callback_url": "http://127.0.0.1:9/example", "callback_token": "example",
+                  "event_type": "call_created"}]),
         ("get", "/v2/activities/calls/{id}"): ({"path.id": call}, None),
         ("get", "/v2/activities/emails/{id}"): ({"path.id": email}, None),
         ("get", "/v2/notes/{id}"): ({"path.id": note}, None),

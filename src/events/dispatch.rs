@@ -13,6 +13,7 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::task::JoinSet;
 
+use super::salesloft::SlEvent;
 use super::{signature, DeliveryState, DueDelivery, Outcome};
 use crate::domain::time::now_micros;
 use crate::store::Store;
@@ -106,19 +107,27 @@ async fn run(store: Arc<dyn Store>, client: reqwest::Client, cfg: Config) {
 /// One POST of `d` and what it came to.
 async fn attempt(client: &reqwest::Client, cfg: &Config, d: &DueDelivery) -> Outcome {
     let timestamp = now_micros() / 1_000_000;
-    let sent = client
+    let request = client
         .post(&d.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("X-ActivityHub-Event", &d.event)
-        .header("X-ActivityHub-Delivery", d.guid.to_string())
-        .header("X-ActivityHub-Timestamp", timestamp.to_string())
-        .header(
-            "X-ActivityHub-Signature",
-            signature(&d.secret, timestamp, d.payload.as_bytes()),
+        .header("X-ActivityHub-Delivery", d.guid.to_string());
+    // A Salesloft subscription's delivery carries Salesloft's headers, signed with its callback
+    // token; its event names (`call_created`) are never a native one's (`activity.created`).
+    let request = if SlEvent::parse(&d.event).is_some() {
+        request.header("x-salesloft-event", &d.event).header(
+            "x-salesloft-signature",
+            super::salesloft::signature(&d.secret, d.payload.as_bytes()),
         )
-        .body(d.payload.clone())
-        .send()
-        .await;
+    } else {
+        request
+            .header("X-ActivityHub-Event", &d.event)
+            .header("X-ActivityHub-Timestamp", timestamp.to_string())
+            .header(
+                "X-ActivityHub-Signature",
+                signature(&d.secret, timestamp, d.payload.as_bytes()),
+            )
+    };
+    let sent = request.body(d.payload.clone()).send().await;
     let at = now_micros();
     let (status, error) = match sent {
         Ok(resp) if resp.status().is_success() => {

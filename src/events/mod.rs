@@ -1,5 +1,6 @@
 //! Webhooks: the events a tenant can subscribe to, subscriptions and their deliveries, the
-//! payloads written to the outbox, and the signature receivers verify (`dispatch` sends them).
+//! payloads written to the outbox, and the signature receivers verify (`dispatch` sends them;
+//! `salesloft` has what Salesloft's own subscriptions are sent).
 //!
 //! The outbox is the `webhook_deliveries` table: a write that changes an activity or a lead adds
 //! one row per matching subscription in its own transaction (see the stores' `outbox` modules),
@@ -7,6 +8,7 @@
 //! indexed read that finds nothing.
 
 pub mod dispatch;
+pub mod salesloft;
 
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -95,6 +97,13 @@ pub struct Webhook {
     pub event_codes: Option<Vec<i64>>,
     pub secret: String,
     pub created_at: Micros,
+    /// Salesloft's event type for a subscription made through `/v2/webhook_subscriptions`
+    /// (its `secret` is then the callback token); `None` for a native one.
+    pub sl_event_type: Option<String>,
+    /// A disabled subscription gets no deliveries (only Salesloft's can be disabled).
+    pub enabled: bool,
+    /// The user whose key made a Salesloft subscription.
+    pub user_guid: Option<Uuid>,
 }
 
 /// A subscription to store, already validated.
@@ -105,6 +114,8 @@ pub struct NewWebhook {
     pub events: Vec<Event>,
     pub event_codes: Option<Vec<i64>>,
     pub secret: String,
+    pub sl_event_type: Option<String>,
+    pub user_guid: Option<Uuid>,
 }
 
 /// Where a delivery stands.
@@ -240,6 +251,27 @@ pub fn matches(
         (Some(codes), Some(code)) => codes.contains(&code),
         _ => true,
     }
+}
+
+/// A subscription's URL, normalised: http(s) with a host, at most `MAX_URL_LEN` bytes, no
+/// credentials; deliveries go to it and nowhere else (redirects are not followed). `Err` says
+/// what is wrong, for the dialect to put after the field's name.
+pub fn check_url(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    if url.len() > MAX_URL_LEN {
+        return Err(format!("is longer than {MAX_URL_LEN} bytes"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("is not a valid URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("must use http or https, not '{}'", parsed.scheme()));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".into());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not carry credentials".into());
+    }
+    Ok(parsed.to_string())
 }
 
 /// A new signing secret: `whsec_` and 64 hex digits from the OS CSPRNG.

@@ -356,6 +356,29 @@ impl Store for InstrumentedStore {
         .await
     }
 
+    async fn set_webhook_enabled(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        enabled: bool,
+    ) -> Result<Option<Webhook>> {
+        observed(
+            "set_webhook_enabled",
+            Some(tenant_id),
+            self.inner.set_webhook_enabled(tenant_id, id, enabled),
+        )
+        .await
+    }
+
+    async fn delete_sl_webhook(&self, tenant_id: i64, id: i64) -> Result<()> {
+        observed(
+            "delete_sl_webhook",
+            Some(tenant_id),
+            self.inner.delete_sl_webhook(tenant_id, id),
+        )
+        .await
+    }
+
     async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
         observed(
             "enqueue_test_event",

@@ -252,10 +252,21 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a webhook subscription; `Error::Conflict` when the tenant already holds `max`.
     async fn create_webhook(&self, tenant_id: i64, hook: NewWebhook, max: usize)
         -> Result<Webhook>;
-    /// The tenant's subscriptions by ascending id.
+    /// The tenant's subscriptions (native and Salesloft) by ascending id.
     async fn list_webhooks(&self, tenant_id: i64) -> Result<Vec<Webhook>>;
-    /// Deletes the tenant's subscription `guid` and its deliveries; `Error::NotFound` if none.
+    /// Deletes the tenant's native subscription `guid` and its deliveries; `Error::NotFound` if
+    /// none.
     async fn delete_webhook(&self, tenant_id: i64, guid: Uuid) -> Result<()>;
+    /// Enables or disables the tenant's Salesloft subscription `id`; the subscription as it is
+    /// then, `None` when the tenant has no Salesloft subscription `id`.
+    async fn set_webhook_enabled(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        enabled: bool,
+    ) -> Result<Option<Webhook>>;
+    /// Deletes the tenant's Salesloft subscription `id` and its deliveries, if it has one.
+    async fn delete_sl_webhook(&self, tenant_id: i64, id: i64) -> Result<()>;
     /// Queues a `webhook.test` event for the tenant's subscription `guid` behind its other
     /// deliveries; the delivery's GUID, `None` when there is no such subscription.
     async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>>;

@@ -39,6 +39,8 @@ enum Kind {
     FreeCode(usize),
     /// A webhook subscription's GUID.
     WebhookGuid,
+    /// A Salesloft webhook subscription's integer id.
+    SlWebhookId,
 }
 
 impl Kind {
@@ -1251,6 +1253,51 @@ fn cases() -> Vec<Case> {
         c("GET", "/v2/users/{id}", "path", UserInt, Own, |_, id| {
             Req::bearer("GET", format!("{USERS}/{}", enc(id)), None)
         }),
+        // ----- Salesloft webhook subscriptions (team admins only)
+        c(
+            "GET",
+            "/v2/webhook_subscriptions/{id}",
+            "path",
+            SlWebhookId,
+            OwnAdmin,
+            |_, id| {
+                Req::bearer(
+                    "GET",
+                    format!("/v2/webhook_subscriptions/{}", enc(id)),
+                    None,
+                )
+            },
+        ),
+        c(
+            "PUT",
+            "/v2/webhook_subscriptions/{id}",
+            "path",
+            SlWebhookId,
+            OwnAdmin,
+            |_, id| {
+                Req::bearer(
+                    "PUT",
+                    format!("/v2/webhook_subscriptions/{}", enc(id)),
+                    Some(json!({"enabled": true})),
+                )
+            },
+        ),
+        // Deleting is repeatable (204 whether or not the team has such a subscription), so the
+        // caller's own gets the same answer: no control.
+        c(
+            "DELETE",
+            "/v2/webhook_subscriptions/{id}",
+            "path",
+            SlWebhookId,
+            Nothing,
+            |_, id| {
+                Req::bearer(
+                    "DELETE",
+                    format!("/v2/webhook_subscriptions/{}", enc(id)),
+                    None,
+                )
+            },
+        ),
         // ----- native webhooks
         c(
             "GET",
@@ -1908,9 +1955,12 @@ fn unknown_like(kind: Kind, foreign: &str) -> String {
         | Kind::AccountGuid
         | Kind::UserGuid
         | Kind::WebhookGuid => uuid::Uuid::now_v7().to_string(),
-        Kind::LeadInt | Kind::ActivityInt | Kind::AccountInt | Kind::AccountId | Kind::UserInt => {
-            (900_000_000 + n).to_string()
-        }
+        Kind::LeadInt
+        | Kind::ActivityInt
+        | Kind::AccountInt
+        | Kind::AccountId
+        | Kind::UserInt
+        | Kind::SlWebhookId => (900_000_000 + n).to_string(),
         Kind::SlId => {
             let prefix = foreign.rsplit_once('-').map_or("note", |(p, _)| p);
             format!("{prefix}-{}", 900_000_000 + n)
@@ -1953,6 +2003,7 @@ fn foreign(w: &World, kind: Kind, seller: bool) -> Vec<String> {
         Kind::TypeName(i) => vec![format!("Zqxb Only {}", B_ONLY_CODES[i])],
         Kind::FreeCode(i) => vec![B_ONLY_CODES[i].to_string()],
         Kind::WebhookGuid => vec![b.webhook_guid.clone()],
+        Kind::SlWebhookId => vec![b.sl_webhook_id.clone()],
     };
     if seller {
         let own_not = match kind {
@@ -1990,6 +2041,7 @@ fn own_value(own: &Ids, kind: Kind) -> String {
         Kind::TypeCode => SHARED_CODE.to_string(),
         Kind::OppTypeCode => "12000".to_string(),
         Kind::WebhookGuid => own.webhook_guid.clone(),
+        Kind::SlWebhookId => own.sl_webhook_id.clone(),
         other => panic!("no own value of {other:?}"),
     }
 }
@@ -2050,6 +2102,19 @@ async fn spare(w: &World, who: &Who, own: &Ids, kind: Kind) -> String {
                 .await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
             r.json["data"]["id"].as_str().expect("id").to_string()
+        }
+        Kind::SlWebhookId => {
+            let r = w
+                .app
+                .post(
+                    &w.a_admin,
+                    "/v2/webhook_subscriptions",
+                    json!({"callback_url": "http://127.0.0.1:9/spare", "callback_token": "spare",
+                           "event_type": "call_created"}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+            r.json["data"]["id"].to_string()
         }
         other => panic!("no spare of {other:?}"),
     }
@@ -2177,7 +2242,15 @@ async fn routes_without_ids_show_nothing_of_the_other_tenant() {
     let w = World::build().await;
     let mut called = 0;
     for (method, route, slots) in ROUTES.iter().filter(|(_, _, s)| s.is_empty()) {
-        assert_eq!(*method, "GET", "{route}: teach this check the body to send");
+        // The one write without an id-taking parameter: a subscription of A's own.
+        let body = match (*method, *route) {
+            ("GET", _) => None,
+            ("POST", "/v2/webhook_subscriptions") => Some(
+                json!({"callback_url": "http://127.0.0.1:9/probe", "callback_token": "probe",
+                       "event_type": "call_created"}),
+            ),
+            _ => panic!("{method} {route}: teach this check the body to send"),
+        };
         let dialect = if route.starts_with("/v2/") && route.contains(".svc/") {
             Dialect::Lsq
         } else {
@@ -2191,14 +2264,15 @@ async fn routes_without_ids_show_nothing_of_the_other_tenant() {
                     who,
                     &Req {
                         dialect,
-                        method: "GET",
+                        method,
                         path: route.to_string(),
-                        body: None,
+                        body: body.clone(),
                     },
                 )
                 .await;
             // Webhook subscriptions are the Administrator's alone.
-            if *route == "/api/v1/webhooks" && std::ptr::eq(who, &w.a_seller) {
+            let admins_only = ["/api/v1/webhooks", "/v2/webhook_subscriptions"];
+            if admins_only.contains(route) && std::ptr::eq(who, &w.a_seller) {
                 assert_eq!(r.status, StatusCode::FORBIDDEN, "{route}: {}", r.text);
             } else {
                 assert!(r.status.is_success(), "{route}: {} {}", r.status, r.text);

@@ -48,6 +48,8 @@ pub struct Ids {
     pub user_email: String,
     /// A webhook subscription made by the tenant's Administrator.
     pub webhook_guid: String,
+    /// The integer id of a Salesloft webhook subscription made by the Administrator.
+    pub sl_webhook_id: String,
 }
 
 pub struct World {
@@ -289,8 +291,18 @@ impl World {
             )
             .await,
         );
+        let sl_webhook = app
+            .post(
+                admin,
+                "/v2/webhook_subscriptions",
+                json!({"callback_url": format!("http://127.0.0.1:9/{tag}-sl-hook"),
+                       "callback_token": format!("{tag}-token"), "event_type": "note_created"}),
+            )
+            .await;
+        assert_eq!(sl_webhook.status, StatusCode::OK, "{}", sl_webhook.json);
         Ids {
             webhook_guid: text(&webhook["id"]),
+            sl_webhook_id: text(&sl_webhook.json["data"]["id"]),
             lead_guid,
             lead_int: text(&lead["id"]),
             lead_email: text(&lead["email"]),
@@ -319,6 +331,7 @@ impl World {
             "/api/v1/activity_types",
             "/api/v1/opportunities?limit=1000",
             "/api/v1/webhooks",
+            "/v2/webhook_subscriptions",
         ] {
             let r = self.app.get(admin, path).await;
             assert_eq!(r.status, StatusCode::OK, "snapshot {path}: {}", r.json);

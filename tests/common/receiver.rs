@@ -18,6 +18,9 @@ pub struct Got {
     pub delivery: String,
     pub timestamp: String,
     pub signature: String,
+    /// Salesloft's `x-salesloft-event` and `x-salesloft-signature`.
+    pub sl_event: String,
+    pub sl_signature: String,
     pub body: Value,
     pub raw: Vec<u8>,
     /// The query string of the URL it was sent to.
@@ -60,6 +63,8 @@ impl Receiver {
                             delivery: h("x-activityhub-delivery"),
                             timestamp: h("x-activityhub-timestamp"),
                             signature: h("x-activityhub-signature"),
+                            sl_event: h("x-salesloft-event"),
+                            sl_signature: h("x-salesloft-signature"),
                             body: serde_json::from_slice(&body).unwrap_or(Value::Null),
                             raw: body.to_vec(),
                             query: q.0.unwrap_or_default(),

@@ -1,6 +1,7 @@
 //! Integration tests of the Salesloft dialect over real HTTP: `/v2/activity_histories`,
 //! `/v2/activity_histories/{id}`, `/v2/me`, the activity resources (calls, emails, notes,
-//! meetings, CRM activities), `/v2/people`, `/v2/accounts` and `/v2/users`. One test binary (`cargo test --test salesloft`;
+//! meetings, CRM activities), `/v2/people`, `/v2/accounts`, `/v2/users` and
+//! `/v2/webhook_subscriptions`. One test binary (`cargo test --test salesloft`;
 //! `ACTIVITY_HUB_TEST_BACKEND=postgres` runs every test on PostgreSQL).
 
 mod harness;
@@ -15,3 +16,4 @@ mod rate_limit;
 mod resources;
 mod validation;
 mod visibility;
+mod webhooks;

@@ -86,7 +86,13 @@ fn assert_vendor_shape(doc: &Value, name: &str, record: &Value) {
 
 /// Validates an answer against the schema `/openapi.json` documents for it.
 #[track_caller]
-fn assert_documented(api: &Value, method: &str, path: &str, status: u16, answer: &Value) {
+pub(crate) fn assert_documented(
+    api: &Value,
+    method: &str,
+    path: &str,
+    status: u16,
+    answer: &Value,
+) {
     let escaped = path
         .replace('~', "~0")
         .replace('/', "~1")

@@ -58,31 +58,9 @@ fn delivery_json(d: &Delivery) -> Value {
     })
 }
 
-/// An http(s) URL with a host, at most `MAX_URL_LEN` bytes; deliveries go to it and nowhere else
-/// (redirects are not followed).
+/// An http(s) URL with a host (`events::check_url`).
 fn check_url(url: &str) -> ApiResult<String> {
-    let url = url.trim();
-    if url.len() > events::MAX_URL_LEN {
-        return Err(ApiError::invalid(format!(
-            "'url' is longer than {} bytes",
-            events::MAX_URL_LEN
-        )));
-    }
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| ApiError::invalid(format!("'url' is not a valid URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ApiError::invalid(format!(
-            "'url' must use http or https, not '{}'",
-            parsed.scheme()
-        )));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(ApiError::invalid("'url' must name a host"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(ApiError::invalid("'url' must not carry credentials"));
-    }
-    Ok(parsed.to_string())
+    events::check_url(url).map_err(|why| ApiError::invalid(format!("'url' {why}")))
 }
 
 fn check_events(names: &[String]) -> ApiResult<Vec<Event>> {
@@ -185,6 +163,8 @@ pub(super) async fn create_webhook(
                 events,
                 event_codes,
                 secret: events::new_secret(),
+                sl_event_type: None,
+                user_guid: None,
             },
             events::MAX_WEBHOOKS,
         )
@@ -200,9 +180,12 @@ pub(super) async fn list_webhooks(
 ) -> ApiResult<Json<Value>> {
     require_admin(&me, "manage webhooks")?;
     let hooks = app.service.store().list_webhooks(me.tenant_id).await?;
-    Ok(Json(
-        json!({"data": hooks.iter().map(webhook_json).collect::<Vec<_>>()}),
-    ))
+    // Salesloft's subscriptions are listed by `/v2/webhook_subscriptions` only.
+    Ok(Json(json!({"data": hooks
+        .iter()
+        .filter(|w| w.sl_event_type.is_none())
+        .map(webhook_json)
+        .collect::<Vec<_>>()})))
 }
 
 async fn find(app: &AppState, me: &User, id: &str) -> ApiResult<Webhook> {
@@ -212,7 +195,7 @@ async fn find(app: &AppState, me: &User, id: &str) -> ApiResult<Webhook> {
         .list_webhooks(me.tenant_id)
         .await?
         .into_iter()
-        .find(|w| w.guid == guid)
+        .find(|w| w.guid == guid && w.sl_event_type.is_none())
         .ok_or_else(|| Error::NotFound(Missing::Webhook).into())
 }
 

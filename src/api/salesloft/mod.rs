@@ -1,12 +1,14 @@
 //! The Salesloft dialect: `GET /v2/activity_histories[/{id}]`, `GET /v2/me`, the activity
-//! resources (`streams`, `writes`) and the people, accounts and users lists (`people`), with
-//! Bearer auth, the per-tenant cost budget and its headers, and Salesloft's error bodies.
+//! resources (`streams`, `writes`), the people, accounts and users lists (`people`) and the
+//! webhook subscriptions (`webhooks`), with Bearer auth, the per-tenant cost budget and its
+//! headers, and Salesloft's error bodies.
 
 pub mod docs;
 pub mod people;
 pub mod query;
 pub mod stream_docs;
 pub mod streams;
+pub mod webhooks;
 pub mod writes;
 
 use axum::extract::rejection::PathRejection;
@@ -507,7 +509,12 @@ async fn method_not_allowed() -> SlError {
         people::accounts,
         people::account,
         people::users,
-        people::user
+        people::user,
+        webhooks::list,
+        webhooks::create,
+        webhooks::one,
+        webhooks::update,
+        webhooks::delete
     ),
     components(schemas(
         docs::ErrorBody,
@@ -526,7 +533,8 @@ async fn method_not_allowed() -> SlError {
         stream_docs::EmailSortKey,
         stream_docs::NoteSortKey,
         stream_docs::MeetingSortKey,
-        stream_docs::CrmActivitySortKey
+        stream_docs::CrmActivitySortKey,
+        webhooks::EventTypeName
     ))
 )]
 pub struct ApiDoc;
@@ -539,6 +547,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v2/activity_histories/{id}", only_get(get(one)))
         .route("/v2/me", only_get(get(me)))
         .merge(streams::routes())
+        .merge(webhooks::routes())
         .route("/v2/people", only_get(get(people::people)))
         .route("/v2/people/{id}", only_get(get(people::person)))
         .route("/v2/accounts", only_get(get(people::accounts)))

@@ -246,7 +246,7 @@ fn parse_users(params: &[RawParam]) -> Result<Parsed, Errors> {
 }
 
 /// A Person as Salesloft's schema has it, from a lead.
-fn person_json(l: &Lead) -> Value {
+pub(crate) fn person_json(l: &Lead) -> Value {
     let first = l.first_name.as_deref().unwrap_or_default();
     let last = l.last_name.as_deref().unwrap_or_default();
     let name = join_name(first, last);

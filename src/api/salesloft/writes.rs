@@ -23,13 +23,16 @@ use crate::service::{SalesloftWrite, WriteRefusal};
 const MAX_SHORT_TEXT: usize = 255;
 
 /// A 422 in Salesloft's shape.
-fn unprocessable(errors: &Errors) -> Response {
+pub(super) fn unprocessable(errors: &Errors) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(errors.to_json())).into_response()
 }
 
 /// The body as a map of its properties: a JSON object, or a form-encoded body (every value a
 /// string). A NUL in any name or value is refused, naming the property.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, Response> {
+pub(super) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Map<String, Value>, Response> {
     let bytes = body_bytes(body).await.map_err(|why| {
         let (status, message) = match why {
             BodyUnread::TooLarge => (
@@ -103,18 +106,18 @@ fn holds_nul(v: &Value) -> bool {
 }
 
 /// Reads typed properties, collecting every problem.
-struct Fields<'a> {
-    body: &'a Map<String, Value>,
-    errors: Errors,
+pub(super) struct Fields<'a> {
+    pub(super) body: &'a Map<String, Value>,
+    pub(super) errors: Errors,
 }
 
 impl Fields<'_> {
     /// Present and not null.
-    fn get(&self, name: &str) -> Option<&Value> {
+    pub(super) fn get(&self, name: &str) -> Option<&Value> {
         self.body.get(name).filter(|v| !v.is_null())
     }
 
-    fn required(&mut self, name: &str) {
+    pub(super) fn required(&mut self, name: &str) {
         if self.get(name).is_none() {
             self.errors.add(name, "can't be blank");
         }
@@ -146,7 +149,7 @@ impl Fields<'_> {
     }
 
     /// Text (a number is taken as its digits), at most `max` characters when given.
-    fn text(&mut self, name: &str, max: Option<usize>) -> Option<String> {
+    pub(super) fn text(&mut self, name: &str, max: Option<usize>) -> Option<String> {
         let s = match self.get(name)? {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
@@ -345,7 +348,7 @@ pub async fn notes_create(
 }
 
 /// A note's id from the path: a positive integer, else the note is unknown.
-fn note_id(id: Result<Path<String>, PathRejection>) -> Result<Option<i64>, SlError> {
+pub(super) fn note_id(id: Result<Path<String>, PathRejection>) -> Result<Option<i64>, SlError> {
     match id {
         Ok(Path(id)) => Ok(id.trim().parse::<i64>().ok().filter(|n| *n > 0)),
         Err(rejection) => {

@@ -594,6 +594,19 @@ impl Store for PgStore {
         outbox::delete_webhook(self, tenant_id, guid).await
     }
 
+    async fn set_webhook_enabled(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        enabled: bool,
+    ) -> Result<Option<Webhook>> {
+        outbox::set_webhook_enabled(self, tenant_id, id, enabled).await
+    }
+
+    async fn delete_sl_webhook(&self, tenant_id: i64, id: i64) -> Result<()> {
+        outbox::delete_sl_webhook(self, tenant_id, id).await
+    }
+
     async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
         outbox::enqueue_test(self, tenant_id, guid).await
     }

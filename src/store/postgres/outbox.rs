@@ -5,10 +5,15 @@
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
-use super::rows::{execute, get, map_err, query, query_one, query_opt};
+use super::rows::{
+    activity_row, execute, get, lead_row, map_err, query, query_one, query_opt, ACTIVITY_SELECT,
+    LEAD_COLS,
+};
 use super::PgStore;
 use crate::domain::time::now_micros;
+use crate::domain::{ActivityView, Lead};
 use crate::error::{Error, Missing, Result};
+use crate::events::salesloft::SlEvent;
 use crate::events::{
     self, ActivityFacts, Delivery, DeliveryState, DueDelivery, Event, LeadFacts, NewWebhook,
     Outcome, Webhook,
@@ -19,6 +24,8 @@ struct Filter {
     id: i64,
     events: i64,
     event_codes: Option<Vec<i64>>,
+    /// A Salesloft subscription's event type and callback token.
+    salesloft: Option<(&'static SlEvent, String)>,
 }
 
 fn codes(text: Option<String>) -> Result<Option<Vec<i64>>> {
@@ -29,21 +36,31 @@ fn codes(text: Option<String>) -> Result<Option<Vec<i64>>> {
     .transpose()
 }
 
-/// The tenant's subscriptions to `event`. When there are some, the tenant's row is locked (as
+/// The tenant's enabled subscriptions to `event`. When there are some, the tenant's row is locked (as
 /// every timestamping writer locks it first) so that delivery ids follow commit order.
 async fn filters<C: GenericClient>(c: &C, tenant_id: i64, event: Event) -> Result<Vec<Filter>> {
     let rows = query(
         c,
-        "SELECT id, events, event_codes FROM webhooks WHERE tenant_id = $1 AND events & $2 <> 0",
+        "SELECT id, events, event_codes, sl_event_type, secret FROM webhooks
+          WHERE tenant_id = $1 AND events & $2 <> 0 AND enabled",
         &[&tenant_id, &event.bit()],
     )
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
+        let salesloft = match get::<Option<String>>(r, 3)? {
+            None => None,
+            // A type this build does not serve (none is stored so) gets nothing.
+            Some(name) => match SlEvent::parse(&name) {
+                Some(sl) => Some((sl, get(r, 4)?)),
+                None => continue,
+            },
+        };
         out.push(Filter {
             id: get(r, 0)?,
             events: get(r, 1)?,
             event_codes: codes(get(r, 2)?)?,
+            salesloft,
         });
     }
     if !out.is_empty() {
@@ -57,27 +74,29 @@ async fn filters<C: GenericClient>(c: &C, tenant_id: i64, event: Event) -> Resul
     Ok(out)
 }
 
-/// Inserts the pending deliveries `(webhook, payload)` in this order (ids follow it).
+/// Inserts the pending deliveries `(webhook, event name, payload)` in this order (ids follow
+/// it).
 async fn enqueue<C: GenericClient>(
     c: &C,
     tenant_id: i64,
-    event: Event,
-    rows: &[(i64, &str)],
+    rows: &[(i64, &str, &str)],
 ) -> Result<Vec<Uuid>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let hooks: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let payloads: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let payloads: Vec<&str> = rows.iter().map(|r| r.2).collect();
     let guids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
     execute(
         c,
         "INSERT INTO webhook_deliveries (tenant_id, webhook_id, guid, event, payload,
             next_attempt_at, created_at, updated_at)
-         SELECT $1, v.hook, v.guid, $2, v.payload, $3, $3, $3
-           FROM unnest($4::bigint[], $5::uuid[], $6::text[]) WITH ORDINALITY AS v(hook, guid, payload, ord)
+         SELECT $1, v.hook, v.guid, v.event, v.payload, $2, $2, $2
+           FROM unnest($3::bigint[], $4::uuid[], $5::text[], $6::text[])
+                WITH ORDINALITY AS v(hook, guid, event, payload, ord)
           ORDER BY v.ord",
-        &[&tenant_id, &event.name(), &now_micros(), &hooks, &guids, &payloads],
+        &[&tenant_id, &now_micros(), &hooks, &guids, &names, &payloads],
     )
     .await?;
     Ok(guids)
@@ -106,7 +125,14 @@ pub(super) async fn activities_changed<C: GenericClient>(
     )
     .await?;
     let at = now_micros();
-    let mut bodies = Vec::new();
+    // The Salesloft subscriptions render whole records: read in one statement, when there are any.
+    let mut views = if subs.iter().any(|s| s.salesloft.is_some()) {
+        activity_views(c, tenant_id, ids).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    // (webhook, event name, payload), in the order they are to be inserted.
+    let mut out: Vec<(i64, &str, String)> = Vec::new();
     for r in &rows {
         let a = ActivityFacts {
             guid: get(r, 0)?,
@@ -116,31 +142,56 @@ pub(super) async fn activities_changed<C: GenericClient>(
             occurred_at: get(r, 4)?,
             updated_at: get(r, 5)?,
         };
-        let wanted: Vec<i64> = subs
-            .iter()
-            .filter(|s| {
-                events::matches(
-                    s.events,
-                    s.event_codes.as_deref(),
-                    event,
-                    Some(a.event_code),
-                )
-            })
-            .map(|s| s.id)
-            .collect();
-        if !wanted.is_empty() {
-            bodies.push((
-                wanted,
-                events::envelope(event, at, events::activity_data(&a)),
-            ));
+        let mut payload: Option<String> = None;
+        let view = views.remove(&a.id);
+        for s in &subs {
+            if let Some((sl, token)) = &s.salesloft {
+                if let Some(body) = view.as_ref().and_then(|v| sl.activity_payload(v, token)) {
+                    out.push((s.id, sl.name, body));
+                }
+                continue;
+            }
+            if events::matches(
+                s.events,
+                s.event_codes.as_deref(),
+                event,
+                Some(a.event_code),
+            ) {
+                let body = payload
+                    .get_or_insert_with(|| events::envelope(event, at, events::activity_data(&a)));
+                out.push((s.id, event.name(), body.clone()));
+            }
         }
     }
-    let pairs: Vec<(i64, &str)> = bodies
-        .iter()
-        .flat_map(|(hooks, body)| hooks.iter().map(move |h| (*h, body.as_str())))
-        .collect();
-    enqueue(c, tenant_id, event, &pairs).await?;
+    let rows: Vec<(i64, &str, &str)> = out.iter().map(|(h, e, p)| (*h, *e, p.as_str())).collect();
+    enqueue(c, tenant_id, &rows).await?;
     Ok(())
+}
+
+/// The activities `ids` as the dialects render them, by id, read in the write's transaction.
+async fn activity_views<C: GenericClient>(
+    c: &C,
+    tenant_id: i64,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, ActivityView>> {
+    let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[])");
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for r in query(c, &sql, &[&tenant_id, &ids]).await? {
+        let v = activity_row(&r)?;
+        out.insert(v.id, v);
+    }
+    Ok(out)
+}
+
+async fn lead<C: GenericClient>(c: &C, tenant_id: i64, id: i64) -> Result<Option<Lead>> {
+    let sql = format!(
+        "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+          WHERE l.tenant_id = $1 AND l.id = $2"
+    );
+    query_opt(c, &sql, &[&tenant_id, &id])
+        .await?
+        .map(|r| lead_row(&r))
+        .transpose()
 }
 
 /// Records `event` for each of the leads `ids` (see `activities_changed`).
@@ -162,27 +213,43 @@ pub(super) async fn leads_changed<C: GenericClient>(
     )
     .await?;
     let at = now_micros();
-    let mut bodies = Vec::with_capacity(rows.len());
+    let mut out: Vec<(i64, &str, String)> = Vec::new();
     for r in &rows {
         let l = LeadFacts {
             id: get(r, 0)?,
             guid: get(r, 1)?,
             updated_at: get(r, 2)?,
         };
-        bodies.push(events::envelope(event, at, events::lead_data(&l)));
+        let body = events::envelope(event, at, events::lead_data(&l));
+        let mut full: Option<Option<Lead>> = None;
+        for s in &subs {
+            match &s.salesloft {
+                None => out.push((s.id, event.name(), body.clone())),
+                Some((sl, token)) => {
+                    if full.is_none() {
+                        full = Some(lead(c, tenant_id, l.id).await?);
+                    }
+                    if let Some(body) = full
+                        .as_ref()
+                        .and_then(Option::as_ref)
+                        .and_then(|l| sl.person_payload(l, token))
+                    {
+                        out.push((s.id, sl.name, body));
+                    }
+                }
+            }
+        }
     }
-    let pairs: Vec<(i64, &str)> = bodies
-        .iter()
-        .flat_map(|body| subs.iter().map(move |s| (s.id, body.as_str())))
-        .collect();
-    enqueue(c, tenant_id, event, &pairs).await?;
+    let rows: Vec<(i64, &str, &str)> = out.iter().map(|(h, e, p)| (*h, *e, p.as_str())).collect();
+    enqueue(c, tenant_id, &rows).await?;
     Ok(())
 }
 
+/// The id of the tenant's native subscription `guid` (the native API names no Salesloft one).
 async fn webhook_id<C: GenericClient>(c: &C, tenant_id: i64, guid: Uuid) -> Result<Option<i64>> {
     query_opt(
         c,
-        "SELECT id FROM webhooks WHERE tenant_id = $1 AND guid = $2",
+        "SELECT id FROM webhooks WHERE tenant_id = $1 AND guid = $2 AND sl_event_type IS NULL",
         &[&tenant_id, &guid],
     )
     .await?
@@ -194,8 +261,9 @@ pub(super) async fn list_webhooks(store: &PgStore, tenant_id: i64) -> Result<Vec
     let c = store.client().await?;
     let rows = query(
         &c,
-        "SELECT id, guid, url, events, event_codes, secret, created_at FROM webhooks
-          WHERE tenant_id = $1 ORDER BY id",
+        "SELECT id, guid, url, events, event_codes, secret, created_at, sl_event_type, enabled,
+                user_guid
+           FROM webhooks WHERE tenant_id = $1 ORDER BY id",
         &[&tenant_id],
     )
     .await?;
@@ -209,9 +277,63 @@ pub(super) async fn list_webhooks(store: &PgStore, tenant_id: i64) -> Result<Vec
                 event_codes: codes(get(r, 4)?)?,
                 secret: get(r, 5)?,
                 created_at: get(r, 6)?,
+                sl_event_type: get(r, 7)?,
+                enabled: get(r, 8)?,
+                user_guid: get(r, 9)?,
             })
         })
         .collect()
+}
+
+/// Enables or disables the tenant's Salesloft subscription `id` (see `Store::set_webhook_enabled`).
+pub(super) async fn set_webhook_enabled(
+    store: &PgStore,
+    tenant_id: i64,
+    id: i64,
+    enabled: bool,
+) -> Result<Option<Webhook>> {
+    {
+        let c = store.client().await?;
+        execute(
+            &c,
+            "UPDATE webhooks SET enabled = $3
+              WHERE tenant_id = $1 AND id = $2 AND sl_event_type IS NOT NULL",
+            &[&tenant_id, &id, &enabled],
+        )
+        .await?;
+    }
+    Ok(list_webhooks(store, tenant_id)
+        .await?
+        .into_iter()
+        .find(|w| w.id == id && w.sl_event_type.is_some()))
+}
+
+/// Deletes the tenant's Salesloft subscription `id` and its deliveries, if it has one.
+pub(super) async fn delete_sl_webhook(store: &PgStore, tenant_id: i64, id: i64) -> Result<()> {
+    let mut c = store.client().await?;
+    let tx = c.transaction().await.map_err(map_err)?;
+    let held = query_opt(
+        &tx,
+        "SELECT id FROM webhooks WHERE tenant_id = $1 AND id = $2 AND sl_event_type IS NOT NULL",
+        &[&tenant_id, &id],
+    )
+    .await?;
+    if held.is_none() {
+        return Ok(());
+    }
+    execute(
+        &tx,
+        "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2",
+        &[&tenant_id, &id],
+    )
+    .await?;
+    execute(
+        &tx,
+        "DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2",
+        &[&tenant_id, &id],
+    )
+    .await?;
+    tx.commit().await.map_err(map_err)
 }
 
 pub(super) async fn create_webhook(
@@ -252,8 +374,9 @@ pub(super) async fn create_webhook(
         .map_err(|e| Error::Internal(e.to_string().into()))?;
     let row = query_one(
         &tx,
-        "INSERT INTO webhooks (tenant_id, guid, url, events, event_codes, secret, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO webhooks (tenant_id, guid, url, events, event_codes, secret, created_at,
+                               sl_event_type, user_guid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         &[
             &tenant_id,
             &h.guid,
@@ -262,6 +385,8 @@ pub(super) async fn create_webhook(
             &codes,
             &h.secret,
             &now,
+            &h.sl_event_type,
+            &h.user_guid,
         ],
     )
     .await?;
@@ -275,6 +400,9 @@ pub(super) async fn create_webhook(
         event_codes: h.event_codes,
         secret: h.secret,
         created_at: now,
+        sl_event_type: h.sl_event_type,
+        enabled: true,
+        user_guid: h.user_guid,
     })
 }
 
@@ -320,7 +448,7 @@ pub(super) async fn enqueue_test(
         now_micros(),
         serde_json::json!({"webhook_id": guid}),
     );
-    let guids = enqueue(&tx, tenant_id, Event::Test, &[(id, body.as_str())]).await?;
+    let guids = enqueue(&tx, tenant_id, &[(id, Event::Test.name(), body.as_str())]).await?;
     tx.commit().await.map_err(map_err)?;
     Ok(guids.first().copied())
 }

@@ -733,6 +733,21 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_webhook_enabled(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        enabled: bool,
+    ) -> Result<Option<Webhook>> {
+        self.write(move |c| outbox::set_webhook_enabled(c, tenant_id, id, enabled))
+            .await
+    }
+
+    async fn delete_sl_webhook(&self, tenant_id: i64, id: i64) -> Result<()> {
+        self.write(move |c| outbox::delete_sl_webhook(c, tenant_id, id))
+            .await
+    }
+
     async fn enqueue_test_event(&self, tenant_id: i64, guid: Uuid) -> Result<Option<Uuid>> {
         self.write(move |c| outbox::enqueue_test(c, tenant_id, guid))
             .await

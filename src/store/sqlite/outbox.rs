@@ -4,9 +4,12 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
-use super::rows::SqlResult;
+use super::labels::Labels;
+use super::rows::{activity_row, lead_row, SqlResult, ACTIVITY_SELECT, LEAD_COLS};
 use crate::domain::time::now_micros;
+use crate::domain::{ActivityView, Lead};
 use crate::error::{Error, Missing, Result};
+use crate::events::salesloft::SlEvent;
 use crate::events::{
     self, ActivityFacts, Delivery, DeliveryState, DueDelivery, Event, LeadFacts, NewWebhook,
     Outcome, Webhook,
@@ -17,6 +20,8 @@ struct Filter {
     id: i64,
     events: i64,
     event_codes: Option<Vec<i64>>,
+    /// A Salesloft subscription's event type and callback token.
+    salesloft: Option<(&'static SlEvent, String)>,
 }
 
 fn codes(text: Option<String>) -> Result<Option<Vec<i64>>> {
@@ -27,10 +32,14 @@ fn codes(text: Option<String>) -> Result<Option<Vec<i64>>> {
     .transpose()
 }
 
-/// The tenant's subscriptions to `event`: one read of the tenant's (few) subscription rows.
+/// The tenant's enabled subscriptions to `event`: one read of the tenant's (few) subscription
+/// rows.
 fn filters(c: &Connection, tenant_id: i64, event: Event) -> Result<Vec<Filter>> {
     let mut stmt = c
-        .prepare_cached("SELECT id, events, event_codes FROM webhooks WHERE tenant_id = ?1")
+        .prepare_cached(
+            "SELECT id, events, event_codes, sl_event_type, secret FROM webhooks
+              WHERE tenant_id = ?1 AND enabled = 1",
+        )
         .db()?;
     let rows = stmt
         .query_map(params![tenant_id], |r| {
@@ -38,21 +47,65 @@ fn filters(c: &Connection, tenant_id: i64, event: Event) -> Result<Vec<Filter>> 
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
             ))
         })
         .db()?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, bits, text) = row.db()?;
-        if bits & event.bit() != 0 {
-            out.push(Filter {
-                id,
-                events: bits,
-                event_codes: codes(text)?,
-            });
+        let (id, bits, text, sl_event_type, secret) = row.db()?;
+        if bits & event.bit() == 0 {
+            continue;
         }
+        let salesloft = match sl_event_type {
+            None => None,
+            // A type this build does not serve (none is stored so) gets nothing.
+            Some(name) => match SlEvent::parse(&name) {
+                Some(sl) => Some((sl, secret)),
+                None => continue,
+            },
+        };
+        out.push(Filter {
+            id,
+            events: bits,
+            event_codes: codes(text)?,
+            salesloft,
+        });
     }
     Ok(out)
+}
+
+/// Activity `id` as the dialects render it, read in the write's transaction. `labels` is the
+/// event's own (not the readers' directories, which may not hold what this transaction wrote),
+/// shared by the activities of one write so that their users and type are read once.
+fn activity_view(
+    c: &Connection,
+    labels: &Labels,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Option<ActivityView>> {
+    let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = ?1 AND a.id = ?2");
+    let row = c
+        .prepare_cached(&sql)
+        .db()?
+        .query_row(params![tenant_id, id], activity_row)
+        .optional()
+        .db()?;
+    let seen = labels.generation();
+    Ok(labels.label(c, row.into_iter().collect(), seen)?.pop())
+}
+
+fn lead(c: &Connection, tenant_id: i64, id: i64) -> Result<Option<Lead>> {
+    let sql = format!(
+        "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+          WHERE l.tenant_id = ?1 AND l.id = ?2"
+    );
+    c.prepare_cached(&sql)
+        .db()?
+        .query_row(params![tenant_id, id], lead_row)
+        .optional()
+        .db()
 }
 
 /// Adds a pending delivery of `payload` for subscription `webhook_id`.
@@ -60,7 +113,7 @@ fn enqueue(
     c: &Connection,
     tenant_id: i64,
     webhook_id: i64,
-    event: Event,
+    event: &str,
     payload: &str,
 ) -> Result<Uuid> {
     let now = now_micros();
@@ -75,7 +128,7 @@ fn enqueue(
         tenant_id,
         webhook_id,
         guid.to_string(),
-        event.name(),
+        event,
         payload,
         now
     ])
@@ -110,6 +163,7 @@ pub(super) fn activities_changed(
         )
         .db()?;
     let at = now_micros();
+    let labels = Labels::new();
     for &id in ids {
         let Some(a) = facts
             .query_row(params![tenant_id, id], |r| {
@@ -132,7 +186,21 @@ pub(super) fn activities_changed(
             continue;
         };
         let mut payload = None;
+        let mut view = None;
         for s in &subs {
+            if let Some((sl, token)) = &s.salesloft {
+                if view.is_none() {
+                    view = Some(activity_view(c, &labels, tenant_id, id)?);
+                }
+                if let Some(body) = view
+                    .as_ref()
+                    .and_then(Option::as_ref)
+                    .and_then(|v| sl.activity_payload(v, token))
+                {
+                    enqueue(c, tenant_id, s.id, sl.name, &body)?;
+                }
+                continue;
+            }
             if events::matches(
                 s.events,
                 s.event_codes.as_deref(),
@@ -141,7 +209,7 @@ pub(super) fn activities_changed(
             ) {
                 let body = payload
                     .get_or_insert_with(|| events::envelope(event, at, events::activity_data(&a)));
-                enqueue(c, tenant_id, s.id, event, body)?;
+                enqueue(c, tenant_id, s.id, event.name(), body)?;
             }
         }
     }
@@ -178,8 +246,25 @@ pub(super) fn leads_changed(
             continue;
         };
         let body = events::envelope(event, at, events::lead_data(&l));
+        let mut full = None;
         for s in &subs {
-            enqueue(c, tenant_id, s.id, event, &body)?;
+            match &s.salesloft {
+                None => {
+                    enqueue(c, tenant_id, s.id, event.name(), &body)?;
+                }
+                Some((sl, token)) => {
+                    if full.is_none() {
+                        full = Some(lead(c, tenant_id, id)?);
+                    }
+                    if let Some(body) = full
+                        .as_ref()
+                        .and_then(Option::as_ref)
+                        .and_then(|l| sl.person_payload(l, token))
+                    {
+                        enqueue(c, tenant_id, s.id, sl.name, &body)?;
+                    }
+                }
+            }
         }
     }
     Ok(())
@@ -195,17 +280,26 @@ fn webhook_row(r: &rusqlite::Row) -> rusqlite::Result<(Webhook, Option<String>)>
             event_codes: None,
             secret: r.get(5)?,
             created_at: r.get(6)?,
+            sl_event_type: r.get(7)?,
+            enabled: r.get(8)?,
+            user_guid: r
+                .get::<_, Option<String>>(9)?
+                .as_deref()
+                .map(uuid)
+                .transpose()?,
         },
         r.get(4)?,
     ))
 }
 
+const WEBHOOK_COLS: &str =
+    "id, guid, url, events, event_codes, secret, created_at, sl_event_type, enabled, user_guid";
+
 pub(super) fn list_webhooks(c: &Connection, tenant_id: i64) -> Result<Vec<Webhook>> {
     let mut stmt = c
-        .prepare_cached(
-            "SELECT id, guid, url, events, event_codes, secret, created_at FROM webhooks
-              WHERE tenant_id = ?1 ORDER BY id",
-        )
+        .prepare_cached(&format!(
+            "SELECT {WEBHOOK_COLS} FROM webhooks WHERE tenant_id = ?1 ORDER BY id"
+        ))
         .db()?;
     let rows = stmt.query_map(params![tenant_id], webhook_row).db()?;
     let mut out = Vec::new();
@@ -217,12 +311,15 @@ pub(super) fn list_webhooks(c: &Connection, tenant_id: i64) -> Result<Vec<Webhoo
     Ok(out)
 }
 
+/// The id of the tenant's native subscription `guid` (the native API names no Salesloft one).
 fn webhook_id(c: &Connection, tenant_id: i64, guid: Uuid) -> Result<Option<i64>> {
-    c.prepare_cached("SELECT id FROM webhooks WHERE tenant_id = ?1 AND guid = ?2")
-        .db()?
-        .query_row(params![tenant_id, guid.to_string()], |r| r.get(0))
-        .optional()
-        .db()
+    c.prepare_cached(
+        "SELECT id FROM webhooks WHERE tenant_id = ?1 AND guid = ?2 AND sl_event_type IS NULL",
+    )
+    .db()?
+    .query_row(params![tenant_id, guid.to_string()], |r| r.get(0))
+    .optional()
+    .db()
 }
 
 pub(super) fn create_webhook(
@@ -249,8 +346,9 @@ pub(super) fn create_webhook(
         .transpose()
         .map_err(|e| Error::Internal(e.to_string().into()))?;
     c.prepare_cached(
-        "INSERT INTO webhooks (tenant_id, guid, url, events, event_codes, secret, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO webhooks (tenant_id, guid, url, events, event_codes, secret, created_at,
+                               sl_event_type, user_guid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .db()?
     .execute(params![
@@ -260,7 +358,9 @@ pub(super) fn create_webhook(
         Event::bits(&h.events),
         codes,
         h.secret,
-        now
+        now,
+        h.sl_event_type,
+        h.user_guid.map(|g| g.to_string())
     ])
     .db()?;
     Ok(Webhook {
@@ -271,7 +371,54 @@ pub(super) fn create_webhook(
         event_codes: h.event_codes.clone(),
         secret: h.secret.clone(),
         created_at: now,
+        sl_event_type: h.sl_event_type.clone(),
+        enabled: true,
+        user_guid: h.user_guid,
     })
+}
+
+/// Enables or disables the tenant's Salesloft subscription `id`; `None` when it has none.
+pub(super) fn set_webhook_enabled(
+    c: &Connection,
+    tenant_id: i64,
+    id: i64,
+    enabled: bool,
+) -> Result<Option<Webhook>> {
+    c.prepare_cached(
+        "UPDATE webhooks SET enabled = ?3
+          WHERE tenant_id = ?1 AND id = ?2 AND sl_event_type IS NOT NULL",
+    )
+    .db()?
+    .execute(params![tenant_id, id, enabled])
+    .db()?;
+    Ok(list_webhooks(c, tenant_id)?
+        .into_iter()
+        .find(|w| w.id == id && w.sl_event_type.is_some()))
+}
+
+/// Deletes the tenant's Salesloft subscription `id` and its deliveries; nothing when it has none.
+pub(super) fn delete_sl_webhook(c: &Connection, tenant_id: i64, id: i64) -> Result<()> {
+    let held: Option<i64> = c
+        .prepare_cached(
+            "SELECT id FROM webhooks
+              WHERE tenant_id = ?1 AND id = ?2 AND sl_event_type IS NOT NULL",
+        )
+        .db()?
+        .query_row(params![tenant_id, id], |r| r.get(0))
+        .optional()
+        .db()?;
+    if held.is_none() {
+        return Ok(());
+    }
+    c.prepare_cached("DELETE FROM webhook_deliveries WHERE tenant_id = ?1 AND webhook_id = ?2")
+        .db()?
+        .execute(params![tenant_id, id])
+        .db()?;
+    c.prepare_cached("DELETE FROM webhooks WHERE tenant_id = ?1 AND id = ?2")
+        .db()?
+        .execute(params![tenant_id, id])
+        .db()?;
+    Ok(())
 }
 
 pub(super) fn delete_webhook(c: &Connection, tenant_id: i64, guid: Uuid) -> Result<()> {
@@ -296,7 +443,7 @@ pub(super) fn enqueue_test(c: &Connection, tenant_id: i64, guid: Uuid) -> Result
         now_micros(),
         serde_json::json!({"webhook_id": guid}),
     );
-    enqueue(c, tenant_id, id, Event::Test, &body).map(Some)
+    enqueue(c, tenant_id, id, Event::Test.name(), &body).map(Some)
 }
 
 pub(super) fn deliveries(
