@@ -191,6 +191,9 @@ pub trait Store: Send + Sync + 'static {
     /// purged), takes its score back from its lead and records the deletion, in one transaction.
     /// Refuses an opportunity that still has activities logged on it.
     async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()>;
+    /// Deletes every activity of `ids` as `delete_activity` deletes one (trash, score, change
+    /// record, event), all in one transaction: when any of them fails, none is deleted.
+    async fn delete_activities(&self, tenant_id: i64, ids: Vec<i64>, actor: Actor) -> Result<()>;
     /// A trashed activity, with its lead's current owner (for the caller's visibility).
     async fn trashed_activity(
         &self,

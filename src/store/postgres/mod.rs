@@ -471,6 +471,10 @@ impl Store for PgStore {
         writes::delete_activity(self, tenant_id, id, actor).await
     }
 
+    async fn delete_activities(&self, tenant_id: i64, ids: Vec<i64>, actor: Actor) -> Result<()> {
+        writes::delete_activities(self, tenant_id, &ids, actor).await
+    }
+
     async fn trashed_activity(
         &self,
         tenant_id: i64,

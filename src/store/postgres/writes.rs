@@ -635,11 +635,35 @@ pub(super) async fn delete_activity(
     id: i64,
     actor: Actor,
 ) -> Result<()> {
+    delete_activities(store, tenant_id, &[id], actor).await
+}
+
+/// Deletes `ids` one after another in one transaction (see `Store::delete_activities`).
+pub(super) async fn delete_activities(
+    store: &PgStore,
+    tenant_id: i64,
+    ids: &[i64],
+    actor: Actor,
+) -> Result<()> {
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
-    let at = tick(&tx, tenant_id, 1).await?;
+    for &id in ids {
+        delete_one_activity(&tx, tenant_id, id, actor).await?;
+    }
+    tx.commit().await.map_err(map_err)
+}
+
+/// Moves activity `id` to the trash, takes its score back from its lead and queues its event,
+/// in the caller's transaction.
+async fn delete_one_activity<C: GenericClient>(
+    tx: &C,
+    tenant_id: i64,
+    id: i64,
+    actor: Actor,
+) -> Result<()> {
+    let at = tick(tx, tenant_id, 1).await?;
     let row = query_one(
-        &tx,
+        tx,
         "SELECT count(*) FROM activities WHERE tenant_id = $1 AND opportunity_id = $2",
         &[&tenant_id, &id],
     )
@@ -652,10 +676,10 @@ pub(super) async fn delete_activity(
     }
     // Before the row goes to the trash, so the event can describe it (and with the tenant locked
     // before the row, the order every writer takes them in).
-    outbox::activities_changed(&tx, tenant_id, Event::ActivityDeleted, &[id]).await?;
-    trash::trash(&tx, tenant_id, id, actor, at).await?;
+    outbox::activities_changed(tx, tenant_id, Event::ActivityDeleted, &[id]).await?;
+    trash::trash(tx, tenant_id, id, actor, at).await?;
     let deleted = query_opt(
-        &tx,
+        tx,
         "DELETE FROM activities WHERE tenant_id = $1 AND id = $2 RETURNING lead_id, score",
         &[&tenant_id, &id],
     )
@@ -664,13 +688,13 @@ pub(super) async fn delete_activity(
     let (lead, score): (Option<i64>, i64) = (get(&deleted, 0)?, get(&deleted, 1)?);
     if let (Some(lead), true) = (lead, score != 0) {
         execute(
-            &tx,
+            tx,
             "UPDATE leads SET score = score - $3 WHERE tenant_id = $1 AND id = $2",
             &[&tenant_id, &lead, &score],
         )
         .await?;
     }
-    tx.commit().await.map_err(map_err)
+    Ok(())
 }
 
 pub(super) async fn delete_lead(store: &PgStore, tenant_id: i64, lead_id: i64) -> Result<()> {

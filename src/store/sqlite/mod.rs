@@ -595,6 +595,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn delete_activities(&self, tenant_id: i64, ids: Vec<i64>, actor: Actor) -> Result<()> {
+        // One write job: its savepoint rolls every delete back when one fails.
+        self.write(move |c| {
+            for &id in &ids {
+                outbox::activities_changed(c, tenant_id, Event::ActivityDeleted, &[id])?;
+                writes::delete_activity(c, tenant_id, id, actor)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn trashed_activity(
         &self,
         tenant_id: i64,
