@@ -63,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../../migrations/postgres/0014_activity_weekly_counts.sql"),
     ),
+    (
+        15,
+        include_str!("../../../migrations/postgres/0015_lead_search_fields.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -162,6 +162,48 @@ fn ids_in_order(guids: &[Uuid], rows: &[Row]) -> Result<Vec<i64>> {
         .collect()
 }
 
+/// Refuses a lead write whose attribute `names` (distinct) would take the tenant past
+/// `store::MAX_LEAD_FIELDS` custom lead fields (the `lead_fields` trigger then adds the new ones
+/// in the same transaction). Runs after the write's `tick`, which locks the tenant's row: the
+/// tenant's lead writes check and add their fields one after the other.
+async fn check_lead_fields<C: GenericClient>(
+    c: &C,
+    tenant_id: i64,
+    names: Vec<&str>,
+) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<String> = query(
+        c,
+        "SELECT name FROM lead_fields WHERE tenant_id = $1 AND name = ANY($2)",
+        &[&tenant_id, &names],
+    )
+    .await?
+    .iter()
+    .map(|r| get::<String>(r, 0))
+    .collect::<Result<_>>()?;
+    let new: Vec<&str> = names
+        .into_iter()
+        .filter(|n| !known.iter().any(|k| k == n))
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let row = query_one(
+        c,
+        "SELECT count(*) FROM lead_fields WHERE tenant_id = $1",
+        &[&tenant_id],
+    )
+    .await?;
+    let have: i64 = get(&row, 0)?;
+    crate::store::check_new_lead_fields(
+        usize::try_from(have).unwrap_or(usize::MAX),
+        new.len(),
+        new.first().copied(),
+    )
+}
+
 /// Inserts leads in one multi-row statement and returns their ids in order. Each is stamped from
 /// the tenant's clock (unique updated_at: Salesloft's cursor walk); `c` must be in a transaction.
 pub(super) async fn insert_leads<C: GenericClient>(
@@ -173,6 +215,11 @@ pub(super) async fn insert_leads<C: GenericClient>(
         return Ok(Vec::new());
     }
     let now = tick(c, tenant_id, leads.len() as i64).await?;
+    let names: std::collections::BTreeSet<&str> = leads
+        .iter()
+        .flat_map(|l| l.attributes.keys().map(String::as_str))
+        .collect();
+    check_lead_fields(c, tenant_id, names.into_iter().collect()).await?;
     let guids: Vec<Uuid> = leads.iter().map(|l| l.guid).collect();
     let firsts: Vec<Option<&str>> = leads.iter().map(|l| l.first_name.as_deref()).collect();
     let lasts: Vec<Option<&str>> = leads.iter().map(|l| l.last_name.as_deref()).collect();
@@ -778,6 +825,12 @@ pub(super) async fn update_lead(
     if !new.has_identity() {
         return Err(Error::Required(crate::error::Field::LeadIdentity));
     }
+    check_lead_fields(
+        &tx,
+        tenant_id,
+        new.attributes.keys().map(String::as_str).collect(),
+    )
+    .await?;
     execute(
         &tx,
         "UPDATE leads SET first_name = $3, last_name = $4, email = $5, email_lc = $6, phone = $7,
