@@ -426,10 +426,13 @@ async fn delete_activities_is_all_or_nothing_and_does_what_single_deletes_do() {
     let batch = srv.create_lead(&admin, "batch@acme.test").await;
     let single = srv.create_lead(&admin, "single@acme.test").await;
     let days = ["2020-03-01", "2020-03-02", "2020-03-03"];
+    let mut posted = Vec::new();
     for lead in [&batch, &single] {
         for d in days {
-            srv.post_simple(&admin, lead, call, Some(&format!("{d} 10:00:00")))
-                .await;
+            posted.push(
+                srv.post_simple(&admin, lead, call, Some(&format!("{d} 10:00:00")))
+                    .await,
+            );
         }
     }
     let deliveries = || {
@@ -527,6 +530,26 @@ async fn delete_activities_is_all_or_nothing_and_does_what_single_deletes_do() {
     for lead in [&batch, &single] {
         assert_eq!(srv.record_count(&admin, lead).await, 0);
     }
+    // Each one deleted by the batch is in the trash, restorable with its score.
+    let id = db.texts(&format!(
+        "SELECT CAST(id AS TEXT) FROM deleted_activities WHERE CAST(guid AS TEXT) = '{}'",
+        posted[0]
+    ));
+    assert_eq!(id.len(), 1, "{id:?}");
+    let r = srv
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/activities/{}/restore", id[0]),
+            &[("Authorization", auth.as_str())],
+            Some((b"{}".to_vec(), Some("application/json"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        srv.activity_ids(&admin, &batch, json!({})).await,
+        vec![posted[0].clone()]
+    );
+    assert_eq!(srv.lead_score(&admin, &batch).await, 3);
 }
 
 #[tokio::test]
