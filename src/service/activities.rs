@@ -350,12 +350,14 @@ impl Service {
                 page.total
             )));
         }
-        for a in &page.rows {
+        let ids: Vec<i64> = page.rows.iter().map(|a| a.id).collect();
+        let n = ids.len();
+        if n > 0 {
             self.store
-                .delete_activity(caller.tenant_id, a.id, caller.actor(Api::LeadSquared))
+                .delete_activities(caller.tenant_id, ids, caller.actor(Api::LeadSquared))
                 .await?;
         }
-        Ok(page.rows.len())
+        Ok(n)
     }
 
     /// One activity and its type, if the caller may see its lead.

@@ -13,7 +13,7 @@ use crate::error::{Error, Field, Result};
 pub const MAX_QUICK_SEARCH: u32 = 50;
 
 /// The most custom attribute names `LeadsMetaData.Get` lists.
-const MAX_ATTRIBUTE_NAMES: u32 = 500;
+const MAX_ATTRIBUTE_NAMES: u32 = crate::store::MAX_LEAD_FIELDS as u32;
 
 /// What a create-or-update does with a lead it finds (`LeadUpdateBehavior` of `Lead.Capture`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

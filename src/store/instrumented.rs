@@ -188,6 +188,10 @@ impl Store for InstrumentedStore {
         let call = self.inner.delete_activity(tenant_id, id, actor);
         observed("delete_activity", Some(tenant_id), call).await
     }
+    async fn delete_activities(&self, tenant_id: i64, ids: Vec<i64>, actor: Actor) -> Result<()> {
+        let call = self.inner.delete_activities(tenant_id, ids, actor);
+        observed("delete_activities", Some(tenant_id), call).await
+    }
     async fn trashed_activity(
         &self,
         tenant_id: i64,

@@ -116,7 +116,9 @@ pub trait Store: Send + Sync + 'static {
     /// left with none of its identifying values; `Error::NotFound` when there is no such lead.
     async fn update_lead(&self, tenant_id: i64, lead_id: i64, patch: LeadPatch) -> Result<()>;
     /// Live leads (of one owner when given) whose name, email, phone or mobile starts with `text`
-    /// (emails and names compared case-insensitively), by ascending id, at most `limit`.
+    /// (emails and names compared case-insensitively), by ascending id, at most `limit`: the
+    /// oldest among each searched column's first `limit` matches in that column's index order
+    /// (`quick_search_ids_sql`), so that the cost does not grow with the tenant's leads.
     async fn search_leads(
         &self,
         tenant_id: i64,
@@ -126,8 +128,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Lead>>;
     /// One page of the tenant's live leads `query` selects, in its order.
     async fn find_leads(&self, query: &LeadQuery) -> Result<Vec<Lead>>;
-    /// The names of the custom attributes (`mx_…`, Source, Company, JobTitle) the tenant's live
-    /// leads hold, sorted, at most `limit`.
+    /// The tenant's custom lead fields: the names of the attributes (`mx_…`, Source, Company,
+    /// JobTitle) its leads have held (`lead_fields`), sorted, at most `limit`.
     async fn lead_attribute_names(&self, tenant_id: i64, limit: u32) -> Result<Vec<String>>;
 
     /// The tenant's activity types.
@@ -191,6 +193,9 @@ pub trait Store: Send + Sync + 'static {
     /// purged), takes its score back from its lead and records the deletion, in one transaction.
     /// Refuses an opportunity that still has activities logged on it.
     async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()>;
+    /// Deletes every activity of `ids` as `delete_activity` deletes one (trash, score, change
+    /// record, event), all in one transaction: when any of them fails, none is deleted.
+    async fn delete_activities(&self, tenant_id: i64, ids: Vec<i64>, actor: Actor) -> Result<()>;
     /// A trashed activity, with its lead's current owner (for the caller's visibility).
     async fn trashed_activity(
         &self,
@@ -396,18 +401,71 @@ pub(crate) fn lead_query_sql(q: &LeadQuery, ph: fn(usize) -> String) -> (String,
     (sql, params)
 }
 
-/// The `LIKE` pattern (escape character a backslash) matching values that start with `text`, lower-cased
-/// as the columns it is compared with are.
-pub(crate) fn prefix_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 1);
-    for ch in text.trim().to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
+/// The most custom lead fields (`mx_…`, Source, Company, JobTitle) a tenant may have: a lead write
+/// that would add one more is refused (`check_new_lead_fields`), so `LeadsMetaData.Get` lists them
+/// all from the `lead_fields` table.
+pub const MAX_LEAD_FIELDS: usize = 500;
+
+/// The refusal of a lead write that would give the tenant (holding `have` custom lead fields)
+/// `new` more, `first` among them, when that passes `MAX_LEAD_FIELDS`.
+pub(crate) fn check_new_lead_fields(have: usize, new: usize, first: Option<&str>) -> Result<()> {
+    match first {
+        Some(name) if have + new > MAX_LEAD_FIELDS => Err(Error::InvalidInput(format!(
+            "Lead field {name} would be a new custom lead field, and the tenant has {have} of the \
+             {MAX_LEAD_FIELDS} it may have: use an existing one"
+        ))),
+        _ => Ok(()),
     }
-    p.push('%');
-    p
+}
+
+/// The searched columns of `Store::search_leads`, each the expression an index of live leads
+/// (`tenant_id`, expression) serves: the full name ("first last", which also serves a first name:
+/// every first name that starts with the key starts the full name), the last name, the email,
+/// the phone and the mobile. The names are lower-cased as the key is.
+const QUICK_SEARCH_COLUMNS: [&str; 5] = [
+    "lower(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, ''))",
+    "lower(l.last_name)",
+    "l.email_lc",
+    "l.phone",
+    "l.mobile",
+];
+
+/// The ids of `Store::search_leads`' candidates: per searched column, the first `limit` live leads
+/// (the owner's only, when the owner parameter is not null) whose value lies in the key's prefix
+/// range, in the order of that column's index; at most 5 × `limit` ids, some repeated. `ph` writes
+/// placeholders (`?1`/`$1`): 1 tenant, 2 owner or null, 3 and 4 the range (`prefix_range`), 5 the
+/// limit; `collate` is what makes the comparison the index's (`COLLATE "C"` on PostgreSQL, whose
+/// indexes are built with it so that a range is a range of code points).
+pub(crate) fn quick_search_ids_sql(
+    ph: fn(usize) -> String,
+    owner_cast: &str,
+    collate: &str,
+) -> String {
+    let (t, o, lo, hi, n) = (ph(1), ph(2), ph(3), ph(4), ph(5));
+    QUICK_SEARCH_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, col)| {
+            let e = format!("({col}){collate}");
+            format!(
+                "SELECT id FROM (SELECT l.id FROM leads l
+                   WHERE l.tenant_id = {t} AND l.deleted_at IS NULL
+                     AND ({o}{owner_cast} IS NULL OR l.owner_id = {o})
+                     AND {e} >= {lo} AND {e} < {hi}
+                   ORDER BY {e} LIMIT {n}) AS arm{i}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// The key range of values that start with `text` (trimmed, lower-cased as the searched columns
+/// are): from the key itself to the key followed by the last code point, in code point order.
+/// Matching is literal (`%` and `_` are characters like any other).
+pub fn prefix_range(text: &str) -> (String, String) {
+    let low = text.trim().to_lowercase();
+    let high = format!("{low}\u{10FFFF}");
+    (low, high)
 }
 
 /// A store opened from a URL, with the rate budgets it keeps for every server process on it.
@@ -497,9 +555,18 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn prefix_patterns_escape_wildcards() {
-        assert_eq!(super::prefix_pattern(" Ada "), "ada%");
-        assert_eq!(super::prefix_pattern("50%_a\\b"), "50\\%\\_a\\\\b%");
+    fn prefix_ranges_hold_exactly_the_values_that_start_with_the_key() {
+        let (low, high) = super::prefix_range(" Ada_% ");
+        assert_eq!(low, "ada_%");
+        for v in ["ada_%", "ada_%x", "ada_%\u{10FFFE}", "ada_%zzz \u{FFFF}"] {
+            assert!(
+                v >= low.as_str() && v < high.as_str(),
+                "{v:?} is in the range"
+            );
+        }
+        for v in ["ada_", "ada_a", "adb", "ada_&", "b", ""] {
+            assert!(!(v >= low.as_str() && v < high.as_str()), "{v:?} is not");
+        }
     }
 
     #[test]

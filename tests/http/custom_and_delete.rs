@@ -387,6 +387,171 @@ async fn delete_activities_deletes_the_named_custom_types_in_the_range_only() {
     );
 }
 
+/// What deleting a lead's activities left behind, read from the store: the change records
+/// (action, API, user), the trashed rows, and the lead's score.
+fn deletion_effects(db: &Db, email: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let lead = format!("(SELECT id FROM leads WHERE email_lc = '{email}')");
+    (
+        db.texts(&format!(
+            "SELECT action || ' ' || api || ' ' || CAST(user_id AS TEXT) FROM activity_changes
+              WHERE lead_id = {lead} ORDER BY id"
+        )),
+        db.texts(&format!(
+            "SELECT CAST(count(*) AS TEXT) FROM deleted_activities WHERE lead_id = {lead}"
+        )),
+        db.texts(&format!(
+            "SELECT CAST(score AS TEXT) FROM leads WHERE id = {lead}"
+        )),
+    )
+}
+
+#[tokio::test]
+async fn delete_activities_is_all_or_nothing_and_does_what_single_deletes_do() {
+    let db = Db::new();
+    let admin = db.tenant("Acme", "admin@acme.test");
+    let srv = Server::start(&db);
+    // A subscription to deletions, so each delete queues a webhook delivery.
+    let auth = format!("Bearer {}", admin.api_key);
+    let hook = json!({"url": "http://127.0.0.1:9/hook", "events": ["activity.deleted"]});
+    let r = srv
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/webhooks",
+            &[("Authorization", auth.as_str())],
+            Some((hook.to_string().into_bytes(), Some("application/json"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let call = srv.create_type(&admin, "Call", 3, json!([])).await;
+    let batch = srv.create_lead(&admin, "batch@acme.test").await;
+    let single = srv.create_lead(&admin, "single@acme.test").await;
+    let days = ["2020-03-01", "2020-03-02", "2020-03-03"];
+    let mut posted = Vec::new();
+    for lead in [&batch, &single] {
+        for d in days {
+            posted.push(
+                srv.post_simple(&admin, lead, call, Some(&format!("{d} 10:00:00")))
+                    .await,
+            );
+        }
+    }
+    let deliveries = || {
+        db.texts(
+            "SELECT CAST(count(*) AS TEXT) FROM webhook_deliveries WHERE event = 'activity.deleted'",
+        )
+    };
+    let counted = || {
+        db.texts(&format!(
+            "SELECT CAST(coalesce(sum(n), 0) AS TEXT) FROM activity_counts WHERE event_code = {call}"
+        ))
+    };
+    assert_eq!(counted(), vec!["6"]);
+
+    // The third delete of the call fails (the last activity of a lead cannot go): none goes.
+    db.exec(
+        "CREATE TRIGGER fail_last BEFORE DELETE ON activities
+           WHEN (SELECT count(*) FROM activities WHERE lead_id = OLD.lead_id) <= 1
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        "CREATE FUNCTION fail_last() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF (SELECT count(*) FROM activities WHERE lead_id = OLD.lead_id) <= 1 THEN
+             RAISE EXCEPTION 'injected failure';
+           END IF;
+           RETURN OLD;
+         END $$;
+         CREATE TRIGGER fail_last BEFORE DELETE ON activities
+           FOR EACH ROW EXECUTE FUNCTION fail_last();",
+    );
+    let (s, b) = srv
+        .lsq_post(
+            DELETE,
+            &admin,
+            json!({"ProspectId": batch, "ActivityEventList": [call]}),
+        )
+        .await;
+    assert!(s.is_server_error(), "the injected failure: {s} {b}");
+    assert_eq!(srv.record_count(&admin, &batch).await, 3, "none deleted");
+    assert_eq!(
+        srv.lead_score(&admin, &batch).await,
+        9,
+        "no score taken back"
+    );
+    assert_eq!(
+        deletion_effects(&db, "batch@acme.test"),
+        (vec![], vec!["0".to_string()], vec!["9".to_string()]),
+        "no change record, nothing trashed"
+    );
+    assert_eq!(deliveries(), vec!["0"], "no event queued");
+    assert_eq!(counted(), vec!["6"]);
+    db.exec(
+        "DROP TRIGGER fail_last;",
+        "DROP TRIGGER fail_last ON activities; DROP FUNCTION fail_last();",
+    );
+
+    // One call deleting three, and three calls deleting one each: the same effects.
+    let (s, b) = srv
+        .lsq_post(
+            DELETE,
+            &admin,
+            json!({"ProspectId": batch, "ActivityEventList": [call]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["Message"]["AffectedRows"], 3);
+    assert_eq!(deliveries(), vec!["3"]);
+    assert_eq!(counted(), vec!["3"]);
+    for d in days {
+        let (s, b) = srv
+            .lsq_post(
+                DELETE,
+                &admin,
+                json!({"ProspectId": single, "ActivityEventList": [call],
+                       "FromDate": format!("{d} 00:00:00"), "ToDate": format!("{d} 23:59:59")}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["Message"]["AffectedRows"], 1);
+    }
+    assert_eq!(deliveries(), vec!["6"]);
+    assert_eq!(counted(), vec!["0"]);
+    let batched = deletion_effects(&db, "batch@acme.test");
+    let one_by_one = deletion_effects(&db, "single@acme.test");
+    assert_eq!(batched, one_by_one);
+    assert_eq!(batched.0.len(), 3, "{batched:?}");
+    assert!(
+        batched
+            .0
+            .iter()
+            .all(|c| c.starts_with("deleted leadsquared ")),
+        "{batched:?}"
+    );
+    assert_eq!(batched.1, vec!["3"]);
+    assert_eq!(batched.2, vec!["0"], "every score taken back");
+    for lead in [&batch, &single] {
+        assert_eq!(srv.record_count(&admin, lead).await, 0);
+    }
+    // Each one deleted by the batch is in the trash, restorable with its score.
+    let id = db.texts(&format!(
+        "SELECT CAST(id AS TEXT) FROM deleted_activities WHERE CAST(guid AS TEXT) = '{}'",
+        posted[0]
+    ));
+    assert_eq!(id.len(), 1, "{id:?}");
+    let r = srv
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/activities/{}/restore", id[0]),
+            &[("Authorization", auth.as_str())],
+            Some((b"{}".to_vec(), Some("application/json"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        srv.activity_ids(&admin, &batch, json!({})).await,
+        vec![posted[0].clone()]
+    );
+    assert_eq!(srv.lead_score(&admin, &batch).await, 3);
+}
+
 #[tokio::test]
 async fn create_custom_and_delete_activities_count_against_the_rate_limit() {
     let db = Db::new();

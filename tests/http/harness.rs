@@ -118,6 +118,50 @@ impl Db {
         names
     }
 
+    /// Runs one SQL batch on the test's database: `sqlite` on SQLite, `postgres` on PostgreSQL
+    /// (for what a test installs behind the server's back, such as a failing trigger).
+    pub fn exec(&self, sqlite: &str, postgres: &str) {
+        if let Some(db) = &self.pg {
+            return pg::admin_exec(&db.url, postgres).expect("run SQL");
+        }
+        let c = rusqlite::Connection::open(self.dir.path().join("hub.db"))
+            .expect("open the SQLite file");
+        c.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        c.execute_batch(sqlite).expect("run SQL");
+    }
+
+    /// The first column of every row of `sql` (valid on both backends), as text.
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        if let Some(db) = &self.pg {
+            return pg::query_texts(&db.url, sql)
+                .expect("query")
+                .into_iter()
+                .map(|v| v.unwrap_or_default())
+                .collect();
+        }
+        let c = rusqlite::Connection::open(self.dir.path().join("hub.db"))
+            .expect("open the SQLite file");
+        c.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        let mut stmt = c.prepare(sql).expect("prepare");
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(match r.get_ref(0)? {
+                    rusqlite::types::ValueRef::Null => String::new(),
+                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                    rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                })
+            })
+            .expect("query")
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .expect("rows");
+        rows
+    }
+
     /// Runs `activity-hub ARGS... --db URL`.
     pub fn cli(&self, args: &[&str]) -> Output {
         process::command(args)

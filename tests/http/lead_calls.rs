@@ -742,6 +742,220 @@ async fn quick_search_matches_prefixes_of_visible_leads_and_metadata_lists_the_s
 }
 
 #[tokio::test]
+async fn quick_search_takes_each_columns_first_matches_of_the_callers_own_leads() {
+    let db = Db::new();
+    let admin = db.tenant("Acme", "admin@acme.test");
+    let rep = db.user(&admin, "rep@acme.test", "Rita", "Rep", "Sales_User");
+    let srv = Server::start(&db);
+    // 60 of the admin's leads match "sam" first; the Sales_User's two come after them by id,
+    // and the email column holds one more (a lead whose name does not match).
+    for i in 0..60 {
+        srv.create_lead_with(&admin, &[("FirstName", &format!("Sam{i:02}"))])
+            .await;
+    }
+    srv.create_lead_with(
+        &admin,
+        &[("FirstName", "Zed"), ("EmailAddress", "sam@zed.test")],
+    )
+    .await;
+    for last in ["Rep", "Rep2"] {
+        srv.create_lead_with(&rep, &[("FirstName", "Sam"), ("LastName", last)])
+            .await;
+    }
+    // Each lead's place in the order of creation (the order of ids).
+    let created = |name: &str| match name {
+        "Zed" => 60,
+        "Sam Rep" => 61,
+        "Sam Rep2" => 62,
+        n => n.trim_start_matches("Sam").parse::<usize>().unwrap(),
+    };
+    let search = |c: &Creds, key: &str| {
+        let path = format!("/v2/LeadManagement.svc/Leads.GetByQuickSearch?key={key}");
+        let c = c.clone();
+        let srv = &srv;
+        async move {
+            let (s, b) = srv.lsq_get(&path, &c).await;
+            assert_eq!(s, StatusCode::OK, "{path}: {b}");
+            b.as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    let name = format!(
+                        "{} {}",
+                        l["FirstName"].as_str().unwrap_or(""),
+                        l["LastName"].as_str().unwrap_or("")
+                    )
+                    .trim()
+                    .to_string();
+                    (created(&name), name)
+                })
+                .collect::<Vec<(usize, String)>>()
+        }
+    };
+    // The owner filter applies inside each column's range: the Sales_User's two leads are found
+    // behind the 60 that are not theirs.
+    let mine = search(&rep, "SAM").await;
+    assert_eq!(
+        mine.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(),
+        vec!["Sam Rep", "Sam Rep2"]
+    );
+    // More than 50 match: each column's first 50 in its own order (names: "sam rep" before
+    // "sam00"), then the oldest 50 of those.
+    let all = search(&admin, "sam").await;
+    assert_eq!(all.len(), 50, "{all:?}");
+    assert!(
+        all.windows(2).all(|w| w[0].0 < w[1].0),
+        "oldest first: {all:?}"
+    );
+    let mut names: Vec<&str> = all.iter().map(|(_, n)| n.as_str()).collect();
+    names.sort();
+    let mut expected: Vec<String> = vec!["Sam Rep".into(), "Sam Rep2".into(), "Zed".into()];
+    expected.extend((0..60).map(|i| format!("Sam{i:02}")));
+    expected.sort_by_key(|n| n.to_lowercase());
+    // Every candidate of the name column's first 50 and the email column's one, oldest 50 kept:
+    // the 60 admin leads are the oldest, so the newest candidates drop out.
+    let candidates: std::collections::BTreeSet<&str> = expected
+        .iter()
+        .filter(|n| n.as_str() != "Zed")
+        .take(50)
+        .map(String::as_str)
+        .chain(["Zed"])
+        .collect();
+    assert!(names.iter().all(|n| candidates.contains(n)), "{names:?}");
+    assert!(names.contains(&"Sam00") && names.contains(&"Zed") && !names.contains(&"Sam59"));
+}
+
+#[tokio::test]
+async fn metadata_lists_custom_fields_from_their_table_and_caps_them_per_tenant() {
+    let db = Db::new();
+    let admin = db.tenant("Acme", "admin@acme.test");
+    let other = db.tenant("Other", "admin@other.test");
+    let srv = Server::start(&db);
+    let custom = |c: &Creds| {
+        let c = c.clone();
+        let srv = &srv;
+        async move {
+            let (s, b) = srv
+                .lsq_get("/v2/LeadManagement.svc/LeadsMetaData.Get", &c)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            b.as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|f| f["SchemaName"].as_str())
+                .filter(|n| n.starts_with("mx_"))
+                .map(str::to_string)
+                .collect::<Vec<String>>()
+        }
+    };
+    // 498 fields on one lead, then one on a lead that is updated to hold none: both stay.
+    let mut first = vec![json!({"Attribute": "EmailAddress", "Value": "many@acme.test"})];
+    for i in 0..498 {
+        first.push(json!({"Attribute": format!("mx_F{i:03}"), "Value": "v"}));
+    }
+    let (s, b) = srv
+        .lsq_post(
+            "/v2/LeadManagement.svc/Lead.Create",
+            &admin,
+            Value::Array(first),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let id = srv
+        .create_lead_with(
+            &admin,
+            &[("EmailAddress", "one@acme.test"), ("mx_Once", "x")],
+        )
+        .await;
+    let update = format!("/v2/LeadManagement.svc/Lead.Update?leadId={id}");
+    let (s, b) = srv
+        .lsq_post(&update, &admin, attrs(&[("mx_Once", json!(null))]))
+        .await;
+    assert_success("Lead.Update", s, &b);
+    let fields = custom(&admin).await;
+    assert_eq!(fields.len(), 499);
+    assert!(
+        fields.contains(&"mx_Once".to_string()),
+        "a field stays when no lead holds it"
+    );
+    assert!(
+        custom(&other).await.is_empty(),
+        "another tenant's fields are its own"
+    );
+
+    // Two new fields would make 501: refused, naming the first, nothing created.
+    let (s, b) = srv
+        .lead_create(
+            &admin,
+            &[
+                ("EmailAddress", "two@acme.test"),
+                ("mx_New1", "a"),
+                ("mx_New2", "b"),
+            ],
+        )
+        .await;
+    assert_envelope(
+        "501 fields",
+        s,
+        &b,
+        400,
+        "MXInvalidInputException",
+        &["mx_New1", "500"],
+    );
+    assert!(leads_by_email(&srv, &admin, "two@acme.test")
+        .await
+        .is_empty());
+    // An update adding them is refused the same way and changes nothing.
+    let (s, b) = srv
+        .lsq_post(
+            &update,
+            &admin,
+            attrs(&[
+                ("FirstName", json!("Changed")),
+                ("mx_New1", json!("a")),
+                ("mx_New2", json!("b")),
+            ]),
+        )
+        .await;
+    assert_envelope(
+        "501 by update",
+        s,
+        &b,
+        400,
+        "MXInvalidInputException",
+        &["mx_New1"],
+    );
+    assert_ne!(srv.get_lead(&admin, &id).await["FirstName"], "Changed");
+    assert_eq!(custom(&admin).await, fields);
+    // One more makes 500, the most; known fields are always taken.
+    srv.create_lead_with(
+        &admin,
+        &[("EmailAddress", "three@acme.test"), ("mx_New1", "a")],
+    )
+    .await;
+    srv.create_lead_with(
+        &admin,
+        &[("EmailAddress", "four@acme.test"), ("mx_F000", "a")],
+    )
+    .await;
+    let (s, b) = srv
+        .lead_create(
+            &admin,
+            &[("EmailAddress", "five@acme.test"), ("mx_New2", "b")],
+        )
+        .await;
+    assert_envelope("501st", s, &b, 400, "MXInvalidInputException", &["mx_New2"]);
+    assert_eq!(custom(&admin).await.len(), 500);
+    // Another tenant has its own 500.
+    srv.create_lead_with(
+        &other,
+        &[("EmailAddress", "x@other.test"), ("mx_New2", "b")],
+    )
+    .await;
+    assert_eq!(custom(&other).await, vec!["mx_New2".to_string()]);
+}
+
+#[tokio::test]
 async fn the_new_lead_calls_count_against_the_rate_limit() {
     let db = Db::new();
     let admin = db.tenant("Acme", "admin@acme.test");

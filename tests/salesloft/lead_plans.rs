@@ -1,5 +1,6 @@
-//! Index coverage of LeadSquared's `Leads.Get`: the query plans of the statement `find_leads` runs
-//! for each lookup it serves, on a tenant with many leads (`EXPLAIN QUERY PLAN` on SQLite,
+//! Index coverage of LeadSquared's `Leads.Get` and `Leads.GetByQuickSearch`: the query plans of the
+//! statements `find_leads` runs for each lookup it serves and `search_leads` runs, on a tenant
+//! with many leads (`EXPLAIN QUERY PLAN` on SQLite,
 //! `EXPLAIN` on PostgreSQL). It lives with the Salesloft plans for their shared in-process
 //! harness. Ignored by default (it loads ACTIVITY_HUB_LEAD_PLAN_ROWS leads, 100,000 unless set):
 //! `cargo test --test salesloft lead_plans -- --ignored --nocapture`; ACTIVITY_HUB_PLAN_OUT=FILE
@@ -37,6 +38,56 @@ async fn pg_plan(url: &str, sql: &str, args: &[i64]) -> Vec<String> {
         .collect();
     let rows = client
         .query(&format!("EXPLAIN {sql}"), &refs)
+        .await
+        .expect("explain");
+    drop(client);
+    let _ = task.await;
+    rows.iter().map(|r| r.get::<_, String>(0)).collect()
+}
+
+/// The SQLite plan of `search_leads`' statement with these parameters.
+fn sqlite_search_plan(path: &str, tenant: i64, owner: Option<i64>, key: &str) -> Vec<String> {
+    let (low, high) = store::prefix_range(key);
+    let conn = rusqlite::Connection::open(path).expect("open sqlite");
+    let mut stmt = conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            store::sqlite::quick_search_sql()
+        ))
+        .expect("prepare explain");
+    let rows: Vec<String> = stmt
+        .query_map(rusqlite::params![tenant, owner, low, high, 50], |r| {
+            r.get(3)
+        })
+        .expect("explain")
+        .collect::<Result<_, _>>()
+        .expect("plan rows");
+    rows
+}
+
+/// The PostgreSQL plan of `search_leads`' statement with these parameters (a generic plan, as a
+/// prepared statement run many times gets, when `generic`).
+async fn pg_search_plan(
+    url: &str,
+    tenant: i64,
+    owner: Option<i64>,
+    key: &str,
+    generic: bool,
+) -> Vec<String> {
+    let (low, high) = store::prefix_range(key);
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let task = tokio::spawn(conn);
+    if generic {
+        client
+            .batch_execute("SET plan_cache_mode = force_generic_plan")
+            .await
+            .expect("generic plans");
+    }
+    let sql = format!("EXPLAIN {}", store::postgres::quick_search_sql());
+    let rows = client
+        .query(&sql, &[&tenant, &owner, &low, &high, &50i64])
         .await
         .expect("explain");
     drop(client);
@@ -84,8 +135,10 @@ async fn lead_plans_of_leads_get() {
             .map(|i| NewLead {
                 guid: uuid::Uuid::now_v7(),
                 first_name: Some(format!("L{i}")),
+                last_name: (i % 2 == 0).then(|| format!("Last{i}")),
                 email: Some(format!("l{i}@leadplan.example")),
                 phone: Some(format!("+1 555 {i:07}")),
+                mobile: (i % 3 == 0).then(|| format!("+44 7700 {i:06}")),
                 // One lead in a hundred is the Sales_User's.
                 owner_id: if i % 100 == 0 {
                     seller.user.id
@@ -254,6 +307,88 @@ async fn lead_plans_of_leads_get() {
         }
         if let Some(p) = problem(&plan, pg, *may_sort) {
             problems.push(format!("{name}: {p}"));
+        }
+    }
+
+    // Leads.GetByQuickSearch: one index range per searched column, whatever the key; the merged
+    // candidates (at most 5 × 50) may be sorted.
+    out.push_str("\n=== Leads.GetByQuickSearch ===\n");
+    let searches: Vec<(&str, Option<i64>, &str)> = vec![
+        ("a name prefix", None, "l123"),
+        ("a one-letter key (every lead matches)", None, "l"),
+        ("an email prefix", None, "l4567@"),
+        ("a phone prefix", None, "+1 555 00012"),
+        ("a mobile prefix", None, "+44 7700 0001"),
+        ("a last name prefix", None, "last12"),
+        ("no match", None, "zzz"),
+        (
+            "Sales_User: a name prefix (own leads only)",
+            Some(seller.user.id),
+            "l1",
+        ),
+    ];
+    for (name, owner, key) in &searches {
+        let mut plans = Vec::new();
+        if pg {
+            for generic in [false, true] {
+                let plan = pg_search_plan(&app.db_url, tenant, *owner, key, generic).await;
+                plans.push((if generic { " (generic plan)" } else { "" }, plan));
+            }
+        } else {
+            let path = sqlite_path.as_deref().expect("sqlite path");
+            plans.push(("", sqlite_search_plan(path, tenant, *owner, key)));
+        }
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            n = store
+                .search_leads(tenant, *owner, key, 50)
+                .await
+                .expect("search")
+                .len();
+            times.push(t.elapsed());
+        }
+        times.sort();
+        out.push_str(&format!(
+            "\n--- {name}: key {key:?}\ntime: {:.2} ms median of 5 ({n} rows)\n",
+            times[2].as_secs_f64() * 1000.0
+        ));
+        for (label, plan) in &plans {
+            out.push_str(&format!("plan{label}:\n"));
+            for l in plan {
+                out.push_str(&format!("  {l}\n"));
+            }
+            if let Some(p) = problem(plan, pg, true) {
+                problems.push(format!("quick search, {name}{label}: {p}"));
+            }
+            // Each column's range comes from its own index. For a Sales_User the planner may
+            // read their own leads by the owner index instead (bounded by the leads they own).
+            if owner.is_some() {
+                continue;
+            }
+            let indexes = if pg {
+                [
+                    "leads_search_name",
+                    "leads_search_last",
+                    "leads_search_email",
+                    "leads_search_phone",
+                    "leads_search_mobile",
+                ]
+            } else {
+                [
+                    "leads_search_name",
+                    "leads_search_last",
+                    "leads_tenant_email",
+                    "leads_tenant_phone",
+                    "leads_tenant_mobile",
+                ]
+            };
+            for index in indexes {
+                if !plan.iter().any(|l| l.contains(index)) {
+                    problems.push(format!("quick search, {name}{label}: {index} unused"));
+                }
+            }
         }
     }
     println!("{out}");

@@ -1,6 +1,7 @@
 //! Lead changes and lookups as every backend must do them: `update_lead` merges, checks uniqueness
 //! and identity, moves `updated_at` forward and keeps tenants apart; `search_leads` matches
-//! prefixes literally; `lead_attribute_names` lists what live leads hold; `find_leads` selects,
+//! prefixes literally; `lead_attribute_names` lists the fields leads have held, at most
+//! `MAX_LEAD_FIELDS` per tenant; `find_leads` selects,
 //! orders and pages a tenant's live leads alike.
 
 use std::collections::BTreeMap;
@@ -188,6 +189,40 @@ async fn search_leads_and_attribute_names() {
             b.name
         );
         assert_eq!(s.lead_attribute_names(t.id, 1).await.unwrap().len(), 1);
+
+        // The tenant has 3 custom lead fields: a batch bringing 498 more (one of them on a second
+        // lead) would make 501, and is refused whole; 497 make 500, the most.
+        let batch = |n: usize, tag: &str| {
+            let mut a = lead(admin.id, Some(&format!("a{tag}@x.test")), None);
+            let mut b = lead(admin.id, Some(&format!("b{tag}@x.test")), None);
+            for i in 0..n - 1 {
+                a.attributes.insert(format!("mx_F{i:03}"), "v".into());
+            }
+            a.attributes.insert("mx_A".into(), "known".into());
+            b.attributes.insert("mx_Last".into(), "v".into());
+            vec![a, b]
+        };
+        let err = s.create_leads(t.id, batch(498, "x")).await.unwrap_err();
+        assert!(
+            // Naming a new field (which one, the backends choose: a batch's first, or the one
+            // that crosses the limit).
+            matches!(&err, activity_hub::error::Error::InvalidInput(m)
+                if (m.contains("mx_F") || m.contains("mx_Last")) && m.contains("500")),
+            "{}: {err:?}",
+            b.name
+        );
+        assert_eq!(s.lead_attribute_names(t.id, 1000).await.unwrap().len(), 3);
+        assert!(s
+            .lead_by_key(t.id, LeadKey::Email, "ax@x.test")
+            .await
+            .unwrap()
+            .is_none());
+        s.create_leads(t.id, batch(497, "y")).await.unwrap();
+        assert_eq!(s.lead_attribute_names(t.id, 1000).await.unwrap().len(), 500);
+        assert_eq!(
+            s.lead_attribute_names(other.id, 1000).await.unwrap(),
+            vec!["mx_Z"]
+        );
     }
 }
 

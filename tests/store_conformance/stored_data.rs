@@ -231,6 +231,9 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
              DROP TABLE activity_changes; DROP TABLE deleted_activities; DROP INDEX leads_deleted;
              DROP TRIGGER activity_counts_insert; DROP TRIGGER activity_counts_delete;
              DROP TRIGGER activity_counts_update; DROP TABLE activity_counts;
+             DROP INDEX leads_search_name; DROP INDEX leads_search_last;
+             DROP TRIGGER lead_fields_insert; DROP TRIGGER lead_fields_update;
+             DROP TABLE lead_fields;
              PRAGMA user_version = 6;",
         )
         .expect("back to version 6");
@@ -250,7 +253,7 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let reopened = store::open(&b.url).await.expect("open after mending");
     assert_eq!(
         version(&raw()),
-        16,
+        17,
         "0007 and every later migration applied"
     );
     // Migration 0011 counted the activities stored before it.
@@ -263,4 +266,64 @@ async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let e = set("[2]").expect_err("the check is back").to_string();
     assert!(e.contains("fields_must_be_one_json_object"), "{e}");
     drop(reopened);
+}
+
+/// The migration making `lead_fields` (SQLite 0017, PostgreSQL 0016) fills it with the attribute
+/// names the tenant's leads hold, deleted leads' included, and the triggers keep it from then on.
+#[tokio::test]
+async fn the_lead_fields_migration_copies_the_names_leads_hold() {
+    for b in backends("leadfields").await {
+        let s = &*b.store;
+        let (t, admin) = tenant(s, "acme").await;
+        let (other, other_admin) = tenant(s, "initech").await;
+        let mut live = lead(admin.id, Some("live@x.test"), None);
+        live.attributes.insert("mx_Live".into(), "1".into());
+        s.create_lead(t.id, live).await.unwrap();
+        let mut gone = lead(admin.id, Some("gone@x.test"), None);
+        gone.attributes.insert("mx_Gone".into(), "1".into());
+        let gone = s.create_lead(t.id, gone).await.unwrap();
+        s.delete_lead(t.id, gone.id).await.unwrap();
+        let mut theirs = lead(other_admin.id, Some("theirs@x.test"), None);
+        theirs.attributes.insert("mx_Theirs".into(), "1".into());
+        s.create_lead(other.id, theirs).await.unwrap();
+        // Back to the schema before the migration, the leads kept.
+        if b.name == "sqlite" {
+            exec_sql(
+                &b,
+                "DROP INDEX leads_search_name; DROP INDEX leads_search_last;
+                 DROP TRIGGER lead_fields_insert; DROP TRIGGER lead_fields_update;
+                 DROP TABLE lead_fields; PRAGMA user_version = 16;",
+            );
+        } else {
+            exec_sql(
+                &b,
+                "DROP INDEX leads_search_name, leads_search_last, leads_search_email,
+                            leads_search_phone, leads_search_mobile;
+                 DROP TRIGGER lead_fields_keep ON leads; DROP FUNCTION lead_fields_keep();
+                 DROP TABLE lead_fields; DELETE FROM schema_migrations WHERE version = 16;",
+            );
+        }
+        let reopened = store::open(&b.url).await.expect("migrate again");
+        assert_eq!(
+            reopened.lead_attribute_names(t.id, 10).await.unwrap(),
+            vec!["mx_Gone".to_string(), "mx_Live".into()],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            reopened.lead_attribute_names(other.id, 10).await.unwrap(),
+            vec!["mx_Theirs".to_string()],
+            "{}",
+            b.name
+        );
+        let mut next = lead(admin.id, Some("next@x.test"), None);
+        next.attributes.insert("mx_Next".into(), "1".into());
+        reopened.create_lead(t.id, next).await.unwrap();
+        assert_eq!(
+            reopened.lead_attribute_names(t.id, 10).await.unwrap().len(),
+            3,
+            "{}",
+            b.name
+        );
+    }
 }

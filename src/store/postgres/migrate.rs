@@ -67,6 +67,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../../migrations/postgres/0015_salesloft_webhooks.sql"),
     ),
+    (
+        16,
+        include_str!("../../../migrations/postgres/0016_lead_search_fields.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -57,6 +57,17 @@ pub fn lead_page_sql(q: &LeadQuery) -> (String, Vec<i64>) {
         values,
     )
 }
+/// The statement of `search_leads` (parameters: tenant, owner or null, the key's prefix range,
+/// the limit): the candidates of each searched column's index, the oldest `limit` of them.
+/// Compared `COLLATE "C"`, as the search indexes are built, so that a prefix is one index range
+/// whatever the database's collation.
+pub fn quick_search_sql() -> String {
+    let ids = super::quick_search_ids_sql(|n| format!("${n}"), "::bigint", " COLLATE \"C\"");
+    format!(
+        "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+          WHERE l.id IN ({ids}) ORDER BY l.id LIMIT $5"
+    )
+}
 use rows::{
     account_row, activity_row, chain, get, lead_row, map_err, query, query_one, query_opt,
     query_users, type_row, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS, TYPE_COLS,
@@ -357,21 +368,12 @@ impl Store for PgStore {
         text: &str,
         limit: u32,
     ) -> Result<Vec<Lead>> {
-        let pattern = super::prefix_pattern(text);
+        let (low, high) = super::prefix_range(text);
         let c = self.client().await?;
-        let sql = format!(
-            "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
-             WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND ($2::bigint IS NULL OR l.owner_id = $2)
-               AND (l.email_lc LIKE $3 ESCAPE '\\' OR lower(l.first_name) LIKE $3 ESCAPE '\\'
-                 OR lower(l.last_name) LIKE $3 ESCAPE '\\'
-                 OR lower(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, '')) LIKE $3 ESCAPE '\\'
-                 OR l.phone LIKE $3 ESCAPE '\\' OR l.mobile LIKE $3 ESCAPE '\\')
-             ORDER BY l.id LIMIT $4"
-        );
         query(
             &c,
-            &sql,
-            &[&tenant_id, &owner_id, &pattern, &(limit as i64)],
+            &quick_search_sql(),
+            &[&tenant_id, &owner_id, &low, &high, &(limit as i64)],
         )
         .await?
         .iter()
@@ -397,8 +399,7 @@ impl Store for PgStore {
         let c = self.client().await?;
         query(
             &c,
-            "SELECT DISTINCT k FROM leads l, jsonb_object_keys(l.attributes) k
-              WHERE l.tenant_id = $1 AND l.deleted_at IS NULL ORDER BY k LIMIT $2",
+            "SELECT name FROM lead_fields WHERE tenant_id = $1 ORDER BY name LIMIT $2",
             &[&tenant_id, &(limit as i64)],
         )
         .await?
@@ -474,6 +475,10 @@ impl Store for PgStore {
 
     async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
         writes::delete_activity(self, tenant_id, id, actor).await
+    }
+
+    async fn delete_activities(&self, tenant_id: i64, ids: Vec<i64>, actor: Actor) -> Result<()> {
+        writes::delete_activities(self, tenant_id, &ids, actor).await
     }
 
     async fn trashed_activity(

@@ -162,6 +162,48 @@ fn ids_in_order(guids: &[Uuid], rows: &[Row]) -> Result<Vec<i64>> {
         .collect()
 }
 
+/// Refuses a lead write whose attribute `names` (distinct) would take the tenant past
+/// `store::MAX_LEAD_FIELDS` custom lead fields (the `lead_fields` trigger then adds the new ones
+/// in the same transaction). Runs after the write's `tick`, which locks the tenant's row: the
+/// tenant's lead writes check and add their fields one after the other.
+async fn check_lead_fields<C: GenericClient>(
+    c: &C,
+    tenant_id: i64,
+    names: Vec<&str>,
+) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<String> = query(
+        c,
+        "SELECT name FROM lead_fields WHERE tenant_id = $1 AND name = ANY($2)",
+        &[&tenant_id, &names],
+    )
+    .await?
+    .iter()
+    .map(|r| get::<String>(r, 0))
+    .collect::<Result<_>>()?;
+    let new: Vec<&str> = names
+        .into_iter()
+        .filter(|n| !known.iter().any(|k| k == n))
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let row = query_one(
+        c,
+        "SELECT count(*) FROM lead_fields WHERE tenant_id = $1",
+        &[&tenant_id],
+    )
+    .await?;
+    let have: i64 = get(&row, 0)?;
+    crate::store::check_new_lead_fields(
+        usize::try_from(have).unwrap_or(usize::MAX),
+        new.len(),
+        new.first().copied(),
+    )
+}
+
 /// Inserts leads in one multi-row statement and returns their ids in order. Each is stamped from
 /// the tenant's clock (unique updated_at: Salesloft's cursor walk); `c` must be in a transaction.
 pub(super) async fn insert_leads<C: GenericClient>(
@@ -173,6 +215,11 @@ pub(super) async fn insert_leads<C: GenericClient>(
         return Ok(Vec::new());
     }
     let now = tick(c, tenant_id, leads.len() as i64).await?;
+    let names: std::collections::BTreeSet<&str> = leads
+        .iter()
+        .flat_map(|l| l.attributes.keys().map(String::as_str))
+        .collect();
+    check_lead_fields(c, tenant_id, names.into_iter().collect()).await?;
     let guids: Vec<Uuid> = leads.iter().map(|l| l.guid).collect();
     let firsts: Vec<Option<&str>> = leads.iter().map(|l| l.first_name.as_deref()).collect();
     let lasts: Vec<Option<&str>> = leads.iter().map(|l| l.last_name.as_deref()).collect();
@@ -671,11 +718,35 @@ pub(super) async fn delete_activity(
     id: i64,
     actor: Actor,
 ) -> Result<()> {
+    delete_activities(store, tenant_id, &[id], actor).await
+}
+
+/// Deletes `ids` one after another in one transaction (see `Store::delete_activities`).
+pub(super) async fn delete_activities(
+    store: &PgStore,
+    tenant_id: i64,
+    ids: &[i64],
+    actor: Actor,
+) -> Result<()> {
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
-    let at = tick(&tx, tenant_id, 1).await?;
+    for &id in ids {
+        delete_one_activity(&tx, tenant_id, id, actor).await?;
+    }
+    tx.commit().await.map_err(map_err)
+}
+
+/// Moves activity `id` to the trash, takes its score back from its lead and queues its event,
+/// in the caller's transaction.
+async fn delete_one_activity<C: GenericClient>(
+    tx: &C,
+    tenant_id: i64,
+    id: i64,
+    actor: Actor,
+) -> Result<()> {
+    let at = tick(tx, tenant_id, 1).await?;
     let row = query_one(
-        &tx,
+        tx,
         "SELECT count(*) FROM activities WHERE tenant_id = $1 AND opportunity_id = $2",
         &[&tenant_id, &id],
     )
@@ -688,10 +759,10 @@ pub(super) async fn delete_activity(
     }
     // Before the row goes to the trash, so the event can describe it (and with the tenant locked
     // before the row, the order every writer takes them in).
-    outbox::activities_changed(&tx, tenant_id, Event::ActivityDeleted, &[id]).await?;
-    trash::trash(&tx, tenant_id, id, actor, at).await?;
+    outbox::activities_changed(tx, tenant_id, Event::ActivityDeleted, &[id]).await?;
+    trash::trash(tx, tenant_id, id, actor, at).await?;
     let deleted = query_opt(
-        &tx,
+        tx,
         "DELETE FROM activities WHERE tenant_id = $1 AND id = $2 RETURNING lead_id, score",
         &[&tenant_id, &id],
     )
@@ -700,13 +771,13 @@ pub(super) async fn delete_activity(
     let (lead, score): (Option<i64>, i64) = (get(&deleted, 0)?, get(&deleted, 1)?);
     if let (Some(lead), true) = (lead, score != 0) {
         execute(
-            &tx,
+            tx,
             "UPDATE leads SET score = score - $3 WHERE tenant_id = $1 AND id = $2",
             &[&tenant_id, &lead, &score],
         )
         .await?;
     }
-    tx.commit().await.map_err(map_err)
+    Ok(())
 }
 
 pub(super) async fn delete_lead(store: &PgStore, tenant_id: i64, lead_id: i64) -> Result<()> {
@@ -790,6 +861,12 @@ pub(super) async fn update_lead(
     if !new.has_identity() {
         return Err(Error::Required(crate::error::Field::LeadIdentity));
     }
+    check_lead_fields(
+        &tx,
+        tenant_id,
+        new.attributes.keys().map(String::as_str).collect(),
+    )
+    .await?;
     execute(
         &tx,
         "UPDATE leads SET first_name = $3, last_name = $4, email = $5, email_lc = $6, phone = $7,

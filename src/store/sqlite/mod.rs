@@ -53,6 +53,15 @@ pub fn lead_page_sql(q: &LeadQuery) -> (String, Vec<i64>) {
         values,
     )
 }
+/// The statement of `search_leads` (parameters: tenant, owner or null, the key's prefix range,
+/// the limit): the candidates of each searched column's index, the oldest `limit` of them.
+pub fn quick_search_sql() -> String {
+    let ids = crate::store::quick_search_ids_sql(|n| format!("?{n}"), "", "");
+    format!(
+        "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
+          WHERE l.id IN ({ids}) ORDER BY l.id LIMIT ?5"
+    )
+}
 use reader::{open_connection, ReaderPool};
 use rows::{
     account_row, activity_row, lead_row, query_users, type_by_id, type_row, uuid_col, SqlResult,
@@ -415,20 +424,11 @@ impl Store for SqliteStore {
         text: &str,
         limit: u32,
     ) -> Result<Vec<Lead>> {
-        let pattern = crate::store::prefix_pattern(text);
+        let (low, high) = crate::store::prefix_range(text);
         self.read(move |c| {
-            let sql = format!(
-                "SELECT {LEAD_COLS} FROM leads l JOIN users o ON o.id = l.owner_id
-                 WHERE l.tenant_id = ?1 AND l.deleted_at IS NULL AND (?2 IS NULL OR l.owner_id = ?2)
-                   AND (l.email_lc LIKE ?3 ESCAPE '\\' OR lower(l.first_name) LIKE ?3 ESCAPE '\\'
-                     OR lower(l.last_name) LIKE ?3 ESCAPE '\\'
-                     OR lower(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, '')) LIKE ?3 ESCAPE '\\'
-                     OR l.phone LIKE ?3 ESCAPE '\\' OR l.mobile LIKE ?3 ESCAPE '\\')
-                 ORDER BY l.id LIMIT ?4"
-            );
-            let mut stmt = c.prepare_cached(&sql).db()?;
+            let mut stmt = c.prepare_cached(&quick_search_sql()).db()?;
             let rows = stmt
-                .query_map(params![tenant_id, owner_id, pattern, limit], lead_row)
+                .query_map(params![tenant_id, owner_id, low, high, limit], lead_row)
                 .db()?;
             rows.collect::<rusqlite::Result<Vec<_>>>().db()
         })
@@ -451,8 +451,7 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT DISTINCT j.key FROM leads l, json_each(l.attributes) j
-                      WHERE l.tenant_id = ?1 AND l.deleted_at IS NULL ORDER BY j.key LIMIT ?2",
+                    "SELECT name FROM lead_fields WHERE tenant_id = ?1 ORDER BY name LIMIT ?2",
                 )
                 .db()?;
             let rows = stmt
@@ -591,6 +590,18 @@ impl Store for SqliteStore {
             // rolls it back.
             outbox::activities_changed(c, tenant_id, Event::ActivityDeleted, &[id])?;
             writes::delete_activity(c, tenant_id, id, actor)
+        })
+        .await
+    }
+
+    async fn delete_activities(&self, tenant_id: i64, ids: Vec<i64>, actor: Actor) -> Result<()> {
+        // One write job: its savepoint rolls every delete back when one fails.
+        self.write(move |c| {
+            for &id in &ids {
+                outbox::activities_changed(c, tenant_id, Event::ActivityDeleted, &[id])?;
+                writes::delete_activity(c, tenant_id, id, actor)?;
+            }
+            Ok(())
         })
         .await
     }

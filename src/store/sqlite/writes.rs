@@ -90,8 +90,46 @@ pub(super) fn insert_type(
     Ok(conn.last_insert_rowid())
 }
 
+/// Refuses a lead write whose attribute `names` would take the tenant past
+/// `store::MAX_LEAD_FIELDS` custom lead fields (the `lead_fields` triggers then add the new ones
+/// in the same transaction).
+fn check_lead_fields<'a>(
+    c: &Connection,
+    tenant_id: i64,
+    names: impl Iterator<Item = &'a String>,
+) -> Result<()> {
+    let mut known = c
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM lead_fields WHERE tenant_id = ?1 AND name = ?2)",
+        )
+        .db()?;
+    let mut new = Vec::new();
+    for name in names {
+        if !known
+            .query_row(params![tenant_id, name], |r| r.get::<_, bool>(0))
+            .db()?
+        {
+            new.push(name.as_str());
+        }
+    }
+    if new.is_empty() {
+        return Ok(());
+    }
+    let have: i64 = c
+        .prepare_cached("SELECT count(*) FROM lead_fields WHERE tenant_id = ?1")
+        .db()?
+        .query_row(params![tenant_id], |r| r.get(0))
+        .db()?;
+    crate::store::check_new_lead_fields(
+        usize::try_from(have).unwrap_or(usize::MAX),
+        new.len(),
+        new.first().copied(),
+    )
+}
+
 /// Inserts a lead stamped from the tenant's clock (unique updated_at: Salesloft's cursor walk).
 pub(super) fn insert_lead(conn: &Connection, tenant_id: i64, l: &NewLead) -> Result<i64> {
+    check_lead_fields(conn, tenant_id, l.attributes.keys())?;
     let now = tick(conn, tenant_id, 1)?;
     conn.prepare_cached(
         "INSERT INTO leads (tenant_id, guid, first_name, last_name, email, email_lc, phone, mobile, do_not_call,
@@ -525,6 +563,7 @@ pub(super) fn update_lead(
     if !new.has_identity() {
         return Err(Error::Required(crate::error::Field::LeadIdentity));
     }
+    check_lead_fields(c, tenant_id, new.attributes.keys())?;
     let stamp = tick(c, tenant_id, 1)?;
     c.prepare_cached(
         "UPDATE leads SET first_name = ?3, last_name = ?4, email = ?5, email_lc = ?6, phone = ?7,
