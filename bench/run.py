@@ -74,6 +74,7 @@ SCENARIOS = [
     ("opp_activities", "read", "GetActivitiesOfOpportunity sorted by LeadOwner", None),
     ("sl_filtered", "read", "activity_histories by type+resource, with counts", 0.15),
     ("sl_counted", "read", "activity_histories by type over the tenant, with counts (counted feed)", None),
+    ("sl_calls_counted", "read", "activities/calls over the tenant, with counts (the counted calls list)", None),
     ("sl_cursor", "read", "activity_histories cursor walk, updated_at[gt] ASC", None),
     ("create", "write", "Create one activity", 0.30),
     ("create_keyed", "write", "Create one activity with an Idempotency-Key (a new key each)", None),
@@ -82,7 +83,7 @@ SCENARIOS = [
 ]
 REUSE_FROM = 1_000_000  # --store-dir keeps SQLite stores of this many activities or more across runs
 NEEDS_OPPORTUNITIES = {"opp_activities", "bulk_opp"}
-NEEDS_SALESLOFT = {"sl_filtered", "sl_counted", "sl_cursor"}
+NEEDS_SALESLOFT = {"sl_filtered", "sl_counted", "sl_calls_counted", "sl_cursor"}
 
 
 def log(msg):

@@ -143,6 +143,12 @@ builders.sl_counted = function()
     .. "&include_paging_counts=true&per_page=25", hdr_sl)
 end
 
+-- The same activities as Salesloft's calls list (the bench type's SalesloftType is call), with
+-- exact paging counts: a counted page of /v2/activities/calls against the counted feed's.
+builders.sl_calls_counted = function()
+  return wrk.format("GET", "/v2/activities/calls?include_paging_counts=true&per_page=25", hdr_sl)
+end
+
 builders.sl_cursor = function()
   return wrk.format("GET", "/v2/activity_histories?sort_by=updated_at&sort_direction=ASC&per_page=25&updated_at%5Bgt%5D="
     .. rand_cursor(), hdr_sl)
