@@ -321,18 +321,7 @@ pub(super) async fn delete_sl_webhook(store: &PgStore, tenant_id: i64, id: i64) 
     if held.is_none() {
         return Ok(());
     }
-    execute(
-        &tx,
-        "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2",
-        &[&tenant_id, &id],
-    )
-    .await?;
-    execute(
-        &tx,
-        "DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2",
-        &[&tenant_id, &id],
-    )
-    .await?;
+    remove(&tx, tenant_id, id).await?;
     tx.commit().await.map_err(map_err)
 }
 
@@ -412,19 +401,25 @@ pub(super) async fn delete_webhook(store: &PgStore, tenant_id: i64, guid: Uuid) 
     let id = webhook_id(&tx, tenant_id, guid)
         .await?
         .ok_or(Error::NotFound(Missing::Webhook))?;
+    remove(&tx, tenant_id, id).await?;
+    tx.commit().await.map_err(map_err)
+}
+
+/// Deletes the tenant's subscription row `id` (native or Salesloft) and its deliveries.
+async fn remove<C: GenericClient>(c: &C, tenant_id: i64, id: i64) -> Result<()> {
     execute(
-        &tx,
+        c,
         "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2",
         &[&tenant_id, &id],
     )
     .await?;
     execute(
-        &tx,
+        c,
         "DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2",
         &[&tenant_id, &id],
     )
     .await?;
-    tx.commit().await.map_err(map_err)
+    Ok(())
 }
 
 pub(super) async fn enqueue_test(

@@ -410,19 +410,16 @@ pub(super) fn delete_sl_webhook(c: &Connection, tenant_id: i64, id: i64) -> Resu
     if held.is_none() {
         return Ok(());
     }
-    c.prepare_cached("DELETE FROM webhook_deliveries WHERE tenant_id = ?1 AND webhook_id = ?2")
-        .db()?
-        .execute(params![tenant_id, id])
-        .db()?;
-    c.prepare_cached("DELETE FROM webhooks WHERE tenant_id = ?1 AND id = ?2")
-        .db()?
-        .execute(params![tenant_id, id])
-        .db()?;
-    Ok(())
+    remove(c, tenant_id, id)
 }
 
 pub(super) fn delete_webhook(c: &Connection, tenant_id: i64, guid: Uuid) -> Result<()> {
     let id = webhook_id(c, tenant_id, guid)?.ok_or(Error::NotFound(Missing::Webhook))?;
+    remove(c, tenant_id, id)
+}
+
+/// Deletes the tenant's subscription row `id` (native or Salesloft) and its deliveries.
+fn remove(c: &Connection, tenant_id: i64, id: i64) -> Result<()> {
     c.prepare_cached("DELETE FROM webhook_deliveries WHERE tenant_id = ?1 AND webhook_id = ?2")
         .db()?
         .execute(params![tenant_id, id])
