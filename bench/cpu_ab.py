@@ -7,6 +7,8 @@ divided by the requests wrk completed) moves much less, so small changes show up
 
 Usage: python3 bench/cpu_ab.py STORE_DIR BINARY_A BINARY_B REPS SCENARIO...
   STORE_DIR as for bench/ab.sh (a scale directory kept by bench/run.py: bench.db and data/).
+  Only bench.db is copied: checkpoint its WAL first (`PRAGMA wal_checkpoint(TRUNCATE)`). Any
+  answer that is not 2xx stops the run.
   Env: SECS (default 4) per scenario, after 1 s of warm-up. Prints µs of server CPU per request
   and req/s, one line per run, then the median of each scenario per binary.
 """
@@ -34,6 +36,12 @@ def wrk(port, scenario, data, secs, phase):
         ["wrk", "-t1", "-c16", f"-d{secs}s", "-s", f"{HERE}/wrk/scenario.lua",
          f"http://127.0.0.1:{port}", "--", scenario, data, str(phase)],
         capture_output=True, text=True, check=True).stdout
+    # A refused request costs a fraction of an answered one: a store whose data did not reach
+    # bench.db (a WAL left behind) would otherwise measure 401s.
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad:
+        sys.exit(f"{scenario}: {bad.group(1)} answers were not 2xx (is the store's WAL checkpointed "
+                 "into bench.db?)")
     m = re.search(r"(\d+) requests in", out)
     return int(m.group(1)) if m else 0
 

@@ -190,7 +190,8 @@ impl JsonOut {
         serde_json::to_writer(&mut self.buf, value)
     }
 
-    #[cfg(test)]
+    /// The text written (a webhook's body). Everything written is UTF-8: strings come in as
+    /// `&str` and the rest is ASCII.
     pub fn into_string(self) -> String {
         String::from_utf8(self.buf).unwrap_or_default()
     }

@@ -6,8 +6,9 @@ use serde_json::{json, Value};
 use sha1::Sha1;
 
 use super::Event;
+use crate::api::json_out::{page_capacity, JsonOut};
 use crate::api::salesloft::people::person_json;
-use crate::api::salesloft::streams::{render, Stream, CALLS, EMAILS, MEETINGS, NOTES};
+use crate::api::salesloft::streams::{write_record, Stream, CALLS, EMAILS, MEETINGS, NOTES};
 use crate::domain::{ActivityView, Lead};
 
 /// What a Salesloft event type reports on.
@@ -96,7 +97,9 @@ impl SlEvent {
     pub fn activity_payload(&self, a: &ActivityView, callback_token: &str) -> Option<String> {
         match self.resource {
             Resource::Activity { sl_type, stream } if a.salesloft_type == sl_type => {
-                Some(with_token(render(stream, a), callback_token))
+                let mut o = JsonOut::with_capacity(page_capacity(1));
+                write_record(&mut o, stream, a, Some(callback_token));
+                Some(o.into_string())
             }
             _ => None,
         }

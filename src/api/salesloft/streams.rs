@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::query::{self, Errors, ListRequest, RawParam};
 use super::{stream_docs as sd, SlError};
+use crate::api::json_out::{page_capacity, respond, JsonOut};
 use crate::app::AppState;
 use crate::domain::time::rfc3339_micros_text;
 use crate::domain::{ActivityIdFilter, ActivitySort, ActivityView, Micros, ResourceKind, User};
@@ -38,7 +39,9 @@ pub struct Stream {
     /// Filters Salesloft documents on data this server does not keep: refused with a 422 rather
     /// than ignored, since ignoring them would answer records the client asked to leave out.
     pub unsupported: &'static [&'static str],
-    render: fn(&ActivityView) -> Value,
+    /// Writes a record's members, between its braces: straight from the row, as the history
+    /// feed is written, since a `serde_json::Value` tree per record cost a third of a page.
+    members: fn(&mut JsonOut, &ActivityView),
 }
 
 /// `created_at` orders as the activity id does: both come from one insert under the tenant's
@@ -58,7 +61,7 @@ pub static CALLS: Stream = Stream {
     occurred_param: None,
     association: false,
     unsupported: &["created_at", "sentiment", "disposition"],
-    render: call,
+    members: call,
 };
 
 pub static EMAILS: Stream = Stream {
@@ -83,7 +86,7 @@ pub static EMAILS: Stream = Stream {
         "email_addresses",
         "personalization",
     ],
-    render: email,
+    members: email,
 };
 
 pub static NOTES: Stream = Stream {
@@ -97,7 +100,7 @@ pub static NOTES: Stream = Stream {
     occurred_param: None,
     association: true,
     unsupported: &[],
-    render: note,
+    members: note,
 };
 
 pub static MEETINGS: Stream = Stream {
@@ -117,7 +120,7 @@ pub static MEETINGS: Stream = Stream {
         "task_ids",
         "created_at",
     ],
-    render: meeting,
+    members: meeting,
 };
 
 /// CRM activities sort by updated_at only: created_at (the id order) over every type has no index
@@ -133,7 +136,7 @@ pub static CRM_ACTIVITIES: Stream = Stream {
     occurred_param: None,
     association: false,
     unsupported: &[],
-    render: crm_activity,
+    members: crm_activity,
 };
 
 /// Positive integer ids of every occurrence of `name` (arrays in any of the three forms).
@@ -292,162 +295,211 @@ pub fn parse_stream(
     ))
 }
 
-fn ts(t: Micros) -> Value {
-    json!(rfc3339_micros_text(t).as_str())
+fn ts(o: &mut JsonOut, t: Micros) {
+    o.str(rfc3339_micros_text(t).as_str());
 }
 
-fn embedded(id: Option<i64>) -> Value {
-    id.map_or(Value::Null, |id| json!({ "id": id }))
+/// `{"id": id}`, or null.
+fn embedded(o: &mut JsonOut, id: Option<i64>) {
+    match id {
+        Some(id) => {
+            o.begin_object();
+            o.key("id");
+            o.int(id);
+            o.end_object();
+        }
+        None => o.null(),
+    }
 }
 
-fn user(a: &ActivityView) -> Value {
-    json!({"id": a.owner_id, "guid": a.owner_guid})
+fn user(o: &mut JsonOut, a: &ActivityView) {
+    o.begin_object();
+    o.key("id");
+    o.int(a.owner_id);
+    o.key("guid");
+    o.uuid(&a.owner_guid);
+    o.end_object();
 }
 
 /// A string natively given in `static_data`, else null.
-fn given_str(a: &ActivityView, key: &str) -> Value {
+fn given_str(o: &mut JsonOut, a: &ActivityView, key: &str) {
     match a.static_data.get(key) {
-        Some(Value::String(s)) => json!(s),
-        _ => Value::Null,
+        Some(Value::String(s)) => o.str(s),
+        _ => o.null(),
     }
 }
 
-fn given_int(a: &ActivityView, key: &str) -> Value {
-    match a.static_data.get(key).and_then(Value::as_i64) {
-        Some(n) => json!(n),
-        None => Value::Null,
-    }
+fn given_int(o: &mut JsonOut, a: &ActivityView, key: &str) {
+    o.opt_int(a.static_data.get(key).and_then(Value::as_i64));
 }
 
-fn given_bool(a: &ActivityView, key: &str) -> Value {
+fn given_bool(o: &mut JsonOut, a: &ActivityView, key: &str) {
     match a.static_data.get(key) {
-        Some(Value::Bool(b)) => json!(b),
-        _ => Value::Null,
+        Some(Value::Bool(b)) => o.bool(*b),
+        _ => o.null(),
     }
 }
 
-fn call(a: &ActivityView) -> Value {
-    json!({
-        "id": a.id,
-        "to": given_str(a, "to"),
-        "duration": given_int(a, "duration"),
-        "sentiment": given_str(a, "sentiment"),
-        "disposition": given_str(a, "disposition"),
-        "created_at": ts(a.created_at),
-        "updated_at": ts(a.updated_at),
-        "recordings": null,
-        "user": user(a),
-        "action": null,
-        "called_person": embedded(a.lead_id),
-        "crm_activity": {"id": a.id},
-        "note": null,
-        "cadence": null,
-        "step": null,
-    })
+/// Members that are always null here (data this server does not keep).
+fn nulls(o: &mut JsonOut, keys: &[&'static str]) {
+    for key in keys {
+        o.key(key);
+        o.null();
+    }
 }
 
-fn email(a: &ActivityView) -> Value {
-    let address = match given_str(a, "recipient_email_address") {
-        Value::Null => json!(a.lead_email),
-        given => given,
+fn call(o: &mut JsonOut, a: &ActivityView) {
+    o.key("id");
+    o.int(a.id);
+    o.key("to");
+    given_str(o, a, "to");
+    o.key("duration");
+    given_int(o, a, "duration");
+    o.key("sentiment");
+    given_str(o, a, "sentiment");
+    o.key("disposition");
+    given_str(o, a, "disposition");
+    o.key("created_at");
+    ts(o, a.created_at);
+    o.key("updated_at");
+    ts(o, a.updated_at);
+    nulls(o, &["recordings"]);
+    o.key("user");
+    user(o, a);
+    nulls(o, &["action"]);
+    o.key("called_person");
+    embedded(o, a.lead_id);
+    o.key("crm_activity");
+    embedded(o, Some(a.id));
+    nulls(o, &["note", "cadence", "step"]);
+}
+
+fn email(o: &mut JsonOut, a: &ActivityView) {
+    o.key("id");
+    o.int(a.id);
+    o.key("created_at");
+    ts(o, a.created_at);
+    o.key("updated_at");
+    ts(o, a.updated_at);
+    o.key("user");
+    user(o, a);
+    o.key("recipient");
+    embedded(o, a.lead_id);
+    nulls(o, &["mailing", "action"]);
+    o.key("crm_activity");
+    embedded(o, Some(a.id));
+    nulls(o, &["cadence", "step", "email_template", "task"]);
+    o.key("status");
+    o.str("sent");
+    o.key("bounced");
+    given_bool(o, a, "bounced");
+    o.key("click_tracking");
+    given_bool(o, a, "click_tracking");
+    o.key("view_tracking");
+    given_bool(o, a, "view_tracking");
+    o.key("personalization");
+    given_str(o, a, "personalization");
+    o.key("recipient_email_address");
+    match a.static_data.get("recipient_email_address") {
+        Some(Value::String(s)) => o.str(s),
+        _ => o.opt_str(a.lead_email.as_deref()),
+    }
+    nulls(o, &["send_after"]);
+    o.key("sent_at");
+    ts(o, a.occurred_at);
+    o.key("subject");
+    given_str(o, a, "subject");
+    nulls(o, &["headers", "counts", "error_message"]);
+}
+
+fn note(o: &mut JsonOut, a: &ActivityView) {
+    o.key("id");
+    o.int(a.id);
+    o.key("content");
+    o.str(&a.note);
+    // What a note is associated with: its person (also for a note on one of the person's
+    // opportunities), else its account.
+    let (kind, with) = match (a.lead_id, a.account_id) {
+        (Some(id), _) => (Some("person"), Some(id)),
+        (None, Some(id)) => (Some("account"), Some(id)),
+        (None, None) => (None, None),
     };
-    json!({
-        "id": a.id,
-        "created_at": ts(a.created_at),
-        "updated_at": ts(a.updated_at),
-        "user": user(a),
-        "recipient": embedded(a.lead_id),
-        "mailing": null,
-        "action": null,
-        "crm_activity": {"id": a.id},
-        "cadence": null,
-        "step": null,
-        "email_template": null,
-        "task": null,
-        "status": "sent",
-        "bounced": given_bool(a, "bounced"),
-        "click_tracking": given_bool(a, "click_tracking"),
-        "view_tracking": given_bool(a, "view_tracking"),
-        "personalization": given_str(a, "personalization"),
-        "recipient_email_address": address,
-        "send_after": null,
-        "sent_at": ts(a.occurred_at),
-        "subject": given_str(a, "subject"),
-        "headers": null,
-        "counts": null,
-        "error_message": null,
-    })
+    o.key("associated_type");
+    o.opt_str(kind);
+    o.key("associated_with");
+    embedded(o, with);
+    o.key("call");
+    embedded(o, a.static_data.get("call_id").and_then(Value::as_i64));
+    o.key("user");
+    user(o, a);
+    o.key("created_at");
+    ts(o, a.created_at);
+    o.key("updated_at");
+    ts(o, a.updated_at);
 }
 
-/// What a note is associated with: its person (also for a note on one of the person's
-/// opportunities), else its account.
-fn association(a: &ActivityView) -> (Value, Value) {
-    match (a.lead_id, a.account_id) {
-        (Some(id), _) => (json!("person"), json!({ "id": id })),
-        (None, Some(id)) => (json!("account"), json!({ "id": id })),
-        (None, None) => (Value::Null, Value::Null),
+fn meeting(o: &mut JsonOut, a: &ActivityView) {
+    o.key("id");
+    o.int(a.id);
+    o.key("title");
+    given_str(o, a, "title");
+    o.key("description");
+    o.str(&a.note);
+    o.key("start_time");
+    ts(o, a.occurred_at);
+    nulls(o, &["end_time"]);
+    o.key("person");
+    embedded(o, a.lead_id);
+    o.key("account_id");
+    match a.account_id {
+        Some(id) => o.str(itoa::Buffer::new().format(id)),
+        None => o.null(),
     }
-}
-
-fn note(a: &ActivityView) -> Value {
-    let (kind, with) = association(a);
-    json!({
-        "id": a.id,
-        "content": a.note,
-        "associated_type": kind,
-        "associated_with": with,
-        "call": embedded(a.static_data.get("call_id").and_then(Value::as_i64)),
-        "user": user(a),
-        "created_at": ts(a.created_at),
-        "updated_at": ts(a.updated_at),
-    })
-}
-
-fn meeting(a: &ActivityView) -> Value {
-    let name = a.lead_id.map(|_| {
-        crate::domain::name_parts(
+    o.key("recipient_email");
+    o.opt_str(a.lead_email.as_deref());
+    o.key("recipient_name");
+    match a.lead_id {
+        Some(_) => o.str_parts(&crate::domain::name_parts(
             a.lead_first_name.as_deref().unwrap_or_default(),
             a.lead_last_name.as_deref().unwrap_or_default(),
-        )
-        .concat()
-    });
-    json!({
-        "id": a.id,
-        "title": given_str(a, "title"),
-        "description": a.note,
-        "start_time": ts(a.occurred_at),
-        "end_time": null,
-        "person": embedded(a.lead_id),
-        "account_id": a.account_id.map(|id| id.to_string()),
-        "recipient_email": a.lead_email,
-        "recipient_name": name,
-        "location": given_str(a, "location"),
-        "user": user(a),
-        "created_at": ts(a.created_at),
-        "updated_at": ts(a.updated_at),
-        "status": null,
-        "all_day": null,
-        "attendees": null,
-        "guests": null,
-        "booked_by_user": null,
-        "cadence": null,
-        "step": null,
-        "calendar_id": null,
-        "calendar_type": null,
-        "canceled_at": null,
-        "crm_custom_fields": null,
-        "crm_references": null,
-        "event_id": null,
-        "event_source": null,
-        "i_cal_uid": null,
-        "meeting_type": null,
-        "no_show": null,
-        "owned_by_meetings_settings": null,
-        "booked_by_meetings_settings": null,
-        "reschedule_status": null,
-        "strict_attribution": null,
-        "task_id": null,
-    })
+        )),
+        None => o.null(),
+    }
+    o.key("location");
+    given_str(o, a, "location");
+    o.key("user");
+    user(o, a);
+    o.key("created_at");
+    ts(o, a.created_at);
+    o.key("updated_at");
+    ts(o, a.updated_at);
+    nulls(
+        o,
+        &[
+            "status",
+            "all_day",
+            "attendees",
+            "guests",
+            "booked_by_user",
+            "cadence",
+            "step",
+            "calendar_id",
+            "calendar_type",
+            "canceled_at",
+            "crm_custom_fields",
+            "crm_references",
+            "event_id",
+            "event_source",
+            "i_cal_uid",
+            "meeting_type",
+            "no_show",
+            "owned_by_meetings_settings",
+            "booked_by_meetings_settings",
+            "reschedule_status",
+            "strict_attribution",
+            "task_id",
+        ],
+    );
 }
 
 /// CrmActivity's `activity_type`: Salesloft's words for calls and emails, else the type itself.
@@ -459,26 +511,50 @@ fn crm_activity_type(sl_type: &str) -> &str {
     }
 }
 
-fn crm_activity(a: &ActivityView) -> Value {
-    let fields: Value = serde_json::from_str(a.fields.as_json()).unwrap_or_else(|_| json!({}));
-    json!({
-        "id": a.id,
-        "subject": a.type_display_name,
-        "description": a.note,
-        "activity_type": crm_activity_type(&a.salesloft_type),
-        "crm_id": a.guid.to_string(),
-        "custom_crm_fields": fields,
-        "person": embedded(a.lead_id),
-        "user": user(a),
-        "error": null,
-        "created_at": ts(a.created_at),
-        "updated_at": ts(a.updated_at),
-    })
+fn crm_activity(o: &mut JsonOut, a: &ActivityView) {
+    o.key("id");
+    o.int(a.id);
+    o.key("subject");
+    o.str(&a.type_display_name);
+    o.key("description");
+    o.str(&a.note);
+    o.key("activity_type");
+    o.str(crm_activity_type(&a.salesloft_type));
+    o.key("crm_id");
+    o.uuid(&a.guid);
+    o.key("custom_crm_fields");
+    o.raw(a.fields.as_json());
+    o.key("person");
+    embedded(o, a.lead_id);
+    o.key("user");
+    user(o, a);
+    nulls(o, &["error"]);
+    o.key("created_at");
+    ts(o, a.created_at);
+    o.key("updated_at");
+    ts(o, a.updated_at);
 }
 
-/// Renders one record of `s` as its `{id}` answer does.
-pub fn render(s: &Stream, a: &ActivityView) -> Value {
-    (s.render)(a)
+/// Writes one record of `s` as its `{id}` answer holds it; `callback_token`, when given, is
+/// written after the record's own members (a Salesloft webhook's payload).
+pub fn write_record(o: &mut JsonOut, s: &Stream, a: &ActivityView, callback_token: Option<&str>) {
+    o.begin_object();
+    (s.members)(o, a);
+    if let Some(token) = callback_token {
+        o.key("callback_token");
+        o.str(token);
+    }
+    o.end_object();
+}
+
+/// The `{"data": record}` answer of one record of `s` (its `{id}` and the writes' answers).
+pub fn record_answer(s: &Stream, a: &ActivityView) -> Response {
+    let mut o = JsonOut::with_capacity(page_capacity(1));
+    o.begin_object();
+    o.key("data");
+    write_record(&mut o, s, a, None);
+    o.end_object();
+    respond(Ok(o))
 }
 
 async fn list(app: AppState, user: User, req: Request, s: &'static Stream) -> Response {
@@ -496,7 +572,7 @@ async fn list(app: AppState, user: User, req: Request, s: &'static Stream) -> Re
     };
     let per_page = r.paging.per_page as usize;
     let has_next = page.rows.len() > per_page;
-    let data: Vec<Value> = page.rows.iter().take(per_page).map(s.render).collect();
+    let rows = &page.rows[..page.rows.len().min(per_page)];
     let metadata = query::metadata(
         r.filtering,
         &r.paging,
@@ -505,7 +581,20 @@ async fn list(app: AppState, user: User, req: Request, s: &'static Stream) -> Re
         sort_name,
         descending,
     );
-    Json(json!({"metadata": metadata, "data": data})).into_response()
+    respond((|| {
+        let mut o = JsonOut::with_capacity(page_capacity(rows.len()));
+        o.begin_object();
+        o.key("metadata");
+        o.serde(&metadata)?;
+        o.key("data");
+        o.begin_array();
+        for a in rows {
+            write_record(&mut o, s, a, None);
+        }
+        o.end_array();
+        o.end_object();
+        Ok(o)
+    })())
 }
 
 async fn one(
@@ -525,7 +614,7 @@ async fn one(
         return SlError::not_found().into_response();
     };
     match app.service.stream_record(&user, s.scope, id).await {
-        Ok(Some(a)) => Json(json!({ "data": render(s, &a) })).into_response(),
+        Ok(Some(a)) => record_answer(s, &a),
         Ok(None) => SlError::not_found().into_response(),
         Err(e) => SlError::from(e).into_response(),
     }

@@ -12,7 +12,7 @@ use axum::{Extension, Json};
 use serde_json::{json, Map, Value};
 
 use super::query::Errors;
-use super::streams::{render, CALLS, NOTES};
+use super::streams::{record_answer, CALLS, NOTES};
 use super::{stream_docs as sd, SlError};
 use crate::api::extract::{body_bytes, path_rejection, BodyUnread, MAX_BODY};
 use crate::app::AppState;
@@ -249,7 +249,7 @@ pub async fn calls_create(
         static_data: data,
     };
     match app.service.log_salesloft_activity(&user, write).await {
-        Ok(a) => Json(json!({ "data": render(&CALLS, &a) })).into_response(),
+        Ok(a) => record_answer(&CALLS, &a),
         Err(why) => refused(why, "person_id", person_id),
     }
 }
@@ -342,7 +342,7 @@ pub async fn notes_create(
         static_data: data,
     };
     match app.service.log_salesloft_activity(&user, write).await {
-        Ok(a) => Json(json!({ "data": render(&NOTES, &a) })).into_response(),
+        Ok(a) => record_answer(&NOTES, &a),
         Err(why) => refused(why, "associated_with_id", id),
     }
 }
@@ -411,7 +411,7 @@ pub async fn notes_update(
         .edit_stream_record(&user, NOTES.scope, id, content, patch)
         .await
     {
-        Ok(Some(a)) => Json(json!({ "data": render(&NOTES, &a) })).into_response(),
+        Ok(Some(a)) => record_answer(&NOTES, &a),
         Ok(None) => SlError::not_found().into_response(),
         Err(e) => SlError::from(e).into_response(),
     }
