@@ -73,7 +73,7 @@ class Soak:
         self.o = opts
         self.work = tempfile.mkdtemp(prefix="activity-hub-soak-")
         self.db = os.path.join(self.work, "soak.db")
-        self.server = harness.Server(opts.bin, self.db, self.work)
+        self.server = harness.Server(opts.bin, f"sqlite://{self.db}", self.work)
         self.lock = threading.Lock()
         self.minute = {"lat": [], "errors": 0, "requests": 0, "by_op": {}}
         self.minutes = []
