@@ -4,15 +4,19 @@ exactness of counts and timestamps across them (docs/scaling.md, section 1).
 
 One database (created and dropped here, on --pg-url's server) is loaded once through the API with
 bench/run.py's harness (a tenant, the LeadSquared Create example's custom type, leads,
-opportunities, --activities activities by bulk calls) and ANALYZEd; a second, small tenant (types
-and leads only) is added for the writes spread over two tenants. Then, for each N of --processes,
-N `serve --no-rate-limit` processes run on that database, each on its own port, and N wrk run at
-once, one per process (`wrk -t1 -c(C/N)`, C = --connections in total whatever N), with the req/s
-of the N wrk summed. First every N on the read scenarios (LeadSquared Retrieve, the counted
-Salesloft page), then every N on the write scenarios (single Create, bulk 25 by lead): the writes
-grow the store, so reads are all measured at the loaded size. With two processes or more the writes
-run twice: every wrk on tenant 1, then the wrk alternating between tenant 1 and tenant 2 (each
-tenant's writes are serialised on its clock row, whatever the number of processes).
+opportunities, --activities activities by bulk calls) and ANALYZEd; a second, small tenant (its
+type and leads only) is added for the writes spread over two tenants. Then, for each N of
+--processes, N `serve --no-rate-limit` processes run on that database, each on its own port, and
+one wrk per process runs at once (`wrk -t1 -c(C/N)`, C = --connections in total whatever N), their
+req/s summed. First every N on the read scenarios (LeadSquared Retrieve, the counted Salesloft
+page), then every N on the write scenarios (single Create, bulk 25 by lead): the writes grow the
+store, so the reads of a round all see one size. Each write scenario runs twice: every wrk on
+tenant 1, then one wrk per process and tenant, the wrk alternating between the two tenants (two
+wrk on one process when N is 1): each tenant's writes are serialised on its clock row, whatever
+the number of processes. Each read scenario with N > 1 also runs its control: the same N wrk all on
+one process (the others idle), which separates the effect of more server processes from that of
+more wrk processes on a busy machine. --rounds repeats all of it, every other round with N in
+reverse order, after a VACUUM ANALYZE (the writes leave dead rows; autovacuum may be off).
 
 After the writes of each N, with the processes still up: for each tenant and through every process,
 `include_paging_counts` of `GET /v2/activity_histories` (all activities, and type=call, the
@@ -26,7 +30,7 @@ average is printed before and after: on a shared machine compare the rows of one
 
 Usage (from the repository root; docs/benchmarks.md has the figures):
     python3 bench/multiprocess.py --binary target/release/activity-hub
-    python3 bench/multiprocess.py --binary /tmp/ah-base --processes 1,2,4 --duration 10 --warmup 2
+    python3 bench/multiprocess.py --binary /tmp/ah-base --processes 1,2,4 --rounds 2 --json /tmp/mp.json
 
 Only the standard library; wrk as bench/run.py installs it. Nothing here asserts a speed.
 """
@@ -196,12 +200,14 @@ def report(o, info, health, results, checks):
       + ", ".join(f"{x:,.0f}" for x in health) + " req/s.")
     w(f"Load average before {info['load_before']}, after {info['load_after']}; {os.cpu_count()} CPUs.")
     w("")
-    w("| round | processes | wrk × connections | scenario | tenants written | req/s (sum) | per wrk "
+    w("| round | processes serving | wrk × connections | scenario | tenants written | req/s (sum) | per wrk "
       "| activities/s | p50 ms | p99 ms (worst) | non-2xx | ratio to /healthz | ÷ 1 process, 1 tenant |")
     w("|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-    base = {(r["round"], r["scenario"]): r["rps"] for r in results if r["processes"] == 1 and r["tenants"] == 1}
+    base = {(r["round"], r["scenario"]): r["rps"] for r in results
+            if r["processes"] == 1 and r["tenants"] == 1 and len(r["per_process"]) == 1}
     order = [name for name, _, _ in READS + WRITES]
-    for r in sorted(results, key=lambda r: (r["round"], order.index(r["scenario"]), r["processes"], r["tenants"])):
+    for r in sorted(results, key=lambda r: (r["round"], order.index(r["scenario"]), r["processes"], r["tenants"],
+                                            len(r["per_process"]))):
         per = 25 if r["kind"] == "bulk" else 1
         aps = f"{r['rps'] * per:,.0f}" if r["kind"] != "read" else ""
         b = base.get((r["round"], r["scenario"]))
@@ -234,6 +240,8 @@ def main():
                     help="wrk connections in total, split evenly over the processes (default 16)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="measure every N this many times, alternating the order of N (default 1)")
+    ap.add_argument("--no-wrk-control", dest="wrk_control", action="store_false",
+                    help="skip the reads' control runs (N wrk on one process, the others idle)")
     ap.add_argument("--no-two-tenants", dest="two_tenants", action="store_false",
                     help="skip the writes spread over two tenants")
     ap.add_argument("--pg-url", default=os.environ.get("ACTIVITY_HUB_BENCH_PG",
@@ -279,18 +287,26 @@ def main():
             # the machine's load does not always favour the same N.
             order = counts if rnd % 2 else counts[::-1]
             if rnd > 1:
-                bench.analyze()  # the previous round's writes grew the store; autovacuum may be off
+                # The previous round's writes grew the store and left dead rows (every write updates
+                # the tenant's clock row and the kept counts); autovacuum may be off.
+                t0 = time.time()
+                harness.psql(bench.pg_url, "VACUUM ANALYZE")
+                log(f"VACUUM ANALYZE in {time.time() - t0:.1f} s")
             for phase in ("read", "write"):
                 for n in order:
                     procs = Processes(bench.binary, bench.db_url(), work, n)
                     for name, kind, title in (READS if phase == "read" else WRITES):
-                        variants = [[bench.datadir]]
+                        # (URLs, tenants' data directories): one wrk per URL and tenant.
+                        variants = [(procs.urls(), [bench.datadir])]
                         if phase == "write" and len(tenants) > 1:
-                            variants.append([t.datadir for t in tenants])
-                        for dirs in variants:
+                            variants.append((procs.urls(), [t.datadir for t in tenants]))
+                        if phase == "read" and n > 1 and o.wrk_control:
+                            # The control: the same n wrk, all on the first process.
+                            variants.append((procs.urls()[:1] * n, [bench.datadir]))
+                        for urls, dirs in variants:
                             seed += 1
-                            r = drive(procs.urls(), name, dirs, o, seed)
-                            r.update(round=rnd, processes=n, scenario=name, kind=kind, title=title,
+                            r = drive(urls, name, dirs, o, seed)
+                            r.update(round=rnd, processes=len(set(urls)), scenario=name, kind=kind, title=title,
                                      tenants=len(dirs))
                             results.append(r)
                             log(f"round {rnd}, {n} process(es) {name} ({len(dirs)} tenant(s)): {r['rps']:,.0f} "
