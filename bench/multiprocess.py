@@ -161,6 +161,7 @@ def check_exact(procs, tenants, label):
     wait_quiet(first)
     problems, rows = [], []
     for t in tenants:
+        before = len(problems)
         tid = tenant_id(t)
         (total, calls, dup_updated, dup_created), = t.sql(
             f"SELECT count(*), count(*) FILTER (WHERE sl_type = 'call'), "
@@ -182,7 +183,8 @@ def check_exact(procs, tenants, label):
             problems.append(f"tenant {tid}: {dup_updated} repeated updated_at, {dup_created} repeated created_at")
         rows.append({"tenant": tid, "activities": total, "calls": calls, "api_totals": answers,
                      "repeated_updated_at": dup_updated, "repeated_created_at": dup_created})
-        log(f"{label}: tenant {tid}: {total:,} activities ({calls:,} calls) = paging counts through "
+        log(f"{label}: tenant {tid}: {total:,} activities ({calls:,} calls) "
+            f"{'= paging counts' if len(problems) == before else 'DIFFER from the paging counts'} through "
             f"{len(procs.servers)} process(es); updated_at/created_at repeats {dup_updated}/{dup_created}")
     if problems:
         raise HarnessError(f"exactness across processes failed after {label}: " + "; ".join(problems))
