@@ -6,7 +6,7 @@ use super::rows::{get, map_err};
 use crate::error::Result;
 
 /// Migrations in order; `schema_migrations` records which ones a database has.
-const MIGRATIONS: &[(i64, &str)] = &[
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
         include_str!("../../../migrations/postgres/0001_init.sql"),
@@ -100,6 +100,7 @@ pub(super) async fn migrate(client: &mut Object) -> Result<()> {
         .await
         .map_err(map_err)?;
     let applied: i64 = get(&row, 0)?;
+    let mut upgraded = false;
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
         tx.batch_execute(sql).await.map_err(map_err)?;
         tx.execute(
@@ -108,6 +109,36 @@ pub(super) async fn migrate(client: &mut Object) -> Result<()> {
         )
         .await
         .map_err(map_err)?;
+        upgraded = true;
+    }
+    if upgraded && applied > 0 {
+        analyze_schema(&tx).await?;
     }
     tx.commit().await.map_err(map_err)
+}
+
+/// Analyses every table of the schema. A migration of a database that already holds data may add
+/// indexes (some on expressions, which have statistics of their own) and fill new tables; until
+/// they are analysed the planner takes them for empty, and autovacuum may be off or far behind.
+/// Run once, by the process that migrated, inside the migration's transaction. A fresh database
+/// is not analysed: its tables are empty (`import` analyses after its own loads).
+async fn analyze_schema(tx: &deadpool_postgres::Transaction<'_>) -> Result<()> {
+    let rows = tx
+        .query(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() \
+             ORDER BY tablename",
+            &[],
+        )
+        .await
+        .map_err(map_err)?;
+    let mut tables = Vec::with_capacity(rows.len());
+    for r in &rows {
+        tables.push(get::<String>(r, 0)?);
+    }
+    if !tables.is_empty() {
+        tx.batch_execute(&format!("ANALYZE {}", tables.join(", ")))
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
 }

@@ -149,3 +149,69 @@ async fn a_snapshot_runs_on_generic_plans_and_the_connection_keeps_its_default()
     drop(store);
     db.drop_db().await;
 }
+
+/// `pg_class.reltuples` of `table`: -1 until the table is first analysed or vacuumed.
+async fn reltuples(c: &tokio_postgres::Client, table: &str) -> f32 {
+    c.query_one(
+        "SELECT reltuples FROM pg_class WHERE oid = $1::text::regclass",
+        &[&table],
+    )
+    .await
+    .expect("reltuples")
+    .get(0)
+}
+
+#[tokio::test]
+async fn a_database_with_data_is_analysed_when_a_migration_upgrades_it_and_a_fresh_one_is_not() {
+    use super::migrate::MIGRATIONS;
+    let fresh = TestDb::create("fresh_analyze").await;
+    drop(PgStore::open(&fresh.url).await.expect("open"));
+    let (c, conn) = tokio_postgres::connect(&fresh.url, NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    assert_eq!(reltuples(&c, "tenants").await, -1.0, "a fresh database");
+    drop(c);
+    fresh.drop_db().await;
+
+    // A database of the previous schema version that holds two tenants.
+    let db = TestDb::create("upgrade_analyze").await;
+    let (c, conn) = tokio_postgres::connect(&db.url, NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let (last, older) = MIGRATIONS.split_last().expect("migrations");
+    c.batch_execute(
+        "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, \
+         applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .expect("schema_migrations");
+    for (version, sql) in older {
+        c.batch_execute(sql).await.expect("migration");
+        c.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[version],
+        )
+        .await
+        .expect("version");
+    }
+    c.batch_execute(
+        "INSERT INTO tenants (guid, name, created_at) \
+         VALUES (gen_random_uuid(), 'a', 1), (gen_random_uuid(), 'b', 1)",
+    )
+    .await
+    .expect("tenants");
+    assert_eq!(reltuples(&c, "tenants").await, -1.0, "before the upgrade");
+
+    drop(PgStore::open(&db.url).await.expect("open"));
+    let version: i64 = c
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .await
+        .expect("version")
+        .get(0);
+    assert_eq!(version, last.0);
+    assert_eq!(reltuples(&c, "tenants").await, 2.0, "after the upgrade");
+    drop(c);
+    db.drop_db().await;
+}
