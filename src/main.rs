@@ -85,11 +85,16 @@ enum Command {
         #[arg(long, env = "ACTIVITY_HUB_BODY_BUDGET", default_value_t = app::Limits::default().body_budget)]
         body_budget: usize,
         /// SQLite: writes that may wait for the writer thread; past it a write is answered 503.
-        #[arg(long, env = "ACTIVITY_HUB_WRITE_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Queues::default().writes as u64)]
+        #[arg(long, env = "ACTIVITY_HUB_WRITE_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Bounds::default().writes as u64)]
         write_queue: u64,
         /// SQLite: reads too long to run inline that may wait for a reader thread; past it 503.
-        #[arg(long, env = "ACTIVITY_HUB_READ_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Queues::default().reads as u64)]
+        #[arg(long, env = "ACTIVITY_HUB_READ_QUEUE", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = store::sqlite::Bounds::default().reads as u64)]
         read_queue: u64,
+        /// SQLite: MiB of page cache for each reading connection (six reader threads and one per
+        /// async worker); it fills with the pages reads touch. The writer keeps 32 MiB (256 MiB
+        /// past 1 GiB of database).
+        #[arg(long, env = "ACTIVITY_HUB_READ_CACHE_MIB", value_parser = clap::value_parser!(u64).range(1..=65536), default_value_t = (store::sqlite::Bounds::default().read_cache_kib / 1024) as u64)]
+        read_cache_mib: u64,
         /// Days an activity's change records are kept; 0 keeps them forever.
         #[arg(long, env = "ACTIVITY_HUB_HISTORY_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(0..=36_500))]
         history_retention_days: u32,
@@ -243,7 +248,7 @@ fn keys_json(user: &User, keys: &IssuedKeys) -> serde_json::Value {
 }
 
 async fn open_service(db: &str) -> Result<Arc<Service>, String> {
-    open_service_with_budgets(db, store::sqlite::Queues::default(), Retention::default())
+    open_service_with_budgets(db, store::sqlite::Bounds::default(), Retention::default())
         .await
         .map(|(service, _)| service)
 }
@@ -252,12 +257,12 @@ async fn open_service(db: &str) -> Result<Arc<Service>, String> {
 /// budgets when it keeps them, else memory).
 async fn open_service_with_budgets(
     db: &str,
-    queues: store::sqlite::Queues,
+    bounds: store::sqlite::Bounds,
     retention: Retention,
 ) -> Result<(Arc<Service>, app::RateBackend), String> {
     // The store's message is the whole story ("cannot connect to postgres://…: reason"); the
     // error kind's own prefix would only add noise to the one line the user sees.
-    let opened = store::open_with_queues(db, queues)
+    let opened = store::open_with_bounds(db, bounds)
         .await
         .map_err(|e| match e {
             activity_hub::error::Error::Unavailable(fault) => fault.to_string(),
@@ -287,6 +292,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             body_budget,
             write_queue,
             read_queue,
+            read_cache_mib,
             history_retention_days,
             restore_window_days,
             webhook_poll_ms,
@@ -296,13 +302,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             webhook_retry_for_ms,
             idempotency_ttl_hours,
         } => {
-            let queues = store::sqlite::Queues {
+            let bounds = store::sqlite::Bounds {
                 writes: usize::try_from(write_queue).unwrap_or(usize::MAX),
                 reads: usize::try_from(read_queue).unwrap_or(usize::MAX),
+                read_cache_kib: i64::try_from(read_cache_mib.saturating_mul(1024))
+                    .unwrap_or(i64::MAX),
             };
             let retention = Retention::from_days(history_retention_days, restore_window_days);
             let (service, store_budgets) =
-                open_service_with_budgets(&db, queues, retention).await?;
+                open_service_with_budgets(&db, bounds, retention).await?;
             tokio::spawn(service.clone().purge_loop(PURGE_EVERY));
             let rate_backend = match &redis {
                 Some(url) => app::RateBackend::redis(url).await?,

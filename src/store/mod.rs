@@ -490,14 +490,15 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
 
 /// Like `open`, also giving the rate budgets the store keeps (the PostgreSQL store keeps them).
 pub async fn open_with_budgets(url: &str) -> Result<Opened> {
-    open_with_queues(url, sqlite::Queues::default()).await
+    open_with_bounds(url, sqlite::Bounds::default()).await
 }
 
-/// `open_with_budgets`, with a SQLite store's job queues bounded at `queues` (a PostgreSQL store
-/// has no such queues: a call waits for a pooled connection at most `POOL_TIMEOUT`).
-pub async fn open_with_queues(url: &str, queues: sqlite::Queues) -> Result<Opened> {
+/// `open_with_budgets`, with a SQLite store's job queues and read caches bounded at `bounds` (a
+/// PostgreSQL store has no such queues: a call waits for a pooled connection at most
+/// `POOL_TIMEOUT`).
+pub async fn open_with_bounds(url: &str, bounds: sqlite::Bounds) -> Result<Opened> {
     if let Some(path) = sqlite_path(url) {
-        let store = sqlite::SqliteStore::open_with(path, queues)
+        let store = sqlite::SqliteStore::open_with(path, bounds)
             .map_err(|e| Error::Unavailable(format!("cannot open {url}: {e}").into()))?;
         return Ok(Opened {
             store: std::sync::Arc::new(InstrumentedStore::new(std::sync::Arc::new(store))),

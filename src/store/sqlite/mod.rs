@@ -77,29 +77,35 @@ pub struct SqliteStore {
     health: Arc<WriteHealth>,
     readers: Arc<ReaderPool>,
     path: PathBuf,
+    /// The page cache of each inline read connection (`Bounds::read_cache_kib`).
+    read_cache_kib: i64,
     labels: Arc<Labels>,
     /// Tells this store's inline connections from another store's (tests open many stores in one
     /// process, sometimes on the same path after deleting the file).
     id: u64,
 }
 
-/// How many jobs may wait for the writer thread and for the reader threads; past that a call is
-/// refused at once with `Unavailable` (503 with `Retry-After`) instead of queued. Each is taken
-/// between 1 and [`MAX_QUEUE`].
+/// What a SQLite store may hold. `writes` and `reads`: how many jobs may wait for the writer
+/// thread and for the reader threads; past that a call is refused at once with `Unavailable` (503
+/// with `Retry-After`) instead of queued. Each is taken between 1 and [`MAX_QUEUE`].
+/// `read_cache_kib`: the page cache of each reading connection (the reader threads' and each
+/// async worker's inline one), which fills with the pages reads touch up to that size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Queues {
+pub struct Bounds {
     pub writes: usize,
     pub reads: usize,
+    pub read_cache_kib: i64,
 }
 
 /// The largest queue bound taken (the read queue's slots are allocated up front).
 pub const MAX_QUEUE: usize = 65536;
 
-impl Default for Queues {
-    fn default() -> Queues {
-        Queues {
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
             writes: writer::WRITE_QUEUE,
             reads: reader::READ_QUEUE,
+            read_cache_kib: reader::READ_CACHE_KIB,
         }
     }
 }
@@ -110,17 +116,19 @@ static STORE_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &str) -> std::result::Result<SqliteStore, String> {
-        SqliteStore::open_with(path, Queues::default())
+        SqliteStore::open_with(path, Bounds::default())
     }
 
-    /// `open`, with the job queues bounded at `queues`.
-    pub fn open_with(path: &str, queues: Queues) -> std::result::Result<SqliteStore, String> {
+    /// `open`, with the job queues and read caches bounded at `bounds`.
+    pub fn open_with(path: &str, bounds: Bounds) -> std::result::Result<SqliteStore, String> {
         let path = PathBuf::from(path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let conn = open_connection(&path, false).map_err(|e| e.to_string())?;
+        // The writer's own cache size is set below (`writer_cache_kib`).
+        let conn =
+            open_connection(&path, false, bounds.read_cache_kib).map_err(|e| e.to_string())?;
         // SQLite opens a file it may not write read-only without a word; every write would then
         // fail. Refused here, with the reason, rather than served half-working.
         if conn
@@ -166,14 +174,15 @@ impl SqliteStore {
             WAL_PAGES.with(|p| p.set(pages));
             Ok(())
         }));
-        let checkpoint_conn = open_connection(&path, false).map_err(|e| e.to_string())?;
+        let checkpoint_conn =
+            open_connection(&path, false, bounds.read_cache_kib).map_err(|e| e.to_string())?;
         let (checkpoints, checkpoint_rx) = std::sync::mpsc::sync_channel::<()>(1);
         let (checkpointed_tx, checkpointed) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("sqlite-checkpointer".into())
             .spawn(move || checkpointer_loop(checkpoint_conn, checkpoint_rx, checkpointed_tx))
             .map_err(|e| e.to_string())?;
-        let (tx, rx) = mpsc::channel(queues.writes.clamp(1, MAX_QUEUE));
+        let (tx, rx) = mpsc::channel(bounds.writes.clamp(1, MAX_QUEUE));
         let health = Arc::new(WriteHealth::default());
         let writer_health = health.clone();
         std::thread::Builder::new()
@@ -195,7 +204,12 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: tx,
             health,
-            readers: Arc::new(ReaderPool::start(&path, queues.reads.clamp(1, MAX_QUEUE))?),
+            readers: Arc::new(ReaderPool::start(
+                &path,
+                bounds.reads.clamp(1, MAX_QUEUE),
+                bounds.read_cache_kib,
+            )?),
+            read_cache_kib: bounds.read_cache_kib,
             labels: Arc::new(Labels::new()),
             path,
             id: STORE_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),

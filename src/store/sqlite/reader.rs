@@ -22,6 +22,9 @@ const READERS: usize = 6;
 /// each). `serve --read-queue` sets another bound.
 pub const READ_QUEUE: usize = 64;
 
+/// The page cache of a reading connection, in KiB, unless `serve --read-cache-mib` says otherwise.
+pub const READ_CACHE_KIB: i64 = 64 * 1024;
+
 /// How long a connection waits for a lock another connection holds before its call fails busy.
 pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long a read may run on the async worker that asked for it before it is stopped and handed
@@ -73,12 +76,16 @@ pub(super) struct ReaderPool {
 
 impl ReaderPool {
     /// `queue`: reads that may wait for a thread (at least 1).
-    pub(super) fn start(path: &Path, queue: usize) -> std::result::Result<ReaderPool, String> {
+    pub(super) fn start(
+        path: &Path,
+        queue: usize,
+        cache_kib: i64,
+    ) -> std::result::Result<ReaderPool, String> {
         let queue = queue.max(1);
         let (tx, rx) = std::sync::mpsc::sync_channel::<ReadJob>(queue);
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..READERS {
-            let conn = open_connection(path, true).map_err(|e| e.to_string())?;
+            let conn = open_connection(path, true, cache_kib).map_err(|e| e.to_string())?;
             let rx = rx.clone();
             std::thread::Builder::new()
                 .name(format!("sqlite-reader-{i}"))
@@ -115,7 +122,12 @@ impl ReaderPool {
     }
 }
 
-pub(super) fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
+/// Opens a connection to `path` whose page cache holds up to `cache_kib` KiB.
+pub(super) fn open_connection(
+    path: &Path,
+    read_only: bool,
+    cache_kib: i64,
+) -> rusqlite::Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -128,9 +140,10 @@ pub(super) fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.execute_batch(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
-    )?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -{};",
+        cache_kib.max(1)
+    ))?;
     // No memory mapping of the database file (SQLite's default, set explicitly): every page comes
     // through pread() into the connection's own cache. Through a mapping, a disk read error, or a
     // file truncated under the server, is a SIGBUS that ends the process instead of an error for
@@ -212,7 +225,7 @@ impl SqliteStore {
             let mut slot = cell.try_borrow_mut().ok()?;
             if slot.as_ref().is_none_or(|(id, _)| *id != self.id) {
                 *slot = None; // close the other store's connection first
-                let conn = open_connection(&self.path, true).ok()?;
+                let conn = open_connection(&self.path, true, self.read_cache_kib).ok()?;
                 conn.progress_handler(
                     BUDGET_CHECK_OPS,
                     Some(|| {
@@ -271,13 +284,40 @@ mod tests {
 
     use super::*;
 
+    /// `Bounds::read_cache_kib` sizes the page cache of the inline connections and of the reader
+    /// threads' (a read too long for the inline budget runs on a reader thread).
+    #[tokio::test(flavor = "current_thread")]
+    async fn reading_connections_take_the_cache_size_they_are_given() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bounds = super::super::Bounds {
+            read_cache_kib: 2048,
+            ..Default::default()
+        };
+        let store =
+            SqliteStore::open_with(dir.path().join("t.db").to_str().expect("utf-8"), bounds)
+                .expect("open store");
+        let inline: i64 = store
+            .read(|c| c.query_row("PRAGMA cache_size", [], |r| r.get(0)).db())
+            .await
+            .expect("inline read");
+        assert_eq!(inline, -2048);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        store
+            .readers
+            .submit(Box::new(move |c| {
+                let _ = tx.send(c.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)));
+            }))
+            .expect("submit");
+        assert_eq!(rx.await.expect("answer").expect("pragma"), -2048);
+    }
+
     /// Connections read the file with pread(), never through a mapping (see `open_connection`).
     #[test]
     fn connections_do_not_map_the_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         for read_only in [false, true] {
             let path = dir.path().join("t.db");
-            let conn = open_connection(&path, read_only).expect("open");
+            let conn = open_connection(&path, read_only, READ_CACHE_KIB).expect("open");
             let mapped: i64 = conn
                 .query_row("PRAGMA mmap_size", [], |r| r.get(0))
                 .expect("mmap_size");
@@ -367,9 +407,10 @@ mod tests {
     async fn a_full_read_queue_refuses_at_once() {
         use std::sync::{Condvar, Mutex};
         let dir = tempfile::tempdir().expect("temp dir");
-        let queues = super::super::Queues {
+        let queues = super::super::Bounds {
             writes: 1,
             reads: 1,
+            ..Default::default()
         };
         let store = Arc::new(
             SqliteStore::open_with(dir.path().join("t.db").to_str().expect("utf-8"), queues)

@@ -691,7 +691,12 @@ mod tests {
             .map(|_| {
                 let (path, stop) = (path.clone(), stop.clone());
                 std::thread::spawn(move || {
-                    let conn = super::super::reader::open_connection(&path, true).expect("reader");
+                    let conn = super::super::reader::open_connection(
+                        &path,
+                        true,
+                        super::super::reader::READ_CACHE_KIB,
+                    )
+                    .expect("reader");
                     let mut reads = 0u64;
                     while !stop.load(Ordering::Relaxed) {
                         conn.query_row("SELECT count(*) FROM filler", [], |r| r.get::<_, i64>(0))
