@@ -41,25 +41,7 @@ class Server(bench.Server):
     """bench/run.py's server with extra `serve` arguments, and RSS read on demand."""
 
     def __init__(self, binary, db_path, workdir, extra):
-        super().__init__(binary, f"sqlite://{db_path}", workdir)
-        self.extra = extra
-
-    def start(self):
-        err = open(os.path.join(self.workdir, "server.log"), "ab")
-        env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
-        self.proc = subprocess.Popen(
-            [self.binary, "serve", "--db", self.db_url, "--bind", "127.0.0.1:0",
-             "--no-rate-limit", *self.extra], stdout=subprocess.PIPE, stderr=err, env=env)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = self.proc.stdout.readline().decode(errors="replace")
-            if not line:
-                break
-            m = re.search(r"listening on http://([^:\s]+):(\d+)", line)
-            if m:
-                self.host, self.port = m.group(1), int(m.group(2))
-                return
-        raise bench.HarnessError(f"the server did not start; see {self.workdir}/server.log")
+        super().__init__(binary, f"sqlite://{db_path}", workdir, extra)
 
     def rss_mib(self):
         """(RSS, private RSS) in MiB now."""

@@ -149,8 +149,9 @@ class Http:
 
 
 class Server:
-    def __init__(self, binary, db_url, workdir):
-        self.binary, self.db_url, self.workdir = binary, db_url, workdir
+    def __init__(self, binary, db_url, workdir, extra=()):
+        """`extra`: more `serve` arguments."""
+        self.binary, self.db_url, self.workdir, self.extra = binary, db_url, workdir, list(extra)
         self.proc = None
         self.host = self.port = None
         self.peak_rss_kib = 0
@@ -163,8 +164,8 @@ class Server:
         err = open(os.path.join(self.workdir, "server.log"), "ab")
         env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--db", self.db_url, "--bind", "127.0.0.1:0", "--no-rate-limit"],
-            stdout=subprocess.PIPE, stderr=err, env=env)
+            [self.binary, "serve", "--db", self.db_url, "--bind", "127.0.0.1:0", "--no-rate-limit",
+             *self.extra], stdout=subprocess.PIPE, stderr=err, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
             line = self.proc.stdout.readline().decode(errors="replace")

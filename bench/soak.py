@@ -73,7 +73,12 @@ class Soak:
         self.o = opts
         self.work = tempfile.mkdtemp(prefix="activity-hub-soak-")
         self.db = os.path.join(self.work, "soak.db")
-        self.server = harness.Server(opts.bin, f"sqlite://{self.db}", self.work)
+        # Small read caches: the store grows by design (a deleted activity is kept for the restore
+        # window, every change leaves a change record), and each reading connection's page cache
+        # fills with the new pages up to its bound. With the default bound (64 MiB each) that
+        # fill takes longer than the run and would read as growth of the server's own memory.
+        self.server = harness.Server(opts.bin, f"sqlite://{self.db}", self.work,
+                                     ["--read-cache-mib", str(opts.read_cache_mib)])
         self.lock = threading.Lock()
         self.minute = {"lat": [], "errors": 0, "requests": 0, "by_op": {}}
         self.minutes = []
@@ -309,6 +314,8 @@ def main():
                    help="activities loaded (bulk calls) before the run, never deleted")
     p.add_argument("--warmup", type=int, default=2, help="minutes left out of the comparison")
     p.add_argument("--tolerance", type=float, default=0.10)
+    p.add_argument("--read-cache-mib", type=int, default=2,
+                   help="serve --read-cache-mib: each reading connection's page cache")
     p.add_argument("--keep-store", action="store_true", help="keep the store and server log")
     o = p.parse_args()
     if o.minutes < o.warmup + 3:
