@@ -411,16 +411,24 @@ async fn list(
         sort_by,
         descending,
     );
-    let rows = &page.rows[..shown];
+    list_answer(&metadata, &page.rows[..shown], write_history)
+}
+
+/// A list's answer, `{"metadata": …, "data": [the rows as `write` writes each]}`.
+pub(super) fn list_answer(
+    metadata: &Value,
+    rows: &[ActivityView],
+    write: impl Fn(&mut JsonOut, &ActivityView) -> serde_json::Result<()>,
+) -> Response {
     respond((|| {
         let mut o = JsonOut::with_capacity(page_capacity(rows.len()));
         o.begin_object();
         o.key("metadata");
-        o.serde(&metadata)?;
+        o.serde(metadata)?;
         o.key("data");
         o.begin_array();
         for a in rows {
-            write_history(&mut o, a)?;
+            write(&mut o, a)?;
         }
         o.end_array();
         o.end_object();

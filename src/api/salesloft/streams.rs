@@ -581,20 +581,10 @@ async fn list(app: AppState, user: User, req: Request, s: &'static Stream) -> Re
         sort_name,
         descending,
     );
-    respond((|| {
-        let mut o = JsonOut::with_capacity(page_capacity(rows.len()));
-        o.begin_object();
-        o.key("metadata");
-        o.serde(&metadata)?;
-        o.key("data");
-        o.begin_array();
-        for a in rows {
-            write_record(&mut o, s, a, None);
-        }
-        o.end_array();
-        o.end_object();
-        Ok(o)
-    })())
+    super::list_answer(&metadata, rows, |o, a| {
+        write_record(o, s, a, None);
+        Ok(())
+    })
 }
 
 async fn one(
