@@ -270,7 +270,7 @@ fn csrf_refused() -> Response {
     message_page(
         StatusCode::FORBIDDEN,
         "Form expired",
-        "The form's CSRF token is missing or does not match this session: the form is not accepted. Reload the page and send it again.",
+        "The form's CSRF token is missing or does not match this session, so the form is refused. Reload the page for a fresh form, then send that one.",
     )
 }
 

@@ -15,13 +15,17 @@ struct TestDb {
     url: String,
 }
 
+/// A client of its own on `url`, its connection driven by a spawned task.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    client
+}
+
 impl TestDb {
     async fn create(prefix: &str) -> TestDb {
         let admin_url = std::env::var("ACTIVITY_HUB_TEST_PG").expect("ACTIVITY_HUB_TEST_PG");
-        let (admin, conn) = tokio_postgres::connect(&admin_url, NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(conn);
+        let admin = connect(&admin_url).await;
         let name = format!("ah_unit_{prefix}_{}", std::process::id());
         admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -166,20 +170,14 @@ async fn a_database_with_data_is_analysed_when_a_migration_upgrades_it_and_a_fre
     use super::migrate::MIGRATIONS;
     let fresh = TestDb::create("fresh_analyze").await;
     drop(PgStore::open(&fresh.url).await.expect("open"));
-    let (c, conn) = tokio_postgres::connect(&fresh.url, NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
+    let c = connect(&fresh.url).await;
     assert_eq!(reltuples(&c, "tenants").await, -1.0, "a fresh database");
     drop(c);
     fresh.drop_db().await;
 
     // A database of the previous schema version that holds two tenants.
     let db = TestDb::create("upgrade_analyze").await;
-    let (c, conn) = tokio_postgres::connect(&db.url, NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
+    let c = connect(&db.url).await;
     let (last, older) = MIGRATIONS.split_last().expect("migrations");
     c.batch_execute(
         "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, \

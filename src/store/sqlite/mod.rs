@@ -89,7 +89,8 @@ pub struct SqliteStore {
 /// thread and for the reader threads; past that a call is refused at once with `Unavailable` (503
 /// with `Retry-After`) instead of queued. Each is taken between 1 and [`MAX_QUEUE`].
 /// `read_cache_kib`: the page cache of each reading connection (the reader threads' and each
-/// async worker's inline one), which fills with the pages reads touch up to that size.
+/// async worker's inline one), which fills with the pages reads touch up to that size; the
+/// checkpointer's connection takes the same bound (the writer sets its own, `writer_cache_kib`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
     pub writes: usize,
