@@ -10,6 +10,7 @@ mod pg;
 mod fixtures;
 
 mod backends;
+mod concurrent_inserts;
 mod counts;
 mod directory;
 mod history;

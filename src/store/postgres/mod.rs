@@ -1,5 +1,6 @@
-//! The PostgreSQL backend: a connection pool, one transaction per command, multi-row statements
-//! for batches, and the same index-backed query shapes as the SQLite backend.
+//! The PostgreSQL backend: a connection pool, one transaction per command (concurrent activity
+//! inserts share one), multi-row statements for batches, and the same index-backed query shapes as
+//! the SQLite backend.
 //!
 //! Several server processes may share one database. What SQLite gets from its single writer
 //! thread, this backend gets from row locks: every write that hands out timestamps first advances
@@ -9,10 +10,11 @@
 //! `connect` holds the pool settings, `migrate` the schema, `rows` the row mapping and statement
 //! wrappers, `query` the activity list statements (built by `store::sql`), `pipeline` the
 //! one-round-trip read snapshots, `writes` the batch inserts, the clock and the bodies of the
-//! writing methods, `rate` the shared rate budgets (`SharedBudgets`); this file is the `Store`
-//! surface.
+//! writing methods, `group_commit` the queue that commits concurrent activity inserts together,
+//! `rate` the shared rate budgets (`SharedBudgets`); this file is the `Store` surface.
 
 mod connect;
+mod group_commit;
 mod idempotency;
 mod migrate;
 mod outbox;
@@ -76,6 +78,8 @@ use writes::{insert_leads, insert_user};
 
 pub struct PgStore {
     pool: Pool,
+    /// Activity inserts go through it, to commit together (`group_commit`).
+    inserts: group_commit::GroupCommit,
 }
 
 impl PgStore {
@@ -166,19 +170,26 @@ impl PgStore {
             .await
             .map_err(|e| format!("migration of {shown} failed: {e}"))?;
         drop(client);
-        Ok(PgStore { pool })
+        let inserts = group_commit::GroupCommit::start(pool.clone());
+        Ok(PgStore { pool, inserts })
     }
 
     /// A pooled connection. Its statement cache (deadpool's, one per connection, unbounded) holds
     /// every SQL text prepared on it; the list statements are built per filter combination, so the
     /// cache is emptied on checkout once it passes `STATEMENT_CACHE_MAX` (docs/decisions.md).
     async fn client(&self) -> Result<Object> {
-        let c = self.pool.get().await.map_err(pool_err)?;
-        if c.statement_cache.size() > STATEMENT_CACHE_MAX {
-            c.statement_cache.clear();
-        }
-        Ok(c)
+        pooled(&self.pool).await
     }
+}
+
+/// A connection from `pool`, its statement cache emptied once past `STATEMENT_CACHE_MAX`
+/// (see `PgStore::client`).
+async fn pooled(pool: &Pool) -> Result<Object> {
+    let c = pool.get().await.map_err(pool_err)?;
+    if c.statement_cache.size() > STATEMENT_CACHE_MAX {
+        c.statement_cache.clear();
+    }
+    Ok(c)
 }
 
 #[async_trait]

@@ -462,6 +462,7 @@ pub(super) async fn update_activity_type(
     tx.commit().await.map_err(map_err)
 }
 
+/// Inserts `activities` (all or none) through the group commit (`group_commit`).
 pub(super) async fn insert_activities(
     store: &PgStore,
     tenant_id: i64,
@@ -471,45 +472,29 @@ pub(super) async fn insert_activities(
         return Ok(Vec::new());
     }
     check_targets(&activities)?;
-    let mut c = store.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
-    outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(ids)
+    let inserted = store.inserts.insert(tenant_id, activities, false).await?;
+    Ok(inserted.ids)
 }
 
-/// Inserts one activity on a lead and returns the lead's score as the same transaction left it
-/// (read after the insert added the activity's score to it, so no second read is needed).
+/// Inserts one activity on a lead and returns the lead's score as its insert left it (read in the
+/// insert's transaction, so no second read is needed).
 pub(super) async fn insert_activity_scored(
     store: &PgStore,
     tenant_id: i64,
     activity: NewActivity,
 ) -> Result<i64> {
-    let Some(lead_id) = activity.lead_id else {
+    if activity.lead_id.is_none() {
         return Err(Error::Internal(
             "insert_activity_scored needs an activity on a lead".into(),
         ));
-    };
-    let activities = [activity];
-    let mut c = store.client().await?;
-    let tx = c.transaction().await.map_err(map_err)?;
-    let ids = insert_activities_in(&tx, tenant_id, &activities).await?;
-    // The outbox rows and the score read go out together: the score is final once the insert
-    // has added the activity's, whatever the outbox writes.
-    let score_params: [&(dyn ToSql + Sync); 2] = [&tenant_id, &lead_id];
-    let (queued, row) = tokio::join!(
-        outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids),
-        query_one(
-            &tx,
-            "SELECT score FROM leads WHERE tenant_id = $1 AND id = $2",
-            &score_params,
-        ),
-    );
-    queued?;
-    let score = get(&row?, 0)?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(score)
+    }
+    let inserted = store
+        .inserts
+        .insert(tenant_id, vec![activity], true)
+        .await?;
+    inserted
+        .score
+        .ok_or(Error::NotFound(crate::error::Missing::Lead))
 }
 
 /// Every activity is logged on a lead or an account.
@@ -527,7 +512,7 @@ fn check_targets(activities: &[NewActivity]) -> Result<()> {
 
 /// Inserts `activities` in the transaction `tx` is in and adds each one's score to its lead;
 /// their ids in order. A row of an unknown type fails the whole batch.
-async fn insert_activities_in<C: GenericClient>(
+pub(super) async fn insert_activities_in<C: GenericClient>(
     tx: &C,
     tenant_id: i64,
     activities: &[NewActivity],
