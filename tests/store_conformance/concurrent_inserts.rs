@@ -11,6 +11,41 @@ use activity_hub::error::Error;
 use crate::fixtures::*;
 use crate::pg;
 
+/// A session of its own on `url` holding tenant `tenant_id`'s row lock (the lock every insert's
+/// clock tick takes) until it commits; its connection task is returned beside it.
+async fn lock_tenant(
+    url: &str,
+    tenant_id: i64,
+) -> (
+    tokio_postgres::Client,
+    tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+) {
+    let (locker, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let conn = tokio::spawn(conn);
+    locker
+        .batch_execute(&format!(
+            "BEGIN; SELECT clock FROM tenants WHERE id = {tenant_id} FOR UPDATE"
+        ))
+        .await
+        .expect("lock the tenant");
+    (locker, conn)
+}
+
+/// How many transactions inserted tenant `tenant_id`'s activities (their rows' distinct `xmin`).
+fn transactions(url: &str, tenant_id: i64) -> usize {
+    let sql =
+        format!("SELECT count(DISTINCT xmin::text) FROM activities WHERE tenant_id = {tenant_id}");
+    let count = pg::query_texts(url, &sql).expect("count transactions");
+    count
+        .first()
+        .cloned()
+        .flatten()
+        .and_then(|x| x.parse().ok())
+        .expect("a count")
+}
+
 /// What one concurrent caller sent and got.
 enum Sent {
     /// A scored single insert: its note and the score it was answered.
@@ -25,6 +60,7 @@ enum Sent {
 /// answer must be what a commit on its own would have given, in the commit order the stored
 /// timestamps show: a scored insert gets its lead's score after its own insert and before the
 /// next one's, a batch gets its rows' ids in order, the bad batch fails alone and stores nothing.
+/// On PostgreSQL the inserts must also have shared transactions (fewer row `xmin`s than inserts).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_inserts_answer_as_if_each_had_committed_alone() {
     for b in backends("concurrent").await {
@@ -44,6 +80,12 @@ async fn concurrent_inserts_answer_as_if_each_had_committed_alone() {
             .create_activity_type(t.id, custom_type("Scored", 1))
             .await
             .unwrap();
+        // On PostgreSQL the tenant's row is held locked while the inserts are sent, so that they
+        // queue behind the group commit's workers and are sure to meet in groups.
+        let locker = match b.name {
+            "postgres" => Some(lock_tenant(&b.url, t.id).await),
+            _ => None,
+        };
         let n: i64 = 64;
         let mut tasks = Vec::new();
         for i in 0..n {
@@ -82,6 +124,12 @@ async fn concurrent_inserts_answer_as_if_each_had_committed_alone() {
                     }
                 }
             }));
+        }
+        if let Some((locker, conn)) = locker {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            locker.batch_execute("COMMIT").await.expect("unlock");
+            drop(locker);
+            let _ = conn.await;
         }
         let mut sent = Vec::new();
         for task in tasks {
@@ -151,20 +199,7 @@ async fn concurrent_inserts_answer_as_if_each_had_committed_alone() {
         if b.name == "postgres" {
             // The inserts did share transactions: fewer distinct inserting transactions than
             // inserts (otherwise this test proves nothing about the groups).
-            let xids = pg::query_texts(
-                &b.url,
-                &format!(
-                    "SELECT count(DISTINCT xmin::text) FROM activities WHERE tenant_id = {}",
-                    t.id
-                ),
-            )
-            .expect("count transactions");
-            let xids: usize = xids
-                .first()
-                .cloned()
-                .flatten()
-                .and_then(|x| x.parse().ok())
-                .expect("a count");
+            let xids = transactions(&b.url, t.id);
             assert!(
                 xids < sent.len() - 1,
                 "postgres: {xids} transactions for {} inserts",
@@ -196,17 +231,7 @@ async fn postgres_refuses_inserts_past_its_queue_and_commits_every_accepted_one(
         .create_activity_type(t.id, custom_type("Plain", 0))
         .await
         .unwrap();
-    let (locker, conn) = tokio_postgres::connect(&b.url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    let conn = tokio::spawn(conn);
-    locker
-        .batch_execute(&format!(
-            "BEGIN; SELECT clock FROM tenants WHERE id = {} FOR UPDATE",
-            t.id
-        ))
-        .await
-        .expect("lock the tenant");
+    let (locker, conn) = lock_tenant(&b.url, t.id).await;
 
     // Queue (256) plus what four workers can hold (1,000 rows each): the refusal comes before.
     let bound = 256 + 4 * 1000 + 1;
@@ -245,6 +270,11 @@ async fn postgres_refuses_inserts_past_its_queue_and_commits_every_accepted_one(
     }
     let page = b.store.list_activities(&page_query(t.id)).await.unwrap();
     assert_eq!(page.total as usize, n);
+    let xids = transactions(&b.url, t.id);
+    assert!(
+        xids <= 16,
+        "{xids} transactions for {n} queued inserts: they did not commit in groups"
+    );
     drop(locker);
     let _ = conn.await;
 }

@@ -8,7 +8,7 @@
 //! with its queue. The queue is bounded: when it is full the caller gets `Unavailable` (503 with
 //! `Retry-After`) at once instead of memory growing with the load.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use deadpool_postgres::Pool;
@@ -145,52 +145,47 @@ enum Failed {
     Commit(Error),
 }
 
-/// Commits `group` in one transaction and answers its callers. When the group fails before its
-/// commit and holds more than one insert, each is tried alone, so that one caller's bad row (a
-/// lead deleted meanwhile, an unknown type) fails that caller only.
+/// Commits `group` in one transaction and answers its callers. A group that fails before its
+/// commit is split in two halves, each committed (or split) in turn, first half first: one
+/// caller's bad rows (a lead deleted meanwhile, an unknown type) fail that caller only, at the cost
+/// of about two transactions per halving, and the others still commit in queue order.
 async fn commit_group(pool: &Pool, tenant_id: i64, mut group: Vec<Pending>) {
     for p in &mut group {
         if let Some(q) = p.queued.take() {
             q.start();
         }
     }
-    let lens: Vec<usize> = group.iter().map(|p| p.activities.len()).collect();
-    let scored: Vec<bool> = group.iter().map(|p| p.scored).collect();
-    let mut rows: Vec<NewActivity> = Vec::with_capacity(lens.iter().sum());
-    for p in &mut group {
-        rows.append(&mut p.activities);
-    }
-    match insert_rows(pool, tenant_id, &scored, &lens, &rows).await {
-        Ok(answers) => {
-            for (p, a) in group.into_iter().zip(answers) {
-                let _ = p.answer.send(Ok(a));
-            }
+    let mut todo = VecDeque::from([group]);
+    while let Some(mut group) = todo.pop_front() {
+        let lens: Vec<usize> = group.iter().map(|p| p.activities.len()).collect();
+        let scored: Vec<bool> = group.iter().map(|p| p.scored).collect();
+        let mut rows: Vec<NewActivity> = Vec::with_capacity(lens.iter().sum());
+        for p in &mut group {
+            rows.append(&mut p.activities);
         }
-        Err(Failed::Statements(e)) if group.len() > 1 => {
-            tracing::debug!(error = %e, inserts = group.len(), "group insert failed; inserting one by one");
-            let mut tails = Vec::with_capacity(group.len());
-            for len in lens.iter().rev() {
-                tails.push(rows.split_off(rows.len() - len));
-            }
-            for (p, activities) in group.into_iter().zip(tails.into_iter().rev()) {
-                let lens = [activities.len()];
-                let answer =
-                    match insert_rows(pool, tenant_id, &[p.scored], &lens, &activities).await {
-                        Ok(mut a) => a
-                            .pop()
-                            .ok_or_else(|| Error::Internal("an insert got no answer".into())),
-                        Err(Failed::Statements(e) | Failed::Commit(e)) => Err(e),
-                    };
-                let _ = p.answer.send(answer);
-            }
-        }
-        Err(Failed::Statements(e) | Failed::Commit(e)) => {
-            let mut group = group.into_iter();
-            if let Some(first) = group.next() {
-                for p in group {
-                    let _ = p.answer.send(Err(shared(&e)));
+        match insert_rows(pool, tenant_id, &scored, &lens, &rows).await {
+            Ok(answers) => {
+                for (p, a) in group.into_iter().zip(answers) {
+                    let _ = p.answer.send(Ok(a));
                 }
-                let _ = first.answer.send(Err(e));
+            }
+            Err(Failed::Statements(e)) if group.len() > 1 => {
+                tracing::debug!(error = %e, inserts = group.len(), "group insert failed; splitting it");
+                for (p, len) in group.iter_mut().zip(&lens).rev() {
+                    p.activities = rows.split_off(rows.len() - len);
+                }
+                let second = group.split_off(group.len() / 2);
+                todo.push_front(second);
+                todo.push_front(group);
+            }
+            Err(Failed::Statements(e) | Failed::Commit(e)) => {
+                let mut group = group.into_iter();
+                if let Some(first) = group.next() {
+                    for p in group {
+                        let _ = p.answer.send(Err(shared(&e)));
+                    }
+                    let _ = first.answer.send(Err(e));
+                }
             }
         }
     }
