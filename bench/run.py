@@ -234,6 +234,51 @@ def run_load(url, scenario, datadir, connections, seed, target):
     return answered
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pid):
+    """User + system CPU ticks a process (all its threads) has used, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def postgres_pids():
+    """Every PostgreSQL server process on the machine (backends and background processes)."""
+    pids = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(int(p))
+            except OSError:
+                pass
+    return pids
+
+
+def cpu_snapshot(server_pid, with_postgres):
+    """CPU ticks of the server and (with_postgres) of each PostgreSQL process, by pid."""
+    snap = {"server": cpu_ticks(server_pid) or 0, "postgres": {}}
+    if with_postgres:
+        snap["postgres"] = {pid: t for pid in postgres_pids() if (t := cpu_ticks(pid)) is not None}
+    return snap
+
+
+def cpu_per_request(before, after, requests):
+    """Server and PostgreSQL CPU µs per request between two snapshots. A PostgreSQL process born
+    in between counts whole; one gone in between is lost (the pool keeps its connections)."""
+    if not requests:
+        return {}
+    us = 1e6 / CLK_TCK / requests
+    pg = sum(t - before["postgres"].get(pid, 0) for pid, t in after["postgres"].items())
+    return {"server_cpu_us": (after["server"] - before["server"]) * us, "postgres_cpu_us": pg * us}
+
+
 def summarize(r):
     secs = r["duration_us"] / 1e6
     errors = r["errors_connect"] + r["errors_read"] + r["errors_write"] + r["errors_timeout"]
@@ -574,8 +619,11 @@ class Bench:
         self.seed += 1
         if self.o.warmup:
             run_wrk(self.url(), name, self.datadir, self.o.warmup, self.o.connections, self.o.threads, self.seed)
+        pg = self.backend == "postgres"
+        before = cpu_snapshot(self.server.proc.pid, pg)
         r = summarize(run_wrk(self.url(), name, self.datadir, self.o.duration, self.o.connections,
                               self.o.threads, self.seed))
+        r.update(cpu_per_request(before, cpu_snapshot(self.server.proc.pid, pg), r["requests"]))
         self.server.sample_rss()
         log(f"{scale_label} {name}: {r['rps']:.0f} req/s p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
             f"non-2xx {100 * r['non2xx']:.2f}%")
@@ -919,6 +967,28 @@ def compare(benches):
             cells = [f"{x:,.0f}" if x is not None else "-" for x in rates]
             ratios = [f"{x / rates[0]:.2f}" if x is not None and rates[0] else "-" for x in rates[1:]]
             w(f"| {info['activities']:,} | {name} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    # CPU per request holds up better than req/s on a shared machine: other work slows the rate
+    # but adds no CPU to these processes.
+    w("")
+    w("CPU per answered request, µs (server; PostgreSQL's processes, all of them, for a PostgreSQL "
+      "backend; same steps):")
+    w("")
+    w("| store | scenario | " + " | ".join(b.label for b in benches) + " |")
+    w("|---:|---|" + "---:|" * len(benches))
+    for k, info in enumerate(base.scale_info):
+        for name in [r["scenario"] for r in base.results if r["scale"] == info["activities"] and r.get("available")]:
+            cells = []
+            for b in benches:
+                scale = b.scale_info[k]["activities"] if k < len(b.scale_info) else None
+                r = next((x for x in b.results if x["scale"] == scale and x["scenario"] == name), None)
+                if not r or "server_cpu_us" not in r:
+                    cells.append("-")
+                elif b.backend == "postgres":
+                    cells.append(f"{r['server_cpu_us']:,.0f} + {r['postgres_cpu_us']:,.0f} = "
+                                 f"{r['server_cpu_us'] + r['postgres_cpu_us']:,.0f}")
+                else:
+                    cells.append(f"{r['server_cpu_us']:,.0f}")
+            w(f"| {info['activities']:,} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

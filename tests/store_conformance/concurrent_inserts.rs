@@ -233,8 +233,9 @@ async fn postgres_refuses_inserts_past_its_queue_and_commits_every_accepted_one(
         .unwrap();
     let (locker, conn) = lock_tenant(&b.url, t.id).await;
 
-    // Queue (256) plus what four workers can hold (1,000 rows each): the refusal comes before.
-    let bound = 256 + 4 * 1000 + 1;
+    // The tenant's shard queue (64) plus what its worker can hold (a group of at most 1,000 rows):
+    // the refusal comes before.
+    let bound = 64 + 1000 + 1;
     let mut accepted = Vec::new();
     let mut refused = None;
     for i in 0..bound {
@@ -257,7 +258,7 @@ async fn postgres_refuses_inserts_past_its_queue_and_commits_every_accepted_one(
     let (at, why) = refused.expect("an insert refused once the queue was full");
     assert!(why.contains("write queue is full"), "{why}");
     assert!(
-        at >= 256,
+        at >= 64,
         "refused after {at} inserts, before the queue was full"
     );
 

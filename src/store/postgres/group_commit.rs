@@ -1,18 +1,21 @@
 //! Group commit of activity inserts: the inserts waiting at one moment share one transaction per
-//! tenant, so they take the tenant's clock lock and flush PostgreSQL's WAL once, not once each.
+//! tenant, so they take the tenant's clock lock, check their references and flush PostgreSQL's WAL
+//! once, not once each.
 //!
 //! Every insert advances its tenant's clock, which locks the tenant's row until commit (see
 //! `writes::tick`): one insert per transaction lets a tenant commit one insert per lock hold
-//! (tick, insert, WAL flush), whatever the number of connections. Here a few workers take whatever
-//! inserts are queued when they come free and commit them together, as SQLite's writer thread does
-//! with its queue. The queue is bounded: when it is full the caller gets `Unavailable` (503 with
-//! `Retry-After`) at once instead of memory growing with the load.
+//! (tick, insert, WAL flush), whatever the number of connections. Here each tenant's inserts go to
+//! one of a few shards (by tenant id), and each shard's worker takes whatever inserts are queued
+//! when it comes free and commits them together, as SQLite's writer thread does with its queue.
+//! One worker per shard means a tenant's inserts never wait on each other's row lock inside
+//! PostgreSQL: they wait in the queue and join the next group. The queues are bounded: when a
+//! shard's is full the caller gets `Unavailable` (503 with `Retry-After`) at once instead of memory
+//! growing with the load.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 
 use deadpool_postgres::Pool;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 use super::outbox;
 use super::rows::{get, map_err, query};
@@ -22,20 +25,20 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::telemetry::{Queued, StoreQueue};
 
-/// Inserts waiting for a worker before callers are refused: a few batches' worth of a busy
-/// service's concurrent writers, and at most this many requests' rows held in memory.
-const QUEUE: usize = 256;
-/// Workers committing at once. One tenant's groups commit one after the other (its clock's row
-/// lock), so more workers only help several tenants' writes along; each holds a pooled connection
-/// while it commits, and the pool (16) must keep room for reads.
-const WORKERS: usize = 4;
+/// Inserts waiting in one shard before its callers are refused: several groups' worth of a busy
+/// tenant's concurrent writers, and at most this many requests' rows held in memory per shard.
+pub(super) const QUEUE: usize = 64;
+/// Shards, each with one worker and its queue. One tenant's groups commit one after the other (its
+/// clock's row lock), so more shards only help several tenants' writes along; each worker holds a
+/// pooled connection while it commits, and the pool (16) must keep room for reads.
+pub(super) const SHARDS: usize = 4;
 /// Rows one group takes at most: the queued requests after the first join it up to this size, so
 /// one transaction's statements stay a few milliseconds long.
-const MAX_ROWS: usize = 1000;
+pub(super) const MAX_ROWS: usize = 1000;
 
-/// The queue in front of the workers.
+/// The shards' queues.
 pub(super) struct GroupCommit {
-    queue: mpsc::Sender<Pending>,
+    shards: Vec<mpsc::Sender<Pending>>,
 }
 
 /// One caller's insert: all its rows commit or none do.
@@ -55,14 +58,17 @@ pub(super) struct Inserted {
 }
 
 impl GroupCommit {
-    /// Starts the workers on the current Tokio runtime; they stop when the queue is dropped.
+    /// Starts the shards' workers on the current Tokio runtime; each stops when its queue is
+    /// dropped.
     pub(super) fn start(pool: Pool) -> GroupCommit {
-        let (queue, rx) = mpsc::channel(QUEUE);
-        let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..WORKERS {
-            tokio::spawn(work(pool.clone(), rx.clone()));
-        }
-        GroupCommit { queue }
+        let shards = (0..SHARDS)
+            .map(|_| {
+                let (queue, rx) = mpsc::channel(QUEUE);
+                tokio::spawn(work(pool.clone(), rx));
+                queue
+            })
+            .collect();
+        GroupCommit { shards }
     }
 
     /// Inserts `activities` (all or none) in the next group of `tenant_id`'s inserts.
@@ -72,6 +78,12 @@ impl GroupCommit {
         activities: Vec<NewActivity>,
         scored: bool,
     ) -> Result<Inserted> {
+        let Some(shard) = self
+            .shards
+            .get(tenant_id.rem_euclid(SHARDS as i64) as usize)
+        else {
+            return Err(Error::Internal("no write shard for the tenant".into()));
+        };
         let (answer, rx) = oneshot::channel();
         let pending = Pending {
             tenant_id,
@@ -80,7 +92,7 @@ impl GroupCommit {
             answer,
             queued: Some(StoreQueue::write().enqueue()),
         };
-        match self.queue.try_send(pending) {
+        match shard.try_send(pending) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 StoreQueue::write().refuse();
@@ -97,28 +109,21 @@ impl GroupCommit {
     }
 }
 
-/// One worker: waits its turn at the queue, takes what is queued (up to `MAX_ROWS`), commits it
-/// per tenant in queue order, and answers each caller.
-async fn work(pool: Pool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
-    loop {
-        let batch = {
-            let mut rx = queue.lock().await;
-            let Some(first) = rx.recv().await else {
-                return;
-            };
-            let mut rows = first.activities.len();
-            let mut batch = vec![first];
-            while rows < MAX_ROWS {
-                match rx.try_recv() {
-                    Ok(next) => {
-                        rows += next.activities.len();
-                        batch.push(next);
-                    }
-                    Err(_) => break,
+/// One shard's worker: takes what is queued (up to `MAX_ROWS`), commits it per tenant in queue
+/// order, answers each caller, and waits for more.
+async fn work(pool: Pool, mut queue: mpsc::Receiver<Pending>) {
+    while let Some(first) = queue.recv().await {
+        let mut rows = first.activities.len();
+        let mut batch = vec![first];
+        while rows < MAX_ROWS {
+            match queue.try_recv() {
+                Ok(next) => {
+                    rows += next.activities.len();
+                    batch.push(next);
                 }
+                Err(_) => break,
             }
-            batch
-        };
+        }
         for (tenant_id, group) in by_tenant(batch) {
             commit_group(&pool, tenant_id, group).await;
         }
