@@ -17,7 +17,9 @@ On one kept SQLite store loaded by bench/run.py (the same store throughout, no c
    requests discarded, then --requests sequential ones, capped at --shape-seconds: median, p90);
    the server is stopped, `PRAGMA wal_checkpoint(TRUNCATE)`, `DROP INDEX`, the server restarted,
    the same shapes timed, the server stopped, the index re-created with its own sqlite_master.sql.
-   Planner statistics are dropped first (drop_stats; --keep-stats keeps them).
+   Planner statistics are dropped first (drop_stats; --keep-stats keeps them). A re-created index
+   moves to the end of sqlite_master, and without statistics SQLite breaks cost ties by that order
+   (activities_occurred vs activities_pinned_occurred: pinned=true went from 0.4 ms to 2-4 s).
    The definitions are saved in index_bill.json first: a run that is interrupted re-creates any
    missing index on its next start (also --restore-only).
 3. Writes: wrk (run.py's settings: -t1 -c16, --duration s after --warmup s, scenario.lua) runs
