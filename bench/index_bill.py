@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The write path's index bill on SQLite: for each index on `activities`, the read shapes it serves
 and what those pages cost without it; then what Create and bulk-25 gain when the candidate drops are
-dropped (issue 23, item 5).
+dropped.
 
 On one kept SQLite store loaded by bench/run.py (the same store throughout, no copies):
 

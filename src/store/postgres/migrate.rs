@@ -71,6 +71,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../../migrations/postgres/0016_lead_search_fields.sql"),
     ),
+    (
+        17,
+        include_str!("../../../migrations/postgres/0017_unused_pinned_index.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.
