@@ -18,8 +18,15 @@ use crate::error::Result;
 /// not depend on the values (the tenant and filter columns lead the indexes it walks). That is the
 /// query-planner stability SQLite's connections are set to (docs/decisions.md). PostgreSQL's
 /// default (`auto`) keeps planning per call whenever the generic plan's estimate is the higher.
+///
+/// Parallel workers are off in the snapshot: a generic plan does not know the page's `LIMIT`
+/// value and estimates thousands of rows, so once the table passes ~100k activities PostgreSQL
+/// plans a `Gather Merge` with a worker for a 26-row page. Starting the worker took ~6 ms of a
+/// 9.5 ms page against 0.85 ms without it, and cut the counted feed at 100k activities from ~2,060
+/// to ~600 pages a second (docs/benchmarks.md, "Counted feed on PostgreSQL").
 const BEGIN_SNAPSHOT: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-     SET LOCAL plan_cache_mode = force_generic_plan";
+     SET LOCAL plan_cache_mode = force_generic_plan; \
+     SET LOCAL max_parallel_workers_per_gather = 0";
 
 /// Runs `count` (when given; its first column is the total) and `page` in one read-only
 /// repeatable-read snapshot, in one round trip: BEGIN, the count, the page and COMMIT are sent

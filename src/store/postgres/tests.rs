@@ -132,23 +132,37 @@ async fn a_failing_statement_in_a_snapshot_leaves_the_connection_idle() {
     db.drop_db().await;
 }
 
+/// A snapshot's statements run on generic plans without parallel workers (a generic plan does not
+/// know the page's `LIMIT` and would start a worker for a 26-row page); both settings end with it.
 #[tokio::test]
-async fn a_snapshot_runs_on_generic_plans_and_the_connection_keeps_its_default() {
+async fn a_snapshot_runs_on_generic_plans_without_workers_and_the_connection_keeps_its_defaults() {
     let db = TestDb::create("generic").await;
     let store = PgStore::open(&db.url).await.expect("open");
     let c = store.client().await.expect("client");
-    let mode = c
-        .prepare_cached("SELECT current_setting('plan_cache_mode')")
+    let settings = c
+        .prepare_cached(
+            "SELECT current_setting('plan_cache_mode'), \
+                    current_setting('max_parallel_workers_per_gather')",
+        )
         .await
         .expect("prepare");
+    let outside: (String, String) = {
+        let row = c.query_one(&settings, &[]).await.expect("settings");
+        (row.get(0), row.get(1))
+    };
     let none: Params = Vec::new();
-    let (_, rows) = snapshot_page(&c, None, (&mode, &none))
+    let (_, rows) = snapshot_page(&c, None, (&settings, &none))
         .await
         .expect("snapshot");
-    let inside: String = rows[0].get(0);
-    assert_eq!(inside, "force_generic_plan");
-    let after: String = c.query_one(&mode, &[]).await.expect("mode").get(0);
-    assert_eq!(after, "auto", "SET LOCAL ends with the snapshot");
+    let inside: (String, String) = (rows[0].get(0), rows[0].get(1));
+    assert_eq!(inside, ("force_generic_plan".to_string(), "0".to_string()));
+    assert_ne!(outside.1, "0", "the server's default allows workers");
+    let after: (String, String) = {
+        let row = c.query_one(&settings, &[]).await.expect("settings");
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(after, outside, "SET LOCAL ends with the snapshot");
+    assert_eq!(after.0, "auto");
     drop(c);
     drop(store);
     db.drop_db().await;
