@@ -19,14 +19,15 @@ use crate::error::Result;
 /// query-planner stability SQLite's connections are set to (docs/decisions.md). PostgreSQL's
 /// default (`auto`) keeps planning per call whenever the generic plan's estimate is the higher.
 ///
-/// Parallel workers are off in the snapshot: a generic plan does not know the page's `LIMIT`
-/// value and estimates thousands of rows, so once the table passes ~100k activities PostgreSQL
-/// plans a `Gather Merge` with a worker for a 26-row page. Starting the worker took ~6 ms of a
-/// 9.5 ms page against 0.85 ms without it, and cut the counted feed at 100k activities from ~2,060
-/// to ~600 pages a second (docs/benchmarks.md, "Counted feed on PostgreSQL").
+/// Parallel workers and JIT compilation are off in the snapshot. A generic plan does not know the
+/// page's `LIMIT` value and estimates thousands of rows: once the table passes ~100k activities
+/// PostgreSQL plans a `Gather Merge` with a worker for a 26-row page (9.5 ms, ~6 ms of it starting
+/// the worker, against 0.85 ms), and without workers the estimate passes `jit_above_cost`, so each
+/// execution compiled the plan (112 ms at 1M activities, 60 ms of it JIT, against 0.93 ms).
+/// docs/decisions.md, "PostgreSQL backend: speed".
 const BEGIN_SNAPSHOT: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
      SET LOCAL plan_cache_mode = force_generic_plan; \
-     SET LOCAL max_parallel_workers_per_gather = 0";
+     SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off";
 
 /// Runs `count` (when given; its first column is the total) and `page` in one read-only
 /// repeatable-read snapshot, in one round trip: BEGIN, the count, the page and COMMIT are sent

@@ -132,34 +132,43 @@ async fn a_failing_statement_in_a_snapshot_leaves_the_connection_idle() {
     db.drop_db().await;
 }
 
-/// A snapshot's statements run on generic plans without parallel workers (a generic plan does not
-/// know the page's `LIMIT` and would start a worker for a 26-row page); both settings end with it.
+/// A snapshot's statements run on generic plans without parallel workers or JIT (a generic plan
+/// does not know the page's `LIMIT` and would start a worker, or compile itself, for a 26-row
+/// page); the settings end with it.
 #[tokio::test]
-async fn a_snapshot_runs_on_generic_plans_without_workers_and_the_connection_keeps_its_defaults() {
+async fn a_snapshot_runs_on_generic_plans_without_workers_or_jit_and_the_connection_keeps_its_defaults(
+) {
     let db = TestDb::create("generic").await;
     let store = PgStore::open(&db.url).await.expect("open");
     let c = store.client().await.expect("client");
     let settings = c
         .prepare_cached(
             "SELECT current_setting('plan_cache_mode'), \
-                    current_setting('max_parallel_workers_per_gather')",
+                    current_setting('max_parallel_workers_per_gather'), current_setting('jit')",
         )
         .await
         .expect("prepare");
-    let outside: (String, String) = {
+    let outside: (String, String, String) = {
         let row = c.query_one(&settings, &[]).await.expect("settings");
-        (row.get(0), row.get(1))
+        (row.get(0), row.get(1), row.get(2))
     };
     let none: Params = Vec::new();
     let (_, rows) = snapshot_page(&c, None, (&settings, &none))
         .await
         .expect("snapshot");
-    let inside: (String, String) = (rows[0].get(0), rows[0].get(1));
-    assert_eq!(inside, ("force_generic_plan".to_string(), "0".to_string()));
+    let inside: (String, String, String) = (rows[0].get(0), rows[0].get(1), rows[0].get(2));
+    assert_eq!(
+        inside,
+        ("force_generic_plan".into(), "0".into(), "off".into())
+    );
     assert_ne!(outside.1, "0", "the server's default allows workers");
-    let after: (String, String) = {
+    assert_eq!(
+        outside.2, "on",
+        "the server's default compiles costly plans"
+    );
+    let after: (String, String, String) = {
         let row = c.query_one(&settings, &[]).await.expect("settings");
-        (row.get(0), row.get(1))
+        (row.get(0), row.get(1), row.get(2))
     };
     assert_eq!(after, outside, "SET LOCAL ends with the snapshot");
     assert_eq!(after.0, "auto");
