@@ -118,16 +118,16 @@ pub fn prometheus() -> &'static PrometheusHandle {
         );
         metrics::describe_gauge!(
             STORE_QUEUE_DEPTH,
-            "SQLite jobs waiting for a thread, by queue (read: the reader threads, write: the writer)."
+            "Store jobs waiting, by queue (read: SQLite's reader threads; write: SQLite's writer or PostgreSQL's group-commit workers)."
         );
         metrics::describe_histogram!(
             STORE_QUEUE_WAIT,
             metrics::Unit::Seconds,
-            "Time a SQLite job waited in its queue before a thread started it, by queue."
+            "Time a store job waited in its queue before it was started, by queue."
         );
         metrics::describe_counter!(
             STORE_QUEUE_REFUSALS,
-            "SQLite jobs refused (503) because their queue was full, by queue."
+            "Store jobs refused (503) because their queue was full, by queue."
         );
         handle
     })
@@ -161,7 +161,7 @@ pub fn store_call(op: &'static str, ok: bool, elapsed: Duration) {
         .record(elapsed.as_secs_f64());
 }
 
-/// The depth gauge and wait histogram of one SQLite job queue, looked up once: a job then costs
+/// The depth gauge and wait histogram of one store job queue, looked up once: a job then costs
 /// an `Instant` and two atomic updates of the gauge.
 pub struct StoreQueue {
     depth: metrics::Gauge,
@@ -176,7 +176,8 @@ impl StoreQueue {
         READ.get_or_init(|| StoreQueue::named("read"))
     }
 
-    /// The queue of writes waiting for the writer thread, shared by every store in the process.
+    /// The queue of writes waiting for SQLite's writer thread or PostgreSQL's group-commit
+    /// workers, shared by every store in the process.
     pub fn write() -> &'static StoreQueue {
         static WRITE: OnceLock<StoreQueue> = OnceLock::new();
         WRITE.get_or_init(|| StoreQueue::named("write"))
