@@ -153,7 +153,8 @@ enum Failed {
 /// Commits `group` in one transaction and answers its callers. A group that fails before its
 /// commit is split in two halves, each committed (or split) in turn, first half first: one
 /// caller's bad rows (a lead deleted meanwhile, an unknown type) fail that caller only, at the cost
-/// of about two transactions per halving, and the others still commit in queue order.
+/// of about two transactions per halving, and the others still commit in queue order. A group
+/// that finds the database unavailable is not split: every caller gets that answer at once.
 async fn commit_group(pool: &Pool, tenant_id: i64, mut group: Vec<Pending>) {
     for p in &mut group {
         if let Some(q) = p.queued.take() {
@@ -174,7 +175,11 @@ async fn commit_group(pool: &Pool, tenant_id: i64, mut group: Vec<Pending>) {
                     let _ = p.answer.send(Ok(a));
                 }
             }
-            Err(Failed::Statements(e)) if group.len() > 1 => {
+            // An unavailable database fails every half alike (each after the pool's wait), so
+            // only an error of the group's own rows is worth the split.
+            Err(Failed::Statements(e))
+                if group.len() > 1 && !matches!(e, Error::Unavailable(_)) =>
+            {
                 tracing::debug!(error = %e, inserts = group.len(), "group insert failed; splitting it");
                 for (p, len) in group.iter_mut().zip(&lens).rev() {
                     p.activities = rows.split_off(rows.len() - len);
@@ -251,6 +256,11 @@ async fn insert_rows(
         let s: i64 = get(&row, 1).map_err(Failed::Statements)?;
         score.insert(id, s);
     }
+    if ids.len() != rows.len() {
+        return Err(Failed::Statements(Error::Internal(
+            format!("{} ids for {} inserted rows", ids.len(), rows.len()).into(),
+        )));
+    }
     tx.commit().await.map_err(|e| Failed::Commit(map_err(e)))?;
     Ok(answers(scored, lens, rows, ids, score))
 }
@@ -266,7 +276,8 @@ fn firsts(lens: &[usize]) -> impl Iterator<Item = usize> + '_ {
 
 /// Each insert's ids, and the scores asked for as each insert left them: the group's final score
 /// of the lead, less what the later inserts of the group added to it, as if the inserts had
-/// committed one after the other in queue order.
+/// committed one after the other in queue order. `ids` holds one id per row (checked before the
+/// commit) and `lens` sums to the rows.
 fn answers(
     scored: &[bool],
     lens: &[usize],
