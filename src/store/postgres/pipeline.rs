@@ -20,10 +20,10 @@ use crate::error::Result;
 /// default (`auto`) keeps planning per call whenever the generic plan's estimate is the higher.
 ///
 /// Parallel workers and JIT compilation are off in the snapshot. A generic plan does not know the
-/// page's `LIMIT` value and estimates thousands of rows: once the table passes ~100k activities
-/// PostgreSQL plans a `Gather Merge` with a worker for a 26-row page (9.5 ms, ~6 ms of it starting
-/// the worker, against 0.85 ms), and without workers the estimate passes `jit_above_cost`, so each
-/// execution compiled the plan (112 ms at 1M activities, 60 ms of it JIT, against 0.93 ms).
+/// page's `LIMIT` value and estimates thousands of rows: past ~100k activities PostgreSQL would
+/// plan a `Gather Merge` with a worker for a 26-row page (9.5 ms, ~6 ms of it starting the worker,
+/// against 0.85 ms), and without workers the estimate passes `jit_above_cost`, so each execution
+/// would compile the plan (112 ms at 1M activities, 60 ms of it JIT, against 0.93 ms).
 /// docs/decisions.md, "PostgreSQL backend: speed".
 const BEGIN_SNAPSHOT: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
      SET LOCAL plan_cache_mode = force_generic_plan; \
