@@ -290,7 +290,7 @@ async fn plans_of_the_main_shapes() {
             .expect("history query");
         queries.push((
             name.to_string(),
-            format!("/v2/activity_histories?{q}"),
+            format!("GET /v2/activity_histories?{q}"),
             query,
         ));
     }
@@ -413,12 +413,46 @@ async fn plans_of_the_main_shapes() {
             .stream_query(&who.user, stream.scope, req.filter)
             .await
             .expect("stream query");
-        queries.push((name.to_string(), format!("{path}?{q}"), query));
+        queries.push((name.to_string(), format!("GET {path}?{q}"), query));
+    }
+
+    // LeadSquared's Retrieve of one lead, with and without `ActivityEvent`: both read the lead's
+    // entries of a lead-led index (`activities_lead_occurred` in time order for the page), and the
+    // event code, that index's last column, is tested in the index (it has no index of its own).
+    let note_code = app
+        .service
+        .store()
+        .list_activity_types(admin.user.tenant_id)
+        .await
+        .expect("types")
+        .into_iter()
+        .find(|t| t.salesloft_type == "note" && t.event_code < 200)
+        .expect("note type")
+        .event_code;
+    let lead_query = |event_codes: Vec<i64>| activity_hub::domain::ActivityQuery {
+        lead_id: Some(note_lead),
+        records: activity_hub::domain::RecordKind::Activities,
+        event_codes,
+        limit: 26,
+        ..activity_hub::domain::ActivityQuery::new(admin.user.tenant_id)
+    };
+    let lead_shapes = [
+        ("LeadSquared Retrieve of a lead", lead_query(Vec::new())),
+        (
+            "LeadSquared Retrieve of a lead, ActivityEvent",
+            lead_query(vec![note_code]),
+        ),
+    ];
+    let lead_shape_names: Vec<String> = lead_shapes.iter().map(|(n, _)| n.to_string()).collect();
+    for (name, query) in lead_shapes {
+        let url =
+            format!("POST /v2/ProspectActivity.svc/Retrieve?leadId=<the GUID of lead {note_lead}>");
+        queries.push((name.to_string(), url, query));
     }
 
     let mut problems = Vec::new();
     for (name, url, query) in &queries {
-        out.push_str(&format!("\n--- {name}: GET {url}\n"));
+        out.push_str(&format!("\n--- {name}: {url}\n"));
         let (page, count) = if pg {
             let (sql, args) = store::postgres::activity_page_sql(query);
             let page = pg_plan(&app.db_url, &sql, &args).await;
@@ -468,6 +502,20 @@ async fn plans_of_the_main_shapes() {
         }
         if let Some(p) = page_scan_problem(&page, pg) {
             problems.push(format!("{name}: {p}"));
+        }
+        // A lead's page found through an index that is not led by the lead (the tenant's date
+        // index, filtered) would read the tenant's newer activities first without a sort to show.
+        // Every `activities_lead_*` index is led by (tenant_id, lead_id).
+        if lead_shape_names.contains(name) {
+            for (what, plan) in [("page", Some(&page)), ("count", count.as_ref())] {
+                if let Some(plan) = plan {
+                    if !plan.iter().any(|l| l.contains("activities_lead_")) {
+                        problems.push(format!(
+                            "{name}: the {what} is not found by the lead's index"
+                        ));
+                    }
+                }
+            }
         }
     }
     println!("{out}");
