@@ -416,9 +416,9 @@ async fn plans_of_the_main_shapes() {
         queries.push((name.to_string(), format!("GET {path}?{q}"), query));
     }
 
-    // LeadSquared's Retrieve of one lead, with and without `ActivityEvent`: both read the lead's
-    // entries of a lead-led index (`activities_lead_occurred` in time order for the page), and the
-    // event code, that index's last column, is tested in the index (it has no index of its own).
+    // LeadSquared's Retrieve of one lead, with and without `ActivityEvent`: each page and count
+    // reads the lead's own entries of an index led by the lead (`activities_lead_occurred` in time
+    // order, or `activities_lead_event` when the event code is given).
     let note_code = app
         .service
         .store()

@@ -21,7 +21,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0016_salesloft_webhooks.sql"),
     include_str!("../../../migrations/sqlite/0017_lead_search_fields.sql"),
     include_str!("../../../migrations/sqlite/0018_unused_pinned_index.sql"),
-    include_str!("../../../migrations/sqlite/0019_lead_event_merged.sql"),
 ];
 /// The migration (its number) from which the database refuses field values that are not one JSON
 /// object; the rows stored before it are checked before it is applied.
