@@ -1,10 +1,11 @@
-//! Index coverage: the query plans of the main `/v2/activity_histories` shapes, and of the activity
-//! resources' (`/v2/activities/calls`, `/v2/notes`, …), on a large tenant
-//! (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), for the exact statements the store
-//! runs. Ignored by default (it loads ACTIVITY_HUB_PLAN_ROWS rows, 200,000 unless set):
-//! `cargo test --test salesloft plans -- --ignored --nocapture`; ACTIVITY_HUB_PLAN_OUT=FILE
-//! appends the plans to FILE. It fails when a page is found by scanning the tenant's activities
-//! (a table scan, or a sort of every matching row).
+//! Index coverage: the query plans of the main `/v2/activity_histories` shapes, of the activity
+//! resources' (`/v2/activities/calls`, `/v2/notes`, …) and of LeadSquared's Retrieve of a lead, on
+//! a large tenant (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL), for the exact
+//! statements the store runs. Ignored by default (it loads ACTIVITY_HUB_PLAN_ROWS rows, 200,000
+//! unless set): `cargo test --test salesloft plans -- --ignored --nocapture`;
+//! ACTIVITY_HUB_PLAN_OUT=FILE appends the plans to FILE. It fails when a page is found by scanning
+//! the tenant's activities (a table scan, or a sort of every matching row), or a lead's page or
+//! count through an index that is not led by the lead.
 
 use std::io::Write;
 
