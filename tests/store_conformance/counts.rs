@@ -1,7 +1,8 @@
 //! The kept activity counts (`activity_counts`, migration 0011) against the rows themselves on
 //! every backend: random creates, bulk inserts, deletes, pins, owner, lead-owner and Salesloft
 //! type changes, then every countable list shape's total compared with the rows its page reads,
-//! and the count table compared combination by combination with a GROUP BY of `activities`.
+//! and the count table (and the weekly counts of the web UI's charts) compared combination by
+//! combination with a GROUP BY of `activities`.
 
 use activity_hub::domain::history::Api;
 use activity_hub::domain::{
@@ -39,6 +40,38 @@ pub(crate) fn count_drift(backend: &str, url: &str) -> Vec<String> {
     } else {
         pg::query_texts(url, sql)
             .expect("drift query")
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect()
+    }
+}
+
+/// Each (tenant, week, type, owner, lead owner) whose kept weekly count (`activity_weekly_counts`,
+/// the web UI's charts) differs from `count(*)` of its activities (as text; empty when exact).
+/// The week is the Monday 00:00 UTC starting it, as the migrations compute it.
+pub(crate) fn weekly_drift(backend: &str, url: &str) -> Vec<String> {
+    let sql = "SELECT coalesce(x.k, y.k) || ' rows ' || coalesce(x.n, 0) || ' kept ' || coalesce(y.n, 0)
+      FROM (SELECT tenant_id || '/' ||
+                   (occurred_at - (((occurred_at + 259200000000) % 604800000000) + 604800000000)
+                                  % 604800000000) || '/' ||
+                   type_id || '/' || owner_id || '/' || coalesce(lead_owner_id, 0) AS k,
+                   count(*) AS n
+              FROM activities GROUP BY 1) x
+      FULL JOIN (SELECT tenant_id || '/' || week_start || '/' || type_id || '/' || owner_id || '/' ||
+                        lead_owner_id AS k, sum(n) AS n
+                   FROM activity_weekly_counts GROUP BY 1 HAVING sum(n) <> 0) y ON x.k = y.k
+     WHERE x.n IS NULL OR y.n IS NULL OR x.n <> y.n";
+    if backend == "sqlite" {
+        let path = url.strip_prefix("sqlite://").expect("sqlite URL");
+        let c = rusqlite::Connection::open(path).expect("open the SQLite file");
+        let mut stmt = c.prepare(sql).expect("weekly drift query");
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .expect("weekly drift rows")
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .expect("weekly drift rows")
+    } else {
+        pg::query_texts(url, sql)
+            .expect("weekly drift query")
             .into_iter()
             .map(Option::unwrap_or_default)
             .collect()
@@ -208,7 +241,16 @@ async fn check(b: &Backend, tenant_id: i64, types: &[ActivityType], users: &[i64
         "{} {when}",
         b.name
     );
+    assert_eq!(
+        weekly_drift(b.name, &b.url),
+        Vec::<String>::new(),
+        "{} {when}: weekly counts",
+        b.name
+    );
 }
+
+/// A week in microseconds: the random writes spread activities over four weeks.
+const WEEK: i64 = 7 * 24 * 3_600 * 1_000_000;
 
 #[tokio::test]
 async fn kept_counts_match_the_rows_after_random_writes() {
@@ -284,7 +326,8 @@ async fn kept_counts_match_the_rows_after_random_writes() {
                         let ty = &types[rng.random_range(0..types.len())];
                         let owner = users[rng.random_range(0..users.len())];
                         let lead_id = leads[rng.random_range(0..leads.len())];
-                        let mut a = activity(ty.id, lead_id, owner, 1_000 + step, "x");
+                        let week = rng.random_range(0..4);
+                        let mut a = activity(ty.id, lead_id, owner, week * WEEK + step, "x");
                         if ty.kind != TypeKind::Opportunity && rng.random_bool(0.2) {
                             a.lead_id = None;
                             a.account_id = Some(account.id);
@@ -323,7 +366,9 @@ async fn kept_counts_match_the_rows_after_random_writes() {
                             .then(|| users[rng.random_range(0..users.len())]),
                         status: None,
                         fields: None,
-                        occurred_at: None,
+                        occurred_at: rng
+                            .random_bool(0.3)
+                            .then(|| rng.random_range(0..4) * WEEK + step),
                         pinned: rng.random_bool(0.7).then(|| rng.random_bool(0.5)),
                         tags: None,
                         static_data: None,

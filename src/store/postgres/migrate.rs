@@ -75,6 +75,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../../migrations/postgres/0017_unused_pinned_index.sql"),
     ),
+    (
+        18,
+        include_str!("../../../migrations/postgres/0018_weekly_counts_per_statement.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.
