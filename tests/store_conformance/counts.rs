@@ -29,6 +29,11 @@ pub(crate) fn count_drift(backend: &str, url: &str) -> Vec<String> {
                         owner_id || '/' || lead_owner_id || '/' || pinned AS k, sum(n) AS n
                    FROM activity_counts GROUP BY 1 HAVING sum(n) <> 0) y ON x.k = y.k
      WHERE x.n IS NULL OR y.n IS NULL OR x.n <> y.n";
+    texts(backend, url, sql)
+}
+
+/// The first column of `sql`'s rows as text, the same SQL on either backend.
+fn texts(backend: &str, url: &str, sql: &str) -> Vec<String> {
     if backend == "sqlite" {
         let path = url.strip_prefix("sqlite://").expect("sqlite URL");
         let c = rusqlite::Connection::open(path).expect("open the SQLite file");
@@ -61,21 +66,7 @@ pub(crate) fn weekly_drift(backend: &str, url: &str) -> Vec<String> {
                         lead_owner_id AS k, sum(n) AS n
                    FROM activity_weekly_counts GROUP BY 1 HAVING sum(n) <> 0) y ON x.k = y.k
      WHERE x.n IS NULL OR y.n IS NULL OR x.n <> y.n";
-    if backend == "sqlite" {
-        let path = url.strip_prefix("sqlite://").expect("sqlite URL");
-        let c = rusqlite::Connection::open(path).expect("open the SQLite file");
-        let mut stmt = c.prepare(sql).expect("weekly drift query");
-        stmt.query_map([], |r| r.get::<_, String>(0))
-            .expect("weekly drift rows")
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .expect("weekly drift rows")
-    } else {
-        pg::query_texts(url, sql)
-            .expect("weekly drift query")
-            .into_iter()
-            .map(Option::unwrap_or_default)
-            .collect()
-    }
+    texts(backend, url, sql)
 }
 
 /// Whether the store answers `q`'s count from the count table (and not from the rows).
