@@ -270,7 +270,7 @@ fn csrf_refused() -> Response {
     message_page(
         StatusCode::FORBIDDEN,
         "Form expired",
-        "The form's CSRF token is missing or does not match this session. Reload the page to get a fresh form and send that.",
+        "The form's CSRF token is missing or does not match this session. Reload the page and submit the form it shows.",
     )
 }
 
