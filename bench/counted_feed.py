@@ -15,6 +15,7 @@ is the triggers' cost alone). Prints one JSON line per (backend, scale) with req
 Usage (from the repository root; docs/benchmarks.md has the figures):
     cargo build --release
     python3 bench/counted_feed.py --scales 5000,1000000 --backends sqlite,postgres --writes
+    python3 bench/counted_feed.py --scales 5000,10000000 --backends sqlite,postgres --defer-indexes
 Reuses bench/import.py's file writers and bench/wrk/scenario.lua; only the standard library.
 """
 
@@ -137,11 +138,19 @@ def one(opts, backend, n):
     acts = os.path.join(work, "activities.ndjson")
     write_activities(acts, n, guids)
     before = time.time()
-    cli(opts.bin, ["import", "--db", db, "--tenant", tenant, "--progress", "none", "--batch", "20000",
-                   "--state", os.path.join(work, "a.state"), "--rejects", os.path.join(work, "a.rejects"), acts])
+    p = subprocess.Popen([opts.bin, "import", "--db", db, "--tenant", tenant, "--progress", "none",
+                          "--batch", "20000", "--state", os.path.join(work, "a.state"),
+                          "--rejects", os.path.join(work, "a.rejects")]
+                         + (["--defer-indexes"] if opts.defer_indexes else []) + [acts],
+                         stdout=subprocess.DEVNULL)
+    _, status, rusage = os.wait4(p.pid, 0)
     loaded = time.time() - before
+    if status != 0:
+        sys.exit(f"the activities import failed ({status})")
     sql(backend, db, "ANALYZE")
-    result = {"backend": backend, "activities": n, "load_seconds": round(loaded, 1)}
+    result = {"backend": backend, "activities": n, "file_bytes": os.path.getsize(acts),
+              "load_seconds": round(loaded, 1), "load_rows_per_second": round(n / loaded),
+              "import_peak_rss_mib": round(rusage.ru_maxrss / 1024, 1)}
     result.update(count_costs(backend, db))
     datadir = os.path.join(work, "wrk")
     os.mkdir(datadir)
@@ -208,6 +217,8 @@ def main():
     ap.add_argument("--leads", type=int, default=2000)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--writes", action="store_true", help="also Create and bulk-25, with and without the triggers")
+    ap.add_argument("--defer-indexes", action="store_true",
+                    help="load with `import --defer-indexes` (indexes, and foreign keys on PostgreSQL, after the load)")
     ap.add_argument("--bin", default=os.path.join(REPO, "target/release/activity-hub"))
     ap.add_argument("--pg-admin", default="postgres://postgres@127.0.0.1:5432/test")
     opts = ap.parse_args()

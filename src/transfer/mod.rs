@@ -105,6 +105,11 @@ struct State {
     /// kept here so that an interrupted load still builds them when it is resumed.
     #[serde(default)]
     deferred_indexes: Vec<(String, String)>,
+    /// Foreign keys of the activity table dropped for the load on PostgreSQL (`--defer-indexes`),
+    /// with their definitions: added back and checked in one pass each when the load ends, or
+    /// when an interrupted load is resumed and ends.
+    #[serde(default)]
+    deferred_foreign_keys: Vec<(String, String)>,
 }
 
 impl State {
@@ -540,6 +545,7 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
         rejects_len: 0,
         counts: Counts::default(),
         deferred_indexes: Vec::new(),
+        deferred_foreign_keys: Vec::new(),
     };
     if !o.restart {
         if let Some(saved) = State::load(&state_path)? {
@@ -556,11 +562,17 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
         }
     }
     let resumed_at_line = state.line;
-    if o.defer_indexes && o.kind == Kind::Activities && state.deferred_indexes.is_empty() {
+    if o.defer_indexes
+        && o.kind == Kind::Activities
+        && state.deferred_indexes.is_empty()
+        && state.deferred_foreign_keys.is_empty()
+    {
         state.deferred_indexes = bulk.secondary_indexes().await?;
+        state.deferred_foreign_keys = bulk.foreign_keys().await?;
         state.save(&state_path)?;
     }
     bulk.drop_indexes(&state.deferred_indexes).await?;
+    bulk.drop_foreign_keys(&state.deferred_foreign_keys).await?;
     let mut rejects = Rejects::open(&rejects_path, state.rejects_len)?;
     let mut source = Source::open(o.kind, format, file, state.line, state.offset)?;
     let mut progress = Progress::new(o.progress, total, state.offset);
@@ -634,6 +646,16 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
             indexes = state.deferred_indexes.len(),
             seconds = started.elapsed().as_secs_f64(),
             "indexes built"
+        );
+    }
+    if !state.deferred_foreign_keys.is_empty() {
+        let started = Instant::now();
+        bulk.restore_foreign_keys(&state.deferred_foreign_keys)
+            .await?;
+        tracing::info!(
+            foreign_keys = state.deferred_foreign_keys.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "foreign keys added back and checked"
         );
     }
     if state.counts.imported > 0 {

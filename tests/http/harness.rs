@@ -118,6 +118,45 @@ impl Db {
         names
     }
 
+    /// Whether the test runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// The foreign keys of `table`, each as one line: on PostgreSQL its name, definition and
+    /// whether it is validated; on SQLite the column and what it references.
+    pub fn foreign_keys(&self, table: &str) -> Vec<String> {
+        if let Some(db) = &self.pg {
+            return pg::query_texts(
+                &db.url,
+                &format!(
+                    "SELECT conname || ' ' || pg_get_constraintdef(oid)
+                            || CASE WHEN convalidated THEN '' ELSE ' (not validated)' END
+                       FROM pg_constraint WHERE conrelid = '{table}'::regclass AND contype = 'f'
+                      ORDER BY conname"
+                ),
+            )
+            .expect("list foreign keys")
+            .into_iter()
+            .flatten()
+            .collect();
+        }
+        let c = rusqlite::Connection::open(self.dir.path().join("hub.db"))
+            .expect("open the SQLite file");
+        let mut stmt = c
+            .prepare(
+                "SELECT \"from\" || ' -> ' || \"table\" || '(' || coalesce(\"to\", '') || ')'
+                   FROM pragma_foreign_key_list(?1) ORDER BY 1",
+            )
+            .expect("prepare");
+        let keys = stmt
+            .query_map([table], |r| r.get(0))
+            .expect("list foreign keys")
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .expect("foreign keys");
+        keys
+    }
+
     /// Runs one SQL batch on the test's database: `sqlite` on SQLite, `postgres` on PostgreSQL
     /// (for what a test installs behind the server's back, such as a failing trigger).
     pub fn exec(&self, sqlite: &str, postgres: &str) {

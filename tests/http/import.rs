@@ -398,7 +398,10 @@ async fn a_killed_import_resumes_with_no_row_twice_and_none_missing() {
     let state = dir.path().join("big.ndjson.import-state");
     let indexes = db.index_names("activities");
     assert!(indexes.len() > 10, "{indexes:?}");
-    // With the indexes deferred: the killed run has dropped them, the resumed one builds them.
+    let foreign_keys = db.foreign_keys("activities");
+    assert!(foreign_keys.len() >= 6, "{foreign_keys:?}");
+    // With the indexes deferred (and on PostgreSQL the foreign keys): the killed run has dropped
+    // them, the resumed one builds them.
     let mut child = process::command(&[
         "import",
         "--tenant",
@@ -445,6 +448,46 @@ async fn a_killed_import_resumes_with_no_row_twice_and_none_missing() {
         db.index_names("activities").len() < indexes.len(),
         "indexes deferred while loading"
     );
+    if db.is_postgres() {
+        assert_eq!(
+            db.foreign_keys("activities"),
+            Vec::<String>::new(),
+            "foreign keys deferred while loading"
+        );
+        // A stored row that breaks a foreign key while none is enforced: the resumed import
+        // ends with an error naming that key, which is enforced again (not yet validated).
+        db.exec(
+            "",
+            "UPDATE activities SET created_by = -created_by WHERE id = (SELECT min(id) FROM activities)",
+        );
+        let out = db.cli(&[
+            "import",
+            "--tenant",
+            &t.tenant_id,
+            "--batch",
+            "200",
+            p(&path),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "the broken key must fail the import");
+        assert!(
+            stderr.contains("activities_created_by_fkey") && stderr.contains("does not hold"),
+            "{stderr}"
+        );
+        assert!(
+            db.foreign_keys("activities")
+                .iter()
+                .any(|k| k.starts_with("activities_created_by_fkey")
+                    && k.ends_with("(not validated)")),
+            "{:?}",
+            db.foreign_keys("activities")
+        );
+        assert!(state.exists(), "the failed run keeps its state file");
+        db.exec(
+            "",
+            "UPDATE activities SET created_by = -created_by WHERE created_by < 0",
+        );
+    }
 
     let r = ok(
         &db,
@@ -463,6 +506,11 @@ async fn a_killed_import_resumes_with_no_row_twice_and_none_missing() {
         db.index_names("activities"),
         indexes,
         "every index built again"
+    );
+    assert_eq!(
+        db.foreign_keys("activities"),
+        foreign_keys,
+        "every foreign key added back and validated"
     );
     let stored = export_activities(&db, dir.path(), &t, "after.ndjson");
     assert_eq!(
