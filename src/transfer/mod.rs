@@ -578,6 +578,10 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
     let mut progress = Progress::new(o.progress, total, state.offset);
     let mut carried: Option<Item> = None;
     let mut done_rows = 0u64;
+    // Rows this run has imported, and how many more it imports before the activity table's
+    // statistics are taken again (see `Bulk::analyze_growing`).
+    let mut imported_here = 0u64;
+    let mut analyze_at = 1u64;
     loop {
         // Read a batch. An activity naming an opportunity that this batch creates ends the
         // batch before it, so that the opportunity is stored (and found) first.
@@ -629,6 +633,11 @@ pub async fn import(o: ImportOptions) -> Result<ImportReport, String> {
             }
         };
         done_rows += counts.imported + counts.present + counts.rejected;
+        imported_here += counts.imported;
+        if o.kind == Kind::Activities && imported_here >= analyze_at {
+            bulk.analyze_growing().await?;
+            analyze_at = imported_here * 2;
+        }
         state.counts.imported += counts.imported;
         state.counts.present += counts.present;
         state.counts.rejected += counts.rejected;

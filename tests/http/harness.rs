@@ -123,6 +123,18 @@ impl Db {
         self.pg.is_some()
     }
 
+    /// The first column of the first row `sql` returns on the test's PostgreSQL database, as
+    /// text; panics on SQLite.
+    pub fn pg_value(&self, sql: &str) -> String {
+        let db = self.pg.as_ref().expect("a PostgreSQL test");
+        pg::query_texts(&db.url, sql)
+            .expect("run SQL")
+            .into_iter()
+            .next()
+            .flatten()
+            .expect("a value")
+    }
+
     /// The foreign keys of `table`, each as one line: on PostgreSQL its name, definition and
     /// whether it is validated; on SQLite the column and what it references.
     pub fn foreign_keys(&self, table: &str) -> Vec<String> {

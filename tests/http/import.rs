@@ -454,6 +454,15 @@ async fn a_killed_import_resumes_with_no_row_twice_and_none_missing() {
             Vec::<String>::new(),
             "foreign keys deferred while loading"
         );
+        // The load has taken the growing table's statistics (the store had none of its rows).
+        let estimated: f64 = db
+            .pg_value("SELECT reltuples::text FROM pg_class WHERE relname = 'activities'")
+            .parse()
+            .expect("a number");
+        assert!(
+            estimated >= 1000.0,
+            "activities analysed during the load: {estimated}"
+        );
         // A stored row that breaks a foreign key while none is enforced: the resumed import
         // ends with an error naming that key, which is enforced again (not yet validated).
         db.exec(
