@@ -23,6 +23,17 @@ fn db<E: std::fmt::Display>(e: E) -> String {
     format!("database error: {e}")
 }
 
+/// The (name, SQL text) pairs `sql` lists on PostgreSQL: indexes or constraints with the text
+/// that creates them again.
+async fn named_statements(c: &tokio_postgres::Client, sql: &str) -> Res<Vec<(String, String)>> {
+    c.query(sql, &[])
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
+        .collect()
+}
+
 /// `name` as a quoted SQL identifier.
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -323,17 +334,14 @@ impl Bulk {
                     .collect::<rusqlite::Result<Vec<_>>>();
                 rows.map_err(db)
             }
-            Bulk::Pg(c) => c
-                .query(
+            Bulk::Pg(c) => {
+                named_statements(
+                    c,
                     "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema()
                         AND tablename = 'activities' AND indexdef NOT LIKE 'CREATE UNIQUE%' ORDER BY 1",
-                    &[],
                 )
                 .await
-                .map_err(db)?
-                .iter()
-                .map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
-                .collect(),
+            }
         }
     }
 
@@ -392,17 +400,14 @@ impl Bulk {
     pub async fn foreign_keys(&mut self) -> Res<Vec<(String, String)>> {
         match self {
             Bulk::Sqlite(_) => Ok(Vec::new()),
-            Bulk::Pg(c) => c
-                .query(
+            Bulk::Pg(c) => {
+                named_statements(
+                    c,
                     "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
                       WHERE conrelid = 'activities'::regclass AND contype = 'f' ORDER BY 1",
-                    &[],
                 )
                 .await
-                .map_err(db)?
-                .iter()
-                .map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
-                .collect(),
+            }
         }
     }
 

@@ -91,31 +91,19 @@ impl Db {
 
     /// The names of `table`'s indexes, sorted, on either backend.
     pub fn index_names(&self, table: &str) -> Vec<String> {
-        if let Some(db) = &self.pg {
-            return pg::query_texts(
-                &db.url,
-                &format!(
-                    "SELECT indexname::text FROM pg_indexes WHERE tablename = '{table}' ORDER BY 1"
-                ),
-            )
-            .expect("list indexes")
-            .into_iter()
-            .flatten()
-            .collect();
-        }
-        let c = rusqlite::Connection::open(self.dir.path().join("hub.db"))
-            .expect("open the SQLite file");
-        let mut stmt = c
-            .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 ORDER BY 1",
-            )
-            .expect("prepare");
-        let names = stmt
-            .query_map([table], |r| r.get(0))
-            .expect("list indexes")
-            .collect::<rusqlite::Result<Vec<String>>>()
-            .expect("index names");
-        names
+        self.column_texts(
+            &format!(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' ORDER BY 1"
+            ),
+            &format!(
+                "SELECT indexname::text FROM pg_indexes WHERE tablename = '{table}' ORDER BY 1"
+            ),
+        )
+    }
+
+    /// `texts` of `postgres` on PostgreSQL and of `sqlite` on SQLite.
+    fn column_texts(&self, sqlite: &str, postgres: &str) -> Vec<String> {
+        self.texts(if self.pg.is_some() { postgres } else { sqlite })
     }
 
     /// Whether the test runs on PostgreSQL.
@@ -138,35 +126,18 @@ impl Db {
     /// The foreign keys of `table`, each as one line: on PostgreSQL its name, definition and
     /// whether it is validated; on SQLite the column and what it references.
     pub fn foreign_keys(&self, table: &str) -> Vec<String> {
-        if let Some(db) = &self.pg {
-            return pg::query_texts(
-                &db.url,
-                &format!(
-                    "SELECT conname || ' ' || pg_get_constraintdef(oid)
-                            || CASE WHEN convalidated THEN '' ELSE ' (not validated)' END
-                       FROM pg_constraint WHERE conrelid = '{table}'::regclass AND contype = 'f'
-                      ORDER BY conname"
-                ),
-            )
-            .expect("list foreign keys")
-            .into_iter()
-            .flatten()
-            .collect();
-        }
-        let c = rusqlite::Connection::open(self.dir.path().join("hub.db"))
-            .expect("open the SQLite file");
-        let mut stmt = c
-            .prepare(
+        self.column_texts(
+            &format!(
                 "SELECT \"from\" || ' -> ' || \"table\" || '(' || coalesce(\"to\", '') || ')'
-                   FROM pragma_foreign_key_list(?1) ORDER BY 1",
-            )
-            .expect("prepare");
-        let keys = stmt
-            .query_map([table], |r| r.get(0))
-            .expect("list foreign keys")
-            .collect::<rusqlite::Result<Vec<String>>>()
-            .expect("foreign keys");
-        keys
+                   FROM pragma_foreign_key_list('{table}') ORDER BY 1"
+            ),
+            &format!(
+                "SELECT conname || ' ' || pg_get_constraintdef(oid)
+                        || CASE WHEN convalidated THEN '' ELSE ' (not validated)' END
+                   FROM pg_constraint WHERE conrelid = '{table}'::regclass AND contype = 'f'
+                  ORDER BY conname"
+            ),
+        )
     }
 
     /// Runs one SQL batch on the test's database: `sqlite` on SQLite, `postgres` on PostgreSQL
