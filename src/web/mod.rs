@@ -270,7 +270,7 @@ fn csrf_refused() -> Response {
     message_page(
         StatusCode::FORBIDDEN,
         "Form expired",
-        "The form's CSRF token is missing or does not match this session. Reload the page and submit the form it shows.",
+        "The form's CSRF token is missing or belongs to another session: open the page again and send its form.",
     )
 }
 
