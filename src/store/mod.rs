@@ -8,6 +8,7 @@ pub(crate) mod directory;
 mod history;
 pub mod idempotency;
 mod instrumented;
+mod labels;
 pub mod postgres;
 pub(crate) mod sql;
 pub mod sqlite;

@@ -397,16 +397,14 @@ impl Builder {
         }
     }
 
-    /// The creator's display name: a subquery in SQLite, whose page statement does not join
-    /// users; the joined `c` row in PostgreSQL's.
+    /// The creator's display name: a subquery, since neither backend's page statement joins
+    /// users; compared bytewise in PostgreSQL, as SQLite's default collation does.
     fn created_by_name(&self) -> String {
+        let name = "(SELECT trim(c.first_name || ' ' || c.last_name) FROM users c \
+                    WHERE c.id = a.created_by)";
         match self.dialect {
-            Dialect::Sqlite => "(SELECT trim(c.first_name || ' ' || c.last_name) FROM users c \
-                                WHERE c.id = a.created_by)"
-                .to_string(),
-            Dialect::Postgres => {
-                "trim(c.first_name || ' ' || c.last_name) COLLATE \"C\"".to_string()
-            }
+            Dialect::Sqlite => name.to_string(),
+            Dialect::Postgres => format!("{name} COLLATE \"C\""),
         }
     }
 

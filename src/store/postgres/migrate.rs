@@ -79,6 +79,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         18,
         include_str!("../../../migrations/postgres/0018_weekly_counts_per_statement.sql"),
     ),
+    (
+        19,
+        include_str!("../../../migrations/postgres/0019_types_version.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.

@@ -16,6 +16,7 @@
 mod connect;
 mod group_commit;
 mod idempotency;
+mod labels;
 mod migrate;
 mod outbox;
 mod pipeline;
@@ -34,6 +35,7 @@ use deadpool_postgres::{
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
+use super::labels::Labels;
 use super::{redact_url, Store, UserCredentials};
 use crate::domain::directory::{DirectoryQuery, UserRecord};
 use crate::domain::history::{
@@ -80,6 +82,10 @@ pub struct PgStore {
     pool: Pool,
     /// Activity inserts go through it, to commit together (`group_commit`).
     inserts: group_commit::GroupCommit,
+    /// The users and types activity pages name (`store::labels`).
+    labels: Labels,
+    /// When the types in `labels` are to be dropped (migration 0019).
+    type_versions: labels::TypeVersions,
 }
 
 impl PgStore {
@@ -90,32 +96,45 @@ impl PgStore {
     async fn counted_page<T>(
         &self,
         count: Option<(String, rows::Params)>,
-        (page_sql, page_args): (String, rows::Params),
+        page: (String, rows::Params),
         row: fn(&tokio_postgres::Row) -> Result<T>,
     ) -> Result<Page<T>> {
         let c = self.client().await?;
-        let count_stmt = match &count {
-            Some((sql, _)) => Some(c.prepare_cached(sql).await.map_err(map_err)?),
-            None => None,
-        };
-        let page_stmt = c.prepare_cached(&page_sql).await.map_err(map_err)?;
-        let count = match (&count_stmt, &count) {
-            (Some(stmt), Some((_, args))) => Some((stmt, args)),
-            _ => None,
-        };
-        let (total, rows) = pipeline::snapshot_page(&c, count, (&page_stmt, &page_args)).await?;
-        let rows = rows.iter().map(row).collect::<Result<Vec<_>>>()?;
+        counted_page_on(&c, count, page, row).await
+    }
+
+    /// `counted_page` of activities, labelled (`labels::label`) on the same connection.
+    /// Its statements bind `tenant_id` as $1.
+    async fn activity_page(
+        &self,
+        tenant_id: i64,
+        count: Option<(String, rows::Params)>,
+        page: (String, rows::Params),
+    ) -> Result<Page<ActivityView>> {
+        let seen = self.labels.generation();
+        let c = self.client().await?;
+        let page = counted_page_on(&c, count, page, activity_row).await?;
+        let (rows, versions): (Vec<_>, Vec<i64>) = page.rows.into_iter().unzip();
+        if let Some(&version) = versions.first() {
+            self.type_versions
+                .note(&self.labels.types, tenant_id, version);
+        }
         Ok(Page {
-            total: total as u64,
-            rows,
+            total: page.total,
+            rows: labels::label(&self.labels, &c, rows, seen).await?,
         })
     }
 
-    /// The activity of tenant $1 that `filter` picks: the nine-table row statement, run like a
-    /// page (one flight, on its generic plan) instead of being planned for every call.
-    async fn one_activity(&self, filter: &str, args: rows::Params) -> Result<Option<ActivityView>> {
+    /// The activity of tenant $1 that `filter` picks: the row statement, run like a page (one
+    /// flight, on its generic plan) instead of being planned for every call.
+    async fn one_activity(
+        &self,
+        tenant_id: i64,
+        filter: &str,
+        args: rows::Params,
+    ) -> Result<Option<ActivityView>> {
         let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND {filter}");
-        let page = self.counted_page(None, (sql, args), activity_row).await?;
+        let page = self.activity_page(tenant_id, None, (sql, args)).await?;
         Ok(page.rows.into_iter().next())
     }
 
@@ -171,7 +190,12 @@ impl PgStore {
             .map_err(|e| format!("migration of {shown} failed: {e}"))?;
         drop(client);
         let inserts = group_commit::GroupCommit::start(pool.clone());
-        Ok(PgStore { pool, inserts })
+        Ok(PgStore {
+            pool,
+            inserts,
+            labels: Labels::new(),
+            type_versions: labels::TypeVersions::new(),
+        })
     }
 
     /// A pooled connection. Its statement cache (deadpool's, one per connection, unbounded) holds
@@ -180,6 +204,30 @@ impl PgStore {
     async fn client(&self) -> Result<Object> {
         pooled(&self.pool).await
     }
+}
+
+/// `PgStore::counted_page` on the connection `c`.
+async fn counted_page_on<T>(
+    c: &Object,
+    count: Option<(String, rows::Params)>,
+    (page_sql, page_args): (String, rows::Params),
+    row: fn(&tokio_postgres::Row) -> Result<T>,
+) -> Result<Page<T>> {
+    let count_stmt = match &count {
+        Some((sql, _)) => Some(c.prepare_cached(sql).await.map_err(map_err)?),
+        None => None,
+    };
+    let page_stmt = c.prepare_cached(&page_sql).await.map_err(map_err)?;
+    let count = match (&count_stmt, &count) {
+        (Some(stmt), Some((_, args))) => Some((stmt, args)),
+        _ => None,
+    };
+    let (total, rows) = pipeline::snapshot_page(c, count, (&page_stmt, &page_args)).await?;
+    let rows = rows.iter().map(row).collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        total: total as u64,
+        rows,
+    })
 }
 
 /// A connection from `pool`, its statement cache emptied once past `STATEMENT_CACHE_MAX`
@@ -455,7 +503,11 @@ impl Store for PgStore {
     }
 
     async fn update_activity_type(&self, tenant_id: i64, ty: ActivityType) -> Result<()> {
-        writes::update_activity_type(self, tenant_id, ty).await
+        let updated = writes::update_activity_type(self, tenant_id, ty).await;
+        // Emptied after the commit (or its failure), so that no read loads the old row again
+        // once the change is visible.
+        self.labels.types.invalidate();
+        updated
     }
 
     async fn insert_activities(
@@ -475,13 +527,21 @@ impl Store for PgStore {
     }
 
     async fn activity_by_guid(&self, tenant_id: i64, guid: Uuid) -> Result<Option<ActivityView>> {
-        self.one_activity("a.guid = $2", vec![Box::new(tenant_id), Box::new(guid)])
-            .await
+        self.one_activity(
+            tenant_id,
+            "a.guid = $2",
+            vec![Box::new(tenant_id), Box::new(guid)],
+        )
+        .await
     }
 
     async fn activity_by_id(&self, tenant_id: i64, id: i64) -> Result<Option<ActivityView>> {
-        self.one_activity("a.id = $2", vec![Box::new(tenant_id), Box::new(id)])
-            .await
+        self.one_activity(
+            tenant_id,
+            "a.id = $2",
+            vec![Box::new(tenant_id), Box::new(id)],
+        )
+        .await
     }
 
     async fn delete_activity(&self, tenant_id: i64, id: i64, actor: Actor) -> Result<()> {
@@ -716,7 +776,7 @@ impl Store for PgStore {
     async fn list_activities(&self, q: &ActivityQuery) -> Result<Page<ActivityView>> {
         // Counting touches only `activities` (and `leads` for visibility), so the planner can
         // answer from an index; a cap bounds the work on huge tenants.
-        self.counted_page(activity_count_sql(q), activity_page_sql(q), activity_row)
+        self.activity_page(q.tenant_id, activity_count_sql(q), activity_page_sql(q))
             .await
     }
 

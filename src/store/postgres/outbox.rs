@@ -5,6 +5,7 @@
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
+use super::labels::label;
 use super::rows::{
     activity_row, execute, get, lead_row, map_err, query, query_one, query_opt, ACTIVITY_SELECT,
     LEAD_COLS,
@@ -18,6 +19,7 @@ use crate::events::{
     self, ActivityFacts, Delivery, DeliveryState, DueDelivery, Event, LeadFacts, NewWebhook,
     Outcome, Webhook,
 };
+use crate::store::labels::Labels;
 
 /// A subscription's filter, as the write paths read it.
 struct Filter {
@@ -175,12 +177,20 @@ async fn activity_views<C: GenericClient>(
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, ActivityView>> {
     let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[])");
-    let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for r in query(c, &sql, &[&tenant_id, &ids]).await? {
-        let v = activity_row(&r)?;
-        out.insert(v.id, v);
-    }
-    Ok(out)
+    // Labelled from the transaction's own reads, not the store's directories: a write's payload
+    // shows the users and types as the write saw them.
+    let labels = Labels::new();
+    let seen = labels.generation();
+    let rows = query(c, &sql, &[&tenant_id, &ids])
+        .await?
+        .iter()
+        .map(|r| activity_row(r).map(|(row, _)| row))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(label(&labels, c, rows, seen)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect())
 }
 
 async fn lead<C: GenericClient>(c: &C, tenant_id: i64, id: i64) -> Result<Option<Lead>> {

@@ -39,7 +39,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::events::{Delivery, DueDelivery, Event, NewWebhook, Outcome, Webhook};
-use labels::Labels;
+use crate::store::labels::Labels;
 use migrate::migrate;
 use query::list_in;
 pub use query::{activity_count_sql, activity_page_sql, directory_count_sql, directory_page_sql};
@@ -233,7 +233,7 @@ impl SqliteStore {
                 .query_row(params![tenant_id, key], activity_row)
                 .optional()
                 .db()?;
-            Ok(labels.label(tx, row.into_iter().collect(), seen)?.pop())
+            Ok(labels::label(labels, tx, row.into_iter().collect(), seen)?.pop())
         })
         .await
     }

@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
-use super::labels::Labels;
+use super::labels::label;
 use super::rows::{activity_row, lead_row, SqlResult, ACTIVITY_SELECT, LEAD_COLS};
 use crate::domain::time::now_micros;
 use crate::domain::{ActivityView, Lead};
@@ -14,6 +14,7 @@ use crate::events::{
     self, ActivityFacts, Delivery, DeliveryState, DueDelivery, Event, LeadFacts, NewWebhook,
     Outcome, Webhook,
 };
+use crate::store::labels::Labels;
 
 /// A subscription's filter, as the write paths read it.
 struct Filter {
@@ -93,7 +94,7 @@ fn activity_view(
         .optional()
         .db()?;
     let seen = labels.generation();
-    Ok(labels.label(c, row.into_iter().collect(), seen)?.pop())
+    Ok(label(labels, c, row.into_iter().collect(), seen)?.pop())
 }
 
 fn lead(c: &Connection, tenant_id: i64, id: i64) -> Result<Option<Lead>> {

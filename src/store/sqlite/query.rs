@@ -3,7 +3,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection};
 
-use super::labels::{Labels, Seen};
+use super::labels::label;
 use super::rows::{
     activity_row, user_record_select, SqlResult, ACCOUNT_SELECT, ACTIVITY_SELECT, LEAD_COLS,
 };
@@ -11,6 +11,7 @@ use crate::domain::directory::{DirectoryKind, DirectoryQuery};
 use crate::domain::{ActivityQuery, ActivityView, Page};
 use crate::error::Result;
 use crate::store::directory;
+use crate::store::labels::{Labels, Seen};
 use crate::store::sql::{self, Arg, Dialect};
 
 /// Converts the builder's parameters to SQLite values (a list becomes one value per element,
@@ -69,7 +70,7 @@ pub(super) fn list_in(
         rows.push(row.db()?);
     }
     drop(stmt);
-    let rows = labels.label(tx, rows, seen)?;
+    let rows = label(labels, tx, rows, seen)?;
     Ok(Page {
         total: total as u64,
         rows,

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use super::labels::{Labels, Seen};
 use super::rows::SqlResult;
 use super::SqliteStore;
 use crate::error::{Error, Result};
+use crate::store::labels::{Labels, Seen};
 use crate::telemetry::StoreQueue;
 
 /// Reader threads (and connections); reads beyond this many wait their turn in a queue.

@@ -9,6 +9,7 @@ use crate::domain::{
     User,
 };
 use crate::error::{Error, Fault, Result, Unique};
+use crate::store::labels::ActivityRow;
 use crate::store::UserCredentials;
 
 /// Turns a SQLite error into the domain's: unique violations become `Duplicate` naming the field,
@@ -242,17 +243,6 @@ fn opt_uuid_col(row: &Row, idx: usize) -> rusqlite::Result<Option<Uuid>> {
     }
 }
 
-/// An activity as its row reads, before `Labels::label` fills in its type and its users.
-pub(super) struct ActivityRow {
-    pub(super) view: ActivityView,
-    pub(super) created_by: i64,
-    pub(super) modified_by: i64,
-    /// The type of the opportunity the activity is about (Salesloft `crm_opportunity` resource).
-    pub(super) resource_type_id: Option<i64>,
-    /// That opportunity's note, which names it unless empty.
-    pub(super) resource_note: Option<String>,
-}
-
 pub(super) fn activity_row(row: &Row) -> rusqlite::Result<ActivityRow> {
     let resource_kind = {
         let text = row.get_ref(19)?.as_str()?;
@@ -270,7 +260,7 @@ pub(super) fn activity_row(row: &Row) -> rusqlite::Result<ActivityRow> {
         type_id: row.get(2)?,
         event_code: row.get(3)?,
         // The type's attributes, the users' names and the lead's are filled in by
-        // `Labels::label`.
+        // `labels::label`.
         type_name: String::new(),
         type_display_name: String::new(),
         type_kind: TypeKind::Custom,

@@ -1,0 +1,104 @@
+//! Labelling PostgreSQL's activity rows from the shared directories (`store::labels`): what a
+//! page names that the directories lack is read in one statement per table.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::GenericClient;
+
+use super::rows::{get, query, type_row, TYPE_COLS};
+use crate::domain::{ActivityType, ActivityView};
+use crate::error::Result;
+use crate::store::labels::{fill, ActivityRow, Directory, Labels, Seen, UserLabel};
+
+/// Tenants whose version `TypeVersions` notes at most; past it, it starts over (emptying the
+/// type directory with it).
+const VERSIONS_CAP: usize = 100_000;
+
+/// Each tenant's `types_version` (migration 0019) as this process's pages last read it. Every
+/// type the directory holds was loaded after its tenant's version was noted here, by a page that
+/// read that version or a later one, so a page that reads a newer version knows the directory
+/// may hold a type older than its rows: it empties the directory. Types changed by another
+/// process or out of band therefore show on the next page, not after the directory's 10 s.
+pub(super) struct TypeVersions(std::sync::Mutex<HashMap<i64, i64>>);
+
+impl TypeVersions {
+    pub(super) fn new() -> TypeVersions {
+        TypeVersions(std::sync::Mutex::new(HashMap::new()))
+    }
+
+    /// Notes that a page of `tenant_id` read `version`, emptying `types` when it is newer than
+    /// the version noted. An older one (a page whose snapshot predates another's) changes nothing.
+    pub(super) fn note(&self, types: &Directory<ActivityType>, tenant_id: i64, version: i64) {
+        let mut noted = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if noted.len() >= VERSIONS_CAP && !noted.contains_key(&tenant_id) {
+            // No type loaded before this point may outlive the versions noted for it.
+            noted.clear();
+            types.invalidate();
+        }
+        match noted.insert(tenant_id, version) {
+            Some(before) if before < version => types.invalidate(),
+            Some(before) if before > version => {
+                noted.insert(tenant_id, before);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The activities of `rows` with their types' attributes and their users' GUIDs and names; those
+/// the directories do not hold are read with `c` (in the caller's transaction, when it has one).
+/// `seen`: `Labels::generation()` from before the statement that read the rows.
+pub(super) async fn label<C: GenericClient>(
+    labels: &Labels,
+    c: &C,
+    rows: Vec<ActivityRow>,
+    seen: Seen,
+) -> Result<Vec<ActivityView>> {
+    let users = labels
+        .users
+        .held(rows.iter().flat_map(ActivityRow::user_ids));
+    let types = labels
+        .types
+        .held(rows.iter().flat_map(ActivityRow::type_ids));
+    let (loaded_users, loaded_types) =
+        tokio::try_join!(load_users(c, &users.missing), load_types(c, &types.missing))?;
+    let users = labels.users.keep(users, loaded_users, seen.users);
+    let types = labels.types.keep(types, loaded_types, seen.types);
+    fill(rows, &users, &types)
+}
+
+async fn load_users<C: GenericClient>(c: &C, ids: &[i64]) -> Result<Vec<(i64, UserLabel)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    query(
+        c,
+        "SELECT id, guid, first_name, last_name FROM users WHERE id = ANY($1)",
+        &[&ids],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let (first, last): (String, String) = (get(r, 2)?, get(r, 3)?);
+        Ok((
+            get(r, 0)?,
+            UserLabel {
+                guid: get(r, 1)?,
+                name: crate::domain::join_name(&first, &last),
+            },
+        ))
+    })
+    .collect()
+}
+
+async fn load_types<C: GenericClient>(c: &C, ids: &[i64]) -> Result<Vec<(i64, ActivityType)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {TYPE_COLS} FROM activity_types WHERE id = ANY($1)");
+    query(c, &sql, &[&ids])
+        .await?
+        .iter()
+        .map(|r| type_row(r).map(|t| (t.id, t)))
+        .collect()
+}
