@@ -4,9 +4,11 @@
 use activity_hub::auth::digest;
 use activity_hub::domain::history::Api;
 use activity_hub::domain::{
-    starter_types, ActivityUpdate, ActivityView, DataType, LeadKey, NewActivity, NewLead, Role,
+    starter_types, ActivityType, ActivityUpdate, ActivityView, DataType, LeadKey, NewActivity,
+    NewLead, Role, Tenant,
 };
 use activity_hub::error::{Error, Unique};
+use activity_hub::store::Store;
 use uuid::Uuid;
 
 use crate::fixtures::*;
@@ -252,25 +254,32 @@ async fn new_type_codes_stay_in_their_kinds_range() {
     }
 }
 
+/// A tenant with one activity, of a custom type "Demo" made for it: the tenant, the type and the
+/// activity's id.
+async fn one_activity_of_a_new_type(s: &dyn Store) -> (Tenant, ActivityType, i64) {
+    let (t, admin) = tenant(s, "acme").await;
+    let l = s
+        .create_lead(t.id, lead(admin.id, Some("a@x.test"), None))
+        .await
+        .unwrap();
+    let ty = s
+        .create_activity_type(t.id, custom_type("Demo", 1))
+        .await
+        .unwrap();
+    let ids = s
+        .insert_activities(t.id, vec![activity(ty.id, l.id, admin.id, 1_000, "n")])
+        .await
+        .unwrap();
+    (t, ty, ids[0])
+}
+
 /// Activities show their type as it is now: a list or lookup after `update_activity_type` never
 /// shows the old name, direction or Salesloft type (both backends keep types in memory for rows).
 #[tokio::test]
 async fn activities_show_their_type_as_last_updated() {
     for b in backends("type_labels").await {
         let s = &*b.store;
-        let (t, admin) = tenant(s, "acme").await;
-        let l = s
-            .create_lead(t.id, lead(admin.id, Some("a@x.test"), None))
-            .await
-            .unwrap();
-        let ty = s
-            .create_activity_type(t.id, custom_type("Demo", 1))
-            .await
-            .unwrap();
-        let ids = s
-            .insert_activities(t.id, vec![activity(ty.id, l.id, admin.id, 1_000, "n")])
-            .await
-            .unwrap();
+        let (t, ty, id) = one_activity_of_a_new_type(s).await;
         let shown = |a: &ActivityView| {
             (
                 a.type_name.clone(),
@@ -307,7 +316,7 @@ async fn activities_show_their_type_as_last_updated() {
             b.name
         );
         let one = s
-            .activity_by_id(t.id, ids[0])
+            .activity_by_id(t.id, id)
             .await
             .unwrap()
             .expect("the activity");
@@ -329,19 +338,7 @@ async fn a_type_changed_elsewhere_shows_on_the_next_page() {
     let other = activity_hub::store::open(&b.url)
         .await
         .expect("a second store on the same database");
-    let (t, admin) = tenant(s, "acme").await;
-    let l = s
-        .create_lead(t.id, lead(admin.id, Some("a@x.test"), None))
-        .await
-        .unwrap();
-    let ty = s
-        .create_activity_type(t.id, custom_type("Demo", 1))
-        .await
-        .unwrap();
-    let ids = s
-        .insert_activities(t.id, vec![activity(ty.id, l.id, admin.id, 1_000, "n")])
-        .await
-        .unwrap();
+    let (t, ty, id) = one_activity_of_a_new_type(s).await;
     let names = |page: Vec<ActivityView>| -> Vec<String> {
         page.iter().map(|a| a.type_display_name.clone()).collect()
     };
@@ -361,7 +358,7 @@ async fn a_type_changed_elsewhere_shows_on_the_next_page() {
         ),
     );
     let one = s
-        .activity_by_id(t.id, ids[0])
+        .activity_by_id(t.id, id)
         .await
         .unwrap()
         .expect("the activity");
