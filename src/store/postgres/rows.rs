@@ -244,10 +244,11 @@ pub(super) fn account_row(row: &Row) -> Result<Account> {
 }
 
 /// The columns `activity_row` reads; every statement built on it binds the tenant as $1, whose
-/// `types_version` (migration 0019) it reads once. Users and types are not joined: `store::labels` supplies
-/// their names from memory, which halves the plan PostgreSQL starts for every page (nine tables
-/// to four) and the bytes it sends (docs/benchmarks.md). The lead is joined: most pages are one
-/// lead's, and a second statement for it would cost a round trip.
+/// `types_version` (migration 0019) it reads once. Users and types are not joined:
+/// `store::labels` supplies their names from memory, so PostgreSQL starts a four-table plan for
+/// every page and sends no label columns (docs/benchmarks.md measures this against joining them).
+/// The lead is joined: most pages are one lead's, and a second statement for it would cost a
+/// round trip.
 pub(super) const ACTIVITY_SELECT: &str =
     "SELECT a.id, a.guid, a.type_id, a.event_code, a.lead_id, l.owner_id,
     a.opportunity_id, a.owner_id, a.created_by, a.modified_by, a.note, a.occurred_at,
