@@ -13,10 +13,12 @@
 //! growing with the load.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::labels::PgLabels;
 use super::outbox;
 use super::rows::{get, map_err, query};
 use super::writes::insert_activities_in;
@@ -60,11 +62,11 @@ pub(super) struct Inserted {
 impl GroupCommit {
     /// Starts the shards' workers on the current Tokio runtime; each stops when its queue is
     /// dropped.
-    pub(super) fn start(pool: Pool) -> GroupCommit {
+    pub(super) fn start(pool: Pool, labels: Arc<PgLabels>) -> GroupCommit {
         let shards = (0..SHARDS)
             .map(|_| {
                 let (queue, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(work(pool.clone(), rx));
+                tokio::spawn(work(pool.clone(), labels.clone(), rx));
                 queue
             })
             .collect();
@@ -111,7 +113,7 @@ impl GroupCommit {
 
 /// One shard's worker: takes what is queued (up to `MAX_ROWS`), commits it per tenant in queue
 /// order, answers each caller, and waits for more.
-async fn work(pool: Pool, mut queue: mpsc::Receiver<Pending>) {
+async fn work(pool: Pool, labels: Arc<PgLabels>, mut queue: mpsc::Receiver<Pending>) {
     while let Some(first) = queue.recv().await {
         let mut rows = first.activities.len();
         let mut batch = vec![first];
@@ -125,7 +127,7 @@ async fn work(pool: Pool, mut queue: mpsc::Receiver<Pending>) {
             }
         }
         for (tenant_id, group) in by_tenant(batch) {
-            commit_group(&pool, tenant_id, group).await;
+            commit_group(&pool, &labels, tenant_id, group).await;
         }
     }
 }
@@ -155,7 +157,7 @@ enum Failed {
 /// caller's bad rows (a lead deleted meanwhile, an unknown type) fail that caller only, at the cost
 /// of about two transactions per halving, and the others still commit in queue order. A group
 /// that finds the database unavailable is not split: every caller gets that answer at once.
-async fn commit_group(pool: &Pool, tenant_id: i64, mut group: Vec<Pending>) {
+async fn commit_group(pool: &Pool, labels: &PgLabels, tenant_id: i64, mut group: Vec<Pending>) {
     for p in &mut group {
         if let Some(q) = p.queued.take() {
             q.start();
@@ -169,7 +171,7 @@ async fn commit_group(pool: &Pool, tenant_id: i64, mut group: Vec<Pending>) {
         for p in &mut group {
             rows.append(&mut p.activities);
         }
-        match insert_rows(pool, tenant_id, &scored, &lens, &rows).await {
+        match insert_rows(pool, labels, tenant_id, &scored, &lens, &rows).await {
             Ok(answers) => {
                 for (p, a) in group.into_iter().zip(answers) {
                     let _ = p.answer.send(Ok(a));
@@ -214,6 +216,7 @@ fn shared(e: &Error) -> Error {
 /// transaction with their outbox rows, and reads back the scores the `scored` inserts asked for.
 async fn insert_rows(
     pool: &Pool,
+    labels: &PgLabels,
     tenant_id: i64,
     scored: &[bool],
     lens: &[usize],
@@ -234,7 +237,7 @@ async fn insert_rows(
         .collect();
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tenant_id, &leads];
     let (queued, scores) = tokio::join!(
-        outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &ids),
+        outbox::activities_changed(&tx, labels, tenant_id, Event::ActivityCreated, &ids),
         async {
             match leads.is_empty() {
                 true => Ok(Vec::new()),

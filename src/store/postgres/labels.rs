@@ -1,5 +1,6 @@
 //! Labelling PostgreSQL's activity rows from the shared directories (`store::labels`): what a
-//! page names that the directories lack is read in one statement per table.
+//! page names that the directories lack is read in one statement per table, and a tenant's types
+//! are dropped when its `types_version` moves.
 
 use std::collections::HashMap;
 
@@ -14,21 +15,62 @@ use crate::store::labels::{fill, ActivityRow, Directory, Labels, Seen, UserLabel
 /// type directory with it).
 const VERSIONS_CAP: usize = 100_000;
 
+/// The store's directories and the types versions that keep them exact.
+pub(super) struct PgLabels {
+    labels: Labels,
+    versions: TypeVersions,
+}
+
+impl PgLabels {
+    pub(super) fn new() -> PgLabels {
+        PgLabels {
+            labels: Labels::new(),
+            versions: TypeVersions::new(),
+        }
+    }
+
+    /// What `label` takes: read before the statement whose rows it labels.
+    pub(super) fn generation(&self) -> Seen {
+        self.labels.generation()
+    }
+
+    /// Empties the type directory: called after this store changed a type.
+    pub(super) fn types_changed(&self) {
+        self.labels.types.invalidate();
+    }
+
+    /// The activities `rows` (as `activity_row` reads them, of tenant `tenant_id`) labelled; what
+    /// the directories lack is read with `c` (in the caller's transaction, when it has one).
+    pub(super) async fn label<C: GenericClient>(
+        &self,
+        c: &C,
+        tenant_id: i64,
+        rows: Vec<(ActivityRow, i64)>,
+        seen: Seen,
+    ) -> Result<Vec<ActivityView>> {
+        let (rows, versions): (Vec<ActivityRow>, Vec<i64>) = rows.into_iter().unzip();
+        if let Some(&version) = versions.first() {
+            self.versions.note(&self.labels.types, tenant_id, version);
+        }
+        label(&self.labels, c, rows, seen).await
+    }
+}
+
 /// Each tenant's `types_version` (migration 0019) as this process's pages last read it. Every
 /// type the directory holds was loaded after its tenant's version was noted here, by a page that
 /// read that version or a later one, so a page that reads a newer version knows the directory
 /// may hold a type older than its rows: it empties the directory. Types changed by another
 /// process or out of band therefore show on the next page, not after the directory's 10 s.
-pub(super) struct TypeVersions(std::sync::Mutex<HashMap<i64, i64>>);
+struct TypeVersions(std::sync::Mutex<HashMap<i64, i64>>);
 
 impl TypeVersions {
-    pub(super) fn new() -> TypeVersions {
+    fn new() -> TypeVersions {
         TypeVersions(std::sync::Mutex::new(HashMap::new()))
     }
 
     /// Notes that a page of `tenant_id` read `version`, emptying `types` when it is newer than
     /// the version noted. An older one (a page whose snapshot predates another's) changes nothing.
-    pub(super) fn note(&self, types: &Directory<ActivityType>, tenant_id: i64, version: i64) {
+    fn note(&self, types: &Directory<ActivityType>, tenant_id: i64, version: i64) {
         let mut noted = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if noted.len() >= VERSIONS_CAP && !noted.contains_key(&tenant_id) {
             // No type loaded before this point may outlive the versions noted for it.
@@ -46,9 +88,9 @@ impl TypeVersions {
 }
 
 /// The activities of `rows` with their types' attributes and their users' GUIDs and names; those
-/// the directories do not hold are read with `c` (in the caller's transaction, when it has one).
-/// `seen`: `Labels::generation()` from before the statement that read the rows.
-pub(super) async fn label<C: GenericClient>(
+/// the directories do not hold are read with `c`. `seen`: `Labels::generation()` from before the
+/// statement that read the rows.
+async fn label<C: GenericClient>(
     labels: &Labels,
     c: &C,
     rows: Vec<ActivityRow>,

@@ -27,6 +27,7 @@ mod trash;
 mod writes;
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::{
@@ -35,7 +36,6 @@ use deadpool_postgres::{
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
-use super::labels::Labels;
 use super::{redact_url, Store, UserCredentials};
 use crate::domain::directory::{DirectoryQuery, UserRecord};
 use crate::domain::history::{
@@ -82,10 +82,9 @@ pub struct PgStore {
     pool: Pool,
     /// Activity inserts go through it, to commit together (`group_commit`).
     inserts: group_commit::GroupCommit,
-    /// The users and types activity pages name (`store::labels`).
-    labels: Labels,
-    /// When the types in `labels` are to be dropped (migration 0019).
-    type_versions: labels::TypeVersions,
+    /// The users and types activity rows name (`store::labels`), shared with the writes that
+    /// render their rows for webhooks.
+    labels: Arc<labels::PgLabels>,
 }
 
 impl PgStore {
@@ -114,14 +113,9 @@ impl PgStore {
         let seen = self.labels.generation();
         let c = self.client().await?;
         let page = counted_page_on(&c, count, page, activity_row).await?;
-        let (rows, versions): (Vec<_>, Vec<i64>) = page.rows.into_iter().unzip();
-        if let Some(&version) = versions.first() {
-            self.type_versions
-                .note(&self.labels.types, tenant_id, version);
-        }
         Ok(Page {
             total: page.total,
-            rows: labels::label(&self.labels, &c, rows, seen).await?,
+            rows: self.labels.label(&c, tenant_id, page.rows, seen).await?,
         })
     }
 
@@ -189,12 +183,12 @@ impl PgStore {
             .await
             .map_err(|e| format!("migration of {shown} failed: {e}"))?;
         drop(client);
-        let inserts = group_commit::GroupCommit::start(pool.clone());
+        let labels = Arc::new(labels::PgLabels::new());
+        let inserts = group_commit::GroupCommit::start(pool.clone(), labels.clone());
         Ok(PgStore {
             pool,
             inserts,
-            labels: Labels::new(),
-            type_versions: labels::TypeVersions::new(),
+            labels,
         })
     }
 
@@ -506,7 +500,7 @@ impl Store for PgStore {
         let updated = writes::update_activity_type(self, tenant_id, ty).await;
         // Emptied after the commit (or its failure), so that no read loads the old row again
         // once the change is visible.
-        self.labels.types.invalidate();
+        self.labels.types_changed();
         updated
     }
 

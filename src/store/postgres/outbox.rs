@@ -5,7 +5,7 @@
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
-use super::labels::label;
+use super::labels::PgLabels;
 use super::rows::{
     activity_row, execute, get, lead_row, map_err, query, query_one, query_opt, ACTIVITY_SELECT,
     LEAD_COLS,
@@ -19,7 +19,6 @@ use crate::events::{
     self, ActivityFacts, Delivery, DeliveryState, DueDelivery, Event, LeadFacts, NewWebhook,
     Outcome, Webhook,
 };
-use crate::store::labels::Labels;
 
 /// A subscription's filter, as the write paths read it.
 struct Filter {
@@ -109,6 +108,7 @@ async fn enqueue<C: GenericClient>(
 /// update, so the activity row is there to describe.
 pub(super) async fn activities_changed<C: GenericClient>(
     c: &C,
+    labels: &PgLabels,
     tenant_id: i64,
     event: Event,
     ids: &[i64],
@@ -129,7 +129,7 @@ pub(super) async fn activities_changed<C: GenericClient>(
     let at = now_micros();
     // The Salesloft subscriptions render whole records: read in one statement, when there are any.
     let mut views = if subs.iter().any(|s| s.salesloft.is_some()) {
-        activity_views(c, tenant_id, ids).await?
+        activity_views(c, labels, tenant_id, ids).await?
     } else {
         std::collections::HashMap::new()
     };
@@ -173,20 +173,19 @@ pub(super) async fn activities_changed<C: GenericClient>(
 /// The activities `ids` as the dialects render them, by id, read in the write's transaction.
 async fn activity_views<C: GenericClient>(
     c: &C,
+    labels: &PgLabels,
     tenant_id: i64,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, ActivityView>> {
     let sql = format!("{ACTIVITY_SELECT} WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[])");
-    // Labelled from the transaction's own reads, not the store's directories: a write's payload
-    // shows the users and types as the write saw them.
-    let labels = Labels::new();
     let seen = labels.generation();
     let rows = query(c, &sql, &[&tenant_id, &ids])
         .await?
         .iter()
-        .map(|r| activity_row(r).map(|(row, _)| row))
+        .map(activity_row)
         .collect::<Result<Vec<_>>>()?;
-    Ok(label(&labels, c, rows, seen)
+    Ok(labels
+        .label(c, tenant_id, rows, seen)
         .await?
         .into_iter()
         .map(|v| (v.id, v))

@@ -264,7 +264,8 @@ pub(super) async fn restore_activity(
     };
     record(&tx, tenant_id, actor, ts, &change).await?;
     // Back in every dialect: subscribers are told as of a new activity (same id and GUID).
-    super::outbox::activities_changed(&tx, tenant_id, Event::ActivityCreated, &[id]).await?;
+    super::outbox::activities_changed(&tx, &store.labels, tenant_id, Event::ActivityCreated, &[id])
+        .await?;
     tx.commit().await.map_err(map_err)
 }
 

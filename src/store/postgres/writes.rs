@@ -7,6 +7,7 @@ use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use super::labels::PgLabels;
 use super::rows::{
     execute, get, lead_row, map_err, query, query_one, query_opt, query_users, to_json,
     to_json_text, type_row, LEAD_COLS, TYPE_COLS,
@@ -693,7 +694,14 @@ pub(super) async fn update_activity(
         return Err(Error::NotFound(crate::error::Missing::Activity(None)));
     }
     trash::record_update(&tx, tenant_id, u.id, actor, ts, before).await?;
-    outbox::activities_changed(&tx, tenant_id, Event::ActivityUpdated, &[u.id]).await?;
+    outbox::activities_changed(
+        &tx,
+        &store.labels,
+        tenant_id,
+        Event::ActivityUpdated,
+        &[u.id],
+    )
+    .await?;
     tx.commit().await.map_err(map_err)
 }
 
@@ -716,7 +724,7 @@ pub(super) async fn delete_activities(
     let mut c = store.client().await?;
     let tx = c.transaction().await.map_err(map_err)?;
     for &id in ids {
-        delete_one_activity(&tx, tenant_id, id, actor).await?;
+        delete_one_activity(&tx, &store.labels, tenant_id, id, actor).await?;
     }
     tx.commit().await.map_err(map_err)
 }
@@ -725,6 +733,7 @@ pub(super) async fn delete_activities(
 /// in the caller's transaction.
 async fn delete_one_activity<C: GenericClient>(
     tx: &C,
+    labels: &PgLabels,
     tenant_id: i64,
     id: i64,
     actor: Actor,
@@ -744,7 +753,7 @@ async fn delete_one_activity<C: GenericClient>(
     }
     // Before the row goes to the trash, so the event can describe it (and with the tenant locked
     // before the row, the order every writer takes them in).
-    outbox::activities_changed(tx, tenant_id, Event::ActivityDeleted, &[id]).await?;
+    outbox::activities_changed(tx, labels, tenant_id, Event::ActivityDeleted, &[id]).await?;
     trash::trash(tx, tenant_id, id, actor, at).await?;
     let deleted = query_opt(
         tx,
