@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use deadpool_postgres::GenericClient;
 
-use super::rows::{get, query, type_row, TYPE_COLS};
+use super::rows::{query, query_users, type_row, TYPE_COLS};
 use crate::domain::{ActivityType, ActivityView};
 use crate::error::Result;
 use crate::store::labels::{fill, ActivityRow, Directory, Labels, Seen, UserLabel};
@@ -48,11 +48,22 @@ impl PgLabels {
         rows: Vec<(ActivityRow, i64)>,
         seen: Seen,
     ) -> Result<Vec<ActivityView>> {
-        let (rows, versions): (Vec<ActivityRow>, Vec<i64>) = rows.into_iter().unzip();
-        if let Some(&version) = versions.first() {
+        if let Some(&(_, version)) = rows.first() {
             self.versions.note(&self.labels.types, tenant_id, version);
         }
-        label(&self.labels, c, rows, seen).await
+        let rows: Vec<ActivityRow> = rows.into_iter().map(|(row, _)| row).collect();
+        let labels = &self.labels;
+        let users = labels
+            .users
+            .held(rows.iter().flat_map(ActivityRow::user_ids));
+        let types = labels
+            .types
+            .held(rows.iter().flat_map(ActivityRow::type_ids));
+        let (loaded_users, loaded_types) =
+            tokio::try_join!(load_users(c, &users.missing), load_types(c, &types.missing))?;
+        let users = labels.users.keep(users, loaded_users, seen.users);
+        let types = labels.types.keep(types, loaded_types, seen.types);
+        fill(rows, &users, &types)
     }
 }
 
@@ -77,60 +88,29 @@ impl TypeVersions {
             noted.clear();
             types.invalidate();
         }
-        match noted.insert(tenant_id, version) {
-            Some(before) if before < version => types.invalidate(),
-            Some(before) if before > version => {
-                noted.insert(tenant_id, before);
-            }
-            _ => {}
+        let noted = noted.entry(tenant_id).or_insert(version);
+        if *noted < version {
+            *noted = version;
+            types.invalidate();
         }
     }
-}
-
-/// The activities of `rows` with their types' attributes and their users' GUIDs and names; those
-/// the directories do not hold are read with `c`. `seen`: `Labels::generation()` from before the
-/// statement that read the rows.
-async fn label<C: GenericClient>(
-    labels: &Labels,
-    c: &C,
-    rows: Vec<ActivityRow>,
-    seen: Seen,
-) -> Result<Vec<ActivityView>> {
-    let users = labels
-        .users
-        .held(rows.iter().flat_map(ActivityRow::user_ids));
-    let types = labels
-        .types
-        .held(rows.iter().flat_map(ActivityRow::type_ids));
-    let (loaded_users, loaded_types) =
-        tokio::try_join!(load_users(c, &users.missing), load_types(c, &types.missing))?;
-    let users = labels.users.keep(users, loaded_users, seen.users);
-    let types = labels.types.keep(types, loaded_types, seen.types);
-    fill(rows, &users, &types)
 }
 
 async fn load_users<C: GenericClient>(c: &C, ids: &[i64]) -> Result<Vec<(i64, UserLabel)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    query(
-        c,
-        "SELECT id, guid, first_name, last_name FROM users WHERE id = ANY($1)",
-        &[&ids],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        let (first, last): (String, String) = (get(r, 2)?, get(r, 3)?);
-        Ok((
-            get(r, 0)?,
-            UserLabel {
-                guid: get(r, 1)?,
-                name: crate::domain::join_name(&first, &last),
-            },
-        ))
-    })
-    .collect()
+    let users = query_users(c, "u.id = ANY($1)", &[&ids]).await?;
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let label = UserLabel {
+                guid: u.user.guid,
+                name: u.user.full_name(),
+            };
+            (u.user.id, label)
+        })
+        .collect())
 }
 
 async fn load_types<C: GenericClient>(c: &C, ids: &[i64]) -> Result<Vec<(i64, ActivityType)>> {
