@@ -889,9 +889,12 @@ async fn pg_insert(
         .try_get(0)
         .map_err(db)?;
     let first = last - n + 1;
+    // The sequence is looked up once, in an InitPlan: looked up by name for each row, it cost
+    // ten times the `nextval`s themselves (70 against 8 ms for 20,000 ids).
     let ids: Vec<i64> = c
         .query(
-            "SELECT nextval(pg_get_serial_sequence('activities', 'id')) FROM generate_series(1, $1::bigint)",
+            "SELECT nextval((SELECT pg_get_serial_sequence('activities', 'id')::regclass))
+               FROM generate_series(1, $1::bigint)",
             &[&n],
         )
         .await
