@@ -83,6 +83,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         19,
         include_str!("../../../migrations/postgres/0019_types_version.sql"),
     ),
+    (
+        20,
+        include_str!("../../../migrations/postgres/0020_leads_fillfactor.sql"),
+    ),
 ];
 /// Arbitrary constant naming the advisory lock that serialises migrations of processes starting
 /// at the same time against one database.
