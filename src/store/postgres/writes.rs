@@ -556,7 +556,6 @@ pub(super) async fn insert_activities_in<C: GenericClient>(
         .prepare_cached(INSERT_ACTIVITIES)
         .await
         .map_err(map_err)?;
-    let res_stmt = tx.prepare_cached(OWN_RESOURCE).await.map_err(map_err)?;
     let score_stmt = match scored {
         true => Some(tx.prepare_cached(ADD_SCORES).await.map_err(map_err)?),
         false => None,
@@ -581,7 +580,6 @@ pub(super) async fn insert_activities_in<C: GenericClient>(
         &tags,
         &static_data,
     ];
-    let res_params: [&(dyn ToSql + Sync); 2] = [&tenant_id, &guids];
     let score_params: [&(dyn ToSql + Sync); 3] = [&tenant_id, &lead_ids, &scores];
     let add_scores = async {
         match &score_stmt {
@@ -589,16 +587,14 @@ pub(super) async fn insert_activities_in<C: GenericClient>(
             None => Ok(None),
         }
     };
-    let (clock, rows, res, added) = tokio::join!(
+    let (clock, rows, added) = tokio::join!(
         tx.query_opt(&tick_stmt, &tick_params),
         tx.query(&insert_stmt, &insert_params),
-        tx.execute(&res_stmt, &res_params),
         add_scores,
     );
     // The first failure is the cause; the statements after it failed on the aborted transaction.
     first_tick(clock.map_err(map_err)?, n)?;
     let rows = rows.map_err(map_err)?;
-    res.map_err(map_err)?;
     added.map_err(map_err)?;
     if rows.len() != activities.len() {
         return Err(Error::NotFound(crate::error::Missing::ActivityType(None)));
@@ -610,37 +606,36 @@ pub(super) async fn insert_activities_in<C: GenericClient>(
 /// column. It runs right after `TICK` advanced the tenant's clock by $2, in the same transaction,
 /// and reads the clock back: row i gets timestamp clock - $2 + i. The join with activity_types
 /// drops rows of unknown types, which the caller's count check turns into a rollback of the whole
-/// batch. An opportunity record is its own Salesloft resource: res_id 0 here, its id set by
-/// `OWN_RESOURCE`.
-const INSERT_ACTIVITIES: &str = "INSERT INTO activities (tenant_id, guid, type_id, event_code,
+/// batch. An opportunity record is its own Salesloft resource, so each row's id is drawn first
+/// (in row order, once: the CTE is materialized) to be its `res_id` too.
+const INSERT_ACTIVITIES: &str = "WITH v AS MATERIALIZED (
+           SELECT nextval((SELECT pg_get_serial_sequence('activities', 'id')::regclass)) AS id, u.*
+             FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+                         $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::text[],
+                         $13::text[], $14::bigint[], $15::boolean[], $16::text[], $17::text[])
+                  WITH ORDINALITY AS u(guid, type_id, lead_id, opportunity_id, owner_id,
+                                       created_by, note, occurred_at, score, status, fields,
+                                       account_id, pinned, tags, static_data, ord))
+         INSERT INTO activities (id, tenant_id, guid, type_id, event_code,
             lead_id, opportunity_id, owner_id, created_by, modified_by, note, occurred_at,
             created_at, updated_at, score, status, fields, account_id, pinned_at, tags,
             static_data, sl_type, res_kind, res_id, lead_owner_id)
-         SELECT $1, v.guid, t.id, t.event_code, v.lead_id, v.opportunity_id, v.owner_id,
+         SELECT v.id, $1, v.guid, t.id, t.event_code, v.lead_id, v.opportunity_id, v.owner_id,
                 v.created_by, v.created_by, v.note, v.occurred_at, k.first + v.ord - 1,
                 k.first + v.ord - 1, v.score, v.status, v.fields::jsonb, v.account_id,
                 CASE WHEN v.pinned THEN k.first + v.ord - 1 END, v.tags::jsonb, v.static_data::json,
                 t.salesloft_type,
                 CASE WHEN t.kind = 'opportunity' OR v.opportunity_id IS NOT NULL THEN 'crm_opportunity'
                      WHEN v.account_id IS NOT NULL THEN 'account' ELSE 'person' END,
-                CASE WHEN t.kind = 'opportunity' THEN 0
+                CASE WHEN t.kind = 'opportunity' THEN v.id
                      WHEN v.opportunity_id IS NOT NULL THEN v.opportunity_id
                      WHEN v.account_id IS NOT NULL THEN v.account_id ELSE v.lead_id END,
                 (SELECT l.owner_id FROM leads l WHERE l.tenant_id = $1 AND l.id = v.lead_id)
-           FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                       $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::text[],
-                       $13::text[], $14::bigint[], $15::boolean[], $16::text[], $17::text[])
-                WITH ORDINALITY AS v(guid, type_id, lead_id, opportunity_id, owner_id,
-                                     created_by, note, occurred_at, score, status, fields,
-                                     account_id, pinned, tags, static_data, ord)
+           FROM v
            JOIN activity_types t ON t.tenant_id = $1 AND t.id = v.type_id
           CROSS JOIN (SELECT clock - $2::bigint + 1 AS first FROM tenants WHERE id = $1) k
           ORDER BY v.ord
          RETURNING id, guid";
-
-/// An opportunity record just inserted (guids $2) is its own Salesloft resource.
-const OWN_RESOURCE: &str = "UPDATE activities SET res_id = id
-  WHERE tenant_id = $1 AND guid = ANY($2::uuid[]) AND res_kind = 'crm_opportunity' AND res_id = 0";
 
 /// Adds each activity's score ($3) to its lead ($2).
 const ADD_SCORES: &str = "UPDATE leads l SET score = l.score + s.delta
