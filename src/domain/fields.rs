@@ -42,6 +42,22 @@ impl FieldValues {
         FieldValues(text)
     }
 
+    /// The canonical text of an object read as borrowed pairs (keys in order, each value the JSON
+    /// token as the database wrote it), when every value is a string token without escapes: such
+    /// a token is the same text whichever encoder wrote it, so the object's text is `from_map`'s
+    /// without building and escaping owned strings. `None` for anything else (an escape, a value
+    /// that is not a string), which the caller reads through `from_map`.
+    pub fn from_plain_pairs(pairs: &BTreeMap<&str, &RawValue>) -> Option<FieldValues> {
+        let plain = |raw: &RawValue| {
+            let t = raw.get();
+            t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t.contains('\\')
+        };
+        if !pairs.values().all(|v| plain(v)) {
+            return None;
+        }
+        serde_json::to_string(pairs).ok().map(FieldValues)
+    }
+
     /// The canonical text of `map` (compact, keys in order).
     pub fn from_map(map: &BTreeMap<String, String>) -> FieldValues {
         // Serializing string pairs into JSON text cannot fail; the fallback is never taken.
@@ -338,6 +354,41 @@ mod tests {
         // A stored value of another shape reads as no values instead of failing the request.
         let odd = FieldValues::from_json_text("{\"a\":1}".into()).unwrap();
         assert!(odd.to_map().is_empty());
+    }
+
+    #[test]
+    fn plain_pairs_give_the_text_from_map_gives_and_leave_escapes_to_it() {
+        let pairs = |text: &'static str| -> BTreeMap<&'static str, &'static RawValue> {
+            serde_json::from_str(text).unwrap()
+        };
+        // As PostgreSQL prints a jsonb object: spaces, shorter keys first.
+        let text =
+            r#"{"b": "1", "aa": "two words", "mx_Custom_10": "é ✓ </x>", "mx_Custom_9": ""}"#;
+        let map: BTreeMap<String, String> = serde_json::from_str(text).unwrap();
+        let fast = FieldValues::from_plain_pairs(&pairs(text)).unwrap();
+        assert_eq!(fast, FieldValues::from_map(&map));
+        assert_eq!(
+            fast.as_json(),
+            r#"{"aa":"two words","b":"1","mx_Custom_10":"é ✓ </x>","mx_Custom_9":""}"#
+        );
+        assert_eq!(
+            FieldValues::from_plain_pairs(&pairs("{}")).unwrap(),
+            FieldValues::default()
+        );
+        // An escape in a value, or a value that is not a string: the owned path's business.
+        for text in [
+            r#"{"a": "say \"hi\""}"#,
+            r#"{"a": "x\ny"}"#,
+            r#"{"a": 1}"#,
+            r#"{"a": null}"#,
+        ] {
+            assert!(
+                FieldValues::from_plain_pairs(&pairs(text)).is_none(),
+                "{text}"
+            );
+        }
+        // A key that needs unescaping cannot be borrowed at all.
+        assert!(serde_json::from_str::<BTreeMap<&str, &RawValue>>(r#"{"a\u0062": "x"}"#).is_err());
     }
 
     fn ty() -> ActivityType {

@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 
 use deadpool_postgres::GenericClient;
+use serde_json::value::RawValue;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, Json, ToSql};
 use tokio_postgres::Row;
 
 use crate::domain::directory::UserRecord;
+use crate::domain::fields::FieldValues;
 use crate::domain::{
     Account, ActivityType, ActivityView, FieldDef, Lead, LeadKey, ResourceKind, Role, TypeKind,
     User,
@@ -74,6 +76,22 @@ pub(super) fn map_err(e: tokio_postgres::Error) -> Error {
 pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, idx: usize) -> Result<T> {
     row.try_get(idx)
         .map_err(|e| Error::Internal(Fault::new(format!("column {idx}"), e)))
+}
+
+/// An activity's custom field values (a `jsonb` object of strings) as their canonical text: read
+/// as borrowed pairs when no key or value needs unescaping (`FieldValues::from_plain_pairs`),
+/// otherwise through an owned map.
+fn field_values(row: &Row, idx: usize) -> Result<FieldValues> {
+    let borrowed: std::result::Result<Json<BTreeMap<&str, &RawValue>>, _> = row.try_get(idx);
+    if let Some(v) = borrowed
+        .ok()
+        .and_then(|Json(p)| FieldValues::from_plain_pairs(&p))
+    {
+        return Ok(v);
+    }
+    Ok(FieldValues::from_map(&json::<BTreeMap<String, String>>(
+        row, idx,
+    )?))
 }
 
 fn json<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> Result<T> {
@@ -295,9 +313,7 @@ pub(super) fn activity_row(row: &Row) -> Result<(ActivityRow, i64)> {
         updated_at: get(row, 13)?,
         score: get(row, 14)?,
         status: get(row, 15)?,
-        fields: crate::domain::fields::FieldValues::from_map(&json::<BTreeMap<String, String>>(
-            row, 16,
-        )?),
+        fields: field_values(row, 16)?,
         lead_first_name: get(row, 29)?,
         lead_last_name: get(row, 30)?,
         lead_email: get(row, 31)?,
