@@ -17,29 +17,32 @@ pub(super) const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) const STATEMENT_CACHE_MAX: usize = 256;
 
 /// `postgres://user@host:port/db` from a parsed config: never the password, wherever the URL
-/// carried it (userinfo or `?password=`), and none of the other query parameters.
+/// carried it (userinfo or `?password=`), and none of the other query parameters. Unix-socket
+/// directories show as `?host=DIR` (with `&port=N` when not 5432), as libpq's URLs write them,
+/// so that a socket connection's message does not read as a path inside the database name.
 pub(super) fn describe(config: &tokio_postgres::Config) -> String {
     let ports = config.get_ports();
-    let hosts = config
-        .get_hosts()
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let host = match h {
-                tokio_postgres::config::Host::Tcp(name) if name.contains(':') => {
-                    format!("[{name}]")
-                }
-                tokio_postgres::config::Host::Tcp(name) => name.clone(),
-                #[cfg(unix)]
-                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
-            };
-            match ports.get(i).or(ports.first()) {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
+    let mut tcp = Vec::new();
+    let mut sockets = Vec::new();
+    for (i, h) in config.get_hosts().iter().enumerate() {
+        let port = ports.get(i).or(ports.first());
+        match h {
+            tokio_postgres::config::Host::Tcp(name) => {
+                let host = match name.contains(':') {
+                    true => format!("[{name}]"),
+                    false => name.clone(),
+                };
+                tcp.push(match port {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                });
             }
-        })
-        .collect::<Vec<_>>()
-        .join(",");
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => {
+                sockets.push((path.display().to_string(), port.copied()));
+            }
+        }
+    }
     let user = config
         .get_user()
         .map(|u| format!("{u}@"))
@@ -48,11 +51,50 @@ pub(super) fn describe(config: &tokio_postgres::Config) -> String {
         .get_dbname()
         .or(config.get_user())
         .unwrap_or_default();
-    format!("postgres://{user}{hosts}/{db}")
+    let mut shown = format!("postgres://{user}{}/{db}", tcp.join(","));
+    if let Some((_, port)) = sockets.first() {
+        let dirs: Vec<&str> = sockets.iter().map(|(d, _)| d.as_str()).collect();
+        shown.push_str(&format!("?host={}", dirs.join(",")));
+        if let Some(port) = port.filter(|p| *p != 5432) {
+            shown.push_str(&format!("&port={port}"));
+        }
+    }
+    shown
 }
 
 /// Any failure to get a connection (a pool timeout, or the server refusing a new one for whatever
 /// reason: down, not accepting connections, too many clients) means the store is unavailable.
 pub(super) fn pool_err(e: PoolError) -> Error {
     Error::Unavailable(format!("no database connection: {}", chain(&e)).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::describe;
+
+    fn shown(url: &str) -> String {
+        describe(&tokio_postgres::Config::from_str(url).unwrap())
+    }
+
+    #[test]
+    fn a_database_is_named_without_its_password_over_tcp_and_unix_sockets() {
+        assert_eq!(
+            shown("postgres://u:secret@db.example:5433/hub?sslmode=disable"),
+            "postgres://u@db.example:5433/hub"
+        );
+        assert_eq!(
+            shown("postgres://u@[::1]/hub"),
+            "postgres://u@[::1]:5432/hub"
+        );
+        assert_eq!(
+            shown("postgres://u@/hub?host=/var/run/postgresql&password=secret"),
+            "postgres://u@/hub?host=/var/run/postgresql"
+        );
+        assert_eq!(
+            shown("postgres://u@%2Ftmp%2Fpg:5433/hub"),
+            "postgres://u@/hub?host=/tmp/pg&port=5433"
+        );
+    }
 }
