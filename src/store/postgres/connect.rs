@@ -23,7 +23,7 @@ pub(super) const STATEMENT_CACHE_MAX: usize = 256;
 pub(super) fn describe(config: &tokio_postgres::Config) -> String {
     let ports = config.get_ports();
     let mut tcp = Vec::new();
-    let mut sockets = Vec::new();
+    let mut sockets: Vec<(String, Option<u16>)> = Vec::new();
     for (i, h) in config.get_hosts().iter().enumerate() {
         let port = ports.get(i).or(ports.first());
         match h {
