@@ -48,10 +48,8 @@ impl FieldValues {
     /// without building and escaping owned strings. `None` for anything else (an escape, a value
     /// that is not a string), which the caller reads through `from_map`.
     pub fn from_plain_pairs(pairs: &BTreeMap<&str, &RawValue>) -> Option<FieldValues> {
-        let plain = |raw: &RawValue| {
-            let t = raw.get();
-            t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t.contains('\\')
-        };
+        // A parsed value that starts with a quote is one whole string token.
+        let plain = |raw: &RawValue| raw.get().starts_with('"') && !raw.get().contains('\\');
         if !pairs.values().all(|v| plain(v)) {
             return None;
         }
