@@ -23,14 +23,17 @@ pub(super) const STATEMENT_CACHE_MAX: usize = 256;
 pub(super) fn describe(config: &tokio_postgres::Config) -> String {
     let ports = config.get_ports();
     let mut tcp = Vec::new();
-    let mut sockets: Vec<(String, Option<u16>)> = Vec::new();
+    // Socket directories, and the port of the first (the socket file's name carries it).
+    let mut sockets: Vec<String> = Vec::new();
+    let mut socket_port: Option<u16> = None;
     for (i, h) in config.get_hosts().iter().enumerate() {
         let port = ports.get(i).or(ports.first());
         match h {
             tokio_postgres::config::Host::Tcp(name) => {
-                let host = match name.contains(':') {
-                    true => format!("[{name}]"),
-                    false => name.clone(),
+                let host = if name.contains(':') {
+                    format!("[{name}]")
+                } else {
+                    name.clone()
                 };
                 tcp.push(match port {
                     Some(port) => format!("{host}:{port}"),
@@ -39,7 +42,8 @@ pub(super) fn describe(config: &tokio_postgres::Config) -> String {
             }
             #[cfg(unix)]
             tokio_postgres::config::Host::Unix(path) => {
-                sockets.push((path.display().to_string(), port.copied()));
+                sockets.push(path.display().to_string());
+                socket_port = socket_port.or(port.copied());
             }
         }
     }
@@ -52,10 +56,9 @@ pub(super) fn describe(config: &tokio_postgres::Config) -> String {
         .or(config.get_user())
         .unwrap_or_default();
     let mut shown = format!("postgres://{user}{}/{db}", tcp.join(","));
-    if let Some((_, port)) = sockets.first() {
-        let dirs: Vec<&str> = sockets.iter().map(|(d, _)| d.as_str()).collect();
-        shown.push_str(&format!("?host={}", dirs.join(",")));
-        if let Some(port) = port.filter(|p| *p != 5432) {
+    if !sockets.is_empty() {
+        shown.push_str(&format!("?host={}", sockets.join(",")));
+        if let Some(port) = socket_port.filter(|p| *p != 5432) {
             shown.push_str(&format!("&port={port}"));
         }
     }
