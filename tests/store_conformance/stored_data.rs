@@ -3,11 +3,26 @@
 
 use std::time::Duration;
 
-use activity_hub::domain::Role;
-use activity_hub::store;
+use activity_hub::domain::{ActivityType, Lead, Role, Tenant, User};
+use activity_hub::store::{self, Store};
 use uuid::Uuid;
 
 use crate::fixtures::*;
+
+/// A tenant with its admin, one lead of the admin's and one custom type: what the field-value
+/// tests store their activities on.
+async fn a_lead_and_a_type(s: &dyn Store) -> (Tenant, User, Lead, ActivityType) {
+    let (t, admin) = tenant(s, "acme").await;
+    let l = s
+        .create_lead(t.id, lead(admin.id, Some("l@x.test"), None))
+        .await
+        .unwrap();
+    let ty = s
+        .create_activity_type(t.id, custom_type("Visit", 0))
+        .await
+        .unwrap();
+    (t, admin, l, ty)
+}
 
 /// A Sales_User's list is read from each activity's copy of its lead's owner (migration 0005).
 /// No API moves an activity to another lead or gives a lead a new owner today; the migration's
@@ -153,15 +168,7 @@ async fn the_copied_lead_owner_follows_lead_and_owner_changes() {
 async fn sqlite_holds_nothing_but_json_objects_as_field_values() {
     let b = sqlite().await;
     let s = &*b.store;
-    let (t, admin) = tenant(s, "acme").await;
-    let l = s
-        .create_lead(t.id, lead(admin.id, Some("l@x.test"), None))
-        .await
-        .unwrap();
-    let ty = s
-        .create_activity_type(t.id, custom_type("Visit", 0))
-        .await
-        .unwrap();
+    let (t, admin, l, ty) = a_lead_and_a_type(s).await;
     let mut a = activity(ty.id, l.id, admin.id, 1, "a");
     a.fields.insert("mx_Custom_1".into(), "one".into());
     let ids = s.insert_activities(t.id, vec![a]).await.unwrap();
@@ -349,15 +356,7 @@ async fn field_values_read_back_as_their_canonical_text() {
     ];
     for b in backends("canonicalfields").await {
         let s = &*b.store;
-        let (t, admin) = tenant(s, "acme").await;
-        let l = s
-            .create_lead(t.id, lead(admin.id, Some("l@x.test"), None))
-            .await
-            .unwrap();
-        let ty = s
-            .create_activity_type(t.id, custom_type("Visit", 0))
-            .await
-            .unwrap();
+        let (t, admin, l, ty) = a_lead_and_a_type(s).await;
         let mut wanted = Vec::new();
         for (i, case) in cases.iter().enumerate() {
             let mut a = activity(ty.id, l.id, admin.id, i as i64 + 1, &format!("n{i}"));
